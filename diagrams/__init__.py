@@ -1,0 +1,1 @@
+"""Which diagrams exist: generation, canonical forms, symmetry factors, drawing."""

@@ -1,0 +1,48 @@
+"""nnqft: a symbolic derivation engine for the field theory of deep neural networks.
+
+The public API is re-exported here lazily (importing nnqft does not import sympy):
+
+>>> import nnqft
+>>> nnqft.Network("feedforward", "relu", sigma_w2=2.0, sigma_b2=0.0).activation.name
+'relu'
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+#: public name -> module that defines it (relative to nnqft)
+_EXPORTS = {
+    "NnqftError": ".errors",
+    "InvalidParameter": ".errors",
+    "InvalidType": ".errors",
+    "UnknownName": ".errors",
+    "UnknownActivation": ".errors",
+    "OrderTooHigh": ".errors",
+    "NoExactForm": ".errors",
+    "ParseError": ".errors",
+    "Network": ".rules.network",
+    "Activation": ".rules.activations",
+    "get_activation": ".rules.activations",
+    "register_activation": ".rules.activations:register",
+    "known_activations": ".rules.activations",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    try:
+        target = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module 'nnqft' has no attribute {name!r}") from None
+    module, _, attr = target.partition(":")
+    value = getattr(importlib.import_module(module, __name__), attr or name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_EXPORTS))

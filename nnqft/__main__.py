@@ -1,0 +1,3 @@
+from nnqft.cli import main
+
+main()

@@ -1,0 +1,4 @@
+"""What the theory is: activations, networks, actions and Feynman rules (data, light algebra).
+
+This package imports neither :mod:`nnqft.diagrams` nor :mod:`nnqft.derive`.
+"""

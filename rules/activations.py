@@ -1,0 +1,511 @@
+"""Activations: a registry of small pieces, each carrying its own Gaussian kernel.
+
+An :class:`Activation` holds the sympy expression phi(z) and, where they exist in closed
+form, its two Gaussian kernels (PHYSICS.md §3)::
+
+    kernel            = E[phi(u1)  phi(u2)]
+    derivative_kernel = E[phi'(u1) phi'(u2)],   (u1, u2) ~ N(0, [[q11, q12], [q12, q22]])
+
+as sympy expressions in the symbols ``q11, q22, q12``.  Everything else (mean-field maps,
+chi's, finite-width recursions, export) is derived from these by the other packages.
+Where no closed form exists the numbers come from vectorised Gauss-Hermite quadrature
+with a stated node count (:data:`DEFAULT_NODES`).
+
+>>> relu = get_activation("relu")
+>>> diagonal_kernel(relu)                      # E[relu(u)^2], u ~ N(0, q)
+q/2
+>>> float(mean_square(get_activation("tanh"), 1.0))     # quadrature, 201 nodes
+0.3942944903978...
+
+Register your own with :func:`register` or pass an expression of ``z``:
+
+>>> get_activation("z*tanh(z)").name
+'z*tanh(z)'
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from ..errors import InvalidParameter, UnknownActivation, unknown_name
+from .symbols import q, q11, q12, q22, z
+
+__all__ = [
+    "DEFAULT_NODES",
+    "Activation",
+    "register",
+    "get_activation",
+    "known_activations",
+    "diagonal_kernel",
+    "numeric_function",
+    "gaussian_mean",
+    "bivariate_gaussian_mean",
+    "gaussian_kernel",
+    "mean_square",
+    "method_name",
+]
+
+#: Gauss-Hermite nodes used when an activation has no closed-form kernel.
+DEFAULT_NODES = 201
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One activation function phi(z) with its closed-form Gaussian kernels, if any.
+
+    ``kernel`` and ``derivative_kernel`` are sympy expressions in ``q11, q22, q12`` (see the
+    module docstring) or ``None`` where no closed form is known.
+
+    >>> act = get_activation("erf")
+    >>> act.expr
+    erf(z)
+    >>> act.has_closed_form, act.is_odd
+    (True, True)
+    """
+
+    name: str
+    expr: sp.Expr
+    kernel: sp.Expr | None = None
+    derivative_kernel: sp.Expr | None = None
+    description: str = ""
+
+    @property
+    def has_closed_form(self) -> bool:
+        """True when both kernels are known in closed form."""
+        return self.kernel is not None and self.derivative_kernel is not None
+
+    @property
+    def is_odd(self) -> bool:
+        """phi(-z) = -phi(z): then c* = 0 is a correlation fixed point at sigma_b2 = 0."""
+        return _identity_holds(lambda x: self.expr.subs(z, -x) + self.expr.subs(z, x))
+
+    @property
+    def is_scale_invariant(self) -> bool:
+        """phi(a z) = a phi(z) for a > 0: PDLT's scale-invariant class (linear, ReLU, ...)."""
+        a = sp.Rational(5, 2)
+        return _identity_holds(lambda x: self.expr.subs(z, a * x) - a * self.expr.subs(z, x))
+
+    @property
+    def kinks(self) -> tuple:
+        """Points where phi is not smooth (from Max/Min/Abs/Heaviside/Piecewise in ``expr``).
+
+        Quadrature splits the integration domain there, so kinked activations keep
+        near machine accuracy.
+        """
+        return _kinks(self.expr)
+
+    def derivative(self, k: int = 1) -> sp.Expr:
+        """The k-th derivative of phi as a sympy expression of z."""
+        return sp.diff(self.expr, z, k)
+
+    def numeric(self, k: int = 0) -> Callable[[np.ndarray], np.ndarray]:
+        """A vectorised numpy function for the k-th derivative of phi."""
+        return numeric_function(self.derivative(k) if k else self.expr)
+
+    def _repr_latex_(self) -> str:
+        return f"$\\phi(z) = {sp.latex(self.expr)}$"
+
+    def __repr__(self) -> str:
+        return f"Activation({self.name!r}, {sp.sstr(self.expr)})"
+
+
+#: probe points for identities of phi: exact rationals, so piecewise activations decide exactly
+_PROBES = [sp.Rational(k, 7) for k in (-19, -10, -3, -1, 1, 2, 5, 11, 23)]
+
+
+def _identity_holds(residual) -> bool:
+    """True when residual(x) vanishes (to 1e-12) at every probe point."""
+    return all(abs(complex(sp.N(residual(x), 20))) < 1e-12 for x in _PROBES)
+
+
+def _kinks(expr: sp.Expr) -> tuple:
+    zeros = []
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, (sp.Max, sp.Min)) and len(node.args) == 2:
+            zeros.append(node.args[0] - node.args[1])
+        elif isinstance(node, (sp.Abs, sp.Heaviside, sp.sign)):
+            zeros.append(node.args[0])
+        elif isinstance(node, sp.Piecewise):
+            for _, cond in node.args:
+                if isinstance(cond, sp.core.relational.Relational):
+                    zeros.append(cond.lhs - cond.rhs)
+    points = set()
+    for f in zeros:
+        if z in f.free_symbols:
+            points.update(r for r in sp.solve(f, z) if r.is_real)
+    return tuple(sorted(points, key=float))
+
+
+# --- numerics -------------------------------------------------------------------------
+
+_MODULES = ["scipy", "numpy"]  # scipy first: erf must map to scipy.special.erf, not math.erf
+
+
+@functools.lru_cache(maxsize=512)
+def numeric_function(expr: sp.Expr, args: tuple = (z,)) -> Callable:
+    """Lambdify ``expr`` of ``args`` to a vectorised numpy/scipy function (cached)."""
+    f = sp.lambdify(args, expr, modules=_MODULES)
+    if not expr.free_symbols & set(args):
+        # a constant expression (e.g. phi' = 1 for the linear activation) must still broadcast
+        const = float(expr)
+        return lambda *xs: np.full(np.broadcast(*xs).shape, const)
+    return f
+
+
+@functools.lru_cache(maxsize=64)
+def _hermite(nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilists' Gauss-Hermite nodes and weights normalised to the N(0, 1) measure."""
+    if nodes < 2:
+        raise InvalidParameter(f"quadrature needs at least 2 nodes, got {nodes}")
+    from scipy.special import roots_hermitenorm  # stable for hundreds of nodes, unlike hermegauss
+
+    x, w = roots_hermitenorm(nodes)
+    return x, w / w.sum()
+
+
+def gaussian_mean(f: Callable, var, nodes: int = DEFAULT_NODES) -> np.ndarray:
+    """E[f(u)] for u ~ N(0, var), vectorised over ``var``, by Gauss-Hermite quadrature.
+
+    >>> float(gaussian_mean(lambda u: u**4, 2.0))   # 3 var^2
+    12.0...
+    """
+    x, w = _hermite(nodes)
+    var = np.asarray(var, dtype=float)
+    u = np.sqrt(var)[..., None] * x
+    return f(u) @ w
+
+
+def bivariate_gaussian_mean(
+    f: Callable, g: Callable, var1, var2, cov, nodes: int = DEFAULT_NODES
+) -> np.ndarray:
+    """E[f(u1) g(u2)] for (u1, u2) ~ N(0, [[var1, cov], [cov, var2]]), vectorised.
+
+    Written as u1 = sqrt(var1) x1, u2 = sqrt(var2) (c x1 + sqrt(1 - c^2) x2) with a tensor
+    product of Gauss-Hermite rules; memory is nodes^2 per point, so large batches are
+    processed in slices.
+
+    >>> float(bivariate_gaussian_mean(lambda u: u, lambda u: u, 1.0, 2.0, 0.5))
+    0.5...
+    """
+    x, w = _hermite(nodes)
+    var1, var2, cov = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (var1, var2, cov)))
+    shape = var1.shape
+    v1, v2, cv = (a.ravel() for a in (var1, var2, cov))
+    s1, s2 = np.sqrt(v1), np.sqrt(v2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c = np.where(s1 * s2 > 0, cv / (s1 * s2), 0.0)
+    c = np.clip(c, -1.0, 1.0)
+    out = np.empty(v1.shape)
+    step = max(1, 2_000_000 // (nodes * nodes))
+    for lo in range(0, v1.size, step):
+        sl = slice(lo, lo + step)
+        fu = f(s1[sl, None] * x) * w  # (m, n)
+        u2 = s2[sl, None, None] * (
+            c[sl, None, None] * x[None, :, None]
+            + np.sqrt(1.0 - c[sl, None, None] ** 2) * x[None, None, :]
+        )
+        gu = g(u2) @ w  # (m, n): inner average over x2
+        out[sl] = np.einsum("mn,mn->m", fu, gu)
+    return out.reshape(shape)
+
+
+@functools.lru_cache(maxsize=8)
+def _polar_rules(angular: int, radial: int):
+    """Gauss-Legendre rules: ``angular`` nodes on [-1, 1]; radial nodes on [0, 12] in panels."""
+    xa, wa = np.polynomial.legendre.leggauss(angular)
+    xr, wr = np.polynomial.legendre.leggauss(radial)
+    edges = np.array([0.0, 1.0, 2.0, 3.5, 5.0, 7.0, 9.0, 12.0])  # e^{-72} beyond 12
+    r = np.concatenate([(a + b) / 2 + (b - a) / 2 * xr for a, b in zip(edges, edges[1:])])
+    w = np.concatenate([(b - a) / 2 * wr for a, b in zip(edges, edges[1:])])
+    return xa, wa, r, w * r * np.exp(-(r**2) / 2)
+
+
+def polar_gaussian_mean(
+    f: Callable, g: Callable, var1, var2, cov, angular: int = 24, radial: int = 24
+) -> np.ndarray:
+    """E[f(u1) g(u2)] for functions smooth except at u = 0 (ReLU-like), vectorised.
+
+    In the whitened plane x = r (cos a, sin a), the integrand is smooth on every arc between
+    the four angles where u1 or u2 vanishes; Gauss-Legendre on each arc and in r gives
+    near machine precision where tensor Gauss-Hermite converges only algebraically.
+    """
+    xa, wa, r, wr = _polar_rules(angular, radial)
+    var1, var2, cov = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (var1, var2, cov)))
+    shape = var1.shape
+    s1, s2 = np.sqrt(var1.ravel()), np.sqrt(var2.ravel())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c = np.clip(np.where(s1 * s2 > 0, cov.ravel() / (s1 * s2), 0.0), -1.0, 1.0)
+    beta = np.arccos(c)  # u2 = s2 r cos(a - beta)
+    cuts = np.sort(
+        np.mod(
+            np.stack(
+                [
+                    np.full_like(beta, np.pi / 2),
+                    np.full_like(beta, 3 * np.pi / 2),
+                    beta + np.pi / 2,
+                    beta + 3 * np.pi / 2,
+                ]
+            ),
+            2 * np.pi,
+        ),
+        axis=0,
+    )
+    cuts = np.concatenate([cuts, cuts[:1] + 2 * np.pi])  # (5, m): four arcs covering the circle
+    lo, hi = cuts[:-1], cuts[1:]
+    a = (lo + hi)[..., None] / 2 + (hi - lo)[..., None] / 2 * xa  # (4, m, na)
+    wa_ = (hi - lo)[..., None] / 2 * wa
+    ca, cb = np.cos(a), np.cos(a - beta[None, :, None])
+    u1 = s1[None, :, None, None] * ca[..., None] * r
+    u2 = s2[None, :, None, None] * cb[..., None] * r
+    vals = (f(u1) * g(u2)) @ wr  # (4, m, na)
+    return (np.einsum("kma,kma->m", vals, wa_) / (2 * np.pi)).reshape(shape)
+
+
+def _kinked_at_zero(act: Activation) -> bool:
+    return act.kinks == (0,)
+
+
+@functools.lru_cache(maxsize=256)
+def diagonal_kernel(act: Activation, derivative: int = 0) -> sp.Expr | None:
+    """The single-variable kernel E[phi^(k)(u)^2], u ~ N(0, q), as an expression in ``q``.
+
+    ``None`` when the activation has no closed form.
+    """
+    kern = act.kernel if derivative == 0 else act.derivative_kernel
+    if kern is None or derivative not in (0, 1):
+        return None
+    return sp.simplify(kern.subs({q11: q, q22: q, q12: q}))
+
+
+@functools.lru_cache(maxsize=256)
+def _kernel_function(expr: sp.Expr) -> Callable:
+    return numeric_function(expr, (q11, q22, q12))
+
+
+def gaussian_kernel(
+    act: Activation, var1, var2, cov, derivative: int = 0, nodes: int | None = None
+):
+    """E[phi^(k)(u1) phi^(k)(u2)] (k = ``derivative`` in 0, 1), vectorised.
+
+    Uses the closed form when there is one and ``nodes`` is None; otherwise quadrature with
+    ``nodes`` (default :data:`DEFAULT_NODES`) Gauss-Hermite nodes per dimension.
+    """
+    var1, var2, cov = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (var1, var2, cov)))
+    bound = np.sqrt(var1 * var2)
+    cov = np.clip(cov, -bound, bound)  # rounding can push |c| past 1 and break acos/asin
+    kern = act.kernel if derivative == 0 else act.derivative_kernel
+    if derivative not in (0, 1):
+        kern = None
+    if kern is not None and nodes is None:
+        return np.asarray(_kernel_function(kern)(var1, var2, cov), dtype=float) + 0.0 * cov
+    f = act.numeric(derivative)
+    if _kinked_at_zero(act):
+        return polar_gaussian_mean(f, f, var1, var2, cov)
+    return bivariate_gaussian_mean(f, f, var1, var2, cov, nodes or DEFAULT_NODES)
+
+
+def mean_square(act: Activation, var, derivative: int = 0, nodes: int | None = None):
+    """E[phi^(k)(u)^2], u ~ N(0, var), vectorised; closed form where known.
+
+    >>> float(mean_square(get_activation("relu"), 3.0))
+    1.5
+    """
+    var = np.asarray(var, dtype=float)
+    diag = diagonal_kernel(act, derivative) if nodes is None else None
+    if diag is not None:
+        return np.asarray(numeric_function(diag, (q,))(var), dtype=float) + 0.0 * var
+    f = act.numeric(derivative)
+    if _kinked_at_zero(act):
+        return polar_gaussian_mean(lambda u: f(u) ** 2, lambda u: 1.0, var, var, var)
+    return gaussian_mean(lambda u: f(u) ** 2, var, nodes or DEFAULT_NODES)
+
+
+def method_name(act: Activation, nodes: int | None = None) -> str:
+    """How nnqft evaluates this activation's Gaussian integrals, for reports."""
+    if act.has_closed_form and nodes is None:
+        return "closed-form"
+    if _kinked_at_zero(act):
+        return "polar gauss-legendre (4 arcs x 24 angular x 168 radial nodes)"
+    return f"gauss-hermite({nodes or DEFAULT_NODES} nodes)"
+
+
+# --- the registry -----------------------------------------------------------------------
+
+_theta = sp.acos(q12 / sp.sqrt(q11 * q22))
+#: the arc-cosine kernels of order 1 and 0 (Cho & Saul 2009): E[relu relu], E[step step]
+_ARCCOS_1 = sp.sqrt(q11 * q22) / (2 * sp.pi) * (sp.sin(_theta) + (sp.pi - _theta) * sp.cos(_theta))
+_ARCCOS_0 = (sp.pi - _theta) / (2 * sp.pi)
+
+
+def _linear() -> Activation:
+    return Activation("linear", z, q12, sp.Integer(1), "phi(z) = z")
+
+
+def _relu() -> Activation:
+    return Activation("relu", sp.Max(0, z), _ARCCOS_1, _ARCCOS_0, "max(0, z); arc-cosine kernel")
+
+
+def _abrelu(a, b, name: str) -> Activation:
+    # phi = b relu(z) - a relu(-z); with X = E[relu(u1) relu(-u2)] = J - q12/2 this gives
+    # E[phi phi] = (a-b)^2 J1 + ab q12 and E[phi' phi'] = (a-b)^2 J0 + ab.
+    a, b = sp.nsimplify(a), sp.nsimplify(b)
+    expr = sp.Piecewise((b * z, z > 0), (a * z, True))
+    return Activation(
+        name,
+        expr,
+        (a - b) ** 2 * _ARCCOS_1 + a * b * q12,
+        (a - b) ** 2 * _ARCCOS_0 + a * b,
+        f"slope {a} for z < 0, {b} for z > 0; arc-cosine kernel",
+    )
+
+
+def _leaky_relu(alpha=sp.Rational(1, 100)) -> Activation:
+    alpha = sp.nsimplify(alpha)
+    return _abrelu(alpha, 1, "relu" if alpha == 0 else f"leaky_relu({alpha})")
+
+
+def _erf() -> Activation:
+    det = (1 + 2 * q11) * (1 + 2 * q22)
+    return Activation(
+        "erf",
+        sp.erf(z),
+        2 / sp.pi * sp.asin(2 * q12 / sp.sqrt(det)),
+        4 / sp.pi / sp.sqrt(det - 4 * q12**2),
+        "arcsine kernel (Williams 1997)",
+    )
+
+
+def _sin() -> Activation:
+    damp = sp.exp(-(q11 + q22) / 2)
+    return Activation("sin", sp.sin(z), damp * sp.sinh(q12), damp * sp.cosh(q12), "sin(z)")
+
+
+def _cos() -> Activation:
+    damp = sp.exp(-(q11 + q22) / 2)
+    return Activation("cos", sp.cos(z), damp * sp.cosh(q12), damp * sp.sinh(q12), "cos(z)")
+
+
+def _gelu() -> Activation:
+    # Closed-form kernels are added by the mean-field work (verified against quadrature).
+    return Activation("gelu", z * (1 + sp.erf(z / sp.sqrt(2))) / 2, description="z Phi(z)")
+
+
+def _tanh() -> Activation:
+    return Activation("tanh", sp.tanh(z), description="no closed-form kernel: quadrature")
+
+
+def _sigmoid() -> Activation:
+    return Activation("sigmoid", 1 / (1 + sp.exp(-z)), description="logistic; quadrature")
+
+
+def _swish() -> Activation:
+    return Activation("swish", z / (1 + sp.exp(-z)), description="z sigmoid(z) (SiLU); quadrature")
+
+
+def _softplus() -> Activation:
+    return Activation("softplus", sp.log(1 + sp.exp(z)), description="log(1 + e^z); quadrature")
+
+
+_REGISTRY: dict[str, Callable[..., Activation]] = {
+    "linear": _linear,
+    "relu": _relu,
+    "leaky_relu": _leaky_relu,
+    "abrelu": lambda a=0, b=1: _abrelu(a, b, f"abrelu({sp.nsimplify(a)}, {sp.nsimplify(b)})"),
+    "erf": _erf,
+    "tanh": _tanh,
+    "sigmoid": _sigmoid,
+    "gelu": _gelu,
+    "swish": _swish,
+    "sin": _sin,
+    "cos": _cos,
+    "softplus": _softplus,
+}
+_ALIASES = {"silu": "swish", "identity": "linear", "logistic": "sigmoid"}
+
+
+def register(name: str, factory: Callable[..., Activation] | Activation) -> None:
+    """Add an activation (or a factory taking its parameters) to the registry.
+
+    >>> register("softsign", Activation("softsign", z / (1 + abs(z))))
+    >>> get_activation("softsign").has_closed_form
+    False
+    """
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise InvalidParameter(f"activation name {name!r} must be an identifier")
+    _REGISTRY[name] = (
+        factory if callable(factory) and not isinstance(factory, Activation) else (lambda: factory)
+    )
+
+
+def known_activations() -> list[str]:
+    """The registered activation names (aliases excluded), sorted."""
+    return sorted(_REGISTRY)
+
+
+@functools.lru_cache(maxsize=256)
+def _build(name: str, args: tuple) -> Activation:
+    return _REGISTRY[name](*args)
+
+
+def get_activation(spec) -> Activation:
+    """Look up an activation by name, ``name(params)`` or an expression of ``z``.
+
+    >>> get_activation("leaky_relu(0.1)").name
+    'leaky_relu(1/10)'
+    >>> get_activation("tnah")
+    Traceback (most recent call last):
+    ...
+    nnqft.errors.UnknownActivation: unknown activation 'tnah'; known: ... (did you mean 'tanh'?)
+    """
+    if isinstance(spec, Activation):
+        return spec
+    if isinstance(spec, sp.Expr):
+        return _custom(spec, str(spec))
+    if not isinstance(spec, str):
+        raise UnknownActivation(f"activation must be a name or an expression of z, got {spec!r}")
+    text = spec.strip()
+    m = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?", text)
+    if m:
+        name = _ALIASES.get(m.group(1).lower(), m.group(1).lower())
+        if name in _REGISTRY:
+            args = tuple(_parse_param(a) for a in m.group(2).split(",")) if m.group(2) else ()
+            try:
+                return _build(name, args)
+            except TypeError:
+                raise InvalidParameter(
+                    f"activation {name!r} does not take parameters {args}"
+                ) from None
+    # not a registered name: maybe an expression of z
+    from .symbols import parse_expression
+
+    try:
+        expr = parse_expression(text, {"z": z})
+    except Exception:
+        expr = None
+    if expr is not None and expr.free_symbols == {z}:
+        return _custom(expr, text)
+    raise unknown_name("activation", text, list(_REGISTRY) + list(_ALIASES), cls=UnknownActivation)
+
+
+def _parse_param(text: str):
+    text = text.strip().split("=")[-1].strip()
+    try:
+        value = sp.nsimplify(sp.sympify(text, locals={}))
+    except (sp.SympifyError, ValueError, TypeError, SyntaxError):
+        value = None
+    if value is None or not value.is_number or not value.is_real:
+        raise InvalidParameter(f"activation parameter {text!r} is not a real number")
+    return value
+
+
+def _custom(expr: sp.Expr, name: str) -> Activation:
+    if expr.free_symbols - {z}:
+        extra = ", ".join(sorted(str(s) for s in expr.free_symbols - {z}))
+        raise InvalidParameter(f"activation expression {name!r} may depend on z only, not {extra}")
+    return Activation(name, expr, description="user expression; quadrature")

@@ -1,0 +1,110 @@
+"""The :class:`Network` value object: which random network a derivation is about (PHYSICS.md §1).
+
+>>> net = Network("feedforward", "tanh", sigma_w2=1.5, sigma_b2=0.05, width=16, depth=6)
+>>> net.activation.name, net.bias
+('tanh', None)
+>>> Network("recurrent", "linear").bias        # recurrent nets always state their bias
+'shared'
+>>> Network("feedforward", "relu", sigma_w2=-1)
+Traceback (most recent call last):
+...
+nnqft.errors.InvalidParameter: sigma_w2 must be positive, got -1
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import sympy as sp
+
+from ..errors import InvalidParameter, InvalidType, unknown_name
+from . import symbols as S
+from .activations import Activation, get_activation
+
+__all__ = ["Network", "ARCHITECTURES", "BIAS_CONVENTIONS"]
+
+ARCHITECTURES = ("feedforward", "recurrent")
+BIAS_CONVENTIONS = ("shared", "fresh")
+
+
+def _number_or_symbol(name: str, value, *, positive: bool, integer: bool = False):
+    """Validate a parameter that is a number or a sympy expression; return it normalised."""
+    if isinstance(value, bool):
+        raise InvalidType(f"{name} must be a number or a sympy symbol, got {value!r}")
+    if isinstance(value, sp.Basic):
+        if value.is_number:
+            value = float(value) if not value.is_Integer else int(value)
+        else:
+            return value
+    if not isinstance(value, numbers.Real):
+        raise InvalidType(f"{name} must be a number or a sympy symbol, got {value!r}")
+    if value != value or value in (float("inf"), float("-inf")):
+        raise InvalidParameter(f"{name} must be finite, got {value}")
+    if integer:
+        if int(value) != value:
+            raise InvalidParameter(f"{name} must be an integer >= 1, got {value}")
+        value = int(value)
+        if value < 1:
+            raise InvalidParameter(f"{name} must be an integer >= 1, got {value}")
+        return value
+    if positive and value <= 0:
+        raise InvalidParameter(f"{name} must be positive, got {value}")
+    if not positive and value < 0:
+        raise InvalidParameter(f"{name} must be non-negative, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Network:
+    """A random network: architecture, activation, disorder variances, width and depth.
+
+    Parameters are numbers or sympy symbols (defaults: the standard symbols of
+    :mod:`nnqft.rules.symbols`).  ``bias`` is the recurrent bias convention, ``'shared'``
+    (one b for all t) or ``'fresh'`` (new b each step); it must be ``None`` for
+    feedforward nets, where every layer has its own bias anyway.
+    """
+
+    arch: str = "feedforward"
+    activation: Activation | str = "linear"
+    sigma_w2: object = S.sigma_w2
+    sigma_b2: object = S.sigma_b2
+    width: object = S.N
+    depth: object = S.T
+    bias: str | None = None
+    q0: object = 1
+
+    def __post_init__(self):
+        if self.arch not in ARCHITECTURES:
+            raise unknown_name("architecture", self.arch, ARCHITECTURES)
+        set_ = object.__setattr__
+        set_(self, "activation", get_activation(self.activation))
+        if self.arch == "feedforward":
+            if self.bias is not None:
+                raise InvalidParameter(
+                    f"bias convention {self.bias!r} applies to recurrent nets only; "
+                    "a feedforward net has a new bias in every layer"
+                )
+        else:
+            bias = "shared" if self.bias is None else self.bias
+            if bias not in BIAS_CONVENTIONS:
+                raise unknown_name("bias convention", bias, BIAS_CONVENTIONS)
+            set_(self, "bias", bias)
+        set_(self, "sigma_w2", _number_or_symbol("sigma_w2", self.sigma_w2, positive=True))
+        set_(self, "sigma_b2", _number_or_symbol("sigma_b2", self.sigma_b2, positive=False))
+        set_(self, "q0", _number_or_symbol("q0", self.q0, positive=False))
+        set_(self, "width", _number_or_symbol("width", self.width, positive=True, integer=True))
+        set_(self, "depth", _number_or_symbol("depth", self.depth, positive=True, integer=True))
+
+    @property
+    def is_numeric(self) -> bool:
+        """True when sigma_w2, sigma_b2 and q0 are all numbers."""
+        return all(not isinstance(v, sp.Basic) for v in (self.sigma_w2, self.sigma_b2, self.q0))
+
+    def replace(self, **changes) -> Network:
+        """A copy with some fields changed (validated again)."""
+        from dataclasses import replace
+
+        if "arch" in changes and changes["arch"] == "feedforward" and "bias" not in changes:
+            changes["bias"] = None
+        return replace(self, **changes)

@@ -1,0 +1,59 @@
+"""The symbols nnqft's formulas are written in (PHYSICS.md §1).
+
+``sigma_w2``, ``sigma_b2`` and ``q0`` are positive reals; ``N`` (width) and ``T`` (depth or
+time) are positive integers.  They are built with :class:`sympy.Symbol` directly, never
+through ``sympify("N")`` (which is sympy's numerical-evaluation function ``N``), and
+:func:`parse_expression` parses user input with them in scope.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from ..errors import ParseError
+
+sigma_w2 = sp.Symbol("sigma_w2", positive=True)
+sigma_b2 = sp.Symbol("sigma_b2", nonnegative=True)
+q0 = sp.Symbol("q0", positive=True)
+N = sp.Symbol("N", positive=True, integer=True)
+T = sp.Symbol("T", positive=True, integer=True)
+#: a pre-activation variable, the argument of every activation expression
+z = sp.Symbol("z", real=True)
+#: the entries of a 2x2 Gaussian covariance, the arguments of every kernel expression
+q11 = sp.Symbol("q11", positive=True)
+q22 = sp.Symbol("q22", positive=True)
+q12 = sp.Symbol("q12", real=True)
+#: a single variance (the diagonal q11 = q22 = q12 = q)
+q = sp.Symbol("q", positive=True)
+
+STANDARD = {s.name: s for s in (sigma_w2, sigma_b2, q0, N, T)}
+
+
+def parse_expression(text: str, extra: dict | None = None) -> sp.Expr:
+    """Parse ``text`` as a sympy expression in the standard symbols.
+
+    Names such as ``N`` and ``T`` are nnqft's symbols, not sympy functions.
+
+    >>> parse_expression("sigma_w2**T*q0 + N") - (sigma_w2**T*q0 + N)
+    0
+    """
+    from sympy.parsing.sympy_parser import (
+        convert_xor,
+        parse_expr,
+        standard_transformations,
+    )
+
+    local = dict(STANDARD)
+    local.update({"z": z, "q": q, "E": sp.E, "pi": sp.pi})
+    if extra:
+        local.update(extra)
+    if not isinstance(text, str) or not text.strip():
+        raise ParseError(f"cannot parse expression {text!r}: expected a non-empty string")
+    transformations = standard_transformations + (convert_xor,)
+    try:
+        expr = parse_expr(text, local_dict=local, transformations=transformations)
+    except Exception as exc:  # sympy raises many types for malformed input
+        raise ParseError(f"cannot parse expression {text!r}: {exc.__class__.__name__}") from None
+    if not isinstance(expr, sp.Basic):
+        raise ParseError(f"cannot parse expression {text!r}: not a mathematical expression")
+    return sp.sympify(expr)
