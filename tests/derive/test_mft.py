@@ -11,13 +11,14 @@ import sympy as sp
 from nnqft.derive import mft
 from nnqft.errors import InvalidParameter, InvalidType, NoExactForm
 from nnqft.rules import symbols as S
+from nnqft.rules.activations import gaussian_kernel, get_activation
 from nnqft.rules.network import Network
 
 REFERENCE = json.loads(
     (Path(__file__).resolve().parents[3] / "shared" / "reference" / "values.json").read_text()
 )["mft"]
 
-CLOSED_FORM = ["linear", "relu", "leaky_relu(0.2)", "erf", "sin", "cos"]
+CLOSED_FORM = ["linear", "relu", "leaky_relu(0.2)", "erf", "sin", "cos", "gelu"]
 RNG = np.random.default_rng(20260)
 
 
@@ -43,6 +44,20 @@ def test_maps_and_chis_closed_form_equal_quadrature(act):
         exact = fn(net, *args)
         quad = fn(net, *args, nodes=201)
         np.testing.assert_allclose(exact, quad, rtol=0, atol=1e-10, err_msg=fn.__name__)
+
+
+def test_gelu_closed_form_kernels_equal_quadrature():
+    """GELU's kernels (derived via Stein's lemma and Price's theorem) vs 201x201 Gauss-Hermite."""
+    act = get_activation("gelu")
+    v1, v2 = RNG.uniform(0.01, 4.0, 40), RNG.uniform(0.01, 4.0, 40)
+    cov = RNG.uniform(-1, 1, 40) * np.sqrt(v1 * v2)
+    cov[:2] = np.sqrt(v1[:2] * v2[:2]) * np.array([1.0, -1.0])  # the edges c = +-1
+    for k in (0, 1):
+        exact = gaussian_kernel(act, v1, v2, cov, derivative=k)
+        quad = gaussian_kernel(act, v1, v2, cov, derivative=k, nodes=201)
+        np.testing.assert_allclose(exact, quad, rtol=0, atol=1e-10)
+    # Price's theorem on the symbolic kernels: d/dq12 E[phi phi] = E[phi' phi']
+    assert sp.simplify(sp.diff(act.kernel, S.q12) - act.derivative_kernel) == 0
 
 
 @pytest.mark.parametrize("act", ["tanh", "erf", "gelu", "swish", "sin"])
