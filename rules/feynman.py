@@ -1,0 +1,399 @@
+"""Feynman rules: fields, propagators, vertices, index and time structure (PHYSICS.md §4, §6).
+
+A :class:`FeynmanRules` is plain data read off an action: which fields exist, which
+free propagators join them (with kind, direction and value), which interaction vertices
+there are (their legs, coupling, neuron-index trace structure and time structure) and
+which field an external leg carries.  The diagram engine (:mod:`nnqft.diagrams`) only
+reads this data; amplitudes are evaluated in :mod:`nnqft.derive`.
+
+Two models are built in:
+
+* :func:`on_phi4_rules` -- the O(N) vector model with V = (g/4!)(phi.phi)^2, whose
+  vertex tensor is (d d + d d + d d)/3 (PHYSICS.md §6);
+* :func:`linear_network_rules` -- the disorder-averaged MSRDJ theory of the linear network
+  phi(z) = z, feedforward or recurrent (PHYSICS.md §4): a directed, causal response line
+  z-zt, a correlator line sigma_b2 B(t,s) and the double-trace vertex
+  (sigma_w2/2N) K(t,s) (zt(t).zt(s)) (z(t-1).z(s-1)).
+
+>>> rules = on_phi4_rules()
+>>> rules.vertices[0].coupling
+-g
+>>> [p.kind for p in linear_network_rules("feedforward").propagators]
+['response', 'correlator']
+>>> get_rules("linear-recurrent").vertex("double_trace").time_weight
+'K(t,s) = 1'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from ..errors import InvalidParameter, unknown_name
+from . import symbols as S
+
+__all__ = [
+    "Field",
+    "Propagator",
+    "Vertex",
+    "FeynmanRules",
+    "on_phi4_rules",
+    "linear_network_rules",
+    "get_rules",
+    "MODELS",
+    "g",
+]
+
+#: the quartic coupling of the O(N) model, V = (g/4!)(phi.phi)^2
+g = sp.Symbol("g", positive=True)
+
+
+@dataclass(frozen=True)
+class Field:
+    """A field of the theory: ``name`` as used in diagrams, ``latex`` and a description.
+
+    ``index`` names the internal (neuron / O(N)) index the field carries, e.g. ``'i'``.
+    """
+
+    name: str
+    latex: str
+    description: str
+    index: str = "i"
+
+
+@dataclass(frozen=True)
+class Propagator:
+    """A free propagator <a b>_0 between fields ``fields = (a, b)``.
+
+    ``kind`` is the edge attribute diagrams carry.  A ``directed`` propagator points from
+    ``fields[0]`` (the tail, e.g. the response field zt) to ``fields[1]`` (the head, e.g. z);
+    ``causal`` means it vanishes unless the head's time is not earlier than the tail's.
+    ``value`` is its sympy value; ``index_structure`` and ``time_structure`` say how it
+    carries the neuron index (always d_ij here) and the time labels.
+    """
+
+    kind: str
+    fields: tuple[str, str]
+    value: sp.Expr
+    directed: bool = False
+    causal: bool = False
+    index_structure: str = "delta_ij"
+    time_structure: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Vertex:
+    """An interaction vertex.
+
+    ``legs`` are the fields of its legs in a fixed order; ``times`` the time label of
+    each leg (empty strings where the theory has no time); ``coupling`` the factor a
+    diagram gets per vertex (the sign of exp(S) or exp(-S) included, the 1/n! of the
+    monomial cancelled by the leg permutations, as usual); ``time_weight`` the time kernel.
+
+    ``index_pairings`` is the neuron-index (trace) structure: a tuple of
+    ``(weight, ((leg, leg), (leg, leg), ...))``; the vertex tensor is the weighted sum over
+    these pairings of products of Kronecker deltas joining the paired legs.  For the O(N)
+    vertex this is the three pairings with weight 1/3; for the double-trace vertex one
+    pairing (zt zt)(z z) with weight 1.
+    """
+
+    kind: str
+    legs: tuple[str, ...]
+    coupling: sp.Expr
+    index_pairings: tuple[tuple[sp.Rational, tuple[tuple[int, int], ...]], ...]
+    times: tuple[str, ...] = ()
+    time_weight: str = ""
+    monomial: str = ""
+    description: str = ""
+
+    @property
+    def degree(self) -> int:
+        """Number of legs (4 for both built-in models)."""
+        return len(self.legs)
+
+
+@dataclass(frozen=True)
+class FeynmanRules:
+    """The Feynman rules of one model (plain data; see the module docstring)."""
+
+    model: str
+    fields: tuple[Field, ...]
+    propagators: tuple[Propagator, ...]
+    vertices: tuple[Vertex, ...]
+    external_fields: tuple[str, ...]
+    parameters: tuple[sp.Symbol, ...]
+    n_per_index_loop: sp.Expr = S.N
+    description: str = ""
+    notes: tuple[str, ...] = field(default=())
+
+    def propagator(self, kind: str) -> Propagator:
+        """The propagator of the given kind (UnknownName if there is none)."""
+        for p in self.propagators:
+            if p.kind == kind:
+                return p
+        raise unknown_name("propagator kind", kind, [p.kind for p in self.propagators])
+
+    def vertex(self, kind: str) -> Vertex:
+        """The vertex of the given kind (UnknownName if there is none)."""
+        for v in self.vertices:
+            if v.kind == kind:
+                return v
+        raise unknown_name("vertex kind", kind, [v.kind for v in self.vertices])
+
+    def table(self) -> list[dict]:
+        """One row per propagator and vertex, for ``nnqft rules``."""
+        rows = []
+        for p in self.propagators:
+            arrow = f"{p.fields[0]} -> {p.fields[1]}" if p.directed else "-".join(p.fields)
+            rows.append(
+                {
+                    "element": "propagator",
+                    "kind": p.kind,
+                    "fields": arrow,
+                    "value": sp.sstr(p.value),
+                    "index": p.index_structure,
+                    "time": p.time_structure or "-",
+                }
+            )
+        for v in self.vertices:
+            pairings = " + ".join(
+                (f"{sp.sstr(w)}*" if w != 1 else "") + "".join(f"d({a},{b})" for a, b in pairs)
+                for w, pairs in v.index_pairings
+            )
+            legs = ", ".join(
+                f"{f}({t})" if t else f for f, t in zip(v.legs, v.times or [""] * v.degree)
+            )
+            rows.append(
+                {
+                    "element": "vertex",
+                    "kind": v.kind,
+                    "fields": legs,
+                    "value": sp.sstr(v.coupling),
+                    "index": pairings,
+                    "time": v.time_weight or "-",
+                }
+            )
+        return rows
+
+    def to_dict(self) -> dict:
+        """A JSON-ready description (sympy values as strings)."""
+        return {
+            "model": self.model,
+            "description": self.description,
+            "fields": [
+                {"name": f.name, "latex": f.latex, "index": f.index, "description": f.description}
+                for f in self.fields
+            ],
+            "propagators": [
+                {
+                    "kind": p.kind,
+                    "fields": list(p.fields),
+                    "directed": p.directed,
+                    "causal": p.causal,
+                    "value": sp.sstr(p.value),
+                    "index_structure": p.index_structure,
+                    "time_structure": p.time_structure,
+                    "description": p.description,
+                }
+                for p in self.propagators
+            ],
+            "vertices": [
+                {
+                    "kind": v.kind,
+                    "legs": list(v.legs),
+                    "times": list(v.times),
+                    "coupling": sp.sstr(v.coupling),
+                    "index_pairings": [
+                        {"weight": sp.sstr(w), "pairs": [list(p) for p in pairs]}
+                        for w, pairs in v.index_pairings
+                    ],
+                    "time_weight": v.time_weight,
+                    "monomial": v.monomial,
+                    "description": v.description,
+                }
+                for v in self.vertices
+            ],
+            "external_fields": list(self.external_fields),
+            "parameters": [sp.sstr(s) for s in self.parameters],
+            "n_per_index_loop": sp.sstr(self.n_per_index_loop),
+            "notes": list(self.notes),
+        }
+
+    def to_latex(self) -> str:
+        """A LaTeX ``tabular`` of the rules."""
+        lines = [
+            r"\begin{tabular}{llll}",
+            r"element & fields & value & index structure \\ \hline",
+        ]
+        for p in self.propagators:
+            a, b = (self._latex_of(f) for f in p.fields)
+            arrow = r"\to" if p.directed else "-"
+            lines.append(
+                f"propagator ({p.kind}) & ${a} {arrow} {b}$ & ${sp.latex(p.value)}$ & "
+                r"$\delta_{ij}$ \\"
+            )
+        for v in self.vertices:
+            legs = ", ".join(
+                self._latex_of(f) + (f"({t})" if t else "")
+                for f, t in zip(v.legs, v.times or [""] * v.degree)
+            )
+            idx = " + ".join(
+                (sp.latex(w) if w != 1 else "") + "".join(rf"\delta_{{{a}{b}}}" for a, b in pairs)
+                for w, pairs in v.index_pairings
+            )
+            weight = f" ${v.time_weight}$" if v.time_weight else ""
+            lines.append(
+                f"vertex ({v.kind}) & ${legs}$ & ${sp.latex(v.coupling)}${weight} & ${idx}$ \\\\"
+            )
+        lines.append(r"\end{tabular}")
+        return "\n".join(lines)
+
+    def _latex_of(self, name: str) -> str:
+        for f in self.fields:
+            if f.name == name:
+                return f.latex
+        return name
+
+
+def on_phi4_rules() -> FeynmanRules:
+    """The O(N) vector model V = (g/4!)(phi.phi)^2 (PHYSICS.md §6).
+
+    The weight is exp(-x.x/2 - V); the vertex factor is -g times the symmetric tensor
+    (d_ab d_cd + d_ac d_bd + d_ad d_bc)/3, each diagram carries 1/|Aut| and N per closed
+    index loop.  The propagator is 1 in zero dimensions (x ~ N(0, I_N)) and 1/(p^2 + m^2)
+    in d dimensions; the combinatorics are the same.
+
+    >>> r = on_phi4_rules()
+    >>> [w for w, _ in r.vertices[0].index_pairings]
+    [1/3, 1/3, 1/3]
+    """
+    third = sp.Rational(1, 3)
+    vertex = Vertex(
+        kind="phi4",
+        legs=("phi", "phi", "phi", "phi"),
+        coupling=-g,
+        index_pairings=(
+            (third, ((0, 1), (2, 3))),
+            (third, ((0, 2), (1, 3))),
+            (third, ((0, 3), (1, 2))),
+        ),
+        monomial="(g/4!) (phi.phi)^2",
+        description="quartic O(N) vertex -g (d d + d d + d d)/3",
+    )
+    return FeynmanRules(
+        model="on-phi4",
+        fields=(Field("phi", r"\phi", "O(N) vector field", "a"),),
+        propagators=(
+            Propagator(
+                kind="phi",
+                fields=("phi", "phi"),
+                value=sp.Integer(1),
+                index_structure="delta_ab",
+                description="<phi_a phi_b>_0 = d_ab (zero dimensions; 1/(p^2+m^2) in d dims)",
+            ),
+        ),
+        vertices=(vertex,),
+        external_fields=("phi",),
+        parameters=(g, S.N),
+        description="O(N) vector model, weight exp(-phi.phi/2 - (g/4!)(phi.phi)^2)",
+        notes=("'t Hooft coupling lambda = g N; large N keeps the cactus diagrams",),
+    )
+
+
+def linear_network_rules(arch: str = "feedforward", bias: str | None = None) -> FeynmanRules:
+    """MSRDJ Feynman rules of the linear network phi(z) = z (PHYSICS.md §2, §4).
+
+    Disorder covariances: E[W_ij(t) W_kl(s)] = (sigma_w2/N) d_ik d_jl K(t,s) and
+    E[b_i(t) b_k(s)] = sigma_b2 d_ik B(t,s), feedforward K = B = d_ts, recurrent K = 1 with
+    B = 1 (shared bias) or d_ts (fresh bias).  Sign convention: S = -sum zt (z - W z - b),
+    weights exp(S), so the averaged vertex is +(sigma_w2/2N) K(t,s)(zt(t).zt(s))(z(t-1).z(s-1))
+    and its coupling per diagram is sigma_w2/N (the 1/2 is the vertex's t<->s symmetry).
+
+    >>> r = linear_network_rules("recurrent", bias="fresh")
+    >>> r.propagator("correlator").time_structure
+    'sigma_b2 B(t,s), B = delta_ts'
+    >>> r.vertex("double_trace").index_pairings
+    ((1, ((0, 1), (2, 3))),)
+    """
+    if arch not in ("feedforward", "recurrent"):
+        raise unknown_name("architecture", arch, ["feedforward", "recurrent"])
+    if arch == "feedforward":
+        if bias is not None:
+            raise InvalidParameter(
+                f"feedforward networks have a fresh bias per layer; got bias={bias!r}"
+            )
+        kernel, bias_kernel = "K(t,s) = delta_ts", "B = delta_ts"
+    else:
+        bias = "shared" if bias is None else bias
+        if bias not in ("shared", "fresh"):
+            raise unknown_name("bias convention", bias, ["shared", "fresh"])
+        kernel = "K(t,s) = 1"
+        bias_kernel = "B = 1" if bias == "shared" else "B = delta_ts"
+    vertex = Vertex(
+        kind="double_trace",
+        legs=("zt", "zt", "z", "z"),
+        times=("t", "s", "t-1", "s-1"),
+        coupling=S.sigma_w2 / S.N,
+        index_pairings=((sp.Integer(1), ((0, 1), (2, 3))),),
+        time_weight=kernel,
+        monomial="(sigma_w2/2N) K(t,s) (zt(t).zt(s)) (z(t-1).z(s-1))",
+        description="double-trace vertex: zt_i(t) zt_i(s) share index i, z_j(t-1) z_j(s-1) share j",
+    )
+    model = f"linear-{arch}" + (f"-{bias}" if arch == "recurrent" else "")
+    return FeynmanRules(
+        model=model,
+        fields=(
+            Field("z", "z", "pre-activation z_i(t)", "i"),
+            Field("zt", r"\tilde z", "MSRDJ response field zt_i(t)", "i"),
+        ),
+        propagators=(
+            Propagator(
+                kind="response",
+                fields=("zt", "z"),
+                value=sp.Integer(1),
+                directed=True,
+                causal=True,
+                time_structure="delta_ts",
+                description="<z_i(t) zt_j(s)>_0 = d_ij d_ts, arrow zt -> z (causal)",
+            ),
+            Propagator(
+                kind="correlator",
+                fields=("z", "z"),
+                value=S.sigma_b2,
+                time_structure=f"sigma_b2 B(t,s), {bias_kernel}",
+                description="<z_i(t) z_j(s)>_0 = sigma_b2 d_ij B(t,s) (+ x x^T at t = 0)",
+            ),
+        ),
+        vertices=(vertex,),
+        external_fields=("z",),
+        parameters=(S.sigma_w2, S.sigma_b2, S.q0, S.N, S.T),
+        description=f"linear {arch} network (phi(z) = z), disorder-averaged MSRDJ theory",
+        notes=(
+            "<zt zt>_0 = 0",
+            "per vertex sigma_w2/N, per closed neuron-index loop N, per free time sum up to T",
+        ),
+    )
+
+
+#: model name -> constructor of its rules (the names ``nnqft rules --model`` accepts)
+MODELS = {
+    "on-phi4": on_phi4_rules,
+    "linear-feedforward": lambda: linear_network_rules("feedforward"),
+    "linear-recurrent": lambda: linear_network_rules("recurrent", "shared"),
+    "linear-recurrent-shared": lambda: linear_network_rules("recurrent", "shared"),
+    "linear-recurrent-fresh": lambda: linear_network_rules("recurrent", "fresh"),
+}
+
+
+def get_rules(model: str) -> FeynmanRules:
+    """The rules of a named model (see :data:`MODELS`); UnknownName otherwise.
+
+    >>> get_rules("on-phi4").model
+    'on-phi4'
+    """
+    try:
+        return MODELS[model]()
+    except KeyError:
+        raise unknown_name("model", model, MODELS) from None
