@@ -69,8 +69,10 @@ _CHUNK_FLOATS = 2_000_000
 # --- validation ---------------------------------------------------------------------------
 
 
-def numeric_network(net: Network) -> Network:
+def numeric_network(net: Network, *, depth: bool = True) -> Network:
     """Check that ``net`` can be sampled: numeric sigma_w2, sigma_b2, q0, integer width, depth.
+
+    ``depth=False`` skips the depth (for measurements that choose their own number of layers).
 
     >>> numeric_network(Network("feedforward", "tanh", 1.5, 0.05, width=4, depth=2)).width
     4
@@ -84,7 +86,7 @@ def numeric_network(net: Network) -> Network:
     for name in ("sigma_w2", "sigma_b2", "q0"):
         if not isinstance(getattr(net, name), numbers.Real):
             raise InvalidParameter(f"Monte Carlo needs a numeric {name}, got {getattr(net, name)}")
-    for name in ("width", "depth"):
+    for name in ("width", "depth") if depth else ("width",):
         if not isinstance(getattr(net, name), numbers.Integral):
             raise InvalidParameter(f"Monte Carlo needs a numeric {name}, got {getattr(net, name)}")
     return net

@@ -1,0 +1,210 @@
+"""``nnqft simulate``: Monte Carlo of real random networks beside the mean-field theory."""
+
+from __future__ import annotations
+
+import click
+
+from ._common import activation_option, arch_option, bias_option, emit, json_option, q0_option
+
+
+def _plot(path: str, result, theory_q, theory_c) -> None:
+    """Theory vs simulation per layer: E Q(t) with error bars, residuals in standard errors
+    and, for two inputs, c(t)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    net = result.network
+    layers = result.column("layer")
+    mean, err = result.column("mean"), result.column("mean_stderr")
+    panels = 3 if theory_c is not None else 2
+    fig, axes = plt.subplots(1, panels, figsize=(4.2 * panels, 3.8), constrained_layout=True)
+    ax = axes[0]
+    ax.plot(layers, theory_q, "-", color="k", lw=1.2, label="mean-field q(t)", zorder=1)
+    ax.errorbar(
+        layers,
+        mean,
+        yerr=err,
+        fmt="o",
+        ms=4,
+        capsize=3,
+        color="C0",
+        label=f"E Q(t), {result.samples} nets ({result.sampler})",
+        zorder=2,
+    )
+    ax.set(xlabel="layer t", ylabel="Q(t) = |z(t)|²/N", title="length")
+    ax.legend(fontsize=8)
+    ax = axes[1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        resid = (mean - theory_q) / err
+    ax.axhspan(-3, 3, color="0.9", zorder=0, label="±3 standard errors")
+    ax.axhline(0, color="k", lw=0.8)
+    ax.plot(layers, resid, "o-", ms=4, color="C0")
+    lim = max(4.0, float(np.nanmax(np.abs(resid))) * 1.15 if np.isfinite(resid).any() else 4.0)
+    ax.set(
+        xlabel="layer t", ylabel="(E Q − q) / stderr", title="simulation − theory", ylim=(-lim, lim)
+    )
+    ax.legend(fontsize=8, loc="upper right")
+    if theory_c is not None:
+        ax = axes[2]
+        ax.plot(layers, theory_c, "-", color="k", lw=1.2, label="mean-field c(t)", zorder=1)
+        ax.errorbar(
+            layers,
+            result.column("correlation"),
+            yerr=result.column("correlation_stderr"),
+            fmt="o",
+            ms=4,
+            capsize=3,
+            color="C1",
+            label="E c(t)",
+            zorder=2,
+        )
+        ax.set(xlabel="layer t", ylabel="c(t)", title=f"correlation (c0 = {result.c0:g})")
+        ax.legend(fontsize=8)
+    for ax in axes:
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    bias = f", {net.bias} bias" if net.bias else ""
+    fig.suptitle(
+        f"{net.arch} {net.activation.name}{bias}: σw²={net.sigma_w2:g}, σb²={net.sigma_b2:g}, "
+        f"N={net.width}, q0={net.q0:g}",
+        fontsize=10,
+    )
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+@click.command("simulate")
+@arch_option
+@activation_option
+@click.option("--sigma-w2", type=float, required=True, help="Weight variance sigma_w2.")
+@click.option(
+    "--sigma-b2", type=float, default=0.0, show_default=True, help="Bias variance sigma_b2."
+)
+@click.option("--width", type=int, required=True, help="Width N (neurons per layer).")
+@click.option("--depth", type=int, required=True, help="Depth T (layers or time steps).")
+@click.option(
+    "--samples",
+    type=int,
+    default=10000,
+    show_default=True,
+    help="Number of independent random networks.",
+)
+@q0_option
+@bias_option
+@click.option(
+    "--c0",
+    type=float,
+    default=None,
+    help="Also propagate a second input with this correlation to the first; adds c(t) and q12(t).",
+)
+@click.option(
+    "--sampler",
+    type=click.Choice(["auto", "full", "fast"]),
+    default="auto",
+    show_default=True,
+    help="full: real weight matrices; fast: exact layer-by-layer Gaussian "
+    "(feedforward only); auto: fast when feedforward.",
+)
+@click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
+@click.option(
+    "--jobs",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Worker processes (results do not depend on it).",
+)
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write a PNG of theory vs simulation per layer.",
+)
+@json_option
+def simulate_command(
+    arch,
+    activation,
+    sigma_w2,
+    sigma_b2,
+    width,
+    depth,
+    samples,
+    q0,
+    bias,
+    c0,
+    sampler,
+    seed,
+    jobs,
+    plot_path,
+    as_json,
+):
+    """Sample random networks and compare Q(t) = |z(t)|^2/N with mean-field theory.
+
+    Per layer: E Q, Var Q and E ln Q with standard errors, and the mean-field q(t)
+    (theory_mean).  Example:
+
+        nnqft simulate --activation tanh --sigma-w2 1.5 --sigma-b2 0.05 --width 16 --depth 6
+    """
+    from ..derive.mft import correlation_trajectory, q_trajectory
+    from ..derive.simulate import simulate
+    from ..errors import InvalidParameter
+    from ..rules.network import Network
+
+    if jobs < 1:
+        raise InvalidParameter(f"--jobs must be an integer >= 1, got {jobs}")
+    net = Network(
+        arch,
+        activation,
+        sigma_w2=sigma_w2,
+        sigma_b2=sigma_b2,
+        width=width,
+        depth=depth,
+        bias=bias,
+        q0=q0,
+    )
+    two = c0 is not None
+    if two and not -1.0 <= c0 <= 1.0:
+        raise InvalidParameter(f"--c0 is a correlation and must lie in [-1, 1], got {c0}")
+    if samples < 1:
+        raise InvalidParameter(f"--samples must be an integer >= 1, got {samples}")
+    result = simulate(
+        net, samples, seed=seed, jobs=jobs, sampler=sampler, inputs=2 if two else 1, c0=c0
+    )
+    if two:
+        _, _, _, theory_c = correlation_trajectory(net, c0)
+    theory_q = q_trajectory(net)
+    rows = []
+    for t, row in enumerate(result.rows()):
+        row = dict(row)
+        row["theory_mean"] = float(theory_q[t])
+        if two:
+            row["theory_correlation"] = float(theory_c[t])
+        rows.append(row)
+    if plot_path:
+        _plot(plot_path, result, theory_q, theory_c if two else None)
+    out = {
+        "arch": net.arch,
+        "activation": net.activation.name,
+        "bias": net.bias,
+        "sigma_w2": net.sigma_w2,
+        "sigma_b2": net.sigma_b2,
+        "width": net.width,
+        "depth": net.depth,
+        "q0": net.q0,
+        "samples": samples,
+        "seed": seed,
+        "sampler": result.sampler,
+        "layers": rows,
+    }
+    if two:
+        out["c0"] = c0
+    if net.bias is None:
+        del out["bias"]
+    if plot_path:
+        out["plot"] = plot_path
+    emit(out, as_json)
+
+
+commands = [simulate_command]
