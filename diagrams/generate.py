@@ -60,7 +60,12 @@ def _key(kinds, open_, edges):
         else:
             adj[u][v] = m
             adj[v][u] = m
-    base = [(kinds[i], open_[i], loops[i]) for i in range(n)]
+    # legs first (by the repr of their label), then vertices: the same order as the node
+    # colours of canonical_id, so the final canonical labelling is the one canonical_id uses
+    base = [
+        (1, "", open_[i], loops[i]) if not kinds[i] else (0, repr(kinds[i]), open_[i], loops[i])
+        for i in range(n)
+    ]
     keys, cert, node_aut, positions = canonical_labelling(base, adj)
     return (keys, cert), node_aut, positions
 

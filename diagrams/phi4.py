@@ -1,0 +1,514 @@
+"""Feynman diagrams of the O(N) phi^4 model with their numbers (PHYSICS.md §6).
+
+:func:`generate_diagrams` returns every diagram of a given order (number of vertices) for
+the n-point function with labelled legs (``n_legs = 0``: vacuum), with filters
+*connected*, *1PI* and *no self-loops* (definitions in :mod:`nnqft.diagrams`).  Each
+:class:`Diagram` carries its exact canonical id, symmetry factor 1/|Aut|, O(N) tensor
+factor (by channel), loop number and 1PI flag.  With the vertex factor -g of
+:func:`nnqft.rules.feynman.on_phi4_rules` a diagram is worth
+(-g)^order * symmetry_factor * n_factor.
+
+>>> ds = generate_diagrams(2, 2, connected=True)
+>>> [(str(d.symmetry_factor), d.n_factor_str) for d in ds]
+[('1/4', '(N + 2)**2/9'), ('1/4', '(N + 2)**2/9'), ('1/6', '(N + 2)/3')]
+>>> [d.id for d in generate_diagrams(2, 1)]
+['L1.L2.V(o)|0-2,1-2', 'L1.L2|0-1 + V(oo)|']
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import cached_property
+
+import networkx as nx
+
+from ..errors import InvalidParameter, InvalidType, OrderTooHigh
+from .canonical import canonical_form
+from .generate import RawDiagram, generate_connected
+from .on_tensor import channel_coefficients, contract, on_factor, on_factor_expr
+
+__all__ = [
+    "Diagram",
+    "generate_diagrams",
+    "is_one_particle_irreducible",
+    "loop_number",
+    "is_cactus",
+    "MAX_ORDER",
+    "LARGE_RUN_EDGES",
+]
+
+#: the highest order generate_diagrams accepts (order 9 two-point is ~10^5 diagrams)
+MAX_ORDER = 10
+#: runs with at least this many propagators warn first with the expected count
+LARGE_RUN_EDGES = 16
+
+
+def _fmt(poly: dict) -> str:
+    import sympy as sp
+
+    return sp.sstr(on_factor_expr(poly))
+
+
+@dataclass(frozen=True, eq=False)
+class Diagram:
+    """One phi^4 diagram.
+
+    ``labels[i]`` is the leg label of node ``i`` or ``None`` for a vertex, ``edges`` the
+    propagators between node positions (canonical order for connected diagrams),
+    ``n_factor_channels`` the O(N) factor per channel as ``{power of N: Fraction}`` (2-pt:
+    [d_12]; 4-pt: [A, B, C] of A d12 d34 + B d13 d24 + C d14 d23; vacuum: [full]).
+    Equality and hashing go by the exact canonical ``id``.  ``graph`` is the
+    ``networkx.MultiGraph`` (nodes ``'L1'``... for legs, ``'v1'``... for vertices).
+    """
+
+    id: str
+    labels: tuple
+    edges: tuple[tuple[int, int], ...]
+    order: int
+    n_legs: int
+    symmetry_factor: Fraction
+    n_factor_channels: tuple[dict, ...]
+    loops: int
+    connected: bool
+    one_pi: bool
+    channels: dict = field(repr=False, default_factory=dict)
+
+    def __eq__(self, other):
+        return isinstance(other, Diagram) and self.id == other.id
+
+    def __hash__(self):
+        return hash(self.id)
+
+    @cached_property
+    def node_names(self) -> tuple[str, ...]:
+        names, k = [], 0
+        for label in self.labels:
+            if label is None:
+                k += 1
+                names.append(f"v{k}")
+            else:
+                names.append(f"L{label}")
+        return tuple(names)
+
+    @cached_property
+    def graph(self) -> nx.MultiGraph:
+        names = self.node_names
+        graph = nx.MultiGraph()
+        for name, label in zip(names, self.labels):
+            if label is None:
+                graph.add_node(name, kind="vertex")
+            else:
+                graph.add_node(name, kind="leg", leg=label)
+        for a, b in self.edges:
+            graph.add_edge(names[a], names[b], kind="phi")
+        return graph
+
+    @property
+    def edge_names(self) -> list[list[str]]:
+        """The propagators as pairs of node names (``[['L1', 'v1'], ['v1', 'v1'], ...]``)."""
+        names = self.node_names
+        return [[names[a], names[b]] for a, b in self.edges]
+
+    @cached_property
+    def n_factor(self) -> dict:
+        """The O(N) factor: the sum over channels, ``{power of N: Fraction}``."""
+        total: Counter = Counter()
+        for poly in self.n_factor_channels:
+            total.update(poly)
+        return {p: c for p, c in sorted(total.items()) if c}
+
+    @property
+    def n_factor_str(self) -> str:
+        """The O(N) factor as a factored sympy string, e.g. ``'(N + 2)**2/9'``."""
+        return _fmt(self.n_factor)
+
+    @property
+    def self_loops(self) -> int:
+        return sum(1 for a, b in self.edges if a == b)
+
+    def value(self):
+        """The diagram's zero-dimensional value (-g)^order * symmetry_factor * n_factor
+        (sympy, in g and N; the coefficient of the 2-pt d_ab, of the vacuum log Z, or of
+        the 4-pt sum over channels)."""
+        import sympy as sp
+
+        from ..rules.feynman import g
+
+        s = self.symmetry_factor
+        return (
+            (-g) ** self.order
+            * sp.Rational(s.numerator, s.denominator)
+            * on_factor_expr(self.n_factor)
+        )
+
+    def to_dict(self) -> dict:
+        """The JSON entry of ``nnqft diagrams`` (DESIGN.md)."""
+        out = {
+            "id": self.id,
+            "edges": self.edge_names,
+            "symmetry_factor": str(self.symmetry_factor),
+            "n_factor": self.n_factor_str,
+        }
+        if self.n_legs == 4:
+            out["n_factor_channels"] = [_fmt(p) for p in self.n_factor_channels]
+        out.update(
+            {
+                "order": self.order,
+                "loops": self.loops,
+                "one_pi": self.one_pi,
+                "connected": self.connected,
+            }
+        )
+        return out
+
+
+# --------------------------------------------------------------------------------------
+# structural properties
+
+
+def _vertex_components(labels, edges, skip=None) -> int:
+    parent = {i: i for i, lab in enumerate(labels) if lab is None}
+
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for k, (a, b) in enumerate(edges):
+        if k == skip or a not in parent or b not in parent:
+            continue
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[ra] = rb
+    return len({find(x) for x in parent})
+
+
+def loop_number(labels, edges) -> int:
+    """Independent loops: internal propagators - vertices + vertex components.
+
+    >>> loop_number((1, 2, None), ((0, 2), (1, 2), (2, 2)))
+    1
+    """
+    internal = sum(1 for a, b in edges if labels[a] is None and labels[b] is None)
+    n_vertices = sum(1 for lab in labels if lab is None)
+    return internal - n_vertices + (_vertex_components(labels, edges) if n_vertices else 0)
+
+
+def is_one_particle_irreducible(labels, edges) -> bool:
+    """Connected diagrams only: no internal propagator is a bridge between vertices.
+
+    >>> is_one_particle_irreducible((1, 2, None, None), ((0, 2), (1, 3), (2, 2), (2, 3), (3, 3)))
+    False
+    """
+    n_vertices = sum(1 for lab in labels if lab is None)
+    if n_vertices == 0:
+        return True
+    base = _vertex_components(labels, edges)
+    multiplicity = Counter(tuple(sorted(e)) for e in edges)
+    for k, (a, b) in enumerate(edges):
+        if a == b or labels[a] is not None or labels[b] is not None:
+            continue
+        if multiplicity[tuple(sorted((a, b)))] > 1:
+            continue
+        if _vertex_components(labels, edges, skip=k) > base:
+            return False
+    return True
+
+
+def is_cactus(diagram) -> bool:
+    """Graph-theoretic cactus test of the amputated diagram: every propagator lies on at
+    most one cycle (self-loops and double lines count as cycles).  For phi^4 these are
+    the cactus (daisy / Hartree) diagrams.
+
+    >>> [is_cactus(d) for d in generate_diagrams(2, 2, connected=True)]
+    [True, True, False]
+    """
+    graph = nx.Graph()
+    fresh = itertools.count()
+    labels, edges = diagram.labels, diagram.edges
+    seen: Counter = Counter()
+    for a, b in edges:
+        if labels[a] is not None or labels[b] is not None or a == b:
+            continue
+        key = (min(a, b), max(a, b))
+        seen[key] += 1
+        if seen[key] == 1:
+            graph.add_edge(a, b)
+        else:  # a parallel copy: subdivide it so the graph stays simple
+            mid = ("mid", next(fresh))
+            graph.add_edge(a, mid)
+            graph.add_edge(mid, b)
+    for x, lab in enumerate(labels):
+        if lab is None:
+            graph.add_node(x)
+    for nodes in nx.biconnected_components(graph):
+        sub = graph.subgraph(nodes)
+        if sub.number_of_edges() not in (1, sub.number_of_nodes()):
+            return False
+    return True
+
+
+# --------------------------------------------------------------------------------------
+# generation
+
+
+def _from_raw(raw: RawDiagram, order: int, n_legs: int, labels_all) -> Diagram:
+    poly, denom = contract(len(raw.labels), list(raw.labels), list(raw.edges))
+    factor = {
+        ch: {p: Fraction(c, denom) for p, c in sorted(pp.items()) if c} for ch, pp in poly.items()
+    }
+    ident = _raw_id(raw)
+    return Diagram(
+        id=ident,
+        labels=raw.labels,
+        edges=raw.edges,
+        order=order,
+        n_legs=n_legs,
+        symmetry_factor=raw.symmetry_factor,
+        n_factor_channels=tuple(channel_coefficients(factor, n_legs)),
+        loops=loop_number(raw.labels, raw.edges),
+        connected=True,
+        one_pi=is_one_particle_irreducible(raw.labels, raw.edges),
+        channels=factor,
+    )
+
+
+def _raw_id(raw: RawDiagram) -> str:
+    """The canonical id of a generated connected diagram, in canonical_id's format."""
+    loops = Counter(a for a, b in raw.edges if a == b)
+    nodes = []
+    for i, label in enumerate(raw.labels):
+        token = "V" if label is None else f"L{label}"
+        if loops[i]:
+            token += "(" + "o" * loops[i] + ")"
+        nodes.append(token)
+    return ".".join(nodes) + "|" + ",".join(f"{a}-{b}" for a, b in raw.edges if a != b)
+
+
+def _validate(n_legs, order) -> None:
+    for name, value in (("legs", n_legs), ("order", order)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidType(f"{name} must be an integer, got {value!r}")
+        if value < 0:
+            raise InvalidParameter(f"{name} must be >= 0, got {value}")
+    if n_legs % 2:
+        raise InvalidParameter(
+            f"phi^4 diagrams need an even number of external legs (0, 2, 4, ...), got {n_legs}"
+        )
+    if order > MAX_ORDER:
+        raise OrderTooHigh(f"order {order} is above the maximum {MAX_ORDER} for phi^4 diagrams")
+
+
+def _set_partitions(items):
+    if not items:
+        yield []
+        return
+    first, rest = items[0], items[1:]
+    for part in _set_partitions(rest):
+        for i in range(len(part)):
+            yield part[:i] + [[first] + part[i]] + part[i + 1 :]
+        yield [[first]] + part
+
+
+def _compositions(total, parts, minimums):
+    if parts == 0:
+        if total >= 0:
+            yield ()
+        return
+    for k in range(minimums[0], total + 1):
+        for rest in _compositions(total - k, parts - 1, minimums[1:]):
+            yield (k,) + rest
+
+
+def _vacuum_multisets(order, vacuum):
+    """Multisets of connected vacuum diagrams with total order ``order``."""
+    if order == 0:
+        yield []
+        return
+
+    def partitions(n, largest):
+        if n == 0:
+            yield []
+            return
+        for k in range(min(n, largest), 0, -1):
+            for rest in partitions(n - k, k):
+                yield [k] + rest
+
+    for part in partitions(order, order):
+        sizes = Counter(part)
+        choices = [
+            list(itertools.combinations_with_replacement(vacuum(size), mult))
+            for size, mult in sorted(sizes.items())
+        ]
+        for combo in itertools.product(*choices):
+            yield [d for group in combo for d in group]
+
+
+def _assemble(pieces, order, n_legs) -> Diagram:
+    graph = nx.MultiGraph()
+    k = 0
+    for raw in pieces:
+        names = []
+        for label in raw.labels:
+            if label is None:
+                k += 1
+                names.append(f"v{k}")
+                graph.add_node(names[-1], kind="vertex")
+            else:
+                names.append(f"L{label}")
+                graph.add_node(names[-1], kind="leg", leg=label)
+        for a, b in raw.edges:
+            graph.add_edge(names[a], names[b], kind="phi")
+    ident, aut = canonical_form(graph)
+    nodes = list(graph.nodes)
+    index = {x: i for i, x in enumerate(nodes)}
+    labels = tuple(graph.nodes[x].get("leg") for x in nodes)
+    edges = tuple(sorted(tuple(sorted((index[u], index[v]))) for u, v in graph.edges()))
+    factor = on_factor(graph)
+    return Diagram(
+        id=ident,
+        labels=labels,
+        edges=edges,
+        order=order,
+        n_legs=n_legs,
+        symmetry_factor=Fraction(1, aut),
+        n_factor_channels=tuple(channel_coefficients(factor, n_legs)),
+        loops=sum(loop_number(p.labels, p.edges) for p in pieces),
+        connected=len(pieces) == 1,
+        one_pi=False if len(pieces) > 1 else is_one_particle_irreducible(labels, edges),
+        channels=factor,
+    )
+
+
+def _bare_line(a, b) -> RawDiagram:
+    return RawDiagram((a, b), ((0, 1),), 1)
+
+
+def generate_diagrams(
+    n_legs: int,
+    order: int,
+    *,
+    connected: bool = False,
+    one_pi: bool = False,
+    self_loops: bool = True,
+    progress: bool = False,
+) -> list[Diagram]:
+    """Every phi^4 diagram with ``n_legs`` labelled legs and ``order`` vertices.
+
+    ``connected`` keeps connected diagrams; ``one_pi`` keeps 1PI ones (and implies
+    connected); ``self_loops=False`` drops diagrams with a propagator from a vertex to
+    itself.  Without ``connected`` the result includes disconnected diagrams (vacuum
+    bubbles, products of lower-point functions).  ``progress`` shows a tqdm bar on stderr
+    (silent when stderr is not a terminal) and, for runs of at least
+    :data:`LARGE_RUN_EDGES` propagators, first warns with the expected count.
+
+    >>> [len(generate_diagrams(2, k, connected=True)) for k in range(4)]
+    [1, 1, 3, 10]
+    >>> sum(d.symmetry_factor for d in generate_diagrams(0, 2, connected=True))
+    Fraction(1, 12)
+    """
+    _validate(n_legs, order)
+    if n_legs == 0 and order == 0:
+        return []  # the empty diagram (the 1 of Z) is not listed
+    connected = connected or one_pi
+    n_edges = (4 * order + n_legs) // 2
+    if progress and n_edges >= LARGE_RUN_EDGES and order >= 3:
+        _warn_expected(n_legs, order, connected, self_loops)
+    cache: dict = {}
+
+    def conn(labels, k):
+        key = (tuple(labels), k)
+        if key not in cache:
+            if k == 0 and len(labels) == 2:
+                cache[key] = [_bare_line(*labels)]
+            else:
+                cache[key] = generate_connected(
+                    len(labels),
+                    k,
+                    self_loops=self_loops,
+                    leg_labels=labels,
+                    progress=_bar(len(labels), k) if progress else None,
+                )
+        return cache[key]
+
+    if connected:
+        result = [
+            _from_raw(r, order, n_legs, None) for r in conn(list(range(1, n_legs + 1)), order)
+        ]
+    else:
+        result = []
+        seen = set()
+        labels = list(range(1, n_legs + 1))
+        for partition in _set_partitions(labels):
+            if any(len(block) % 2 for block in partition):
+                continue
+            partition = sorted(partition)
+            minimums = [0 if len(b) == 2 else 1 for b in partition]
+            for orders in _compositions(order, len(partition), minimums):
+                if sum(orders) > order:
+                    continue
+                rest = order - sum(orders)
+                block_choices = [conn(b, k) for b, k in zip(partition, orders)]
+                for vac in _vacuum_multisets(rest, lambda k: conn([], k)):
+                    for blocks in itertools.product(*block_choices):
+                        d = _assemble(list(blocks) + list(vac), order, n_legs)
+                        if d.id not in seen:
+                            seen.add(d.id)
+                            result.append(d)
+    if one_pi:
+        result = [d for d in result if d.one_pi]
+    result.sort(key=lambda d: d.id)
+    return result
+
+
+def _bar(n_legs, order):
+    """A tqdm progress callback for one growth run."""
+    from tqdm import tqdm
+
+    state = {}
+
+    def callback(step, total, n_states):
+        bar = state.get("bar")
+        if bar is None:
+            bar = state["bar"] = tqdm(
+                total=total,
+                desc=f"{n_legs}-pt order {order}",
+                unit="edge",
+                disable=None,
+                leave=False,
+            )
+        bar.update(1)
+        bar.set_postfix(classes=n_states)
+        if step == total:
+            bar.close()
+
+    return callback
+
+
+def expected_count(n_legs: int, order: int, connected: bool = True, self_loops: bool = True):
+    """An estimate of the number of diagrams, extrapolated geometrically from the exact
+    counts at the two orders below (generated, so cheap relative to the run itself).
+
+    >>> expected_count(2, 5)   # exact: 174
+    152
+    """
+    lower = [
+        len(generate_connected(n_legs, k, self_loops=self_loops)) for k in (order - 2, order - 1)
+    ]
+    if not lower[0]:
+        return lower[1]
+    return round(lower[1] ** 2 / lower[0])
+
+
+def _warn_expected(n_legs, order, connected, self_loops) -> None:
+    estimate = expected_count(n_legs, order, connected, self_loops)
+    warnings.warn(
+        f"{n_legs}-point phi^4 diagrams at order {order}: expect about {estimate} connected "
+        "diagrams (extrapolated from the two orders below); this may take a while",
+        stacklevel=3,
+    )
