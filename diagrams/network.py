@@ -1,0 +1,328 @@
+"""The diagrams of the linear network: pairings of W's with their index loops (PHYSICS.md §4).
+
+For phi(z) = z the field z(T) is a sum of words ``W(t_k) ... W(t_1) v`` (v = the input x or
+a bias vector b), so a moment of ``Q(T) = |z(T)|^2/N`` is a sum of Gaussian averages of
+products of W's.  Averaging pairs the W's (Wick): each pair is one double-trace vertex
+``(sigma_w2/2N)(zt.zt)(z.z)`` of the MSRDJ theory, the response lines are the letters'
+neighbours along a word, and the Kronecker deltas close neuron-index loops, each worth N.
+This is the 't Hooft double-line picture of real Gaussian matrices: a pair of a W with a
+W^T (a "rung" between the two factors of a dot product) is untwisted, a pair of two W's in
+the same factor is twisted (non-orientable), which is why odd powers of 1/N appear.
+
+Two families of diagrams are built here, both as ``networkx.MultiGraph`` in the
+conventions of :mod:`nnqft.diagrams`:
+
+* :func:`network_diagrams` -- every diagram of ``E Q(T)`` at a given depth and order
+  (number of vertices), with fixed time labels on the W insertions, deduplicated by
+  :func:`~nnqft.diagrams.canonical_id` up to the symmetry that exchanges the two (identical)
+  factors of ``z(T).z(T)``; each carries its multiplicity and its power of N.
+* :func:`trace_diagrams` -- the *reduced* (ladder-free) chord diagrams of the moments
+  ``M(k, m) = (1/N) E tr[(W^T)^k W^m]`` up to a given power of 1/N.  A maximal ladder of
+  parallel pairs (two pairs bounding a face of two index corners) is one reduced chord
+  with a multiplicity; every pairing of every word is one reduced diagram with one choice
+  of multiplicities.  A reduced diagram at order 1/N^d has at most 3d + 1 chords (all faces
+  not holding the two marked points have >= 3 corners), so there are finitely many, and
+  their chord types (pairs within the first factor, across, within the second) are what
+  the closed forms of :mod:`nnqft.derive.amplitudes` sum over.
+
+>>> [d.types for d in trace_diagrams(0)]      # the empty word and the planar rung
+[(0, 0, 0), (0, 1, 0)]
+>>> sorted((d.types, d.deficit) for d in trace_diagrams(1) if d.deficit == 1)[:3]
+[((0, 0, 1), 1), ((0, 1, 1), 1), ((0, 1, 1), 1)]
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+
+import networkx as nx
+
+from ..errors import InvalidParameter, OrderTooHigh, unknown_name
+from . import canonical_id
+
+__all__ = [
+    "ChordDiagram",
+    "trace_diagrams",
+    "NetworkDiagram",
+    "network_diagrams",
+    "MAX_TRACE_DEFICIT",
+    "face_count",
+]
+
+#: the highest power of 1/N whose reduced diagrams :func:`trace_diagrams` will enumerate
+#: (order 3 means words of up to 20 letters: beyond a brute-force reach)
+MAX_TRACE_DEFICIT = 2
+
+
+def _find(parent: list[int], i: int) -> int:
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
+
+
+def face_count(n: int, k: int, partner) -> int:
+    """Number of index loops (faces) of a pairing of the cyclic word ``(W^T)^k W^(n-k)``.
+
+    Letter p has row index r_p and column index r_(p+1); it is ``W[r_(p+1), r_p]`` for
+    ``p < k`` (a W^T) and ``W[r_p, r_(p+1)]`` otherwise; a pair identifies first indices
+    and second indices (E W_ab W_cd = (sigma_w2/N) d_ac d_bd).
+
+    >>> face_count(2, 1, [1, 0])        # tr(W^T W) = sum W_ab^2: two loops
+    2
+    >>> face_count(2, 2, [1, 0])        # tr(W^T W^T) = tr(W W): one loop (twisted)
+    1
+    """
+    if n == 0:
+        return 1
+    parent = list(range(n))
+    for p in range(n):
+        q = partner[p]
+        if q < p:
+            continue
+        pa = ((p + 1) % n, p) if p < k else (p, (p + 1) % n)
+        qa = ((q + 1) % n, q) if q < k else (q, (q + 1) % n)
+        parent[_find(parent, pa[0])] = _find(parent, qa[0])
+        parent[_find(parent, pa[1])] = _find(parent, qa[1])
+    return len({_find(parent, i) for i in range(n)})
+
+
+@dataclass(frozen=True)
+class ChordDiagram:
+    """A reduced pairing of the cyclic word ``(W^T)^k W^m`` (positions 0..k+m-1).
+
+    Positions ``0..k-1`` are the first factor's W's (from the source to the readout),
+    ``k..k+m-1`` the second factor's (from the readout back to the source).  ``chords``
+    are the pairs ``(p, q)``, ``p < q``.  Its value is ``sigma_w2^chords N^-deficit`` per
+    choice of ladder multiplicities.
+    """
+
+    k: int
+    m: int
+    chords: tuple[tuple[int, int], ...]
+    faces: int
+
+    @property
+    def deficit(self) -> int:
+        """The power of 1/N: chords + 1 - faces (2 - Euler characteristic of the surface)."""
+        return len(self.chords) + 1 - self.faces
+
+    @property
+    def types(self) -> tuple[int, int, int]:
+        """(pairs within the first factor, pairs across, pairs within the second factor)."""
+        a = sum(1 for p, q in self.chords if q < self.k)
+        c = sum(1 for p, q in self.chords if p >= self.k)
+        return a, len(self.chords) - a - c, c
+
+    def graph(self) -> nx.MultiGraph:
+        """The diagram: W insertions joined by directed response lines from the source
+        ``'E'`` to the readout ``'J'`` and by undirected ``'disorder'`` edges (the pairs)."""
+        n = self.k + self.m
+        g = nx.MultiGraph()
+        g.add_node("E", kind="leg", leg="source")
+        g.add_node("J", kind="leg", leg="readout")
+        for p in range(n):
+            g.add_node(p, kind="vertex", vertex="W")
+        chain_a = ["E", *range(self.k), "J"]
+        chain_b = ["E", *range(n - 1, self.k - 1, -1), "J"]
+        for chain in (chain_a, chain_b):
+            for u, v in zip(chain, chain[1:]):
+                g.add_edge(u, v, kind="response", directed=True, head=v)
+        for p, q in self.chords:
+            g.add_edge(p, q, kind="disorder")
+        return g
+
+    @property
+    def id(self) -> str:
+        """The canonical id of :meth:`graph`."""
+        return canonical_id(self.graph())
+
+
+def _reduced_pairings(n: int, k: int) -> Iterator[list[int]]:
+    """Pairings of the cyclic word of length n with no two parallel (ladder) pairs.
+
+    Two pairs are parallel when they bound a face of two corners that holds neither the
+    source gap (0) nor the readout gap (k): untwisted (p-1, q+1), (p, q) across the
+    factors, twisted (p-1, q-1), (p, q) within one factor.
+    """
+    partner = [-1] * n
+    marked = {0, k % n} if n else set()
+
+    def rec(p: int):
+        while p < n and partner[p] != -1:
+            p += 1
+        if p == n:
+            yield list(partner)
+            return
+        for q in range(p + 1, n):
+            if partner[q] != -1:
+                continue
+            if p >= 1 and p not in marked:
+                prev = partner[p - 1]
+                twisted = (p < k) == (q < k)
+                if not twisted and prev == q + 1 and (q + 1) % n not in marked:
+                    continue
+                if twisted and prev == q - 1 and q not in marked:
+                    continue
+            partner[p], partner[q] = q, p
+            yield from rec(p + 1)
+            partner[p], partner[q] = -1, -1
+
+    yield from rec(0)
+
+
+def _mirror(d: ChordDiagram) -> ChordDiagram:
+    """The transposed word: tr[(W^T)^k W^m] = tr[(W^T)^m W^k], position p -> n-1-p."""
+    n = d.k + d.m
+    chords = tuple(sorted(tuple(sorted((n - 1 - p, n - 1 - q))) for p, q in d.chords))
+    return ChordDiagram(d.m, d.k, chords, d.faces)
+
+
+@functools.lru_cache(maxsize=8)
+def trace_diagrams(max_deficit: int, progress: bool = False) -> tuple[ChordDiagram, ...]:
+    """Every reduced chord diagram of the moments M(k, m) up to order 1/N^max_deficit.
+
+    Enumerates pairings of words of up to 2(3d+1) letters with ladders pruned as they are
+    built (halved by the transpose symmetry k <-> m) and keeps those with deficit <= d.
+
+    >>> len(trace_diagrams(1))
+    10
+    """
+    if isinstance(max_deficit, bool) or not isinstance(max_deficit, int) or max_deficit < 0:
+        raise InvalidParameter(f"order must be a non-negative integer, got {max_deficit!r}")
+    if max_deficit > MAX_TRACE_DEFICIT:
+        raise OrderTooHigh(
+            f"order {max_deficit} is beyond reach of the diagram engine for the recurrent "
+            f"linear network (maximum {MAX_TRACE_DEFICIT})"
+        )
+    from tqdm import tqdm
+
+    sizes = [(2 * e, k) for e in range(3 * max_deficit + 2) for k in range(e + 1)]
+    found: list[ChordDiagram] = []
+    bar = tqdm(sizes, desc="reduced diagrams", disable=None if progress else True, leave=False)
+    for n, k in bar:
+        for partner in _reduced_pairings(n, k):
+            faces = face_count(n, k, partner)
+            chords = tuple((p, q) for p, q in enumerate(partner) if q > p)
+            if len(chords) + 1 - faces > max_deficit:
+                continue
+            d = ChordDiagram(k, n - k, chords, faces)
+            found.append(d)
+            if 2 * k != n:
+                found.append(_mirror(d))
+    found.sort(key=lambda d: (d.deficit, len(d.chords), d.k, d.chords))
+    return tuple(found)
+
+
+# --- the full diagrams of E Q(T) at small depth ----------------------------------------
+
+
+@dataclass(frozen=True)
+class NetworkDiagram:
+    """One diagram of ``E Q(T)``: its graph, id, multiplicity and value.
+
+    ``value`` is the contribution of all ``multiplicity`` pairings with this id:
+    ``multiplicity * sigma_w2^order * N^n_power * (q0 or sigma_b2)``.
+    """
+
+    id: str
+    graph: nx.MultiGraph
+    order: int
+    n_power: int
+    source: str
+    multiplicity: int
+
+    @property
+    def symmetry_factor(self) -> Fraction:
+        """Multiplicity relative to the 2 orderings of the two factors of z(T).z(T)."""
+        return Fraction(self.multiplicity, 2)
+
+
+def network_diagrams(arch: str, depth: int, order: int, bias: str | None = None):
+    """The diagrams of ``E Q(depth)`` with ``order`` vertices (W pairs), feedforward or
+    recurrent, each with its power of N; their sum is the sigma_w2^order part of E Q.
+
+    A feedforward W pairs only with the W of its own layer (K(t,s) = delta_ts), a
+    recurrent W with any (K = 1).  Nodes carry the fixed time of the W insertion; the two
+    factors of z(T).z(T) are not labelled, so mirror images share one id.
+
+    >>> [(d.order, d.n_power, d.multiplicity) for d in network_diagrams("feedforward", 2, 1)]
+    [(1, 0, 1)]
+    """
+    if arch not in ("feedforward", "recurrent"):
+        raise unknown_name("architecture", arch, ("feedforward", "recurrent"))
+    if arch == "recurrent":
+        bias = bias or "shared"
+        if bias not in ("shared", "fresh"):
+            raise unknown_name("bias convention", bias, ("shared", "fresh"))
+    for name, value in (("depth", depth), ("order", order)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise InvalidParameter(f"{name} must be a non-negative integer, got {value!r}")
+    if depth < 1:
+        raise InvalidParameter(f"depth must be >= 1, got {depth}")
+    # words: (source, injection time); the word's letters act at times t0+1 .. depth
+    words = [("x", 0)] + [("b", t) for t in range(1, depth + 1)]
+    found: dict[str, list] = {}
+    for sa, ta in words:
+        for sb, tb in words:
+            if sa != sb:
+                continue
+            if sa == "b" and ta != tb and (arch == "feedforward" or bias == "fresh"):
+                continue
+            k, m = depth - ta, depth - tb
+            if k + m != 2 * order:
+                continue
+            times = list(range(ta + 1, depth + 1)) + list(range(depth, tb, -1))
+            n = k + m
+            for partner in _all_pairings(n):
+                if arch == "feedforward" and any(times[p] != times[q] for p, q in partner):
+                    continue
+                mate = [0] * n
+                for p, q in partner:
+                    mate[p], mate[q] = q, p
+                faces = face_count(n, k, mate)
+                g = _network_graph(sa, times, k, partner)
+                key = canonical_id(g)
+                entry = found.setdefault(key, [g, faces - order - 1, sa, 0])
+                entry[3] += 1
+    out = [
+        NetworkDiagram(key, g, order, power, "q0" if src == "x" else "sigma_b2", mult)
+        for key, (g, power, src, mult) in found.items()
+    ]
+    out.sort(key=lambda d: (-d.n_power, d.source, d.id))
+    return out
+
+
+def _all_pairings(n: int):
+    def rec(items):
+        if not items:
+            yield []
+            return
+        first, rest = items[0], items[1:]
+        for i, other in enumerate(rest):
+            for tail in rec(rest[:i] + rest[i + 1 :]):
+                yield [(first, other), *tail]
+
+    yield from rec(list(range(n)))
+
+
+def _network_graph(source: str, times: list[int], k: int, partner) -> nx.MultiGraph:
+    n = len(times)
+    g = nx.MultiGraph()
+    g.add_node("J", kind="leg", leg="readout")
+    ends = ("Ea", "Eb")
+    for e in ends:
+        g.add_node(e, kind="source", source=source)
+    if source == "b":
+        g.add_edge("Ea", "Eb", kind="correlator")
+    for p in range(n):
+        g.add_node(p, kind="vertex", vertex="W", time=times[p])
+    for chain in (["Ea", *range(k), "J"], ["Eb", *range(n - 1, k - 1, -1), "J"]):
+        for u, v in zip(chain, chain[1:]):
+            g.add_edge(u, v, kind="response", directed=True, head=v)
+    for p, q in partner:
+        g.add_edge(p, q, kind="disorder")
+    return g
