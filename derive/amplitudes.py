@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
+from dataclasses import dataclass, field
 
 import sympy as sp
 
@@ -48,11 +49,19 @@ __all__ = [
     "recurrent_mean_coefficients",
     "expand",
     "MAX_RECURRENT_ORDER",
+    "type_weights",
+    "feedforward_variance_coefficients",
+    "log_digamma_coefficients",
+    "stationary_limit",
+    "Correlator",
+    "correlator",
+    "correlation_lengths",
 ]
 
 #: the highest power of 1/N the recurrent closed forms reach
 MAX_RECURRENT_ORDER = MAX_TRACE_DEFICIT
 
+_KINDS = ("diagonal", "shared", "fresh")
 _u = sp.Symbol("u", integer=True)
 _v = sp.Symbol("v", integer=True, nonnegative=True)
 
@@ -125,7 +134,8 @@ def sum_closed_form(expr: sp.Expr, u: sp.Symbol, lo, hi) -> sp.Expr:
     terms in u (exact for hi >= lo - 1; hi may be symbolic).
 
     >>> x, n = sp.symbols("x n")
-    >>> sp.simplify(sum_closed_form(_u * x**_u, _u, 0, n) - sp.summation(_u * x**_u, (_u, 0, n)).args[1][0])
+    >>> exact = sp.summation(_u * x**_u, (_u, 0, n)).args[1][0]   # sympy's r != 1 branch
+    >>> sp.simplify(sum_closed_form(_u * x**_u, _u, 0, n) - exact)
     0
     """
     groups: dict = defaultdict(lambda: defaultdict(lambda: sp.Integer(0)))
@@ -194,16 +204,16 @@ def _parity_combine(parts: dict[int, sp.Expr]) -> sp.Expr:
     return even * forms[0] + odd * forms[1]
 
 
-def _H(a: int, upper) -> sp.Expr:
+def _H(a: int, upper, s) -> sp.Expr:
     """H_a(U) = sum_{i>=0}^{U} comp(i, a) s^i (comp(i, 0) = [i = 0])."""
     if a == 0:
         return sp.Integer(1)
     i = sp.Symbol("i", integer=True)
-    return sum_closed_form(composition_count(i, a) * S.sigma_w2**i, i, 1, upper)
+    return sum_closed_form(composition_count(i, a) * s**i, i, 1, upper)
 
 
 @functools.cache
-def type_sum(kind: str, a: int, b: int, c: int) -> sp.Expr:
+def type_sum(kind: str, a: int, b: int, c: int, critical: bool = False) -> sp.Expr:
     """The sum over time labels of the placements of a reduced diagram of types (a, b, c),
     each weighted sigma_w2^((k+m)/2), in closed form in T:
 
@@ -211,12 +221,12 @@ def type_sum(kind: str, a: int, b: int, c: int) -> sp.Expr:
     * ``'shared'``: all k, m <= T - 1 (shared bias, sigma_b2 sum M(k, m));
     * ``'fresh'``: k = m <= T - 1 (fresh bias, sigma_b2 sum M(k, k)).
 
-    Valid for T >= 1.
+    Valid for T >= 1.  ``critical=True`` sums at sigma_w2 = 1 (pure polynomial sums).
 
     >>> type_sum("diagonal", 0, 1, 0)        # the planar rung ladder
     sigma_w2**T
     """
-    s = S.sigma_w2
+    s = sp.Integer(1) if critical else S.sigma_w2
     i, l = sp.Symbol("i", integer=True), sp.Symbol("l", integer=True)
     parts = {}
     for tau in (0, 1):
@@ -235,7 +245,7 @@ def type_sum(kind: str, a: int, b: int, c: int) -> sp.Expr:
             val = s**T * val
         elif kind == "fresh":
             if a == 0 and c == 0:
-                val = sp.Integer(1) if b == 0 else _geometric_ladder(b, T - 1)
+                val = sp.Integer(1) if b == 0 else _geometric_ladder(b, T - 1, s)
             elif a == 0 or c == 0:
                 val = sp.Integer(0)
             else:
@@ -248,23 +258,27 @@ def type_sum(kind: str, a: int, b: int, c: int) -> sp.Expr:
         elif kind == "shared":
             if b == 0:
                 upper = _v - 1 + tau  # floor((T - 1)/2)
-                val = _H(a, upper) * _H(c, upper)
+                val = _H(a, upper, s) * _H(c, upper, s)
             else:
-                HH = _H(a, _u) * _H(c, _u)
+                HH = _H(a, _u, s) * _H(c, _u, s)
                 val = sp.Integer(0)
                 for shift, top in ((1, _v - 1), (2, _v - 2 + tau)):  # l = T - shift - 2u
                     ell = T - shift - 2 * _u
                     summand = composition_count(ell, b) * s**ell * HH
                     val += sum_closed_form(summand, _u, 0, top)
         else:
-            raise InvalidParameter(f"unknown sum kind {kind!r}; known: diagonal, shared, fresh")
+            raise InvalidParameter(f"unknown sum kind {kind!r}; known: {', '.join(_KINDS)}")
         parts[tau] = val
     return _parity_combine(parts)
 
 
-def _geometric_ladder(b: int, upper) -> sp.Expr:
+def _geometric_ladder(b: int, upper, s) -> sp.Expr:
     l = sp.Symbol("l", integer=True)
-    return sum_closed_form(composition_count(l, b) * S.sigma_w2**l, l, 1, upper)
+    return sum_closed_form(composition_count(l, b) * s**l, l, 1, upper)
+
+
+def _s_exponents(expr: sp.Expr, s: sp.Symbol) -> set:
+    return {p.exp for p in expr.atoms(sp.Pow) if p.base == s}
 
 
 def _tidy(expr: sp.Expr) -> sp.Expr:
@@ -294,17 +308,22 @@ def _tidy(expr: sp.Expr) -> sp.Expr:
                 rest *= f
         groups[(sign % 2, alpha)] += rest
     out = sp.Integer(0)
+    w = sp.Symbol("w", positive=True)  # sqrt(sigma_w2), so half-integer powers factor
     for (sign, alpha), coeff in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        coeff = sp.factor(sp.together(coeff))
+        if any(not e.is_integer for e in _s_exponents(coeff, s)):
+            coeff = sp.factor(sp.together(expand(coeff.subs(s, w**2)))).subs(w, sp.sqrt(s))
+        else:
+            coeff = sp.factor(sp.together(coeff))
         if coeff != 0:
             out += coeff * (-1) ** (sign * T) * s ** (alpha * T)
     return out
 
 
 @functools.lru_cache(maxsize=16)
-def recurrent_mean_coefficients(bias: str, order: int) -> dict[int, sp.Expr]:
+def recurrent_mean_coefficients(bias: str, order: int, critical: bool = False) -> dict:
     """Coefficients ``{d: E_d(T)}`` of ``E Q(T) = sum_d E_d(T) / N^d`` for a recurrent linear
-    net, summed from the diagrams of each order in closed form in T (valid for T >= 1).
+    net, summed from the diagrams of each order in closed form in T (valid for T >= 1);
+    ``critical=True``: at sigma_w2 = 1.
 
     >>> recurrent_mean_coefficients("fresh", 1)[1]
     0
@@ -323,8 +342,445 @@ def recurrent_mean_coefficients(bias: str, order: int) -> dict[int, sp.Expr]:
     for d in range(order + 1):
         total = sp.Integer(0)
         for (a, b, c), w in weights.get(d, {}).items():
-            total += w * (
-                S.q0 * type_sum("diagonal", a, b, c) + S.sigma_b2 * type_sum(bias, a, b, c)
-            )
+            diagonal = type_sum("diagonal", a, b, c, critical)
+            total += w * (S.q0 * diagonal + S.sigma_b2 * type_sum(bias, a, b, c, critical))
         out[d] = _tidy(total)
+    return out
+
+
+# --- feedforward series from the exact forms -----------------------------------------------
+
+
+def feedforward_variance_coefficients(order: int) -> dict[int, sp.Expr]:
+    """Coefficients of 1/N^j (j <= order) of the exact feedforward Var Q(T), each a closed
+    form in T: expanding a^(T-t) = sigma_w2^(2(T-t)) (1 + 2/N)^(T-t) in
+    ``V(T) = (2/N) sum_t a^(T-t) m(t)^2`` gives
+    ``V_(j+1) = 2^(j+1) sum_t binomial(T-t, j) sigma_w2^(2(T-t)) m(t)^2``.
+
+    >>> from nnqft.rules.symbols import T
+    >>> sp.factor(feedforward_variance_coefficients(1)[1].subs(S.sigma_b2, 0))
+    2*T*q0**2*sigma_w2**(2*T)
+    """
+    from .linear import feedforward_mean
+
+    s, T = S.sigma_w2, S.T
+    t = sp.Symbol("t", integer=True)
+    m_t = feedforward_mean(t)
+    out = {0: sp.Integer(0)}
+    for j in range(order):
+        binom = sp.expand(sp.expand_func(sp.binomial(T - t, j)))
+        summand = 2 ** (j + 1) * binom * s ** (2 * (T - t)) * m_t**2
+        out[j + 1] = _tidy(sum_closed_form(summand, t, 1, T))
+    return out
+
+
+def log_digamma_coefficients(order: int) -> dict[int, sp.Expr]:
+    """Coefficients of 1/N^k of ``psi(N/2) - ln(N/2)`` (its asymptotic series:
+    -1/N - sum_k B_2k 2^(2k) / (2k N^(2k))).
+
+    >>> log_digamma_coefficients(4)
+    {0: 0, 1: -1, 2: -1/3, 3: 0, 4: 2/15}
+    """
+    out = {k: sp.Integer(0) for k in range(order + 1)}
+    if order >= 1:
+        out[1] = sp.Integer(-1)
+    for k in range(1, order // 2 + 1):
+        out[2 * k] = -sp.bernoulli(2 * k) * 2 ** (2 * k) / (2 * k)
+    return out
+
+
+def stationary_limit(expr: sp.Expr) -> sp.Expr:
+    """The T -> oo limit of a closed form for 0 < sigma_w2 < 1: every term carrying
+    sigma_w2^(alpha T) with alpha > 0 vanishes.
+
+    >>> stationary_limit(S.sigma_w2**S.T * S.q0 + S.sigma_b2 / (1 - S.sigma_w2))
+    sigma_b2/(1 - sigma_w2)
+    """
+    tidy = _tidy(expr)
+    keep = [
+        term
+        for term in sp.Add.make_args(tidy)
+        if not any(f.is_Pow and f.exp.has(S.T) for f in sp.Mul.make_args(term))
+    ]
+    return sp.factor(sp.Add(*keep))
+
+
+# --- public API ------------------------------------------------------------------------------
+
+OBSERVABLES = ("mean", "variance", "log-mean")
+#: rules/engine version, part of every cache key; bump when a derivation changes
+ENGINE_VERSION = "linear-wick-1"
+
+
+@dataclass(frozen=True)
+class Correlator:
+    """A derived observable of ``Q(T) = |z(T)|^2/N`` for a linear network.
+
+    ``expression`` is a sympy expression in sigma_w2, sigma_b2, q0, N, T;
+    ``coefficients`` maps k to the coefficient of 1/N^k; ``exact`` says whether the
+    expression is exact at finite N (else it is truncated after 1/N^order); ``validity``
+    lists the conditions; ``steps`` is the derivation as (title, prose, equation) triples.
+    """
+
+    arch: str
+    bias: str | None
+    observable: str
+    order: int | None
+    exact: bool
+    expression: sp.Expr
+    coefficients: dict
+    validity: tuple
+    steps: tuple = field(default=(), compare=False, repr=False)
+
+    @property
+    def latex(self) -> str:
+        """LaTeX of the expression."""
+        return sp.latex(self.expression)
+
+    def derivation(self):
+        """The derivation as a :class:`nnqft.derive.derivation.Derivation`."""
+        from .derivation import Derivation, Equation, Step
+
+        steps = tuple(
+            Step(title, prose, tuple(Equation(e) for e in eqs), "nnqft.derive.amplitudes")
+            for title, prose, eqs in self.steps
+        )
+        name = _formula_name(self.arch, self.bias, self.observable)
+        return Derivation(f"Loop corrections: {name}", steps)
+
+    def to_dict(self) -> dict:
+        """JSON-ready view (expressions as sympy-parsable strings)."""
+        return {
+            "formula": _formula_name(self.arch, self.bias, self.observable),
+            "arch": self.arch,
+            "activation": "linear",
+            "bias": self.bias,
+            "observable": self.observable,
+            "order": self.order,
+            "exact": self.exact,
+            "expression": sp.sstr(self.expression),
+            "coefficients": {str(k): sp.sstr(v) for k, v in self.coefficients.items()},
+            "latex": self.latex,
+            "validity": list(self.validity),
+        }
+
+
+def _formula_name(arch, bias, observable) -> str:
+    model = "linear-feedforward" if arch == "feedforward" else f"linear-recurrent-{bias}"
+    return f"{model}/{observable}"
+
+
+def _series(coefficients: dict) -> sp.Expr:
+    return sp.Add(*[c / S.N**k for k, c in sorted(coefficients.items())])
+
+
+def _check_request(arch, observable, bias, order, exact):
+    from ..errors import NoExactForm, unknown_name
+
+    if arch not in ("feedforward", "recurrent"):
+        raise unknown_name("architecture", arch, ("feedforward", "recurrent"))
+    if observable not in OBSERVABLES:
+        raise unknown_name("observable", observable, OBSERVABLES)
+    if arch == "recurrent":
+        bias = "shared" if bias is None else bias
+        if bias not in ("shared", "fresh"):
+            raise unknown_name("bias convention", bias, ("shared", "fresh"))
+    elif bias is not None:
+        raise InvalidParameter(
+            f"bias convention {bias!r} applies to recurrent nets only; "
+            "a feedforward net has a new bias in every layer"
+        )
+    if exact and order is not None:
+        raise InvalidParameter("give either an order or exact, not both")
+    if not exact:
+        if order is None:
+            raise InvalidParameter("give an order (a non-negative integer) or exact=True")
+        if isinstance(order, bool) or not isinstance(order, int) or order < 0:
+            raise InvalidParameter(f"order must be a non-negative integer, got {order!r}")
+        limit = _max_order(arch, observable)
+        if order > limit:
+            raise OrderTooHigh(
+                f"order {order} is beyond reach for {_formula_name(arch, bias, observable)} "
+                f"(maximum {limit})"
+            )
+    elif arch == "recurrent":
+        raise NoExactForm(
+            f"no exact finite-N closed form for {_formula_name(arch, bias, observable)}; "
+            f"use --order K (K <= {_max_order(arch, observable)})"
+        )
+    return bias
+
+
+def _max_order(arch: str, observable: str) -> int:
+    if arch == "recurrent":
+        return MAX_RECURRENT_ORDER if observable == "mean" else 0
+    return {"mean": 8, "variance": 6, "log-mean": 1}[observable]
+
+
+def _rules_version(arch, bias) -> dict:
+    from ..rules.feynman import linear_network_rules
+
+    rules = linear_network_rules(arch, bias)
+    vertex = rules.vertex("double_trace")
+    return {
+        "engine": ENGINE_VERSION,
+        "model": rules.model,
+        "vertex": vertex.monomial,
+        "coupling": sp.sstr(vertex.coupling),
+        "time_weight": vertex.time_weight,
+    }
+
+
+def _topology_ids(order: int) -> list:
+    """Sorted canonical ids of the reduced diagrams through ``order`` (cached on disk)."""
+    from .cache import cached
+
+    def compute():
+        return {"ids": sorted(topologies(order))}
+
+    return cached({"what": "trace-diagram-ids", "engine": ENGINE_VERSION, "order": order}, compute)[
+        "ids"
+    ]
+
+
+def correlator(arch: str, observable: str, *, bias=None, order=None, exact=False) -> Correlator:
+    """Derive an observable of Q(T) = |z(T)|^2/N for a linear net (PHYSICS.md §5).
+
+    ``observable``: ``'mean'`` (E Q), ``'variance'`` (Var Q) or ``'log-mean'`` (E ln Q);
+    ``order=K`` truncates after 1/N^K; ``exact=True`` gives the finite-N closed form
+    where one exists (feedforward mean, variance, and log-mean at sigma_b2 = 0).  Recurrent
+    means come from the diagrams of :mod:`nnqft.diagrams.network`, summed over time labels in
+    closed form; results are cached by content (:mod:`nnqft.derive.cache`).
+
+    >>> c = correlator("recurrent", "mean", bias="fresh", order=1)
+    >>> c.coefficients[1]
+    0
+    >>> correlator("feedforward", "variance", order=1).coefficients[0]
+    0
+    """
+    bias = _check_request(arch, observable, bias, order, exact)
+    from .cache import cached
+
+    content = {
+        "what": "correlator",
+        "arch": arch,
+        "bias": bias,
+        "observable": observable,
+        "order": order,
+        "exact": bool(exact),
+        "rules": _rules_version(arch, bias),
+    }
+    if arch == "recurrent" and order:
+        content["diagrams"] = _topology_ids(order)
+
+    def compute():
+        c = _derive(arch, observable, bias, order, exact)
+        return {
+            "expression": c.expression,
+            "coefficients": {str(k): v for k, v in c.coefficients.items()},
+            "validity": list(c.validity),
+            "steps": [[t, p, list(eqs)] for t, p, eqs in c.steps],
+        }
+
+    data = cached(content, compute)
+    return Correlator(
+        arch,
+        bias,
+        observable,
+        order,
+        bool(exact),
+        data["expression"],
+        {int(k): v for k, v in data["coefficients"].items()},
+        tuple(data["validity"]),
+        tuple((t, p, tuple(eqs)) for t, p, eqs in data["steps"]),
+    )
+
+
+def _rules_step(arch, bias):
+    from ..rules.feynman import linear_network_rules
+
+    vertex = linear_network_rules(arch, bias).vertex("double_trace")
+    return (
+        "Feynman rules",
+        f"Averaging the MSRDJ action over W gives the double-trace vertex {vertex.monomial} "
+        f"({vertex.time_weight}); each vertex is a Wick pair of two W's worth "
+        "sigma_w2/N, each closed neuron-index loop N.",
+        (sp.Eq(sp.Symbol("g_vertex"), vertex.coupling),),
+    )
+
+
+def _derive(arch, observable, bias, order, exact) -> Correlator:
+    from .linear import feedforward_mean, feedforward_variance, finite_width_lyapunov
+
+    s, q0, T = S.sigma_w2, S.q0, S.T
+    steps = [_rules_step(arch, bias)]
+    validity = ["T >= 1 (integer depth)"]
+    Q = sp.Function("Q")(T)
+    if arch == "feedforward":
+        mean = feedforward_mean()
+        steps.append(
+            (
+                "Cactus resummation",
+                "With a new W in every layer only equal-time pairs exist: the diagrams are the "
+                "cactus chains, whose sum is the mean-field length map, exact at every N.",
+                (sp.Eq(sp.Symbol("E_Q"), mean),),
+            )
+        )
+        if observable == "mean":
+            expression = mean
+            coefficients = {k: (mean if k == 0 else sp.Integer(0)) for k in range((order or 0) + 1)}
+            validity.append("exact at every N: E Q(T) has no 1/N corrections")
+        elif observable == "variance":
+            steps.append(
+                (
+                    "Variance recursion",
+                    "Given layer t-1 the z_i(t) are iid Gaussian, so "
+                    "V(t) = (1 + 2/N) sigma_w2^2 V(t-1) + (2/N) m(t)^2, solved in closed form.",
+                    (),
+                )
+            )
+            coefficients = feedforward_variance_coefficients(order if order is not None else 3)
+            expression = feedforward_variance() if exact else _series(coefficients)
+            if exact:
+                validity.append("exact at finite N; coefficients: the first terms of its series")
+            else:
+                validity.append(f"truncated after 1/N^{order}")
+        else:  # log-mean
+            if exact:
+                expression = feedforward_log_mean_exact()
+                lam = log_digamma_coefficients(4)
+                coefficients = {0: sp.log(q0) + T * sp.log(s)}
+                coefficients.update({k: T * lam[k] for k in range(1, 5)})
+                validity.append("exact at sigma_b2 = 0 only (no closed form for sigma_b2 > 0)")
+                steps.append(
+                    (
+                        "Chi-square product",
+                        "At sigma_b2 = 0, Q(t) = sigma_w2 Q(t-1) chi2_N/N, and "
+                        "E ln(chi2_N/N) = psi(N/2) - ln(N/2).",
+                        (sp.Eq(sp.Symbol("lambda_N"), finite_width_lyapunov() / 2),),
+                    )
+                )
+            else:
+                v1 = feedforward_variance_coefficients(1)[1]
+                coefficients = {0: sp.log(mean)}
+                if order >= 1:
+                    coefficients[1] = sp.factor(-v1 / (2 * mean**2))
+                expression = _series(coefficients)
+                validity.append("delta method: E ln Q = ln E Q - Var Q/(2 (E Q)^2) + O(1/N^2)")
+        steps.append(("Result", f"The {observable} of Q(T).", (sp.Eq(Q, expression),)))
+        return Correlator(
+            arch,
+            None,
+            observable,
+            order,
+            exact,
+            expression,
+            coefficients,
+            tuple(validity),
+            tuple(steps),
+        )
+    # recurrent
+    weights = type_weights(order)
+    counts = {d: sum(w.values()) for d, w in weights.items()}
+    steps.append(
+        (
+            "Words and pairings",
+            "z(T) = W^T x + sum_j W^j b, so E Q(T) = q0 M(T,T) + sigma_b2 sum M(k,m) with "
+            "M(k,m) = (1/N) E tr[(W^T)^k W^m]; every Wick pairing of (W^T)^k W^m is a "
+            "reduced diagram (ladders of parallel pairs collapsed) with multiplicities. "
+            f"Reduced diagrams by power of 1/N: {counts}.",
+            (),
+        )
+    )
+    mean_c = recurrent_mean_coefficients(bias, order)
+    steps.append(
+        (
+            "Sums over time labels",
+            "Each reduced diagram with a, b, c pairs within/across/within the factors is "
+            "placed in binomial(i-1,a-1) binomial(l-1,b-1) binomial(j-1,c-1) ways; the sums "
+            "over the ladder lengths are geometric and done in closed form, parities by "
+            "T = 2v + tau.",
+            tuple(sp.Eq(sp.Symbol(f"E_{d}"), c) for d, c in mean_c.items()),
+        )
+    )
+    if observable == "mean":
+        coefficients = dict(mean_c)
+        validity.append(f"truncated after 1/N^{order}")
+    elif observable == "variance":
+        coefficients = {0: sp.Integer(0)}
+        validity.append("order 0 only: Var Q(T) = O(T/N) (its 1/N term is not derived yet)")
+    else:
+        coefficients = {0: sp.log(mean_c[0])}
+        validity.append("order 0 only: E ln Q = ln q(T) + O(1/N)")
+    expression = _series(coefficients)
+    steps.append(("Result", f"The {observable} of Q(T).", (sp.Eq(Q, expression),)))
+    return Correlator(
+        arch,
+        bias,
+        observable,
+        order,
+        exact,
+        expression,
+        coefficients,
+        tuple(validity),
+        tuple(steps),
+    )
+
+
+def feedforward_log_mean_exact() -> sp.Expr:
+    """Exact E ln Q(T) of the linear feedforward net at sigma_b2 = 0 (see
+    :func:`nnqft.derive.linear.feedforward_log_mean`)."""
+    from .linear import feedforward_log_mean
+
+    return feedforward_log_mean(S.T, 0)
+
+
+def correlation_lengths(sigma_w2=None, width=None, sigma_b2=None) -> dict:
+    """The depth scales of linear networks, symbolic or at numbers (PHYSICS.md §3, §5).
+
+    * ``xi_mean_field = -1/ln sigma_w2``;
+    * ``xi_fluctuation``: Var Q/(E Q)^2 + 1 = (1 + 2/N)^T = exp(T/xi_V) (feedforward,
+      sigma_b2 = 0), so xi_V = 1/ln(1 + 2/N) ~ N/2;
+    * ``lyapunov_exponent`` = (1/2)[ln sigma_w2 + psi(N/2) - ln(N/2)] and
+      ``xi_typical = -1/(2 lyapunov)``: the decay length of the typical Q = exp E ln Q;
+    * ``sigma_w2_critical``: where the finite-width exponent vanishes, (N/2) exp(-psi(N/2));
+    * ``q_star_recurrent``: the T -> oo limit of the engine's recurrent shared-bias E Q(T)
+      through 1/N (0 < sigma_w2 < 1), with its 1/N coefficient.
+
+    >>> r = correlation_lengths(0.5, 16, 1.0)
+    >>> round(r["q_star_recurrent"], 6)     # 2 + (2/16) * 0.5/0.125
+    2.5
+    """
+    from .linear import finite_width_lyapunov
+
+    s = S.sigma_w2 if sigma_w2 is None else sp.nsimplify(sigma_w2)
+    n = S.N if width is None else sp.Integer(width)
+    bb = S.sigma_b2 if sigma_b2 is None else sp.nsimplify(sigma_b2)
+    two_lyap = finite_width_lyapunov(n, s)
+    c = recurrent_mean_coefficients("shared", 1)
+    q_star = [stationary_limit(c[0]), stationary_limit(c[1])]
+    out = {
+        "xi_mean_field": -1 / sp.log(s),
+        "xi_fluctuation": 1 / sp.log(1 + 2 / n),
+        "lyapunov_exponent": two_lyap / 2,
+        "xi_typical": -1 / two_lyap,
+        "sigma_w2_critical": n / 2 * sp.exp(-sp.polygamma(0, n / 2)),
+        "q_star_recurrent": q_star[0] + q_star[1] / n,
+        "q_star_recurrent_coefficients": {"0": q_star[0], "1": q_star[1]},
+    }
+    subs = {S.sigma_w2: s, S.sigma_b2: bb}
+    out = {k: (v.subs(subs) if isinstance(v, sp.Basic) else v) for k, v in out.items()}
+    out["q_star_recurrent_coefficients"] = {
+        k: v.subs(subs) for k, v in out["q_star_recurrent_coefficients"].items()
+    }
+    numeric = sigma_w2 is not None and width is not None and sigma_b2 is not None
+    if numeric:
+        out = {
+            k: (float(v) if isinstance(v, sp.Basic) else {kk: float(vv) for kk, vv in v.items()})
+            for k, v in out.items()
+        }
+    elif sigma_w2 is not None and width is not None:
+        out = {
+            k: (float(v) if isinstance(v, sp.Basic) and v.is_number else v) for k, v in out.items()
+        }
     return out

@@ -1,0 +1,83 @@
+"""``nnqft correlator`` and ``nnqft xi``: loop corrections of linear networks (PHYSICS.md §4-5).
+
+``correlator`` prints an observable of Q(T) = |z(T)|^2/N (mean, variance, log-mean) through
+a requested order in 1/N or exact at finite N, with its coefficients of 1/N^k and LaTeX;
+``--latex FILE`` writes the derivation (rules -> diagrams -> closed form).  ``xi`` prints
+the depth scales: mean-field, fluctuation, typical (finite-width Lyapunov exponent), the
+shifted critical point and the recurrent stationary q* with its 1/N correction.
+"""
+
+from __future__ import annotations
+
+import click
+
+from ._common import arch_option, bias_option, emit, json_option
+
+
+@click.command("correlator")
+@arch_option
+@click.option("--activation", default="linear", show_default=True, help="Only 'linear'.")
+@bias_option
+@click.option(
+    "--observable",
+    default="mean",
+    show_default=True,
+    help="mean (E Q), variance (Var Q) or log-mean (E ln Q) of Q(T) = |z(T)|^2/N.",
+)
+@click.option("--order", type=int, default=None, help="Truncate after 1/N^K.")
+@click.option("--exact", is_flag=True, help="Exact at finite N (where a closed form exists).")
+@click.option("--latex", "latex_file", default=None, help="Write the derivation to FILE.tex.")
+@json_option
+def correlator_command(arch, activation, bias, observable, order, exact, latex_file, as_json):
+    """Closed form of E Q(T), Var Q(T) or E ln Q(T) for a linear network, in 1/N."""
+    from ..errors import InvalidParameter
+    from ..rules.activations import get_activation
+
+    if get_activation(activation).name != "linear":
+        raise InvalidParameter(
+            f"the loop corrections are derived for the linear network only, got {activation!r}"
+        )
+    if order is None and not exact:
+        raise InvalidParameter("give --order K or --exact")
+    if order is not None and exact:
+        raise InvalidParameter("give either --order K or --exact, not both")
+    from ..derive.amplitudes import correlator
+
+    result = correlator(arch, observable, bias=bias, order=order, exact=exact)
+    out = result.to_dict()
+    if latex_file:
+        with open(latex_file, "w") as fh:
+            fh.write(result.derivation().to_latex())
+        out["latex_file"] = latex_file
+    text = "\n".join(
+        [
+            f"formula     {out['formula']}",
+            f"expression  {out['expression']}",
+            *[f"1/N^{k:<8s}{v}" for k, v in out["coefficients"].items()],
+            *[f"validity    {v}" for v in out["validity"]],
+        ]
+    )
+    emit(out, as_json, text)
+
+
+@click.command("xi")
+@click.option("--sigma-w2", type=float, default=None, help="Weight variance (else symbolic).")
+@click.option("--sigma-b2", type=float, default=None, help="Bias variance (else symbolic).")
+@click.option("--width", type=int, default=None, help="Width N (else symbolic).")
+@json_option
+def xi_command(sigma_w2, sigma_b2, width, as_json):
+    """Depth scales of linear networks at finite width (numbers when all values given)."""
+    from ..errors import InvalidParameter
+
+    if sigma_w2 is not None and sigma_w2 <= 0:
+        raise InvalidParameter(f"--sigma-w2 must be positive, got {sigma_w2}")
+    if sigma_b2 is not None and sigma_b2 < 0:
+        raise InvalidParameter(f"--sigma-b2 must be non-negative, got {sigma_b2}")
+    if width is not None and width < 1:
+        raise InvalidParameter(f"--width must be an integer >= 1, got {width}")
+    from ..derive.amplitudes import correlation_lengths
+
+    emit(correlation_lengths(sigma_w2, width, sigma_b2), as_json)
+
+
+commands = [correlator_command, xi_command]
