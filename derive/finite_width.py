@@ -539,9 +539,9 @@ def _bivariate(act, f, g, k11, k22, k12, nodes):
     return float(bivariate_gaussian_mean(f, g, k11, k22, k12, nodes))
 
 
-def _cross_derivatives(act, cw, k11, k22, k12, nodes):
+def _cross_derivatives(act, cw, k11, k22, k12, nodes, quadrature=False):
     """Row 12 of the Jacobian and the Hessian of F12 = C_b + C_W E[phi(u1) phi(u2)]."""
-    if act.kernel is not None:
+    if act.kernel is not None and not quadrature:
         grad, hess = _kernel_derivatives(act)
         a = (k11, k22, k12)
         return (
@@ -570,7 +570,9 @@ def _cross_derivatives(act, cw, k11, k22, k12, nodes):
     return grad, hess
 
 
-def finite_width_two_inputs(net: Network, c0: float, depth: int | None = None, *, nodes=None):
+def finite_width_two_inputs(
+    net: Network, c0: float, depth: int | None = None, *, nodes=None, quadrature: bool = False
+):
     """The kernel matrix K_{alpha beta} at O(1) and O(1/n) for two inputs, layer by layer.
 
     Inputs of norm q0 and correlation ``c0`` (as :func:`nnqft.derive.mft.correlation_trajectory`).
@@ -579,7 +581,10 @@ def finite_width_two_inputs(net: Network, c0: float, depth: int | None = None, *
     correlation E[z1 z2]/sqrt(E z1^2 E z2^2) = ``correlation0`` + ``correlation1``/n.
     The same Markov-chain expansion as :func:`finite_width`, for the 2x2 layer covariance:
     K1' = J K1 + (1/2) tr(H V), V' = S + J V J^T, J and H the Jacobian and Hessians of the
-    mean-field maps (Price's theorem, or the closed-form kernel differentiated).
+    mean-field maps: the closed-form kernel differentiated where there is one (unless
+    ``quadrature``), else Price's theorem (E[phi^(i) phi^(j)] by ``nodes``-point
+    Gauss-Hermite; smooth activations).  Kinked activations need |c0| < 1 (their kernels
+    are not twice differentiable at c = 1).
 
     >>> from nnqft.rules.network import Network
     >>> net = Network("feedforward", "tanh", 1.5, 0.05)
@@ -604,7 +609,7 @@ def finite_width_two_inputs(net: Network, c0: float, depth: int | None = None, *
     rows = []
     for layer in range(1, T + 1):
         k11, k22, k12 = (float(v) for v in k)
-        mo = [_moments(act, kk) for kk in (k11, k22)]
+        mo = [_moments(act, kk, 1, quadrature) for kk in (k11, k22)]
         rho0 = k12 / math.sqrt(k11 * k22)
         rho1 = (
             rho0 * (K1[2] / k12 - (K1[0] / k11 + K1[1] / k22) / 2)
@@ -623,7 +628,7 @@ def finite_width_two_inputs(net: Network, c0: float, depth: int | None = None, *
         )
         if layer == T:
             break
-        grad12, hess12 = _cross_derivatives(act, cw, k11, k22, k12, nodes)
+        grad12, hess12 = _cross_derivatives(act, cw, k11, k22, k12, nodes, quadrature)
         J = np.zeros((3, 3))
         J[0, 0], J[1, 1], J[2] = cw * mo[0].m2[1], cw * mo[1].m2[1], grad12
         H = np.zeros((3, 3, 3))
