@@ -231,7 +231,7 @@ class FeynmanRules:
             a, b = (self._latex_of(f) for f in p.fields)
             arrow = r"\to" if p.directed else "-"
             lines.append(
-                f"propagator ({p.kind}) & ${a} {arrow} {b}$ & ${sp.latex(p.value)}$ & "
+                f"propagator ({_tex_text(p.kind)}) & ${a} {arrow} {b}$ & ${sp.latex(p.value)}$ & "
                 r"$\delta_{ij}$ \\"
             )
         for v in self.vertices:
@@ -243,9 +243,10 @@ class FeynmanRules:
                 (sp.latex(w) if w != 1 else "") + "".join(rf"\delta_{{{a}{b}}}" for a, b in pairs)
                 for w, pairs in v.index_pairings
             )
-            weight = f" ${v.time_weight}$" if v.time_weight else ""
+            weight = f", ${_tex_math(v.time_weight)}$" if v.time_weight else ""
             lines.append(
-                f"vertex ({v.kind}) & ${legs}$ & ${sp.latex(v.coupling)}${weight} & ${idx}$ \\\\"
+                f"vertex ({_tex_text(v.kind)}) & ${legs}$ & ${sp.latex(v.coupling)}${weight} & "
+                f"${idx}$ \\\\"
             )
         lines.append(r"\end{tabular}")
         return "\n".join(lines)
@@ -255,6 +256,14 @@ class FeynmanRules:
             if f.name == name:
                 return f.latex
         return name
+
+
+def _tex_text(text: str) -> str:
+    return text.replace("_", r"\_")
+
+
+def _tex_math(text: str) -> str:
+    return text.replace("delta_ts", r"\delta_{ts}")
 
 
 def on_phi4_rules() -> FeynmanRules:

@@ -1,0 +1,117 @@
+"""`nnqft rules` and `nnqft diagrams`: the DESIGN.md contract, end to end."""
+
+import json
+import subprocess
+import sys
+from fractions import Fraction
+
+import pytest
+import sympy as sp
+
+from nnqft.rules.symbols import N
+
+
+def run(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "nnqft", *args], capture_output=True, text=True, timeout=300
+    )
+
+
+def test_diagrams_json_contract():
+    proc = run(
+        "diagrams", "--model", "on-phi4", "--legs", "2", "--order", "3", "--connected", "--json"
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)  # exactly one JSON object
+    assert out["count"] == 10 == len(out["diagrams"])
+    assert out["sum_symmetry_factors"] == "11/8"
+    for d in out["diagrams"]:
+        assert set(d) >= {"id", "edges", "symmetry_factor", "n_factor"}
+        Fraction(d["symmetry_factor"])
+        sp.sympify(d["n_factor"], locals={"N": N})  # sympy-parsable in N
+        assert all(len(e) == 2 for e in d["edges"])
+    # the sum of S x n_factor is the g^3 coefficient of the zero-dimensional propagator
+    total = sum(
+        Fraction(d["symmetry_factor"]) * sp.sympify(d["n_factor"], locals={"N": N})
+        for d in out["diagrams"]
+    )
+    from nnqft.diagrams.zero_dim import zero_dim_series
+
+    assert sp.expand(-total - zero_dim_series(3)["propagator"][3]) == 0
+    assert sp.expand(sp.sympify(out["sum_symmetry_times_n_factor"], locals={"N": N}) - total) == 0
+
+
+def test_design_example_two_loop_factor():
+    """DESIGN.md quotes symmetry factor "1/12" and n_factor "(N+2)**2/9" as formats."""
+    out = json.loads(run("diagrams", "--legs", "2", "--order", "3", "--connected", "--json").stdout)
+    pairs = {(d["symmetry_factor"], d["n_factor"]) for d in out["diagrams"]}
+    assert ("1/12", "(N + 2)**2/9") in pairs
+
+
+def test_four_point_channels_and_vacuum():
+    out = json.loads(run("diagrams", "--legs", "4", "--order", "2", "--1pi", "--json").stdout)
+    assert out["count"] == 3
+    channels = sorted(tuple(d["n_factor_channels"]) for d in out["diagrams"])
+    for d in out["diagrams"]:
+        total = sum(sp.sympify(c, locals={"N": N}) for c in d["n_factor_channels"])
+        assert sp.expand(total - sp.sympify(d["n_factor"], locals={"N": N})) == 0
+    assert len(set(channels)) == 3
+    vac = json.loads(run("diagrams", "--legs", "0", "--order", "2", "--json").stdout)
+    assert vac["count"] == 3  # figure-eight chain, melon, two figure-eights
+    assert Fraction(vac["sum_symmetry_factors"]) == Fraction(35, 384)
+
+
+def test_filters_and_text_output(tmp_path):
+    proc = run("diagrams", "--legs", "2", "--order", "2", "--connected", "--no-self-loops")
+    assert proc.returncode == 0
+    assert "count" in proc.stdout and "1/6" in proc.stdout
+    proc = run("diagrams", "--legs", "2", "--order", "2", "--connected", "--draw", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    index = json.loads((tmp_path / "index.json").read_text())
+    assert len(index) == 3
+    for stem in index:
+        assert (tmp_path / f"{stem}.png").stat().st_size > 1000
+        assert "\\feynmandiagram" in (tmp_path / f"{stem}.tex").read_text()
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["diagrams", "--legs", "3", "--order", "2"], "even"),
+        (["diagrams", "--order", "-1"], "order"),
+        (["diagrams", "--model", "on-phi5", "--order", "1"], "unknown model"),
+        (["rules", "--model", "nope"], "unknown model"),
+        (["diagrams", "--model", "linear-feedforward", "--order", "1"], "--depth"),
+    ],
+)
+def test_bad_input_one_line_exit_2(args, message):
+    proc = run(*args)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0]
+
+
+def test_rules_command():
+    out = json.loads(run("rules", "--model", "on-phi4", "--json").stdout)
+    (vertex,) = out["vertices"]
+    assert vertex["coupling"] == "-g" and len(vertex["index_pairings"]) == 3
+    ff = json.loads(run("rules", "--model", "linear-feedforward", "--json").stdout)
+    kinds = {p["kind"]: p for p in ff["propagators"]}
+    assert kinds["response"]["directed"] and kinds["response"]["causal"]
+    assert kinds["correlator"]["value"] == "sigma_b2"
+    assert ff["vertices"][0]["coupling"] == "sigma_w2/N"
+    text = run("rules", "--model", "linear-recurrent").stdout
+    assert "double_trace" in text and "K(t,s) = 1" in text
+    latex = run("rules", "--model", "linear-recurrent", "--latex").stdout
+    assert latex.startswith("\\begin{tabular}") and "double\\_trace" in latex
+
+
+def test_network_models_dispatch():
+    pytest.importorskip("nnqft.diagrams.network")
+    proc = run(
+        "diagrams", "--model", "linear-feedforward", "--order", "1", "--depth", "2", "--json"
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["count"] == len(out["diagrams"]) >= 1

@@ -1,0 +1,115 @@
+"""FeynmanRules: the vertex tensors and couplings reproduce the actions they come from."""
+
+import itertools
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from nnqft.errors import InvalidParameter, UnknownName
+from nnqft.rules.feynman import (
+    MODELS,
+    FeynmanRules,
+    g,
+    get_rules,
+    linear_network_rules,
+    on_phi4_rules,
+)
+from nnqft.rules.symbols import N, sigma_b2, sigma_w2
+
+
+def vertex_tensor(vertex, n):
+    """The vertex's index tensor built from its pairings (weights x products of deltas)."""
+    t = np.zeros((n,) * vertex.degree)
+    for weight, pairs in vertex.index_pairings:
+        for idx in itertools.product(range(n), repeat=vertex.degree):
+            if all(idx[a] == idx[b] for a, b in pairs):
+                t[idx] += float(weight)
+    return t
+
+
+def test_on_vertex_tensor_is_the_symmetrised_quartic():
+    """sum T_abcd x_a x_b x_c x_d = (x.x)^2 and T is fully symmetric (so g/4! (x.x)^2
+    gives the vertex factor -g T with 1/|Aut| per diagram)."""
+    (vertex,) = on_phi4_rules().vertices
+    rng = np.random.default_rng(3)
+    for n in (1, 2, 3):
+        t = vertex_tensor(vertex, n)
+        for perm in itertools.permutations(range(4)):
+            assert np.allclose(t, t.transpose(perm))
+        x = rng.normal(size=n)
+        assert np.isclose(np.einsum("abcd,a,b,c,d->", t, x, x, x, x), (x @ x) ** 2)
+
+
+def test_on_coupling_gives_the_tadpole_and_sunset_terms():
+    """-g x S x F of the order-1 and order-2 diagrams against the exact series."""
+    from nnqft.diagrams.phi4 import generate_diagrams
+    from nnqft.diagrams.zero_dim import zero_dim_series
+
+    rules = on_phi4_rules()
+    coupling = rules.vertices[0].coupling
+    series = zero_dim_series(2)["propagator"]
+    for order in (1, 2):
+        total = 0
+        for d in generate_diagrams(2, order, connected=True):
+            total += coupling**order * d.value().subs(g, 1) / (-1) ** order
+        assert sp.expand(total - series[order] * g**order) == 0
+
+
+def test_double_trace_vertex_is_the_disorder_average():
+    """E_W[(zt.W z)(zt'.W z')] = (sigma_w2/N)(zt.zt')(z.z') with E W_ij W_kl =
+    (sigma_w2/N) d_ik d_jl: the covariance contracted with the legs (zt, zt', z, z')
+    equals the coupling times the vertex's pairing tensor."""
+    rules = linear_network_rules("feedforward")
+    vertex = rules.vertex("double_trace")
+    assert vertex.legs == ("zt", "zt", "z", "z")
+    n, s2 = 3, 0.7
+    rng = np.random.default_rng(5)
+    zt, zt2, z, z2 = rng.normal(size=(4, n))
+    cov = np.einsum("ik,jl->ijkl", np.eye(n), np.eye(n)) * s2 / n  # [i, j, k, l]
+    exact = np.einsum("ijkl,i,j,k,l->", cov, zt, z, zt2, z2)
+    tensor = vertex_tensor(vertex, n)  # legs (zt(t), zt(s), z(t-1), z(s-1))
+    coupling = float(vertex.coupling.subs({sigma_w2: s2, N: n}))
+    assert np.isclose(coupling * np.einsum("abcd,a,b,c,d->", tensor, zt, zt2, z, z2), exact)
+    # a Monte Carlo of the same average (fixed seed, 6 standard errors)
+    w = rng.normal(scale=np.sqrt(s2 / n), size=(200_000, n, n))
+    samples = np.einsum("i,sij,j->s", zt, w, z) * np.einsum("i,sij,j->s", zt2, w, z2)
+    err = samples.std() / np.sqrt(len(samples))
+    assert abs(samples.mean() - exact) < 6 * err
+
+
+def test_linear_rules_structure():
+    ff = linear_network_rules("feedforward")
+    response = ff.propagator("response")
+    assert response.directed and response.causal and response.fields == ("zt", "z")
+    assert ff.propagator("correlator").value == sigma_b2
+    assert ff.vertex("double_trace").time_weight == "K(t,s) = delta_ts"
+    rec = linear_network_rules("recurrent")
+    assert rec.model == "linear-recurrent-shared"
+    assert "B = 1" in rec.propagator("correlator").time_structure
+    fresh = linear_network_rules("recurrent", "fresh")
+    assert "delta_ts" in fresh.propagator("correlator").time_structure
+    assert fresh.vertex("double_trace").time_weight == "K(t,s) = 1"
+
+
+def test_registry_and_serialisation():
+    for name in MODELS:
+        rules = get_rules(name)
+        assert isinstance(rules, FeynmanRules)
+        d = rules.to_dict()
+        assert d["propagators"] and d["vertices"]
+        assert len(rules.table()) == len(rules.propagators) + len(rules.vertices)
+        assert rules.to_latex().startswith("\\begin{tabular}")
+
+
+def test_bad_input():
+    with pytest.raises(UnknownName, match="did you mean 'on-phi4'"):
+        get_rules("on-phi")
+    with pytest.raises(InvalidParameter):
+        linear_network_rules("feedforward", bias="shared")
+    with pytest.raises(UnknownName):
+        linear_network_rules("convolutional")
+    with pytest.raises(UnknownName):
+        linear_network_rules("recurrent", bias="sometimes")
+    with pytest.raises(UnknownName):
+        on_phi4_rules().propagator("gluon")
