@@ -9,8 +9,8 @@ directed propagators with an arrow towards ``head``).
 >>> print(tikz_body(tadpole))
 \\feynmandiagram [spring layout, horizontal=n0 to n2] {
   n0 [particle=\\(1\\)] -- [plain] n1,
-  n1 -- [plain] n2 [particle=\\(2\\)],
   n1 -- [plain, loop, out=135, in=45, min distance=1.2cm] n1,
+  n1 -- [plain] n2 [particle=\\(2\\)],
 };
 """
 
