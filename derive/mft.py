@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import numbers
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import sympy as sp
@@ -48,6 +49,13 @@ from ..rules.activations import (
 from ..rules.network import Network
 
 __all__ = [
+    "CRITICAL_TOL",
+    "MeanField",
+    "CriticalPoint",
+    "CriticalLine",
+    "fixed_point",
+    "critical_point",
+    "critical_line",
     "length_map",
     "correlation_map",
     "q_trajectory",
@@ -350,3 +358,622 @@ def correlation_trajectory(
     with np.errstate(invalid="ignore", divide="ignore"):
         c = np.where(q11 * q22 > 0, q12 / np.sqrt(q11 * q22), 1.0)
     return q11, q22, q12, np.clip(c, -1.0, 1.0)
+
+
+# --- fixed points: a vectorised engine shared by fixed_point and the phase diagram --------
+
+#: |chi - 1| below this counts as exactly 1: the critical phase and infinite depth scales
+CRITICAL_TOL = 1e-9
+#: a q beyond this is taken as unbounded growth (no finite fixed point)
+_Q_DIVERGED = 1e12
+#: grid points per vectorised chunk (keeps quadrature arrays in cache)
+_CHUNK = 4096
+
+
+@functools.lru_cache(maxsize=256)
+def _traits(act: Activation) -> tuple[bool, bool, float, float]:
+    """(is_odd, is_scale_invariant, phi(0), phi'(0)) of an activation, cached."""
+    phi0 = float(act.expr.subs(S.z, 0))
+    dphi0 = act.derivative(1).subs(S.z, 0)
+    try:
+        dphi0 = float(dphi0)
+    except TypeError:  # a kink at 0: phi'(0) undefined
+        dphi0 = float("nan")
+    return act.is_odd, act.is_scale_invariant, phi0, dphi0
+
+
+@functools.lru_cache(maxsize=256)
+def _fused_moments(act: Activation):
+    """One numpy function u -> (phi^2, phi'^2, phi'^2 + phi phi'') sharing subexpressions."""
+    p0, p1, p2 = act.expr, act.derivative(1), act.derivative(2)
+    f = sp.lambdify((S.z,), [p0**2, p1**2, p1**2 + p0 * p2], modules=["scipy", "numpy"], cse=True)
+
+    def moments(u):
+        return [np.broadcast_to(v, u.shape) for v in f(u)]
+
+    return moments
+
+
+@functools.lru_cache(maxsize=256)
+def _closed_moments(act: Activation):
+    """Closed-form q -> (E phi^2, E phi'^2, d E phi^2/dq) as numpy functions, or None."""
+    d0, d1, dpar = diagonal_kernel(act, 0), diagonal_kernel(act, 1), _diag_derivative_expr(act)
+    if d0 is None or d1 is None:
+        return None
+    return tuple(numeric_function(e, (S.q,)) for e in (d0, d1, dpar))
+
+
+def _hermite_rule(nodes: int):
+    from scipy.special import roots_hermitenorm
+
+    x, w = roots_hermitenorm(nodes)
+    return x, w / w.sum()
+
+
+_hermite_rule = functools.lru_cache(maxsize=16)(_hermite_rule)
+
+
+def _diag_moments(act: Activation, q: np.ndarray, nodes: int | None):
+    """E[phi^2], E[phi'^2] and dE[phi^2]/dq at variances ``q`` (1-d array), vectorised."""
+    closed = _closed_moments(act) if nodes is None else None
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        if closed is not None:
+            return tuple(np.asarray(f(q), dtype=float) + 0.0 * q for f in closed)
+        if _smooth(act):
+            x, w = _hermite_rule(nodes or DEFAULT_NODES)
+            vals = _fused_moments(act)(np.sqrt(q)[:, None] * x)
+            # einsum, not BLAS: a threaded matvec is 20x slower on a busy machine
+            return tuple(np.einsum("ij,j->i", v, w) for v in vals)
+    return (
+        _mean_square(act, q, 0, nodes),
+        _mean_square(act, q, 1, nodes),
+        _d_mean_square(act, q, nodes),
+    )
+
+
+def _method(act: Activation, nodes: int | None) -> str:
+    if act.has_closed_form and nodes is None:
+        return "closed-form"
+    if act.kinks == (0,):
+        return "quadrature: polar gauss-legendre split at the kink"
+    n = nodes or DEFAULT_NODES
+    return f"quadrature: gauss-hermite({n} nodes); c-map by its Mehler (Hermite) series"
+
+
+def _solve_q(act: Activation, sw, sb, q1, nodes):
+    """q* reached from q(1) = q1 by the length map, vectorised over equal-shape 1-d arrays.
+
+    Returns (q*, E phi^2, E phi'^2, dE phi^2/dq) at q*.  q* = inf where q grows without
+    bound; q* = 0 where (phi(0) = 0, sigma_b2 = 0) the length map contracts to 0, which it
+    does algebraically slowly at chi = 1 (PHYSICS.md §3), so it is decided, not iterated.
+    """
+    odd, scale_inv, phi0, dphi0 = _traits(act)
+    q = q1.astype(float).copy()
+    zero_branch = (sb == 0) & (phi0 == 0)
+    if scale_inv:
+        # E phi^2 = kappa q exactly: the map is affine, q' = a q + sigma_b2
+        m0, m1, mp = _diag_moments(act, np.ones(1), nodes)
+        a = sw * m0[0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            qs = np.where(a < 1, sb / (1 - a), np.inf)
+        qs = np.where((np.abs(a - 1) <= CRITICAL_TOL) & (sb == 0), q1, qs)
+        ones = np.ones_like(qs)
+        return qs, m0[0] * np.where(np.isfinite(qs), qs, 1.0), m1[0] * ones, mp[0] * ones
+    # zero branch, sigma_w2 phi'(0)^2 <= 1 and the map pulls small q down (tanh-like):
+    # q -> 0, algebraically slowly at chi = 1, so decided rather than iterated
+    s0 = sw * dphi0**2
+    to_zero = zero_branch & (s0 <= 1 + CRITICAL_TOL) & _zero_attracts(act, nodes)
+    q[to_zero] = 0.0
+    m0, m1, mp = (np.zeros_like(q) for _ in range(3))
+    active = ~to_zero
+    idx = np.flatnonzero(active)
+    if idx.size:
+        m0[idx], m1[idx], mp[idx] = _diag_moments(act, q[idx], nodes)
+    for _ in range(200):
+        idx = np.flatnonzero(active)
+        qa, swa, sba = q[idx], sw[idx], sb[idx]
+        g = swa * m0[idx] + sba - qa
+        stop = (np.abs(g) <= 1e-14 * np.maximum(1.0, qa)) | (qa > _Q_DIVERGED) | ~np.isfinite(qa)
+        active[idx[stop]] = False
+        keep = ~stop
+        idx, qa, swa, sba, g = idx[keep], qa[keep], swa[keep], sba[keep], g[keep]
+        if idx.size == 0:
+            break
+        mapped = swa * m0[idx] + sba
+        with np.errstate(divide="ignore", invalid="ignore"):
+            newton = qa - g / (swa * mp[idx] - 1.0)
+        # safeguard: a Newton step must go where the map goes (sign of g) and lower |g|;
+        # otherwise take a map step, which never passes the fixed point it approaches
+        ok = np.isfinite(newton) & (newton >= 0) & (np.sign(newton - qa) == np.sign(g))
+        trial = np.where(ok, newton, mapped)
+        t0, t1, tp = _diag_moments(act, trial, nodes)
+        better = np.abs(swa * t0 + sba - trial) <= np.abs(g)
+        q[idx] = np.where(better, trial, mapped)
+        m0[idx], m1[idx], mp[idx] = t0, t1, tp
+        redo = idx[~better]  # map steps taken instead: their moments are still to compute
+        if redo.size:
+            m0[redo], m1[redo], mp[redo] = _diag_moments(act, q[redo], nodes)
+    q = np.where(q > _Q_DIVERGED, np.inf, q)
+    # a Newton step may still land on an unstable root the map never reaches from q(1):
+    # redo those points by plain iteration of the map
+    unstable = np.isfinite(q) & (np.abs(sw * mp) > 1 + CRITICAL_TOL)
+    if unstable.any():
+        idx = np.flatnonzero(unstable)
+        q[idx] = _iterate_map(act, sw[idx], sb[idx], q1[idx].astype(float), nodes)
+    # q -> 0 found by Newton (e.g. sigma_w2 phi'(0)^2 < 1 without the test above)
+    q = np.where(zero_branch & (s0 <= 1 + CRITICAL_TOL) & (q <= 1e-12 * q1), 0.0, q)
+    fix = np.flatnonzero(unstable | (q == 0) | ~np.isfinite(q))
+    if fix.size:  # unbounded: the chi's as q -> inf
+        m0[fix], m1[fix], mp[fix] = _diag_moments(
+            act, np.where(np.isfinite(q[fix]), q[fix], _Q_DIVERGED), nodes
+        )
+    return q, m0, m1, mp
+
+
+def _iterate_map(act: Activation, sw, sb, q, nodes, steps: int = 20000):
+    """Plain iteration of the length map (vectorised) until it settles or diverges."""
+    active = np.ones(q.shape, dtype=bool)
+    for _ in range(steps):
+        m0, _, _ = _diag_moments(act, q[active], nodes)
+        new = sw[active] * m0 + sb[active]
+        settled = np.abs(new - q[active]) <= 1e-14 * np.maximum(1.0, new)
+        q[active] = new
+        active[np.flatnonzero(active)[settled | (new > _Q_DIVERGED)]] = False
+        if not active.any():
+            break
+    return np.where(q > _Q_DIVERGED, np.inf, q)
+
+
+def _mehler_coefficients(act: Activation, q: np.ndarray, nodes: int | None) -> np.ndarray:
+    """b_n(q) with E[phi(u1) phi(u2)] = sum_n b_n c^n at equal variances q (Mehler).
+
+    b_n = (E[phi(sqrt(q) x) He_n(x)])^2 / n!, by the same Gauss-Hermite rule as the
+    single-variable integrals, so sum_n b_n = E[phi^2] exactly (the discrete transform is
+    orthogonal).  Coefficients past the point where the tail is below 1e-17 are dropped.
+    """
+    x, w = _hermite_rule(nodes or DEFAULT_NODES)
+    basis = _orthonormal_hermite(nodes or DEFAULT_NODES)  # (n, nodes)
+    f = act.numeric(0)(np.sqrt(q)[:, None] * x)
+    a = (f * w) @ basis.T
+    b = a * a
+    tail = np.cumsum(b[:, ::-1], axis=1)[:, ::-1]  # tail[:, n] = sum_{k >= n} b_k
+    small = tail <= 1e-17 * tail[:, :1]
+    first = np.where(small.any(axis=1), small.argmax(axis=1), b.shape[1])
+    return b[:, : max(1, int(first.max()))]
+
+
+@functools.lru_cache(maxsize=16)
+def _orthonormal_hermite(nodes: int) -> np.ndarray:
+    """He_n(x)/sqrt(n!) for n < nodes at the Gauss-Hermite nodes (stable recurrence)."""
+    x, _ = _hermite_rule(nodes)
+    H = np.empty((nodes, x.size))
+    H[0] = 1.0
+    H[1] = x
+    for n in range(1, nodes - 1):
+        H[n + 1] = (x * H[n] - np.sqrt(n) * H[n - 1]) / np.sqrt(n + 1)
+    return H
+
+
+def _correlation_map_at(act: Activation, sw, sb, q, nodes):
+    """(c, sel) -> (C(c), C'(c)) for the points ``sel``, with C(c) = (sigma_w2 E[phi(u1)
+    phi(u2)] + sigma_b2)/q at equal variances q and correlation c; C'(c) = chi_c (Price's
+    theorem).  Closed-form kernels where they exist, polar quadrature for kinks at 0, else
+    the Mehler series of the Gauss-Hermite rule (cheap to re-evaluate in c)."""
+    if (act.has_closed_form and nodes is None) or act.kinks:
+
+        def cmap(c, sel):
+            qs = q[sel]
+            k = gaussian_kernel(act, qs, qs, qs * c, 0, nodes)
+            d = gaussian_kernel(act, qs, qs, qs * c, 1, nodes)
+            return (sw[sel] * k + sb[sel]) / qs, sw[sel] * d
+
+        return cmap
+    b = _mehler_coefficients(act, q, nodes)
+
+    def cmap(c, sel):
+        bs = b[sel]
+        val = np.zeros_like(c)
+        der = np.zeros_like(c)
+        for k in range(bs.shape[1] - 1, -1, -1):  # Horner, value and derivative together
+            der = der * c + val
+            val = val * c + bs[:, k]
+        return (sw[sel] * val + sb[sel]) / q[sel], sw[sel] * der / q[sel]
+
+    return cmap
+
+
+def _solve_c(act: Activation, sw, sb, q, chi1, nodes):
+    """The stable correlation fixed point c* and chi_c there, vectorised.
+
+    At equal variances C(c) = (sigma_w2 sum_n b_n c^n + sigma_b2)/q* has non-negative Mehler
+    coefficients b_n, so C is increasing and convex on [0, 1] with C(0) >= 0 and C(1) = 1.
+    Ordered (chi_1 < 1) and critical: c* = 1.  Chaotic (chi_1 = C'(1) > 1): exactly one
+    other fixed point, in [0, 1), stable; Newton from c = 0 climbs to it monotonically
+    (bisection guards against rounding).  Odd phi at sigma_b2 = 0: C is odd, c* = 0 exactly.
+    """
+    odd = _traits(act)[0]
+    c = np.ones_like(q)
+    chic = chi1.copy()
+    chaotic = (chi1 > 1 + CRITICAL_TOL) & np.isfinite(q) & (q > 0)
+    if not chaotic.any():
+        return c, chic
+    idx = np.flatnonzero(chaotic)
+    sw_, sb_, q_ = sw[idx], sb[idx], q[idx]
+    exact_zero = odd & (sb_ == 0)
+    todo = np.flatnonzero(~exact_zero)
+    cc = np.zeros_like(q_)
+    if todo.size:
+        sub_sw, sub_sb, sub_q = sw_[todo], sb_[todo], q_[todo]
+        cmap = _correlation_map_at(act, sub_sw, sub_sb, sub_q, nodes)
+        x = np.zeros(todo.size)
+        lo, hi = np.zeros(todo.size), np.ones(todo.size)
+        active = np.arange(todo.size)
+        for _ in range(100):
+            val, der = cmap(x[active], active)
+            xa = x[active]
+            h = val - xa
+            lo[active] = np.where(h >= 0, np.maximum(lo[active], xa), lo[active])
+            hi[active] = np.where(h < 0, np.minimum(hi[active], xa), hi[active])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                new = xa - h / (der - 1.0)
+            bad = ~np.isfinite(new) | (new < lo[active]) | (new > hi[active])
+            new = np.where(bad, 0.5 * (lo[active] + hi[active]), new)
+            x[active] = new
+            active = active[np.abs(new - xa) > 2e-16 * np.maximum(new, 1e-300)]
+            if active.size == 0:
+                break
+        cc[todo] = x
+        _, der = cmap(x, np.arange(todo.size))
+        chic[idx[todo]] = der
+    zero = np.flatnonzero(exact_zero)
+    if zero.size:  # at c = 0 the two inputs are independent: chi_c = sigma_w2 E[phi']^2
+        chic[idx[zero]] = sw_[zero] * _mean_derivative(act, q_[zero], nodes) ** 2
+    c[idx] = cc
+    return c, chic
+
+
+def _mean_derivative(act: Activation, q, nodes):
+    """E[phi'(u)], u ~ N(0, q), vectorised (polar rule for a kink at 0)."""
+    f1 = act.numeric(1)
+    if act.kinks == (0,):
+        return polar_gaussian_mean(f1, lambda u: 1.0, q, q, q)
+    x, w = _hermite_rule(nodes or DEFAULT_NODES)
+    return np.einsum("ij,j->i", np.broadcast_to(f1(np.sqrt(q)[:, None] * x), (q.size, x.size)), w)
+
+
+def _depth_scale(chi):
+    """xi = -1/ln|chi|; infinite within CRITICAL_TOL of |chi| = 1, NaN where |chi| > 1."""
+    chi = np.asarray(chi, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        xi = -1.0 / np.log(np.abs(chi))  # a negative slope (e.g. cos) decays with a sign flip
+    xi = np.where(np.abs(np.abs(chi) - 1) <= CRITICAL_TOL, np.inf, xi)
+    return np.where(np.abs(chi) > 1 + CRITICAL_TOL, np.nan, xi)
+
+
+def _phase(chi1):
+    chi1 = np.asarray(chi1, dtype=float)
+    out = np.where(chi1 > 1, "chaotic", "ordered").astype("<U8")
+    return np.where(np.abs(chi1 - 1) <= CRITICAL_TOL, "critical", out)
+
+
+def _mean_field_arrays(act: Activation, sw, sb, q0, nodes=None) -> dict:
+    """Every mean-field quantity on broadcast arrays of (sigma_w2, sigma_b2, q0)."""
+    sw, sb, q0 = (np.asarray(v, dtype=float) for v in (sw, sb, q0))
+    shape = np.broadcast_shapes(sw.shape, sb.shape, q0.shape)
+    sw, sb, q0 = (np.broadcast_to(v, shape).ravel() for v in (sw, sb, q0))
+    qs, m0, m1, mp = _solve_q(act, sw, sb, sw * q0 + sb, nodes)
+    chi1 = sw * m1
+    chipar = sw * mp
+    cs, chic = _solve_c(act, sw, sb, qs, chi1, nodes)
+    unbounded = ~np.isfinite(qs)
+    cs = np.where(unbounded, np.nan, cs)
+    chic = np.where(unbounded, np.nan, chic)
+    xi_q = np.where(unbounded, np.nan, _depth_scale(chipar))
+    xi_c = np.where(unbounded, np.nan, _depth_scale(chic))
+    with np.errstate(divide="ignore"):
+        lyap = 0.5 * np.log(chi1) + 0.0  # + 0.0: no negative zero at chi_1 = 1
+    out = {
+        "q_star": qs,
+        "c_star": cs,
+        "chi_1": chi1,
+        "chi_c": chic,
+        "chi_parallel": chipar,
+        "lyapunov_exponent": lyap,
+        "xi_q": xi_q,
+        "xi_c": xi_c,
+        "phase": _phase(chi1),
+    }
+    return {k: v.reshape(shape) for k, v in out.items()}
+
+
+@dataclass(frozen=True)
+class MeanField:
+    """The mean-field state of a network at its fixed point (PHYSICS.md §3).
+
+    ``q_star``: length fixed point (inf: q grows without bound); ``c_star``: stable
+    correlation fixed point; ``chi_1``, ``chi_c``, ``chi_parallel``: slopes (gradient
+    growth, c-map slope at c*, q-map slope at q*); ``lyapunov_exponent`` = 1/2 ln chi_1;
+    ``xi_q`` = -1/ln chi_parallel and ``xi_c`` = -1/ln chi_c (inf at criticality);
+    ``phase``: 'ordered' (chi_1 < 1), 'critical' or 'chaotic' (chi_1 > 1); ``method``: how
+    the Gaussian integrals were done.
+    """
+
+    activation: str
+    sigma_w2: float
+    sigma_b2: float
+    q_star: float
+    c_star: float
+    chi_1: float
+    chi_c: float
+    chi_parallel: float
+    lyapunov_exponent: float
+    xi_q: float
+    xi_c: float
+    phase: str
+    method: str
+
+    def as_dict(self) -> dict:
+        """The fields as a plain dict (floats; inf/nan where a scale is infinite/undefined)."""
+        return asdict(self)
+
+
+def fixed_point(net: Network, *, nodes: int | None = None) -> MeanField:
+    """The fixed point (q*, c*) of the length and correlation maps, its chi's and depth scales.
+
+    q* is the limit of q(t) from q(1) = sigma_w2 q0 + sigma_b2.  In the chaotic phase c* is
+    the stable fixed point below 1 (c = 1 is then unstable); it is 0 for odd phi at
+    sigma_b2 = 0.  Feedforward and recurrent nets share the mean-field theory at leading
+    order in 1/N (PHYSICS.md §3).
+
+    >>> from nnqft.rules.network import Network
+    >>> mf = fixed_point(Network("feedforward", "tanh", sigma_w2=1.5, sigma_b2=0.05))
+    >>> round(mf.q_star, 6), round(mf.chi_1, 6), mf.phase
+    (0.418037, 0.938636, 'ordered')
+    >>> fixed_point(Network("feedforward", "erf", sigma_w2=3.0, sigma_b2=0.0)).c_star
+    0.0
+    >>> fixed_point(Network("feedforward", "relu", sigma_w2=2.0, sigma_b2=0.0)).phase
+    'critical'
+    """
+    _check_network(net)
+    _numeric_network(net, "fixed_point")
+    act = net.activation
+    arrays = _mean_field_arrays(act, net.sigma_w2, net.sigma_b2, net.q0, nodes)
+    values = {k: (str(v[()]) if k == "phase" else float(v[()])) for k, v in arrays.items()}
+    return MeanField(
+        activation=act.name,
+        sigma_w2=float(net.sigma_w2),
+        sigma_b2=float(net.sigma_b2),
+        method=_method(act, nodes),
+        **values,
+    )
+
+
+# --- the edge of chaos ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CriticalPoint:
+    """A point on the edge of chaos: chi_1(q*) = 1 at the fixed point q* (PHYSICS.md §3, §7).
+
+    ``condition`` says which criticality: chi_1 = 1 at a given sigma_b2, or
+    chi_parallel = chi_1 = 1 (both depth scales infinite; PDLT's criticality, at q* != 0 for
+    GELU and swish).  ``q_star`` is NaN where every q is a fixed point (scale-invariant
+    activations at sigma_b2 = 0) and inf where q grows without bound.
+    """
+
+    activation: str
+    sigma_w2: float
+    sigma_b2: float
+    q_star: float
+    chi_1: float
+    chi_parallel: float
+    condition: str
+    method: str
+
+    def as_dict(self) -> dict:
+        """The fields as a plain dict."""
+        return asdict(self)
+
+
+#: variances scanned for sign changes when bracketing critical points
+_Q_SCAN = np.concatenate([[0.0], np.geomspace(1e-5, 1e4, 271)])
+
+
+def _variance(name: str, value) -> float:
+    if isinstance(value, (str, bytes, bool)) or value is None:
+        raise InvalidType(f"{name} must be a number, got {value!r}")
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise InvalidType(f"{name} must be a number, got {value!r}") from None
+    if not np.isfinite(value) or value < 0:
+        raise InvalidParameter(f"{name} must be a finite number >= 0, got {value}")
+    return value
+
+
+def _roots(f, grid: np.ndarray, values: np.ndarray) -> list[float]:
+    """Every sign change of f on ``grid`` (values = f(grid)), polished by Brent's method."""
+    from scipy.optimize import brentq
+
+    keep = np.isfinite(values)  # far out, quadrature of exp-type activations overflows
+    grid, values = grid[keep], values[keep]
+    pos = values > 0
+    out = []
+    for i in np.flatnonzero(pos[:-1] != pos[1:]):
+        if values[i + 1] == 0:
+            out.append(float(grid[i + 1]))
+        elif values[i] != 0:
+            out.append(brentq(f, grid[i], grid[i + 1], xtol=1e-300, rtol=1e-15, maxiter=200))
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def _ratio_scan(act: Activation, nodes):
+    """r(q) = E[phi^2]/E[phi'^2] - q as a function, and its values on the scan grid."""
+
+    def ratio(qv):
+        m0, m1, _ = _diag_moments(act, np.atleast_1d(np.asarray(qv, dtype=float)), nodes)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return m0 / m1 - np.atleast_1d(qv)
+
+    return ratio, ratio(_Q_SCAN)
+
+
+def _critical_at_bias(act: Activation, sb: float, nodes):
+    """(sigma_w2, q*) with chi_1(q*) = 1 at a stable q* = sigma_w2 E phi^2 + sigma_b2, or None.
+
+    Eliminating sigma_w2 = 1/E[phi'^2] leaves one equation for q:
+    G(q) = E[phi^2]/E[phi'^2] + sigma_b2 - q = 0, bracketed on a scan and solved by Brent.
+    Roots where the length map is unstable there (chi_parallel > 1: no network sits at
+    them, e.g. GELU at small sigma_b2) are skipped.
+    """
+    odd, scale_inv, phi0, dphi0 = _traits(act)
+    ratio, base = _ratio_scan(act, nodes)
+    for root in _roots(lambda x: float(ratio(x)[0] + sb), _Q_SCAN, base + sb):
+        _, m1, mp = _diag_moments(act, np.array([root]), nodes)
+        if mp[0] / m1[0] <= 1 + CRITICAL_TOL:
+            return 1.0 / m1[0], root
+    if sb == 0 and _zero_attracts(act, nodes):
+        return _inverse_slope_squared(act), 0.0  # the line ends at q* -> 0 (erf: pi/4)
+    return None
+
+
+@functools.lru_cache(maxsize=64)
+def _inverse_slope_squared(act: Activation) -> float:
+    """1/phi'(0)^2, evaluated exactly (erf: pi/4) before rounding to a float."""
+    return float(1 / act.derivative(1).subs(S.z, 0) ** 2)
+
+
+@functools.lru_cache(maxsize=64)
+def _zero_attracts(act: Activation, nodes) -> bool:
+    """At sigma_b2 = 0 and sigma_w2 = phi'(0)^-2, does the length map pull small q to 0?
+
+    True for tanh-like activations (E phi^2 = phi'(0)^2 (q - a q^2 + ...), a > 0), so their
+    critical line ends at (phi'(0)^-2, 0) with q* = 0; false for GELU, whose q^2 term
+    pushes q away from 0.
+    """
+    _, _, phi0, dphi0 = _traits(act)
+    if phi0 != 0 or not np.isfinite(dphi0) or dphi0 == 0:
+        return False
+    small = np.array([1e-3, 3e-3, 1e-2])
+    m0, _, _ = _diag_moments(act, small, nodes)
+    return bool(np.all(m0 / dphi0**2 - small < 0))
+
+
+def critical_point(activation, sigma_b2=None, *, nodes: int | None = None) -> CriticalPoint:
+    """The edge of chaos of an activation.
+
+    With ``sigma_b2``: the sigma_w2 where chi_1(q*) = 1 (PHYSICS.md §3).  Without: the point
+    where chi_parallel = chi_1 = 1, i.e. E[phi phi''] = 0 at q* (PHYSICS.md §7); for tanh-like
+    activations that is (phi'(0)^-2, 0) with q* = 0, for GELU and swish a point with q* != 0.
+
+    >>> round(critical_point("tanh", 0.05).sigma_w2, 6)
+    1.760955
+    >>> critical_point("erf", 0.0).sigma_w2 == float(np.pi / 4)
+    True
+    >>> cp = critical_point("relu")
+    >>> cp.sigma_w2, cp.sigma_b2
+    (2.0, 0.0)
+    """
+    from ..rules.activations import get_activation
+
+    act = get_activation(activation)
+    sb = None if sigma_b2 is None else _variance("sigma_b2", sigma_b2)
+    odd, scale_inv, phi0, dphi0 = _traits(act)
+    method = _method(act, nodes).replace("; c-map by its Mehler (Hermite) series", "")
+    if scale_inv:
+        m0, m1, mp = _diag_moments(act, np.ones(1), nodes)
+        sw = 1.0 / m1[0]
+        sb_ = 0.0 if sb is None else sb
+        q_star = float("nan") if sb_ == 0 else float("inf")
+        condition = "chi_1 = sigma_w2 E[phi'^2] = 1, independent of q (scale-invariant phi)"
+        return CriticalPoint(
+            act.name, float(sw), sb_, q_star, 1.0, float(sw * mp[0]), condition, method
+        )
+    if sb is not None:
+        found = _critical_at_bias(act, sb, nodes)
+        if found is None:
+            raise NoExactForm(
+                f"no critical point of {act.name!r} at sigma_b2 = {sb}: chi_1 = 1 holds at no "
+                "stable fixed point 0 <= q* <= 1e4 (for GELU and swish omit sigma_b2 to get "
+                "the point where chi_parallel = chi_1 = 1)"
+            )
+        sw, q_star = found
+        condition = "chi_1 = 1 at the given sigma_b2"
+    else:
+        sw, sb, q_star = _critical_both(act, nodes)
+        condition = "chi_parallel = chi_1 = 1"
+    m0, m1, mp = _diag_moments(act, np.array([q_star]), nodes)
+    return CriticalPoint(
+        act.name,
+        float(sw),
+        float(sb),
+        float(q_star),
+        float(sw * m1[0]),
+        float(sw * mp[0]),
+        condition,
+        method,
+    )
+
+
+def _critical_both(act: Activation, nodes):
+    """(sigma_w2, sigma_b2, q*) with chi_parallel = chi_1 = 1: E[phi phi''](q*) = 0."""
+    odd, scale_inv, phi0, dphi0 = _traits(act)
+
+    def gap(qv):  # chi_parallel - chi_1 per unit sigma_w2 = E[phi phi'']
+        _, m1, mp = _diag_moments(act, np.atleast_1d(np.asarray(qv, dtype=float)), nodes)
+        return mp - m1
+
+    grid = _Q_SCAN[1:]
+    for q_star in _roots(lambda x: float(gap(x)[0]), grid, gap(grid)):
+        m0, m1, _ = _diag_moments(act, np.array([q_star]), nodes)
+        sw = 1.0 / m1[0]
+        sb = q_star - sw * m0[0]
+        if sb >= -1e-12:
+            return sw, max(sb, 0.0), q_star
+    if _zero_attracts(act, nodes):
+        return _inverse_slope_squared(act), 0.0, 0.0  # the K* = 0 class (tanh, erf, sin)
+    raise NoExactForm(
+        f"no point with chi_parallel = chi_1 = 1 for {act.name!r} (E[phi phi''] = 0 has no "
+        "root with sigma_b2 >= 0 for 1e-5 <= q <= 1e4, and q* = 0 is not an attracting "
+        "critical fixed point)"
+    )
+
+
+@dataclass(frozen=True)
+class CriticalLine:
+    """The edge of chaos sigma_w2(sigma_b2) with its q* (NaN where there is none)."""
+
+    activation: str
+    sigma_b2: np.ndarray
+    sigma_w2: np.ndarray
+    q_star: np.ndarray
+
+    def rows(self) -> list[dict]:
+        """One dict per point: sigma_b2, sigma_w2, q_star."""
+        return [
+            {"sigma_b2": float(b), "sigma_w2": float(w), "q_star": float(q)}
+            for b, w, q in zip(self.sigma_b2, self.sigma_w2, self.q_star)
+        ]
+
+
+def critical_line(activation, sigma_b2_values, *, nodes: int | None = None) -> CriticalLine:
+    """sigma_w2 with chi_1(q*) = 1 for each sigma_b2 (NaN where no stable q* has chi_1 = 1).
+
+    >>> line = critical_line("erf", [0.0, 0.3])
+    >>> [round(w, 6) for w in line.sigma_w2]
+    [0.785398, 1.963071]
+    """
+    from ..rules.activations import get_activation
+
+    act = get_activation(activation)
+    sbs = _array("sigma_b2", sigma_b2_values).ravel()
+    sw = np.full(sbs.shape, np.nan)
+    qs = np.full(sbs.shape, np.nan)
+    for i, sb in enumerate(sbs):
+        try:
+            point = critical_point(act, float(sb), nodes=nodes)
+        except NoExactForm:
+            continue
+        sw[i], qs[i] = point.sigma_w2, point.q_star
+    return CriticalLine(act.name, sbs, sw, qs)
