@@ -961,7 +961,7 @@ def critical_line(activation, sigma_b2_values, *, nodes: int | None = None) -> C
     """sigma_w2 with chi_1(q*) = 1 for each sigma_b2 (NaN where no stable q* has chi_1 = 1).
 
     >>> line = critical_line("erf", [0.0, 0.3])
-    >>> [round(w, 6) for w in line.sigma_w2]
+    >>> [round(float(w), 6) for w in line.sigma_w2]
     [0.785398, 1.963071]
     """
     from ..rules.activations import get_activation

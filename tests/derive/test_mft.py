@@ -183,3 +183,16 @@ def test_correlation_trajectory_relu_arccos():
         expected.append((math.sqrt(1 - x * x) + (math.pi - math.acos(x)) * x) / math.pi)
     np.testing.assert_allclose(c, expected, rtol=1e-12)
     np.testing.assert_allclose(q11, 2.0, rtol=1e-14)
+
+
+@pytest.mark.parametrize("module", ["nnqft.derive.mft", "nnqft.derive.phase"])
+def test_docstring_examples(module):
+    """tests/test_doctests.py walks nnqft/ only; run this package's examples here."""
+    import doctest
+    import importlib
+
+    result = doctest.testmod(
+        importlib.import_module(module),
+        optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
+    )
+    assert result.attempted > 0 and result.failed == 0
