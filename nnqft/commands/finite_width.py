@@ -9,8 +9,10 @@ from ._common import activation_option, emit, json_option, q0_option
 
 
 def _plot(path: str, net, rows, results) -> None:
-    """Three panels per layer: E[z^2] with K0 and K0 + K1/n; n (E[z^2] - K0) against K1;
-    n Var Q / K0^2 against 2 + V/K0^2 (Q = |z|^2/n), simulation with 1-sigma error bars."""
+    """Three panels per layer, simulation with 1-standard-error bars: the relative deviation
+    of E[z^2] from mean field against K1/(n K0); n (E[z^2] - K0) against K1 (the widths
+    collapse); n Var[Q]/K0^2 (Q = |z|^2/n) against 2 + V/K0^2 and its O(1/n) form
+    [2 (K0 + K1/n)^2 + (1 + 2/n)(V + V1/n)]/K0^2, exact for Var Q = 2 (m^2 + v)/n + v."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -18,28 +20,26 @@ def _plot(path: str, net, rows, results) -> None:
     import numpy as np
 
     layers = np.array([r["layer"] for r in rows])
-    K0 = np.array([r["K0"] for r in rows])
-    K1 = np.array([r["K1"] for r in rows])
-    V = np.array([r["V"] for r in rows])
-    fig, axes = plt.subplots(1, 3, figsize=(13.5, 4.2), constrained_layout=True)
+    K0, K1, V = (np.array([r[k] for r in rows]) for k in ("K0", "K1", "V"))
+    V1 = np.array([r["V1"] for r in rows])
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.3), constrained_layout=True)
     offsets = np.linspace(-0.12, 0.12, len(results)) if len(results) > 1 else [0.0]
+    style = {"fmt": "o", "ms": 3.5, "capsize": 2.5}
 
     ax = axes[0]
-    ax.plot(layers, K0, "-", color="k", lw=1.3, label="K0 (mean field)")
+    ax.axhline(0, color="k", lw=1.3, label="K0 alone (mean field)")
     for k, (n, res) in enumerate(results):
         color = f"C{k}"
-        ax.plot(layers, K0 + K1 / n, "--", color=color, lw=1.2, label=f"K0 + K1/n, n = {n}")
+        ax.plot(layers, K1 / (n * K0), "--", color=color, lw=1.2, label=f"K1/(n K0), n = {n}")
         ax.errorbar(
             layers + offsets[k],
-            res.column("mean"),
-            yerr=res.column("mean_stderr"),
-            fmt="o",
-            ms=3.5,
-            capsize=2.5,
+            res.column("mean") / K0 - 1,
+            yerr=res.column("mean_stderr") / K0,
             color=color,
             label=f"simulation, n = {n}",
+            **style,
         )
-    ax.set(xlabel="layer l", ylabel="E[z²]", title="kernel")
+    ax.set(xlabel="layer l", ylabel="E[z²]/K0 − 1", title="kernel: deviation from mean field")
     ax.legend(fontsize=8)
 
     ax = axes[1]
@@ -50,29 +50,27 @@ def _plot(path: str, net, rows, results) -> None:
             layers + offsets[k],
             n * (res.column("mean") - K0),
             yerr=n * res.column("mean_stderr"),
-            fmt="o",
-            ms=3.5,
-            capsize=2.5,
             color=f"C{k}",
             label=f"n (E[z²] − K0), n = {n}",
+            **style,
         )
-    ax.set(xlabel="layer l", ylabel="n (E[z²] − K0)", title="1/n correction to the kernel")
+    ax.set(xlabel="layer l", ylabel="n (E[z²] − K0)", title="1/n correction K1")
     ax.legend(fontsize=8)
 
     ax = axes[2]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ax.plot(layers, 2 + V / K0**2, "-", color="k", lw=1.3, label="2 + V/K0² (theory)")
-        for k, (n, res) in enumerate(results):
-            ax.errorbar(
-                layers + offsets[k],
-                n * res.column("variance") / K0**2,
-                yerr=n * res.column("variance_stderr") / K0**2,
-                fmt="o",
-                ms=3.5,
-                capsize=2.5,
-                color=f"C{k}",
-                label=f"n Var[|z|²/n] / K0², n = {n}",
-            )
+    ax.plot(layers, 2 + V / K0**2, "-", color="k", lw=1.3, label="2 + V/K0² (leading)")
+    for k, (n, res) in enumerate(results):
+        color = f"C{k}"
+        with_next = (2 * (K0 + K1 / n) ** 2 + (1 + 2 / n) * (V + V1 / n)) / K0**2
+        ax.plot(layers, with_next, "--", color=color, lw=1.1, label=f"with O(1/n), n = {n}")
+        ax.errorbar(
+            layers + offsets[k],
+            n * res.column("variance") / K0**2,
+            yerr=n * res.column("variance_stderr") / K0**2,
+            color=color,
+            label=f"simulation, n = {n}",
+            **style,
+        )
     ax.set(xlabel="layer l", ylabel="n Var[|z|²/n] / K0²", title="four-point vertex V")
     ax.legend(fontsize=8)
     for ax in axes:
@@ -164,7 +162,7 @@ def finite_width_command(
         for n in widths or (16, 64):
             res = simulate(net.replace(width=n), samples, seed=seed)
             results.append((n, res))
-        _plot(plot_path, net, rows, results)
+        _plot(plot_path, net, finite_width(net, depth, next_order=True), results)
         result["plot"] = plot_path
         result["simulation"] = [
             {
