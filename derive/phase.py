@@ -9,7 +9,7 @@ edge of chaos chi_1 = 1 is drawn over the xi_c map by :func:`plot_phase_diagram`
 >>> pd.phase.tolist()
 [['ordered', 'chaotic', 'chaotic'], ['ordered', 'ordered', 'chaotic']]
 >>> [round(float(x), 4) for x in pd.critical_line.sigma_w2]
-[0.7854, 1.7548]
+[0.7854, 1.7882]
 """
 
 from __future__ import annotations
