@@ -28,6 +28,11 @@ _EXPORTS = {
     "get_activation": ".rules.activations",
     "register_activation": ".rules.activations:register",
     "known_activations": ".rules.activations",
+    "finite_width": ".derive.finite_width",
+    "finite_width_symbolic": ".derive.finite_width",
+    "finite_width_two_inputs": ".derive.finite_width",
+    "universality_class": ".derive.finite_width",
+    "scale_invariant_closed_form": ".derive.finite_width",
 }
 
 __all__ = sorted(_EXPORTS)
