@@ -102,11 +102,15 @@ _FUNCTIONS = {
 class FieldTheoryLatexPrinter(LatexPrinter):
     """sympy's LaTeX printer with nnqft's notation for fields, replicas and Gaussian means.
 
-    Settings are sympy's (``ln_notation`` defaults to True here); unknown settings raise.
+    Settings are sympy's (``ln_notation`` and ``inv_trig_style='full'`` by default here);
+    unknown settings raise.
     """
 
-    printmethod = "_nnqft_latex"
-    _default_settings = {**LatexPrinter._default_settings, "ln_notation": True}
+    _default_settings = {
+        **LatexPrinter._default_settings,
+        "ln_notation": True,
+        "inv_trig_style": "full",
+    }
 
     def __init__(self, settings=None):
         super().__init__(settings)

@@ -1164,11 +1164,21 @@ def specialise(expr: sp.Expr, activation, closed_form: bool = True) -> sp.Expr:
     return out.replace(phi, lam).doit() if out.has(phi) else out
 
 
-def numeric_function_of(expr: sp.Expr, args: tuple, activation, nodes: int | None = None):
+def numeric_function_of(
+    expr: sp.Expr, args: tuple, activation, nodes: int | None = None, use_kernels: bool = True
+):
     """A vectorised numpy function of ``args`` for ``expr`` with a concrete activation.
 
     Closed-form kernels are used where they exist (and ``nodes`` is None); the remaining
     Gaussian means are evaluated by the quadratures of :mod:`nnqft.rules.activations`.
+    ``use_kernels=False`` ignores the activation's kernels altogether and integrates the
+    derived integrand itself by Gauss-Hermite quadrature (an independent route).
+
+    >>> from nnqft.rules.network import Network
+    >>> L = numeric_function_of(saddle_point(Network("feedforward", "relu")).maps["length"],
+    ...                         (S.sigma_w2, S.sigma_b2, S.q), "relu")
+    >>> float(L(2.0, 0.1, 1.5))
+    1.6
     """
     import numpy as np
     from sympy.utilities.lambdify import implemented_function
@@ -1182,12 +1192,12 @@ def numeric_function_of(expr: sp.Expr, args: tuple, activation, nodes: int | Non
     )
 
     act = get_activation(activation)
-    spec = specialise(expr, act, closed_form=nodes is None)
+    spec = specialise(expr, act, closed_form=nodes is None and use_kernels)
     counter = itertools.count()
 
     def numeric_gm(e):
         f, v = e.args
-        kind = _pattern_concrete(f, act)
+        kind = _pattern_concrete(f, act) if use_kernels else None
         if kind is not None:
             fn = lambda var, k=kind: mean_square(act, var, k, nodes)  # noqa: E731
         else:
@@ -1197,7 +1207,7 @@ def numeric_function_of(expr: sp.Expr, args: tuple, activation, nodes: int | Non
 
     def numeric_gm2(e):
         f, v1, v2, c = e.args
-        kind = _pattern_concrete(f, act)
+        kind = _pattern_concrete(f, act) if use_kernels else None
         if kind is None:
             a, cc = f.variables
             parts_a = sp.Mul(*[p for p in sp.Mul.make_args(f.expr) if not p.has(cc)])

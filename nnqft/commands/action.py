@@ -1,0 +1,196 @@
+"""``nnqft action`` (one network's field theory, derived) and ``nnqft paper`` (the whole
+chain as one compiled document)."""
+
+from __future__ import annotations
+
+import click
+
+from ._common import emit, json_option
+
+_ARCH_HELP = "Architecture: feedforward or recurrent."
+
+
+def _equation_rows(derivation) -> list[dict]:
+    import sympy as sp
+
+    from ..derive.latex import latex
+
+    steps = []
+    for step in derivation.steps:
+        steps.append(
+            {
+                "title": step.title,
+                "prose": step.prose,
+                "source": step.source,
+                "equations": [
+                    {"sympy": sp.sstr(eq.expr), "latex": latex(eq.expr), "note": eq.note}
+                    for eq in step.equations
+                ],
+            }
+        )
+    return steps
+
+
+def _write(path, text: str) -> str:
+    from pathlib import Path
+
+    from ..errors import InvalidParameter
+
+    p = Path(path)
+    if p.parent and not p.parent.exists():
+        raise InvalidParameter(f"cannot write {path}: folder {p.parent} does not exist")
+    p.write_text(text)
+    return str(p)
+
+
+@click.command("action")
+@click.option("--arch", default="feedforward", show_default=True, help=_ARCH_HELP)
+@click.option("--bias", default=None, help="Recurrent bias convention: shared (default) or fresh.")
+@click.option(
+    "--activation",
+    default=None,
+    help="Specialise phi to this activation (name, name(params) or expression of z); "
+    "default: phi stays abstract.",
+)
+@click.option("--latex", "latex_file", default=None, help="Write the derivation as a LaTeX file.")
+@click.option("--markdown", "markdown_file", default=None, help="Write it as Markdown.")
+@click.option("--pdf", is_flag=True, help="Compile the LaTeX file to PDF (needs latexmk/pdflatex).")
+@json_option
+def action_command(arch, bias, activation, latex_file, markdown_file, pdf, as_json):
+    """Derive a network's MSRDJ field theory: action, disorder average, collective fields,
+    saddle point (mean-field maps), chi_1, Lyapunov exponent and edge of chaos.
+
+    Every equation is computed by the engine; --latex/--pdf write it as a document.
+    """
+    from ..derive import field_theory as FT
+    from ..derive.latex import compile_pdf, latex, render_document
+    from ..derive.markdown import render_markdown
+    from ..rules import action as A
+
+    net = FT.network_for(arch, bias)
+    derivation = FT.field_theory(arch, bias, activation)
+    sp2 = A.saddle_point(net, replicas=2)
+    dr = A.distance_recursion(net)
+    act = None
+    if activation is not None:
+        from ..rules.activations import get_activation
+
+        act = get_activation(activation)
+    result = {
+        "arch": net.arch,
+        "bias": net.bias,
+        "activation": act.name if act else None,
+        "sign_convention": A.SIGN_CONVENTION,
+        "averaged_action": A.averaged_action(net),
+        "length_map": sp2.maps["length"],
+        "correlation_map": sp2.maps["correlation"],
+        "chi_1": dr.chi_1,
+        "lyapunov_exponent": dr.lyapunov.rhs,
+        "critical": dr.critical,
+    }
+    if act is not None:
+        res = FT.activation_results(act, net)
+        result.update(
+            {
+                "length_map_specialised": res["length_map"],
+                "chi_1_specialised": res["chi_1"],
+                "critical_sigma_w2": res["critical"].rhs if res["critical"] is not None else None,
+                "method": res["method"],
+            }
+        )
+    if pdf and latex_file is None:
+        latex_file = f"nnqft-action-{net.arch}{'-' + net.bias if net.bias else ''}.tex"
+    result["latex_file"] = _write(latex_file, render_document(derivation)) if latex_file else None
+    result["markdown_file"] = (
+        _write(markdown_file, render_markdown(derivation)) if markdown_file else None
+    )
+    result["pdf_file"] = str(compile_pdf(latex_file).pdf) if pdf else None
+    result["steps"] = _equation_rows(derivation)
+    if as_json:
+        emit(result, True)
+        return 0
+    lines = [
+        f"{derivation.title.split(', $')[0]}: {len(derivation)} steps, "
+        f"{len(derivation.equations())} equations",
+        f"sign convention   {A.SIGN_CONVENTION}".replace("$", ""),
+    ]
+    for key in ("averaged_action", "length_map", "correlation_map", "chi_1"):
+        lines.append(f"{key:<17} {result[key]}")
+    lines.append(f"{'lyapunov':<17} lambda_max = {result['lyapunov_exponent']}")
+    lines.append(f"{'edge of chaos':<17} chi_1 = 1; ordered chi_1 < 1, chaotic chi_1 > 1")
+    if act is not None:
+        lines.append(f"{'with ' + act.name:<17} L(q) = {result['length_map_specialised']}")
+        lines.append(f"{'':<17} chi_1 = {result['chi_1_specialised']}  ({result['method']})")
+        if result["critical_sigma_w2"] is not None:
+            lines.append(f"{'':<17} critical sigma_w2 = {result['critical_sigma_w2']}")
+    for key in ("latex_file", "markdown_file", "pdf_file"):
+        if result[key]:
+            lines.append(f"{'wrote':<17} {result[key]}")
+    if not latex_file:
+        lines.append("(the full derivation: --latex FILE [--pdf], --markdown FILE, or --json)")
+    del latex
+    click.echo("\n".join(lines))
+    return 0
+
+
+@click.command("paper")
+@click.option("--out", "out_dir", required=True, help="Folder to write the paper into.")
+@click.option("--activation", default=None, help="Also specialise every chapter to it.")
+@json_option
+def paper_command(out_dir, activation, as_json):
+    """Write the whole chain (model -> action -> disorder average -> collective fields ->
+    saddle point -> MFT maps -> Lyapunov exponent -> edge of chaos, and every registered
+    later chapter) as one LaTeX document and Markdown, and compile it to PDF when TeX is
+    installed."""
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from ..derive import derivation as D
+    from ..derive.latex import compile_pdf, render_document, tex_engine
+    from ..derive.markdown import render_markdown
+    from ..errors import InvalidParameter
+
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InvalidParameter(f"--out {out_dir} exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    chapters = []
+    for name in tqdm(
+        D.chapter_names(), desc="chapters", disable=None, file=click.get_text_stream("stderr")
+    ):
+        chapters.extend(D.paper_chapters(activation=activation, only=[name]))
+    title = "The field theory of deep neural networks, derived"
+    preface = (
+        "This document was written by nnqft. Each equation is a sympy object the engine "
+        "derived; nothing in the mathematics was typed into a template."
+    )
+    tex_path = out / "nnqft-paper.tex"
+    tex_path.write_text(render_document(chapters, title=title, preface=preface))
+    md_path = out / "nnqft-paper.md"
+    md_path.write_text(render_markdown(chapters, title=title))
+    result = {
+        "tex": str(tex_path),
+        "markdown": str(md_path),
+        "pdf": None,
+        "pdf_skipped": None,
+        "latex_errors": None,
+        "overfull_boxes": None,
+        "chapters": [c.title for c in chapters],
+        "steps": sum(len(c) for c in chapters),
+        "equations": sum(len(c.equations()) for c in chapters),
+    }
+    if tex_engine() is None:
+        result["pdf_skipped"] = "no TeX engine found (install latexmk or pdflatex)"
+    else:
+        compiled = compile_pdf(tex_path)
+        result.update(
+            pdf=str(compiled.pdf),
+            latex_errors=len(compiled.errors),
+            overfull_boxes=len(compiled.overfull),
+        )
+    emit(result, as_json)
+    return 0
+
+
+commands = [action_command, paper_command]
