@@ -31,7 +31,8 @@ def same(a, b):
 
 
 def handwritten_average(net):
-    """PHYSICS.md §2, typed by hand: (sigma_w2/2N) sum K (zt.zt)(phi.phi) + (sigma_b2/2) sum B zt.zt."""
+    """PHYSICS.md §2 typed by hand:
+    (sigma_w2/2N) sum K (zt.zt)(phi.phi) + (sigma_b2/2) sum B zt.zt."""
     delta = sp.KroneckerDelta(t, s)
     K = delta if net.arch == "feedforward" else 1
     B = 1 if net.bias == "shared" else delta
@@ -58,8 +59,8 @@ def test_generic_time_structure_specialises_to_each_network():
         delta = sp.KroneckerDelta(t, s)
         k = delta if net.arch == "feedforward" else sp.Integer(1)
         bb = sp.Integer(1) if net.bias == "shared" else delta
-        specialised = generic.replace(A.K, lambda a, c: k.xreplace({t: a, s: c}))
-        specialised = specialised.replace(A.B, lambda a, c: bb.xreplace({t: a, s: c}))
+        specialised = generic.replace(A.K, lambda a, c, k=k: k.xreplace({t: a, s: c}))
+        specialised = specialised.replace(A.B, lambda a, c, bb=bb: bb.xreplace({t: a, s: c}))
         assert same(specialised, A.disorder_average(net))
 
 
