@@ -473,7 +473,9 @@ def _solve_q(act: Activation, sw, sb, q1, nodes):
         idx = np.flatnonzero(active)
         qa, swa, sba = q[idx], sw[idx], sb[idx]
         g = swa * m0[idx] + sba - qa
-        stop = (np.abs(g) <= 1e-14 * np.maximum(1.0, qa)) | (qa > _Q_DIVERGED) | ~np.isfinite(qa)
+        lost = ~np.isfinite(g)  # exp-type activations overflow in the quadrature at huge q
+        q[idx[lost]] = np.inf
+        stop = (np.abs(g) <= 1e-14 * np.maximum(1.0, qa)) | (qa > _Q_DIVERGED) | lost
         active[idx[stop]] = False
         keep = ~stop
         idx, qa, swa, sba, g = idx[keep], qa[keep], swa[keep], sba[keep], g[keep]
@@ -502,12 +504,24 @@ def _solve_q(act: Activation, sw, sb, q1, nodes):
         q[idx] = _iterate_map(act, sw[idx], sb[idx], q1[idx].astype(float), nodes)
     # q -> 0 found by Newton (e.g. sigma_w2 phi'(0)^2 < 1 without the test above)
     q = np.where(zero_branch & (s0 <= 1 + CRITICAL_TOL) & (q <= 1e-12 * q1), 0.0, q)
-    fix = np.flatnonzero(unstable | (q == 0) | ~np.isfinite(q))
-    if fix.size:  # unbounded: the chi's as q -> inf
-        m0[fix], m1[fix], mp[fix] = _diag_moments(
-            act, np.where(np.isfinite(q[fix]), q[fix], _Q_DIVERGED), nodes
-        )
+    fix = np.flatnonzero(unstable | (q == 0))
+    if fix.size:
+        m0[fix], m1[fix], mp[fix] = _diag_moments(act, q[fix], nodes)
+    unbounded = np.flatnonzero(~np.isfinite(q))
+    if unbounded.size:  # the chi's in the limit q -> inf
+        limit = _asymptotic_moments(act, nodes)
+        m0[unbounded], m1[unbounded], mp[unbounded] = np.inf, limit[1], limit[2]
     return q, m0, m1, mp
+
+
+@functools.lru_cache(maxsize=64)
+def _asymptotic_moments(act: Activation, nodes):
+    """The moments at the largest q (from 1e12 down) where the quadrature stays finite."""
+    for big in (1e12, 1e9, 1e6, 1e4, 1e3):
+        values = _diag_moments(act, np.array([big]), nodes)
+        if all(np.isfinite(v[0]) for v in values):
+            return tuple(float(v[0]) for v in values)
+    return (np.nan, np.nan, np.nan)
 
 
 def _iterate_map(act: Activation, sw, sb, q, nodes, steps: int = 20000):
@@ -652,7 +666,8 @@ def _depth_scale(chi):
 
 def _phase(chi1):
     chi1 = np.asarray(chi1, dtype=float)
-    out = np.where(chi1 > 1, "chaotic", "ordered").astype("<U8")
+    out = np.where(chi1 > 1, "chaotic", "ordered").astype("<U9")
+    out = np.where(np.isnan(chi1), "undefined", out)
     return np.where(np.abs(chi1 - 1) <= CRITICAL_TOL, "critical", out)
 
 

@@ -196,3 +196,205 @@ def test_docstring_examples(module):
         optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
     )
     assert result.attempted > 0 and result.failed == 0
+
+
+# --- fixed points, against values.json and against the maps themselves -------------------
+
+
+def test_reference_tanh_fixed_point():
+    ref = REFERENCE["tanh_sigma_w2_1.5_sigma_b2_0.05"]
+    mf = mft.fixed_point(_net("tanh", sw=1.5, sb=0.05))
+    for key in ("q_star", "chi_1", "c_star", "xi_c", "xi_q"):
+        assert getattr(mf, key) == pytest.approx(ref[key], abs=ref["tol"]), key
+    assert mf.phase == "ordered"
+    assert mf.lyapunov_exponent == pytest.approx(0.5 * math.log(mf.chi_1), rel=1e-14)
+    assert "201" in mf.method
+
+
+def test_reference_tanh_critical_point():
+    ref = REFERENCE["tanh_critical_sigma_b2_0.05"]
+    cp = mft.critical_point("tanh", 0.05)
+    assert cp.sigma_w2 == pytest.approx(ref["sigma_w2"], abs=ref["tol"])
+    assert cp.q_star == pytest.approx(ref["q_star"], abs=ref["tol"])
+
+
+def test_reference_erf_and_relu_critical_points():
+    cp = mft.critical_point("erf", 0.0)
+    assert cp.sigma_w2 == pytest.approx(
+        float(sp.sympify(REFERENCE["erf_critical_sigma_b2_0"]["sigma_w2"])), abs=1e-15
+    )
+    assert cp.q_star == 0.0
+    relu = REFERENCE["relu_critical"]
+    cp = mft.critical_point("relu")
+    assert (cp.sigma_w2, cp.sigma_b2) == (relu["sigma_w2"], relu["sigma_b2"])
+    assert mft.critical_point("relu", 0.0).sigma_w2 == 2.0
+
+
+@pytest.mark.parametrize(
+    "act, sb",
+    [
+        ("tanh", 0.01),
+        ("tanh", 0.05),
+        ("tanh", 0.2),
+        ("tanh", 0.5),
+        ("erf", 0.3),
+        ("gelu", 0.3),
+        ("sin", 0.1),
+    ],
+)
+def test_critical_line_residual(act, sb):
+    """A network built at the critical sigma_w2 has chi_1(q*) = 1 to 1e-10 (its own solve)."""
+    cp = mft.critical_point(act, sb)
+    mf = mft.fixed_point(_net(act, sw=cp.sigma_w2, sb=sb))
+    assert abs(mf.chi_1 - 1) < 1e-10
+    assert mf.q_star == pytest.approx(cp.q_star, rel=1e-9)
+    assert (
+        mf.phase == "critical"
+        and mf.xi_c == math.inf
+        and mf.lyapunov_exponent == pytest.approx(0, abs=1e-10)
+    )
+    # the critical line separates the phases
+    assert mft.fixed_point(_net(act, sw=cp.sigma_w2 * 0.98, sb=sb)).phase == "ordered"
+    assert mft.fixed_point(_net(act, sw=cp.sigma_w2 * 1.02, sb=sb)).phase == "chaotic"
+
+
+def test_critical_line_matches_critical_point():
+    sbs = [0.0, 0.05, 0.3]
+    line = mft.critical_line("tanh", sbs)
+    for sb, sw, qs in zip(sbs, line.sigma_w2, line.q_star):
+        cp = mft.critical_point("tanh", sb)
+        assert (sw, qs) == (cp.sigma_w2, cp.q_star)
+    assert line.sigma_w2[0] == 1.0 and line.q_star[0] == 0.0  # tanh: phi'(0) = 1
+
+
+@pytest.mark.parametrize(
+    "act, sw, sb, phase",
+    [
+        ("relu", 2.0, 0.0, "critical"),
+        ("relu", 1.5, 0.0, "ordered"),
+        ("relu", 2.5, 0.0, "chaotic"),
+        ("erf", math.pi / 4, 0.0, "critical"),
+        ("erf", 0.7, 0.0, "ordered"),
+        ("erf", 0.9, 0.0, "chaotic"),
+        ("linear", 1.0, 0.0, "critical"),
+        ("tanh", 1.0, 0.0, "critical"),
+        ("tanh", 1.5, 0.05, "ordered"),
+        ("tanh", 4.0, 0.3, "chaotic"),
+    ],
+)
+def test_phase_at_known_points(act, sw, sb, phase):
+    assert mft.fixed_point(_net(act, sw=sw, sb=sb)).phase == phase
+
+
+def test_relu_closed_forms():
+    """ReLU: q* = sigma_b2/(1 - sigma_w2/2), chi_1 = chi_c = chi_parallel = sigma_w2/2."""
+    mf = mft.fixed_point(_net("relu", sw=1.5, sb=0.1))
+    assert mf.q_star == pytest.approx(0.1 / (1 - 0.75), rel=1e-14)
+    assert mf.chi_1 == mf.chi_c == pytest.approx(0.75, rel=1e-14)
+    assert mf.xi_c == pytest.approx(-1 / math.log(0.75), rel=1e-13)
+    grows = mft.fixed_point(_net("relu", sw=3.0, sb=0.1))
+    assert grows.q_star == math.inf and math.isnan(grows.xi_c) and grows.chi_1 == 1.5
+
+
+def test_odd_activation_chaotic_c_star_is_zero():
+    for act in ("tanh", "erf", "sin"):
+        mf = mft.fixed_point(_net(act, sw=3.0, sb=0.0))
+        assert mf.phase == "chaotic" and mf.c_star == 0.0
+        # chi_c at c* = 0 is sigma_w2 E[phi']^2: compare with the bivariate route at c = 0
+        assert mf.chi_c == pytest.approx(
+            float(mft.chi_c(_net(act, sw=3.0, sb=0.0), mf.q_star, 0.0)), abs=1e-12
+        )
+
+
+def test_q_star_zero_branch():
+    """tanh at sigma_b2 = 0, sigma_w2 < 1: q -> 0, so chi's are those at q = 0."""
+    mf = mft.fixed_point(_net("tanh", sw=0.8, sb=0.0))
+    assert mf.q_star == 0.0 and mf.c_star == 1.0
+    assert mf.chi_1 == pytest.approx(0.8) and mf.xi_q == pytest.approx(-1 / math.log(0.8))
+    traj = mft.q_trajectory(_net("tanh", sw=0.8, sb=0.0, depth=150))
+    assert traj[-1] < 1e-13
+
+
+@pytest.mark.parametrize(
+    "act, sw, sb",
+    [
+        ("tanh", 4.0, 0.3),
+        ("tanh", 2.5, 0.05),
+        ("erf", 3.0, 0.2),
+        ("sin", 3.0, 0.1),
+        ("cos", 3.0, 0.1),
+        ("1/(1 + exp(-z)) - 1/2", 40.0, 0.1),
+    ],
+)
+def test_chaotic_c_star_is_where_the_trajectory_goes(act, sw, sb):
+    """c* (Newton on the Mehler series or closed form) equals the limit of c(t) iterated with
+    the bivariate correlation map, and chi_c equals the map's slope at c*."""
+    mf = mft.fixed_point(_net(act, sw=sw, sb=sb))
+    assert mf.phase == "chaotic" and 0 <= mf.c_star < 1
+    net = _net(act, sw=sw, sb=sb, depth=400)
+    q11, _, _, c = mft.correlation_trajectory(net, 0.3)
+    assert q11[-1] == pytest.approx(mf.q_star, rel=1e-12)
+    assert c[-1] == pytest.approx(mf.c_star, abs=1e-9)
+    assert mf.chi_c == pytest.approx(float(mft.chi_c(net, mf.q_star, mf.c_star)), abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    "act, sw, sb", [("tanh", 1.5, 0.05), ("tanh", 4.0, 0.3), ("erf", 1.2, 0.4)]
+)
+def test_depth_scales_are_the_decay_rates_of_the_trajectories(act, sw, sb):
+    """xi_q and xi_c from the chi's equal the measured exponential approach of q(t), c(t)
+    (read off late, where the approach is linear but still far above rounding)."""
+    mf = mft.fixed_point(_net(act, sw=sw, sb=sb, q0=1.6))
+    net = _net(act, sw=sw, sb=sb, q0=1.6, depth=200)
+    dq = np.abs(mft.q_trajectory(net) - mf.q_star)
+    t = int(np.flatnonzero(dq > 1e-6)[-1])
+    assert -1 / math.log(dq[t] / dq[t - 1]) == pytest.approx(mf.xi_q, rel=1e-4)
+    net = _net(act, sw=sw, sb=sb, depth=400)
+    _, _, _, c = mft.correlation_trajectory(net, 0.5)
+    dc = np.abs(c - mf.c_star)
+    t = int(np.flatnonzero(dc > 1e-6)[-1])
+    assert -1 / math.log(dc[t] / dc[t - 1]) == pytest.approx(mf.xi_c, rel=1e-3)
+
+
+def test_gelu_criticality_at_nonzero_q_star():
+    """chi_parallel = chi_1 = 1 (PDLT's K* != 0 criticality) against a 30-digit solve of
+    the closed-form kernels: E[phi phi''](q*) = d/dq E phi^2 - E phi'^2 = 0."""
+    cp = mft.critical_point("gelu")
+    act = get_activation("gelu")
+    from nnqft.rules.activations import diagonal_kernel
+
+    d0, d1 = diagonal_kernel(act, 0), diagonal_kernel(act, 1)
+    q_star = sp.nsolve(sp.diff(d0, S.q) - d1, S.q, 3.5, prec=30)
+    sw = 1 / d1.subs(S.q, q_star)
+    sb = q_star - sw * d0.subs(S.q, q_star)
+    assert cp.q_star == pytest.approx(float(q_star), rel=1e-12)
+    assert cp.sigma_w2 == pytest.approx(float(sw), rel=1e-12)
+    assert cp.sigma_b2 == pytest.approx(float(sb), rel=1e-10)
+    assert cp.chi_1 == pytest.approx(1, abs=1e-12) and cp.chi_parallel == pytest.approx(
+        1, abs=1e-10
+    )
+    assert cp.condition == "chi_parallel = chi_1 = 1"
+
+
+def test_k_star_zero_class_and_errors():
+    cp = mft.critical_point("tanh")
+    assert (cp.sigma_w2, cp.sigma_b2, cp.q_star) == (1.0, 0.0, 0.0)
+    with pytest.raises(NoExactForm, match="no critical point of 'gelu' at sigma_b2 = 0.1"):
+        mft.critical_point("gelu", 0.1)
+    with pytest.raises(InvalidParameter, match="sigma_b2"):
+        mft.critical_point("tanh", -0.1)
+    with pytest.raises(InvalidType):
+        mft.critical_point("tanh", "x")
+    with pytest.raises(InvalidParameter, match="numbers"):
+        mft.fixed_point(Network("feedforward", "tanh"))
+
+
+def test_fixed_point_quadrature_agrees_with_closed_form():
+    for act, sw, sb in [("erf", 3.0, 0.2), ("gelu", 1.9, 0.3), ("sin", 2.0, 0.1)]:
+        exact = mft.fixed_point(_net(act, sw=sw, sb=sb))
+        quad = mft.fixed_point(_net(act, sw=sw, sb=sb), nodes=201)
+        for key in ("q_star", "c_star", "chi_1", "chi_c", "chi_parallel", "xi_c", "xi_q"):
+            assert getattr(quad, key) == pytest.approx(getattr(exact, key), rel=1e-9, abs=1e-12), (
+                key
+            )
+        assert exact.method == "closed-form" and "gauss-hermite(201" in quad.method
