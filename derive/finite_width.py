@@ -117,6 +117,15 @@ def _depth(net: Network, depth) -> int:
     return int(depth)
 
 
+def _in_range(K: float, layer: int) -> None:
+    """Stop with a clear message when K0 leaves the range where its moments are floats."""
+    if not 1e-60 < K < 1e60:
+        raise InvalidParameter(
+            f"the kernel K0 = {K:g} at layer {layer} is outside the floating-point range "
+            "of the recursions (1e-60 .. 1e60); use a smaller depth"
+        )
+
+
 def _nodes(nodes) -> int:
     if nodes is None:
         return DEFAULT_NODES
@@ -151,16 +160,18 @@ def _panel_rule(var: float, kinks: tuple) -> tuple[np.ndarray, np.ndarray]:
     """Nodes u and weights (Gaussian density included) for E f(u), u ~ N(0, var).
 
     Composite Gauss-Legendre on |u| <= 13 sqrt(var) (the tail beyond is e^-84), panels no
-    wider than 1 in u (where activations vary) nor sqrt(var)/2 (where the Gaussian does),
-    with the activation's kinks as panel edges: ~1e-13 relative for smooth and kinked phi
-    alike, also at large variance, where plain Gauss-Hermite loses accuracy (tanh at
-    var = 20: 4e-4 with 201 nodes).
+    wider than 1 in u (where activations vary; beyond var ~ 2e4 only for |u| <= 20) nor
+    sqrt(var)/2 (where the Gaussian does), with the activation's kinks as panel edges:
+    ~1e-13 relative for smooth and kinked phi alike, also at large variance, where plain
+    Gauss-Hermite loses accuracy (tanh at var = 20: 4e-4 with 201 nodes).
     """
     s = math.sqrt(var)
     h = min(1.0, s / 2)
-    m = min(int(math.ceil(13.0 * s / h)), 20000)
+    m = min(int(math.ceil(13.0 * s / h)), 2000)
     edges = np.linspace(-13.0 * s, 13.0 * s, 2 * m + 1)
-    inner = [k for k in kinks if abs(k) < 13.0 * s]
+    # unit panels where activations have their features (|u| <= 20), and the kinks
+    extra = [float(k) for k in range(-20, 21)] + [float(k) for k in kinks]
+    inner = [k for k in extra if abs(k) < 13.0 * s]
     if inner:
         edges = np.unique(np.concatenate([edges, inner]))
     t, w = _legendre(PANEL_NODES)
@@ -288,6 +299,7 @@ def finite_width(
     K = cb + cw * q0
     K1 = V = V1 = W3 = K2 = 0.0
     for layer in range(1, T + 1):
+        _in_range(K, layer)
         mo = _moments(act, K, order, quadrature)
         chi_par = cw * mo.m2[1]
         row = {
@@ -609,6 +621,8 @@ def finite_width_two_inputs(
     rows = []
     for layer in range(1, T + 1):
         k11, k22, k12 = (float(v) for v in k)
+        _in_range(min(k11, k22), layer)
+        _in_range(max(k11, k22), layer)
         mo = [_moments(act, kk, 1, quadrature) for kk in (k11, k22)]
         rho0 = k12 / math.sqrt(k11 * k22)
         rho1 = (

@@ -309,6 +309,8 @@ def test_bad_input():
         finite_width(Network("feedforward", "tanh"), 3)
     with pytest.raises(InvalidType):
         finite_width("tanh", 3)
+    with pytest.raises(InvalidParameter, match="floating-point range"):
+        finite_width(net("tanh", 0.5, 0.0), 1000)  # ordered phase: K0 ~ 2^-l underflows
     with pytest.raises(UnknownActivation):
         universality_class("tnah")
     with pytest.raises(InvalidParameter, match="scale-invariant"):
