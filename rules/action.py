@@ -27,6 +27,7 @@ sums merged and factorised into neuron traces by the small index algebra of this
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
 
@@ -640,6 +641,7 @@ def gaussian_average(coefficient: sp.Expr, family: GaussianFamily) -> sp.Expr:
     return sp.Rational(1, 2) * sp.Sum(coefficient * family.covariance * primed, *limits)
 
 
+@functools.lru_cache(maxsize=64)
 def disorder_average(net: Network, replicas: int = 1, generic: bool = False) -> sp.Expr:
     """The terms the average over W and b adds to the action, simplified.
 
@@ -654,6 +656,7 @@ def disorder_average(net: Network, replicas: int = 1, generic: bool = False) -> 
     return simplify_sums(total, merge=False)
 
 
+@functools.lru_cache(maxsize=64)
 def averaged_action(net: Network, replicas: int = 1, generic: bool = False) -> sp.Expr:
     """The action after the disorder average: the W, b-free part plus :func:`disorder_average`."""
     action = msrdj_action(net, replicas)
@@ -753,6 +756,7 @@ def _symmetric_q(expr: sp.Expr) -> sp.Expr:
     return expr.replace(lambda e: isinstance(e, AppliedUndef) and e.func in (Q, Qt, qf), canon)
 
 
+@functools.lru_cache(maxsize=64)
 def collective_fields(net: Network, replicas: int = 1) -> CollectiveFields:
     """Introduce Q and its conjugate Qt in the disorder-averaged action; decouple the neurons.
 
@@ -903,6 +907,7 @@ def _gaussian_means(expr: sp.Expr, variance) -> sp.Expr:
     return expr.replace(lambda e: isinstance(e, Average), convert)
 
 
+@functools.lru_cache(maxsize=64)
 def saddle_point(net: Network, replicas: int = 1) -> SaddlePoint:
     """Derive the saddle-point equations of the collective-field action and solve them.
 
@@ -1048,6 +1053,7 @@ class DistanceRecursion:
     chaotic: sp.Basic
 
 
+@functools.lru_cache(maxsize=64)
 def distance_recursion(net: Network) -> DistanceRecursion:
     """Derive chi_1 and lambda_max = (1/2) ln chi_1 from the two-replica saddle point.
 
