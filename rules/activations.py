@@ -398,7 +398,7 @@ def _gelu() -> Activation:
     # (d/dq12 E[phi phi] = E[phi' phi']) gives the second kernel.  Checked against
     # quadrature to 1e-10 in tests/derive/test_mft.py.
     P = (1 + q11) * (1 + q22)
-    R = P - q12**2
+    R = 1 + q11 + q22 + q11 * q22 - q12**2  # = P - q12^2, expanded: 1 + 2q on the diagonal
     asin = sp.asin(q12 / sp.sqrt(P))
     kernel = (
         q12 / 4 + q12 * asin / (2 * sp.pi) + (q11 * q22 * R + q12**2) / (2 * sp.pi * P * sp.sqrt(R))
