@@ -195,16 +195,28 @@ class FieldTheoryLatexPrinter(LatexPrinter):
 
     # sums -----------------------------------------------------------------------------
     def _print_Sum(self, expr):
-        limits = list(reversed(expr.limits))  # outermost first
+        # outermost first; limits with the same constant range share one sigma
+        limits = list(reversed(expr.limits))
+        dummies = {lim[0] for lim in limits}
         groups: list[tuple[list, object, object]] = []
         for var, lo, hi in limits:
-            if groups and groups[-1][1] == lo and groups[-1][2] == hi:
-                groups[-1][0].append(var)
+            constant = not ({lo, hi} & dummies) and not (
+                (sp.sympify(lo).free_symbols | sp.sympify(hi).free_symbols) & dummies
+            )
+            match = (
+                next((g for g in groups if constant and g[1] == lo and g[2] == hi), None)
+                if constant
+                else None
+            )
+            if match is None and groups and groups[-1][1] == lo and groups[-1][2] == hi:
+                match = groups[-1]
+            if match is not None:
+                match[0].append(var)
             else:
                 groups.append(([var], lo, hi))
         head = "".join(
-            rf"\sum_{{{','.join(self._print(v) for v in vs)}={self._print(lo)}}}"
-            rf"^{{{self._print(hi)}}}"
+            rf"\sum_{{{','.join(self._print(v) for v in sorted(vs, key=_index_rank))}"
+            rf"={self._print(lo)}}}^{{{self._print(hi)}}}"
             for vs, lo, hi in groups
         )
         body = expr.function
@@ -269,6 +281,12 @@ class FieldTheoryLatexPrinter(LatexPrinter):
         if not any(_is_structural(t) for t in expr.args):
             return super()._as_ordered_terms(expr, order=order)
         return sorted(sp.Add.make_args(expr), key=_term_key)
+
+    def _print_exp(self, expr, exp=None):
+        if expr.args[0].has(sp.Sum):  # a long exponent reads better on the line
+            tex = rf"\exp\left({self._print(expr.args[0])}\right)"
+            return rf"{tex}^{{{exp}}}" if exp else tex
+        return self._print_ExpBase(expr, exp=exp)
 
     def _print_KroneckerDelta(self, expr, exp=None):
         i, j = expr.args
@@ -384,6 +402,15 @@ def _term_key(term):
     if "Qt" in names and "Q" in names:
         group = 3
     return (group, str(term))
+
+
+def _index_rank(sym):
+    from ..rules.action import NEURON, REPLICA, TIME
+
+    for pool in (TIME, NEURON, REPLICA):
+        if sym in pool:
+            return (0, pool.index(sym), "")
+    return (1, 0, str(sym))
 
 
 def _means():

@@ -46,6 +46,14 @@ _EXPORTS = {
     "finite_width_two_inputs": ".derive.finite_width",
     "universality_class": ".derive.finite_width",
     "scale_invariant_closed_form": ".derive.finite_width",
+    "msrdj_action": ".rules.action",
+    "saddle_point": ".rules.action",
+    "distance_recursion": ".rules.action",
+    "Derivation": ".derive.derivation",
+    "register_chapter": ".derive.derivation",
+    "field_theory": ".derive.field_theory",
+    "render_document": ".derive.latex",
+    "compile_pdf": ".derive.latex",
 }
 
 __all__ = sorted(_EXPORTS)
