@@ -19,6 +19,7 @@ from scipy.integrate import quad
 from nnqft.derive import mft
 from nnqft.derive.finite_width import (
     _moments,
+    _PlaneRule,
     finite_width,
     finite_width_symbolic,
     finite_width_two_inputs,
@@ -265,9 +266,11 @@ def test_no_criticality_for_sigmoid():
 # --- two inputs ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("act", ["tanh", "erf"])
-def test_two_identical_inputs_reduce_to_one(act):
-    n = net(act, 1.5, 0.05)
+@pytest.mark.parametrize(
+    "act, cw, cb, q0", [("tanh", 1.5, 0.05, 1.0), ("erf", 1.5, 0.05, 1.0), ("tanh", 10.0, 1.0, 3.0)]
+)
+def test_two_identical_inputs_reduce_to_one(act, cw, cb, q0):
+    n = net(act, cw, cb, q0=q0)
     one = finite_width(n, 6)
     for r2, r1 in zip(finite_width_two_inputs(n, 1.0, 6), one):
         np.testing.assert_allclose(r2["K0"], [r1["K0"]] * 3, rtol=1e-12)
@@ -275,14 +278,50 @@ def test_two_identical_inputs_reduce_to_one(act):
         np.testing.assert_allclose(r2["V"], np.full((3, 3), r1["V"]), rtol=1e-9, atol=1e-12)
 
 
-@pytest.mark.parametrize("act", ["erf", "sin"])
-def test_two_inputs_closed_form_and_price_theorem_agree(act):
-    n = net(act, 1.3, 0.1)
-    a = finite_width_two_inputs(n, 0.6, 6)
-    b = finite_width_two_inputs(n, 0.6, 6, quadrature=True)
+@pytest.mark.parametrize(
+    "act, cw, cb, q0", [("erf", 1.3, 0.1, 1.0), ("sin", 1.3, 0.1, 1.0), ("erf", 6.0, 0.5, 2.0)]
+)
+def test_two_inputs_closed_form_and_price_theorem_agree(act, cw, cb, q0):
+    """Closed-form kernel derivatives against Price's theorem with two-variable quadrature
+    (phi differentiated up to 4 times), also at large variance (K ~ 5)."""
+    n = net(act, cw, cb, q0=q0)
+    a = finite_width_two_inputs(n, 0.4, 6)
+    b = finite_width_two_inputs(n, 0.4, 6, quadrature=True)
     for ra, rb in zip(a, b):
         np.testing.assert_allclose(ra["K1"], rb["K1"], rtol=1e-10, atol=1e-13)
         np.testing.assert_allclose(ra["V"], rb["V"], rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.parametrize("v1, v2, c", [(8.0, 5.0, 0.5), (0.3, 2.0, -0.9)])
+def test_plane_rule_against_nested_adaptive_integration(v1, v2, c):
+    s1, s2 = math.sqrt(v1), math.sqrt(v2)
+    tanh = get_activation("tanh")
+    rule = _PlaneRule(v1, v2, c * s1 * s2, ())
+    for k in (0, 2):
+        f = tanh.numeric(k)
+
+        def inner(u1, f=f):
+            mu, sd = c * s2 / s1 * u1, s2 * math.sqrt(1 - c * c)
+            return quad(
+                lambda x: float(f(mu + sd * x)) * math.exp(-x * x / 2) / math.sqrt(2 * math.pi),
+                -13,
+                13,
+                points=[-mu / sd],
+                limit=400,
+                epsabs=1e-15,
+            )[0]
+
+        ref = quad(
+            lambda u, f=f: (
+                float(f(u)) * inner(u) * math.exp(-u * u / (2 * v1)) / math.sqrt(2 * math.pi * v1)
+            ),
+            -13 * s1,
+            13 * s1,
+            points=[0.0],
+            limit=400,
+            epsabs=1e-15,
+        )[0]
+        assert rule.mean(f, f) == pytest.approx(ref, rel=1e-11, abs=1e-14)
 
 
 def test_two_inputs_k0_is_the_correlation_trajectory():
