@@ -93,6 +93,12 @@ def _plot(path: str, net, rows, results) -> None:
 @click.option("--depth", type=int, default=8, show_default=True, help="Number of layers.")
 @click.option("--next-order", is_flag=True, help="Also K2, V1, W3: the next 1/n coefficients.")
 @click.option("--universality", is_flag=True, help="Also the activation's universality class.")
+@click.option(
+    "--c0",
+    type=float,
+    default=None,
+    help="Also two inputs of correlation c0: K12 and the 1/n correction to the correlation map.",
+)
 @click.option("--plot", "plot_path", default=None, help="Write theory vs simulation to FILE.png.")
 @click.option(
     "--width",
@@ -114,6 +120,7 @@ def finite_width_command(
     depth,
     next_order,
     universality,
+    c0,
     plot_path,
     widths,
     samples,
@@ -123,7 +130,9 @@ def finite_width_command(
     """K0, K1 and V per layer: E[z^2] = K0 + K1/n, Cov(z_i^2, z_j^2) = V/n (PHYSICS.md §7).
 
     PDLT conventions: K0(1) = sigma_b2 + sigma_w2 q0, V(1) = K1(1) = 0; chi_parallel and
-    chi_perp at K0.  --plot compares with Monte Carlo of real feedforward networks.
+    chi_perp at K0.  --c0 adds two inputs: E[z1 z2] = K0_12 + K1_12/n and the correlation
+    E[z1 z2]/sqrt(E z1^2 E z2^2) = correlation0 + correlation1/n.  --plot compares with
+    Monte Carlo of real feedforward networks.
     """
     from ..errors import InvalidParameter
     from ..rules.network import Network
@@ -155,6 +164,22 @@ def finite_width_command(
     }
     if universality:
         result["universality"] = universality_class(net.activation).as_dict()
+    if c0 is not None:
+        if not -1.0 <= c0 <= 1.0:
+            raise InvalidParameter(f"--c0 is a correlation in [-1, 1], got {c0}")
+        from ..derive.finite_width import finite_width_two_inputs
+
+        result["two_inputs"] = [
+            {
+                "layer": r["layer"],
+                "K0_12": r["K0"][2],
+                "K1_12": r["K1"][2],
+                "V_12_12": r["V"][2][2],
+                "correlation0": r["correlation0"],
+                "correlation1": r["correlation1"],
+            }
+            for r in finite_width_two_inputs(net, c0, depth)
+        ]
     if plot_path:
         from ..derive.simulate import simulate
 
@@ -186,8 +211,11 @@ def finite_width_command(
         return
     from ._common import format_mapping, format_rows, to_jsonable
 
-    head = {k: v for k, v in result.items() if k not in ("layers", "simulation", "universality")}
+    skip = ("layers", "simulation", "universality", "two_inputs")
+    head = {k: v for k, v in result.items() if k not in skip}
     text = [format_mapping(to_jsonable(head)), "layers:", format_rows(to_jsonable(rows))]
+    if c0 is not None:
+        text += [f"two inputs (c0 = {c0:g}):", format_rows(to_jsonable(result["two_inputs"]))]
     if universality:
         u = result["universality"]
         text.append(f"universality class: {u['name']} ({u['description']})")

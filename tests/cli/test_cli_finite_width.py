@@ -52,6 +52,16 @@ def test_text_output_and_universality(capsys):
     assert "universality class: K*!=0" in out
 
 
+def test_two_inputs_option(capsys):
+    code, out, _ = run(
+        "finite-width --activation relu --sigma-w2 2 --depth 5 --c0 0.5 --json".split(), capsys
+    )
+    two = json.loads(out)["two_inputs"]
+    assert code == 0 and [r["layer"] for r in two] == [1, 2, 3, 4, 5]
+    assert two[0]["K0_12"] == 1.0 and two[0]["correlation0"] == 0.5  # sigma_w2 q0 c0
+    assert two[1]["K1_12"] == 0 and two[-1]["K1_12"] < 0  # ReLU: K1_11 = 0 but K1_12 != 0
+
+
 def test_plot_against_simulation(tmp_path, capsys):
     png = tmp_path / "fw.png"
     args = (
@@ -76,6 +86,7 @@ def test_plot_against_simulation(tmp_path, capsys):
         ("--activation tnah", "unknown activation 'tnah'"),
         ("--width 8", "--plot"),
         ("--plot out.pdf", "PNG"),
+        ("--c0 1.5", "--c0"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(args, message, capsys):
