@@ -27,7 +27,8 @@ itself, so kinked activations are handled by the same quadrature.
 Numbers come from the closed-form moments where they exist (linear, ReLU, leaky, sin,
 cos, ...) and otherwise from composite Gauss-Legendre panels in u with the kinks as panel
 edges (~1e-13 relative, smooth or kinked, any variance; see :func:`quadrature_method`).
-The two-input version uses the two-variable rules of :mod:`nnqft.rules.activations`.
+The two-input version integrates in the plane with the same panels (outer u1, inner u2
+given u1), ~1e-12 at any variance.
 K0 is the mean-field length-map iterate (:func:`nnqft.derive.mft.q_trajectory`), computed
 here with the same rule as the other moments.  Sympy expressions come from
 :func:`finite_width_symbolic` wherever the Gaussian integrals close.
@@ -276,8 +277,9 @@ def finite_width(
     >>> net = Network("feedforward", "linear", sigma_w2=1.0, sigma_b2=0.0, q0=2.0)
     >>> [(r["K0"], r["K1"], r["V"]) for r in finite_width(net, 3)]   # V = 2 (l-1) K^2
     [(2.0, 0.0, 0.0), (2.0, 0.0, 8.0), (2.0, 0.0, 16.0)]
-    >>> finite_width(net, 2, next_order=True)[1]["V1"]               # exact: (1+2/n) ...
-    0.0
+    >>> row = finite_width(net, 3, next_order=True)[2]    # exact: n Cov = 16 + 16/n
+    >>> row["V"], row["V1"], row["K2"]
+    (16.0, 16.0, 0.0)
     """
     net = _network(net)
     cw, cb, q0 = _numeric(net)
