@@ -142,7 +142,7 @@ def _gaussian_rule(net, act):
     rule = A.gaussian_average(_a[k], generic)
     lhs = sp.log(A.DisorderAverage(sp.exp(sp.Sum(_a[k] * _X[k], (k, 1, sp.Symbol("n"))))))
     fw, fb = A.disorder_families(net)
-    eqs = [Equation(_eq(lhs, rule), note="for centred Gaussian $X$ with covariance $C$")]
+    eqs = [Equation(_eq(lhs, rule), note="Gaussian $X$, covariance $C$")]
     for fam, j in ((fw, _J_W), (fb, _J_b)):
         lims = [(v, *r) for v, r in zip(fam.indices, fam.limits)]
         lhs = sp.log(

@@ -377,6 +377,8 @@ def _factor_key(f):
     rank = (min(ranks) if ranks else 6) + (0.5 if isinstance(f, sp.Sum) else 0)
     if isinstance(f, sp.Sum) and ranks and min(ranks) >= 5:
         rank = 5.5
+    if isinstance(f, _means()[:2]):  # a Gaussian integral closes the product
+        rank = 7
     order = []
     for sym in sorted(f.free_symbols, key=str):
         for pool in (TIME, REPLICA, NEURON):
@@ -401,7 +403,7 @@ def _term_key(term):
         group = 3
     if "Qt" in names and "Q" in names:
         group = 3
-    return (group, str(term))
+    return (group, term.could_extract_minus_sign(), str(term))
 
 
 def _index_rank(sym):
