@@ -1,0 +1,484 @@
+"""The formula registry: every derived quantity nnqft can hand on, under a stable id.
+
+A formula id (``mft/length-map/erf``, ``linear-feedforward/variance``, ...) names a
+*provider*: a function that asks the engine for the expression when it is first needed
+(nothing is typed in here) and returns a :class:`Formula` carrying the sympy expression
+and what a user of the exported code must know: the argument order, the symbols'
+assumptions, where the formula is valid, how it was derived, and a one-line description.
+
+A provider whose source module is not installed (or not written yet) is simply not
+listed by :func:`list_formulas`.
+
+>>> f = get_formula("kernel/relu")
+>>> [s.name for s in f.arguments]
+['q11', 'q22', 'q12']
+>>> "kernel/erf" in list_formulas()
+True
+>>> get_formula("kernel/ref")
+Traceback (most recent call last):
+...
+nnqft.errors.UnknownName: unknown formula id 'kernel/ref'; ... (did you mean 'kernel/erf'?)
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from ..errors import InvalidParameter, unknown_name
+from ..rules import symbols as S
+
+__all__ = [
+    "Formula",
+    "ARGUMENT_ORDER",
+    "DEFAULT_DOMAIN",
+    "list_formulas",
+    "get_formula",
+    "formula_from_expression",
+    "register_formula",
+]
+
+#: the order in which a formula's arguments appear in every exported function
+ARGUMENT_ORDER = ("sigma_w2", "sigma_b2", "q0", "q", "q11", "q22", "q12", "N", "T")
+
+#: where numerical checks sample each symbol (lo, hi), inside its assumptions; N and T
+#: are sampled as integers.  q12 is sampled as c sqrt(q11 q22) with c in (lo, hi).
+DEFAULT_DOMAIN = {
+    "sigma_w2": (0.25, 2.5),
+    "sigma_b2": (0.05, 1.0),
+    "q0": (0.2, 3.0),
+    "q": (0.1, 3.0),
+    "q11": (0.1, 3.0),
+    "q22": (0.1, 3.0),
+    "q12": (-0.9, 0.9),
+    "N": (2, 400),
+    "T": (1, 12),
+}
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A derived expression with everything an exported function must document.
+
+    ``arguments`` fixes the argument order of every exported function; the symbols keep
+    their sympy assumptions (N and T are positive integers).  ``validity`` lists the
+    conditions under which the expression is the quantity it claims to be (as sympy
+    relationals), ``domain`` where numerical checks sample (a tuple of
+    ``(name, lo, hi)``), ``order`` the power of 1/N it is truncated at (None: exact in N,
+    or N-independent).
+
+    >>> f = get_formula("kernel/erf")
+    >>> f.id, f.order, f.source
+    ('kernel/erf', None, 'nnqft.rules.activations')
+    """
+
+    id: str
+    expression: sp.Expr
+    arguments: tuple
+    description: str
+    derivation: str
+    source: str
+    validity: tuple = ()
+    domain: tuple = ()
+    order: int | None = None
+    notes: tuple = field(default=())
+
+    def sampling_domain(self) -> dict:
+        """{name: (lo, hi)} for every argument: the formula's own ranges over the defaults."""
+        dom = {s.name: DEFAULT_DOMAIN.get(s.name, (0.1, 2.0)) for s in self.arguments}
+        dom.update({name: (lo, hi) for name, lo, hi in self.domain})
+        return dom
+
+    def metadata(self) -> dict:
+        """Everything but the expression, as JSON-ready values."""
+        return {
+            "id": self.id,
+            "description": self.description,
+            "arguments": [_argument_record(s) for s in self.arguments],
+            "validity": [sp.sstr(c) for c in self.validity],
+            "derivation": self.derivation,
+            "source": self.source,
+            "order": self.order,
+            "notes": list(self.notes),
+        }
+
+
+def _argument_record(sym: sp.Symbol) -> dict:
+    """{name, assumptions}: the strongest of integer/positive/nonnegative/real that hold."""
+    kinds = []
+    if sym.is_integer:
+        kinds.append("integer")
+    if sym.is_positive:
+        kinds.append("positive")
+    elif sym.is_nonnegative:
+        kinds.append("nonnegative")
+    elif sym.is_real:
+        kinds.append("real")
+    return {"name": sym.name, "assumptions": kinds}
+
+
+def _ordered(symbols) -> tuple:
+    """Symbols in :data:`ARGUMENT_ORDER`, others after them by name."""
+    rank = {name: i for i, name in enumerate(ARGUMENT_ORDER)}
+    return tuple(sorted(symbols, key=lambda s: (rank.get(s.name, len(rank)), s.name)))
+
+
+def formula_from_expression(
+    expression: sp.Expr,
+    id: str = "expression",
+    *,
+    arguments=None,
+    description: str = "a user expression",
+    derivation: str = "given",
+    source: str = "user",
+    validity: tuple = (),
+    domain: tuple = (),
+    order: int | None = None,
+) -> Formula:
+    """Wrap any sympy expression as a :class:`Formula` (arguments: its free symbols in the
+    standard order), e.g. to export an expression that is not in the registry.
+
+    >>> formula_from_expression(S.T / S.N + S.sigma_w2).arguments
+    (sigma_w2, N, T)
+    """
+    expression = sp.sympify(expression)
+    free = expression.free_symbols
+    if arguments is None:
+        arguments = _ordered(free)
+    else:
+        arguments = tuple(arguments)
+        missing = free - set(arguments)
+        if missing:
+            names = ", ".join(sorted(s.name for s in missing))
+            raise InvalidParameter(f"formula {id!r} depends on {names}, not in its arguments")
+    return Formula(
+        id=id,
+        expression=expression,
+        arguments=arguments,
+        description=description,
+        derivation=derivation,
+        source=source,
+        validity=tuple(validity),
+        domain=tuple(domain),
+        order=order,
+    )
+
+
+# --- providers ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Provider:
+    """How to build one formula: ``build(order)`` calls the engine; ``module`` and ``needs``
+    (attribute names) say what must exist for the formula to be listed."""
+
+    id: str
+    module: str
+    needs: tuple
+    build: Callable
+    orders: bool = False  # True when the formula is a 1/N series that takes an order
+
+
+_PROVIDERS: dict[str, _Provider] = {}
+_FAMILIES: list[Callable[[], list[_Provider]]] = []
+
+
+def register_formula(
+    id: str, module: str, build: Callable, needs: tuple = (), orders: bool = False
+) -> None:
+    """Add a provider: ``build(order)`` returns a :class:`Formula`; it is listed only when
+    ``module`` (relative to nnqft, e.g. ``'.derive.mft'``) imports and has ``needs``."""
+    _PROVIDERS[id] = _Provider(id, module, tuple(needs), build, orders)
+
+
+@functools.lru_cache(maxsize=64)
+def _module(name: str):
+    try:
+        return importlib.import_module(name, "nnqft")
+    except ImportError:
+        return None
+
+
+def _available(p: _Provider) -> bool:
+    mod = _module(p.module)
+    return mod is not None and all(hasattr(mod, a) for a in p.needs)
+
+
+def _all_providers() -> dict[str, _Provider]:
+    out = {}
+    for family in _FAMILIES:
+        for p in family():
+            out[p.id] = p
+    out.update(_PROVIDERS)
+    return out
+
+
+def list_formulas() -> list[str]:
+    """Every formula id the installed engine can derive, sorted.
+
+    >>> ids = list_formulas()
+    >>> "kernel/erf" in ids and "kernel/tanh" not in ids   # tanh has no closed form
+    True
+    """
+    return sorted(i for i, p in _all_providers().items() if _available(p))
+
+
+def get_formula(id: str, order: int | None = None) -> Formula:
+    """Build the formula ``id`` (cached).  ``order`` re-derives a 1/N series to that order
+    where the formula is one; elsewhere it must be None.
+
+    >>> get_formula("kernel-derivative/relu").expression
+    (pi - acos(q12/(sqrt(q11)*sqrt(q22))))/(2*pi)
+    """
+    providers = _all_providers()
+    p = providers.get(id)
+    if p is None or not _available(p):
+        known = [i for i, q in providers.items() if _available(q)]
+        raise unknown_name("formula id", id, known)
+    if order is not None:
+        if isinstance(order, bool) or not isinstance(order, int) or order < 0:
+            raise InvalidParameter(f"order must be an integer >= 0, got {order!r}")
+    return _build(id, order)
+
+
+@functools.lru_cache(maxsize=256)
+def _build(id: str, order: int | None) -> Formula:
+    p = _all_providers()[id]
+    if not p.orders:
+        # exact in N or N-independent: truncating it is the caller's business (check.py)
+        return p.build(None)
+    return p.build(order)
+
+
+# --- activations' Gaussian kernels (rules/activations.py) ----------------------------------
+
+
+def _closed_form_activations() -> list[str]:
+    from ..rules.activations import get_activation, known_activations
+
+    # abrelu's default (slopes 0, 1) is relu itself: only its parametrised forms are new
+    return [a for a in known_activations() if a != "abrelu" and get_activation(a).has_closed_form]
+
+
+def _kernel_family() -> list[_Provider]:
+    out = []
+    for name in _closed_form_activations():
+        for which, attr, desc in (
+            ("kernel", "kernel", "E[phi(u1) phi(u2)]"),
+            ("kernel-derivative", "derivative_kernel", "E[phi'(u1) phi'(u2)]"),
+        ):
+            out.append(
+                _Provider(
+                    f"{which}/{name}",
+                    ".rules.activations",
+                    ("get_activation",),
+                    functools.partial(_kernel_formula, name, which, attr, desc),
+                )
+            )
+    return out
+
+
+def _kernel_formula(name, which, attr, desc, order=None) -> Formula:
+    from ..rules.activations import get_activation
+
+    act = get_activation(name)
+    expr = getattr(act, attr)
+    return formula_from_expression(
+        expr,
+        f"{which}/{name}",
+        arguments=(S.q11, S.q22, S.q12),
+        description=f"{desc} for phi = {sp.sstr(act.expr)}, (u1, u2) ~ N(0, [[q11, q12], "
+        "[q12, q22]])",
+        derivation=f"closed-form Gaussian integral of the activation registry ({act.description})",
+        source="nnqft.rules.activations",
+        validity=(sp.Abs(S.q12) < sp.sqrt(S.q11 * S.q22),),
+    )
+
+
+_FAMILIES.append(_kernel_family)
+
+
+# --- mean-field theory (derive/mft.py) -------------------------------------------------------
+
+
+def _mft_family() -> list[_Provider]:
+    if _module(".derive.mft") is None:
+        return []
+    out = []
+    for name in _closed_form_activations():
+        out.append(
+            _Provider(
+                f"mft/length-map/{name}",
+                ".derive.mft",
+                ("length_map",),
+                functools.partial(_mft_length_map, name),
+            )
+        )
+        out.append(
+            _Provider(
+                f"mft/chi1/{name}",
+                ".derive.mft",
+                ("chi_1",),
+                functools.partial(_mft_chi1, name),
+            )
+        )
+        out.append(
+            _Provider(
+                f"mft/correlation-map/{name}",
+                ".derive.mft",
+                ("correlation_map",),
+                functools.partial(_mft_correlation_map, name),
+            )
+        )
+    return out
+
+
+def _net(name):
+    from ..rules.network import Network
+
+    return Network("feedforward", name)
+
+
+def _mft_length_map(name, order=None) -> Formula:
+    from . import mft
+
+    expr = sp.sympify(mft.length_map(_net(name), S.q))
+    return formula_from_expression(
+        expr,
+        f"mft/length-map/{name}",
+        arguments=(S.sigma_w2, S.sigma_b2, S.q),
+        description=f"mean-field length map q -> sigma_w2 E[phi(sqrt(q) z)^2] + sigma_b2, "
+        f"phi = {name}",
+        derivation="saddle point of the collective-field action (PHYSICS.md §3), "
+        "closed-form Gaussian kernel",
+        source="nnqft.derive.mft.length_map",
+    )
+
+
+def _mft_chi1(name, order=None) -> Formula:
+    from . import mft
+
+    expr = sp.sympify(mft.chi_1(_net(name), S.q))
+    return formula_from_expression(
+        expr,
+        f"mft/chi1/{name}",
+        arguments=(S.sigma_w2, S.sigma_b2, S.q),
+        description=f"chi_1 = sigma_w2 E[phi'(sqrt(q) z)^2] at variance q (at q = q* it "
+        f"decides order/chaos), phi = {name}",
+        derivation="derivative of the correlation map at c = 1 (PHYSICS.md §3)",
+        source="nnqft.derive.mft.chi_1",
+    )
+
+
+def _mft_correlation_map(name, order=None) -> Formula:
+    from . import mft
+
+    expr = sp.sympify(mft.correlation_map(_net(name), S.q11, S.q22, S.q12))
+    return formula_from_expression(
+        expr,
+        f"mft/correlation-map/{name}",
+        arguments=(S.sigma_w2, S.sigma_b2, S.q11, S.q22, S.q12),
+        description=f"mean-field covariance map q12 -> sigma_w2 E[phi(u1) phi(u2)] + "
+        f"sigma_b2, phi = {name}",
+        derivation="saddle point of the two-replica collective-field action (PHYSICS.md §3)",
+        source="nnqft.derive.mft.correlation_map",
+        validity=(sp.Abs(S.q12) < sp.sqrt(S.q11 * S.q22),),
+    )
+
+
+_FAMILIES.append(_mft_family)
+
+
+# --- linear networks: exact finite-N results (linear.py) and loop corrections (amplitudes.py) --
+
+_LINEAR_TEXT = {
+    "mean": "E[Q(T)], Q = |z(T)|^2/N",
+    "variance": "Var[Q(T)], Q = |z(T)|^2/N",
+    "log-mean": "E[ln Q(T)], Q = |z(T)|^2/N (slope in T: twice the finite-width Lyapunov exponent)",
+}
+
+#: id -> (linear.py function, observable, validity, sampling domain)
+_FEEDFORWARD = {
+    "linear-feedforward/mean": ("feedforward_mean", "mean", (), ()),
+    "linear-feedforward/variance": ("feedforward_variance", "variance", (), ()),
+    "linear-feedforward/log-mean": (
+        "feedforward_log_mean",
+        "log-mean",
+        (sp.Eq(S.sigma_b2, 0),),
+        (),
+    ),
+}
+
+#: id -> (bias convention, observable, default order)
+_RECURRENT = {
+    "linear-recurrent-shared/mean": ("shared", "mean", 2),
+    "linear-recurrent-fresh/mean": ("fresh", "mean", 2),
+}
+
+
+def _linear_family() -> list[_Provider]:
+    out = [
+        _Provider(id, ".derive.linear", (spec[0],), functools.partial(_feedforward_formula, id))
+        for id, spec in _FEEDFORWARD.items()
+    ]
+    out += [
+        _Provider(
+            id,
+            ".derive.amplitudes",
+            ("correlator",),
+            functools.partial(_recurrent_formula, id),
+            orders=True,
+        )
+        for id in _RECURRENT
+    ]
+    return out
+
+
+def _feedforward_formula(id, order=None) -> Formula:
+    from . import linear
+
+    fname, observable, validity, domain = _FEEDFORWARD[id]
+    if observable == "log-mean":
+        expr = linear.feedforward_log_mean(S.T, sp.Integer(0))
+    else:
+        expr = getattr(linear, fname)(S.T)
+    expr = sp.sympify(expr)
+    return formula_from_expression(
+        expr,
+        id,
+        description=f"{_LINEAR_TEXT[observable]} of a linear feedforward network"
+        + (" at sigma_b2 = 0" if observable == "log-mean" else ""),
+        derivation="exact at finite N: layer t given layer t-1 is iid Gaussian (PHYSICS.md "
+        f"§5); nnqft.derive.linear.{fname}",
+        source=f"nnqft.derive.linear.{fname}",
+        validity=validity,
+        domain=domain,
+    )
+
+
+def _recurrent_formula(id, order=None) -> Formula:
+    from . import amplitudes
+
+    bias, observable, default_order = _RECURRENT[id]
+    used = default_order if order is None else order
+    corr = amplitudes.correlator("recurrent", observable, bias=bias, order=used)
+    expr = sp.sympify(getattr(corr, "expression", corr))
+    return formula_from_expression(
+        expr,
+        id,
+        arguments=_ordered(expr.free_symbols | {S.sigma_w2, S.sigma_b2, S.q0, S.N, S.T}),
+        description=f"{_LINEAR_TEXT[observable]} of a linear recurrent network, {bias} bias, "
+        f"through 1/N^{used}",
+        derivation=f"1/N expansion through 1/N^{used} (Feynman diagrams, PHYSICS.md §4); "
+        "nnqft.derive.amplitudes.correlator",
+        source="nnqft.derive.amplitudes.correlator",
+        order=used,
+        notes=tuple(str(v) for v in getattr(corr, "validity", ())),
+    )
+
+
+_FAMILIES.append(_linear_family)

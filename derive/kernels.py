@@ -1,0 +1,159 @@
+"""Fast vectorised numeric kernels for registered formulas.
+
+``kernel(ID)`` compiles a formula once and returns a function of numpy arrays (arguments
+in the formula's order, broadcast against each other).  Two backends give the same
+numbers:
+
+* ``"llvm"``: symengine's ``Lambdify(..., backend="llvm", cse=True)``, machine code through
+  LLVM.  symengine has no expm1, log1p or polygamma; the stable forms of
+  :func:`nnqft.derive.codegen.stable_form` are handed to it as
+  ``expm1(a) = (e^a - 1) a / log(e^a)`` (Kahan's exact-ratio trick, a Piecewise for e^a = 1)
+  and ``log1p(a) = 2 atanh(a / (2 + a))``; a formula with polygamma cannot use it.
+* ``"numpy"``: the numpy/scipy module of :mod:`nnqft.derive.export_python` (common
+  subexpressions eliminated, stable forms, scipy.special for erf/digamma/polygamma).
+
+``backend="auto"`` (the default) takes LLVM where it can and numpy otherwise.
+
+>>> import numpy as np
+>>> k = kernel("kernel/relu")
+>>> k.arguments
+('q11', 'q22', 'q12')
+>>> k(np.array([1.0, 2.0]), 2.0, 0.0)          # E[relu(u1) relu(u2)] = q/(2 pi) at c = 0
+array([0.22507908, 0.31830989])
+>>> kernel("kernel/relu", backend="numpy")(1.0, 2.0, 0.0)
+array(0.22507908)
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+from sympy.codegen.cfunctions import expm1, log1p
+
+from ..errors import InvalidParameter, unknown_name
+from .codegen import stable_form
+from .formulas import Formula, get_formula
+
+__all__ = ["Kernel", "kernel", "BACKENDS", "llvm_available"]
+
+BACKENDS = ("auto", "llvm", "numpy")
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """A compiled formula: call it with arrays (or numbers) in ``arguments`` order."""
+
+    formula: Formula
+    backend: str
+    arguments: tuple
+    _function: object
+
+    def __call__(self, *args) -> np.ndarray:
+        if len(args) != len(self.arguments):
+            raise InvalidParameter(
+                f"kernel {self.formula.id!r} takes {len(self.arguments)} arguments "
+                f"({', '.join(self.arguments)}), got {len(args)}"
+            )
+        arrays = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in args))
+        shape = arrays[0].shape if arrays else ()
+        out = self._function(*arrays)
+        return np.broadcast_to(np.asarray(out, dtype=float), shape).copy()
+
+    def __repr__(self) -> str:
+        return f"Kernel({self.formula.id!r}, backend={self.backend!r}, arguments={self.arguments})"
+
+
+@functools.lru_cache(maxsize=1)
+def llvm_available() -> bool:
+    """True when symengine's LLVM backend compiles and runs here."""
+    try:
+        import symengine as se
+
+        x = se.Symbol("x")
+        f = se.Lambdify([x], x + 1, backend="llvm")
+        return float(np.asarray(f(np.array([1.0]))).ravel()[0]) == 2.0
+    except Exception:
+        return False
+
+
+def _to_symengine(expr: sp.Expr):
+    """symengine form of a stable expression; raises ValueError where symengine lacks a
+    function (polygamma)."""
+    import symengine as se
+
+    if expr.has(sp.polygamma, sp.gamma, sp.loggamma):
+        raise ValueError("symengine's LLVM backend has no polygamma/gamma")
+
+    def _expm1(a):
+        u = sp.exp(a)
+        return sp.Piecewise((a, sp.Eq(u, 1)), ((u - 1) * a / sp.log(u), True), evaluate=False)
+
+    expr = expr.replace(lambda e: isinstance(e, expm1), lambda e: _expm1(e.args[0]))
+    expr = expr.replace(
+        lambda e: isinstance(e, log1p), lambda e: 2 * sp.atanh(e.args[0] / (2 + e.args[0]))
+    )
+    return se.sympify(expr)
+
+
+def _llvm(formula: Formula, expr: sp.Expr):
+    import symengine as se
+
+    args = [se.Symbol(s.name) for s in formula.arguments]
+    renamed = expr.xreplace({s: sp.Symbol(s.name) for s in formula.arguments})
+    fn = se.Lambdify(args, _to_symengine(renamed), backend="llvm", cse=True, real=True)
+    n = len(args)
+
+    def call(*arrays):
+        if n == 0:
+            return fn(np.empty((0,)))
+        stacked = np.stack(arrays, axis=-1) if arrays[0].ndim else np.array(arrays)
+        return fn(np.ascontiguousarray(stacked))
+
+    return call
+
+
+def _numpy(formula: Formula):
+    from .export_python import NumpyExporter
+
+    exporter = NumpyExporter(function_name="kernel_function")
+    namespace: dict = {}
+    exec(compile(exporter.export(formula), f"<nnqft kernel {formula.id}>", "exec"), namespace)
+    return namespace["kernel_function"]
+
+
+def kernel(formula: Formula | str, backend: str = "auto") -> Kernel:
+    """A vectorised numpy function for a formula (an id or a :class:`Formula`).
+
+    ``backend`` is ``"auto"`` (LLVM where symengine can take the formula), ``"llvm"``
+    (error if it cannot) or ``"numpy"``.
+    """
+    if backend not in BACKENDS:
+        raise unknown_name("kernel backend", backend, BACKENDS)
+    if isinstance(formula, str):
+        return _cached_kernel(formula, backend)
+    return _make_kernel(formula, backend)
+
+
+@functools.lru_cache(maxsize=128)
+def _cached_kernel(id: str, backend: str) -> Kernel:
+    return _make_kernel(get_formula(id), backend)
+
+
+def _make_kernel(formula: Formula, backend: str) -> Kernel:
+    names = tuple(s.name for s in formula.arguments)
+    if backend in ("auto", "llvm"):
+        reason = None
+        if not llvm_available():
+            reason = "symengine's LLVM backend is not available here"
+        else:
+            try:
+                fn = _llvm(formula, stable_form(formula.expression.doit()))
+                return Kernel(formula, "llvm", names, fn)
+            except (ValueError, TypeError, RuntimeError, NotImplementedError) as exc:
+                reason = f"symengine cannot compile it ({exc})"
+        if backend == "llvm":
+            raise InvalidParameter(f"no LLVM kernel for {formula.id!r}: {reason}")
+    return Kernel(formula, "numpy", names, _numpy(formula))

@@ -1,0 +1,134 @@
+"""``nnqft list``, ``nnqft export`` and ``nnqft check``: formulas out of the engine."""
+
+from __future__ import annotations
+
+import click
+
+from ._common import emit, json_option
+
+LANGUAGE_HELP = "c, fortran, julia, rust, jax, numpy, mathematica, latex or json"
+
+
+@click.command("list")
+@json_option
+@click.option("--ids-only", is_flag=True, help="Print the ids only, one per line.")
+def list_command(as_json, ids_only):
+    """Every formula id the engine can derive, with its arguments and description."""
+    from ..derive.formulas import get_formula, list_formulas
+
+    ids = list_formulas()
+    if ids_only and not as_json:
+        click.echo("\n".join(ids))
+        return 0
+    rows = []
+    for fid in ids:
+        f = get_formula(fid)
+        rows.append(
+            {
+                "id": fid,
+                "arguments": [s.name for s in f.arguments],
+                "order": f.order,
+                "description": f.description,
+            }
+        )
+    if as_json:
+        emit({"formulas": rows, "count": len(rows)}, True)
+        return 0
+    width = max(len(r["id"]) for r in rows) if rows else 0
+    lines = [
+        f"{r['id'].ljust(width)}  ({', '.join(r['arguments'])})  {r['description']}" for r in rows
+    ]
+    lines.append(f"{len(rows)} formulas")
+    click.echo("\n".join(lines))
+    return 0
+
+
+@click.command("export")
+@click.argument("formula")
+@click.option("--lang", "language", required=True, help=f"Target language: {LANGUAGE_HELP}.")
+@click.option(
+    "--order", type=int, default=None, help="Order in 1/N for formulas that are 1/N series."
+)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Also write the code here.")
+@json_option
+def export_command(formula, language, order, output, as_json):
+    """Export FORMULA (an id from `nnqft list`) as a function in another language.
+
+    The function's argument order and the meaning of each argument are documented in the
+    generated comment; N and T are reals holding integers.
+    """
+    from ..derive.codegen import get_exporter
+    from ..derive.formulas import get_formula
+
+    exporter = get_exporter(language)  # unknown language: one line, exit 2
+    f = get_formula(formula, order=order)
+    code = exporter.export(f)
+    if output:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(code)
+    if as_json:
+        emit(
+            {
+                "formula": f.id,
+                "language": exporter.language,
+                "function": exporter.function_name(f),
+                "arguments": [s.name for s in f.arguments],
+                "code": code,
+            },
+            True,
+        )
+    else:
+        click.echo(code, nl=False)
+    return 0
+
+
+@click.command("check")
+@click.argument("expression")
+@click.option("--against", "formula", required=True, help="Formula id (see `nnqft list`).")
+@click.option(
+    "--order", type=int, default=None, help="Compare through 1/N^K only (both sides truncated)."
+)
+@json_option
+def check_command(expression, formula, order, as_json):
+    """Is EXPRESSION (sympy syntax or LaTeX) the formula? Exit 0 yes, 1 no, 2 unparsable.
+
+    Decided symbolically and, independently, numerically in 40-digit arithmetic at random
+    points of the formula's domain; when they differ, names the first order in 1/N (and
+    the lowest power of sigma_w2) where they do.
+    """
+    from ..derive.check import check
+
+    result = check(expression, formula, order=order)
+    if as_json:
+        emit(result.as_dict(), True)
+    else:
+        click.echo(_check_text(result))
+    return 0 if result.equivalent else 1
+
+
+def _check_text(r) -> str:
+    import sympy
+
+    lines = [
+        f"formula     {r.formula_id}"
+        + (f" (through 1/N^{r.order})" if r.order is not None else ""),
+        f"equivalent  {'yes' if r.equivalent else 'no'}",
+        f"difference  {sympy.sstr(r.difference)}",
+        f"symbolic    {r.symbolic}",
+        f"numeric     max relative difference {r.max_relative_difference:.3g} at {r.points} "
+        "random points (40 digits)",
+    ]
+    if not r.equivalent:
+        if r.first_order is None:
+            lines.append("first differing order in 1/N: not determined")
+        else:
+            lines.append(f"first differing order in 1/N: {r.first_order} ({r.first_order_method})")
+        if r.leading_difference is not None:
+            lines.append(f"leading difference  {sympy.sstr(r.leading_difference)}")
+        if r.sigma_w2_power is not None:
+            lines.append(f"lowest sigma_w2 power there  {sympy.sstr(r.sigma_w2_power)}")
+    lines += list(r.notes)
+    return "\n".join(lines)
+
+
+commands = [list_command, export_command, check_command]
