@@ -1,0 +1,84 @@
+"""The `nnqft correlator` and `nnqft xi` commands (DESIGN.md contract)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def run(*args, cache):
+    env = dict(os.environ, NNQFT_CACHE_DIR=str(cache))
+    return subprocess.run(
+        [sys.executable, "-m", "nnqft", *args], capture_output=True, text=True, env=env, timeout=300
+    )
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("cache")
+
+
+def test_correlator_json(cache, tmp_path):
+    tex = tmp_path / "d.tex"
+    out = run(
+        "correlator",
+        "--arch",
+        "recurrent",
+        "--activation",
+        "linear",
+        "--bias",
+        "fresh",
+        "--observable",
+        "mean",
+        "--order",
+        "1",
+        "--latex",
+        str(tex),
+        "--json",
+        cache=cache,
+    )
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert set(data["coefficients"]) == {"0", "1"} and data["coefficients"]["1"] == "0"
+    assert "expression" in data and "latex" in data
+    assert tex.read_text().startswith("\\documentclass")
+
+
+def test_feedforward_exact_variance(cache):
+    out = run(
+        "correlator",
+        "--arch",
+        "feedforward",
+        "--observable",
+        "variance",
+        "--exact",
+        "--json",
+        cache=cache,
+    )
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["exact"] is True
+
+
+def test_xi_numbers(cache):
+    out = run("xi", "--sigma-w2", "0.5", "--sigma-b2", "1", "--width", "16", "--json", cache=cache)
+    data = json.loads(out.stdout)
+    assert data["q_star_recurrent"] == pytest.approx(2.5)
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--arch", "recurent", "--order", "1"], "unknown architecture"),
+        (["--arch", "recurrent", "--observable", "mena", "--order", "1"], "unknown observable"),
+        (["--arch", "recurrent", "--bias", "frsh", "--order", "1"], "unknown bias"),
+        (["--arch", "recurrent", "--order", "5"], "maximum 2"),
+        (["--arch", "recurrent", "--exact"], "no exact"),
+        (["--arch", "recurrent", "--activation", "tanh", "--order", "1"], "linear"),
+    ],
+)
+def test_bad_input(cache, args, message):
+    out = run("correlator", *args, cache=cache)
+    assert out.returncode == 2
+    assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1
