@@ -181,11 +181,14 @@ def finite_width_command(
             for r in finite_width_two_inputs(net, c0, depth)
         ]
     if plot_path:
+        import numpy as np
+
         from ..derive.simulate import simulate
 
         results = []
         for n in widths or (16, 64):
-            res = simulate(net.replace(width=n), samples, seed=seed)
+            with np.errstate(all="ignore"):  # ln Q of dead ReLU nets is -inf; not used here
+                res = simulate(net.replace(width=n), samples, seed=seed)
             results.append((n, res))
         _plot(plot_path, net, finite_width(net, depth, next_order=True), results)
         result["plot"] = plot_path
