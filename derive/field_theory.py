@@ -324,11 +324,12 @@ def activation_results(act: Activation, net: Network | None = None) -> dict:
     dr = A.distance_recursion(net)
     length = A.specialise(sp_.maps["length"], act)
     chi = A.specialise(dr.chi_1, act)
-    critical, condition = None, None
+    critical, condition, plain = None, None, None
     if not chi.has(A.q_star) and not chi.has(A.GaussianMean):
         sols = sp.solve(sp.Eq(chi, 1), S.sigma_w2)
         if len(sols) == 1:
             critical, condition = _eq(S.sigma_w2, sols[0]), "for every $\\sigma_b^2$"
+            plain = "for every sigma_b2"
     else:
         at_zero = A.specialise(dr.fixed_point.rhs.xreplace({A.q_star: 0, S.sigma_b2: 0}), act)
         if sp.simplify(at_zero) == 0:
@@ -336,11 +337,13 @@ def activation_results(act: Activation, net: Network | None = None) -> dict:
             sols = sp.solve(sp.Eq(sp.simplify(chi0), 1), S.sigma_w2)
             if len(sols) == 1:
                 critical, condition = _eq(S.sigma_w2, sols[0]), "at $\\sigma_b^2 = 0$ ($q^*=0$)"
+                plain = "at sigma_b2 = 0, where q* = 0"
     return {
         "length_map": length,
         "chi_1": chi,
         "critical": critical,
         "critical_condition": condition,
+        "critical_condition_text": plain,
         "method": "closed form" if not length.has(A.GaussianMean) else method_name(act),
     }
 

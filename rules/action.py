@@ -40,6 +40,7 @@ from .network import Network
 
 __all__ = [
     "SIGN_CONVENTION",
+    "SIGN_CONVENTION_TEXT",
     "PHI_OF_INPUT",
     "GaussianFamily",
     "GaussianMean",
@@ -72,6 +73,12 @@ SIGN_CONVENTION = (
     r"The response field $\tilde z$ is integrated along the imaginary axis and enters as "
     r"$e^{-\tilde z\,(z - W\phi - b)}$, so a Gaussian average adds $+\frac12 a^{\mathsf T} C a$ "
     r"to the exponent."
+)
+
+#: the same convention in plain text (for terminals and JSON)
+SIGN_CONVENTION_TEXT = (
+    "zt is integrated along the imaginary axis and enters as exp(-zt (z - W phi - b)), "
+    "so a Gaussian average adds +1/2 a^T C a to the exponent"
 )
 
 # --- symbols -----------------------------------------------------------------------------

@@ -80,7 +80,7 @@ def action_command(arch, bias, activation, latex_file, markdown_file, pdf, as_js
         "arch": net.arch,
         "bias": net.bias,
         "activation": act.name if act else None,
-        "sign_convention": A.SIGN_CONVENTION,
+        "sign_convention": A.SIGN_CONVENTION_TEXT,
         "averaged_action": A.averaged_action(net),
         "length_map": sp2.maps["length"],
         "correlation_map": sp2.maps["correlation"],
@@ -95,6 +95,7 @@ def action_command(arch, bias, activation, latex_file, markdown_file, pdf, as_js
                 "length_map_specialised": res["length_map"],
                 "chi_1_specialised": res["chi_1"],
                 "critical_sigma_w2": res["critical"].rhs if res["critical"] is not None else None,
+                "critical_condition": res["critical_condition_text"],
                 "method": res["method"],
             }
         )
@@ -112,7 +113,7 @@ def action_command(arch, bias, activation, latex_file, markdown_file, pdf, as_js
     lines = [
         f"{derivation.title.split(', $')[0]}: {len(derivation)} steps, "
         f"{len(derivation.equations())} equations",
-        f"sign convention   {A.SIGN_CONVENTION}".replace("$", ""),
+        f"sign convention   {A.SIGN_CONVENTION_TEXT}",
     ]
     for key in ("averaged_action", "length_map", "correlation_map", "chi_1"):
         lines.append(f"{key:<17} {result[key]}")
@@ -122,7 +123,10 @@ def action_command(arch, bias, activation, latex_file, markdown_file, pdf, as_js
         lines.append(f"{'with ' + act.name:<17} L(q) = {result['length_map_specialised']}")
         lines.append(f"{'':<17} chi_1 = {result['chi_1_specialised']}  ({result['method']})")
         if result["critical_sigma_w2"] is not None:
-            lines.append(f"{'':<17} critical sigma_w2 = {result['critical_sigma_w2']}")
+            lines.append(
+                f"{'':<17} critical sigma_w2 = {result['critical_sigma_w2']} "
+                f"({result['critical_condition']})"
+            )
     for key in ("latex_file", "markdown_file", "pdf_file"):
         if result[key]:
             lines.append(f"{'wrote':<17} {result[key]}")
