@@ -50,34 +50,47 @@ __all__ = [
 _IGNORED = frozenset({"pos", "head"})
 
 
-def _refine(colours: list[int], adj: list[dict[int, int]]) -> list[int]:
-    """Equitable refinement of ``colours``; new colours are ranks of label-free signatures."""
-    n = len(colours)
+def _refine(colours: list[int], adj: list[list[tuple[int, int]]]) -> list[int]:
+    """Equitable-style refinement of ``colours``: a node's new colour is the rank of
+    (old colour, a fixed integer mix of the multiset of (neighbour colour, bundle)).
+
+    The mix is a deterministic function of the multiset, so the refinement is
+    label-invariant (all a canonical search needs); a rare coincidence of mixes only
+    makes the partition coarser, which costs search time, never correctness.
+    """
     ncol = len(set(colours))
+    n = len(colours)
     while True:
-        sigs = [
-            (colours[u], tuple(sorted([(colours[v], w) for v, w in adj[u].items()])))
-            for u in range(n)
-        ]
+        if ncol == n:  # discrete: nothing left to split
+            if sorted(colours) != list(range(n)):
+                rank = {c: i for i, c in enumerate(sorted(colours))}
+                colours = [rank[c] for c in colours]
+            return colours
+        sigs = []
+        for c, nbrs in zip(colours, adj):
+            h = 0
+            for v, w in nbrs:
+                x = (colours[v] * 4099 + w) * 2654435761 % 4294967291
+                h += x * x
+            sigs.append((c, h))
         distinct = sorted(set(sigs))
-        if len(distinct) == ncol:
-            rank = {s: i for i, s in enumerate(distinct)}
-            return [rank[s] for s in sigs]
         rank = {s: i for i, s in enumerate(distinct)}
-        colours = [rank[s] for s in sigs]
+        new = [rank[s] for s in sigs]
+        if len(distinct) == ncol:
+            return new
+        colours = new
         ncol = len(distinct)
 
 
-def _search(colours: list[int], adj: list[dict[int, int]], best: list) -> None:
+def _search(colours: list[int], adj: list[list[tuple[int, int]]], best: list) -> None:
     """Depth-first individualisation-refinement; ``best = [cert, count, positions]``."""
     colours = _refine(colours, adj)
     n = len(colours)
     counts = Counter(colours)
     if len(counts) == n:
         cert = []
-        for u in range(n):
-            pu = colours[u]
-            for v, w in adj[u].items():
+        for pu, nbrs in zip(colours, adj):
+            for v, w in nbrs:
                 pv = colours[v]
                 if pu < pv:
                     cert.append((pu, pv, w))
@@ -115,11 +128,17 @@ def canonical_labelling(
     distinct = sorted(set(base_keys))
     rank = {k: i for i, k in enumerate(distinct)}
     colours = [rank[k] for k in base_keys]
+    # bundle ids enter the refinement through their rank only, so that two encodings
+    # with the same order of bundle ids (e.g. multiplicities vs ranks of bundle tables)
+    # give the same labelling; the certificate is translated back to the given ids
+    ids = sorted({w for a in adj for w in a.values()})
+    rank_w = {w: i for i, w in enumerate(ids)}
     best: list = [None, 0, None]
-    _search(colours, adj, best)
+    _search(colours, [[(v, rank_w[w]) for v, w in a.items()] for a in adj], best)
     positions = best[2]
     order = sorted(range(len(base_keys)), key=positions.__getitem__)
-    return tuple(base_keys[u] for u in order), best[0], best[1], positions
+    cert = tuple((a, b, ids[w]) for a, b, w in best[0])
+    return tuple(base_keys[u] for u in order), cert, best[1], positions
 
 
 # --------------------------------------------------------------------------------------

@@ -117,7 +117,7 @@ def generate_connected(
             u = next(i for i, k in enumerate(open_) if k)
             present = set(kinds)
             children = []
-            for w in range(u, len(kinds)):
+            for w in range(len(kinds)):
                 k = open_[w]
                 if not k or (w == u and (k < 2 or not self_loops)):
                     continue
@@ -125,7 +125,8 @@ def generate_connected(
                 o[u] -= 1
                 o[w] -= 1
                 e = dict(edges)
-                e[(u, w)] = e.get((u, w), 0) + 1
+                pair = (u, w) if u <= w else (w, u)
+                e[pair] = e.get(pair, 0) + 1
                 children.append((kinds, tuple(o), e, used))
             if used < order:
                 o = list(open_)

@@ -19,6 +19,7 @@ merge, so the work grows with the number of open ends (the cut width), not with 
 
 from __future__ import annotations
 
+import functools
 from collections import Counter, deque
 from fractions import Fraction
 
@@ -26,7 +27,13 @@ import networkx as nx
 
 from ..errors import InvalidParameter
 
-__all__ = ["on_factor", "on_factor_expr", "channel_coefficients", "contract"]
+__all__ = [
+    "on_factor",
+    "on_factor_expr",
+    "channel_coefficients",
+    "contract",
+    "contract_plain",
+]
 
 _PAIRINGS = ((0, 1, 2, 3), (0, 2, 1, 3), (0, 3, 1, 2))
 
@@ -37,9 +44,183 @@ def contract(n_nodes: int, leg_label: list, edges: list[tuple[int, int]]):
     ``leg_label[x]`` is the leg label of node ``x`` (``None`` for a quartic vertex);
     ``edges`` lists every propagator once (parallel edges repeated, self-loops as
     ``(x, x)``).  Returns ``({channel: Counter{power of N: count}}, 3**V)`` where a
-    channel is a sorted tuple of sorted leg-label pairs.
+    channel is a sorted tuple of sorted leg-label pairs; the O(N) factor is count/3**V.
+
+    Exact reductions come first: a vertex with a self-loop is a line with weight
+    (N w_loop + w_other + w_other) (N per closed strand), and two vertices joined by
+    exactly two lines are one effective vertex whose three pairing weights are
+    polynomials in N; what is left goes through the transfer contraction.
 
     >>> contract(3, [1, 2, None], [(0, 2), (1, 2), (2, 2)])
+    ({((1, 2),): Counter({0: 2, 1: 1})}, 3)
+    """
+    n_vertices = sum(1 for lab in leg_label if lab is None)
+    other: dict[int, int] = {}
+    node_of: dict[int, int] = {}
+    slots: dict[int, list[int]] = {x: [] for x in range(n_nodes)}
+    for e, (u, v) in enumerate(edges):
+        a, b = 2 * e, 2 * e + 1
+        other[a], other[b] = b, a
+        node_of[a], node_of[b] = u, v
+        slots[u].append(a)
+        slots[v].append(b)
+    for x in range(n_nodes):
+        want = 1 if leg_label[x] is not None else 4
+        if len(slots[x]) != want:
+            raise InvalidParameter(
+                f"O(N) factors need quartic vertices and legs of degree 1; node {x} has "
+                f"degree {len(slots[x])}"
+            )
+    one = {0: 1}
+    weights = {x: (one, one, one) for x in range(n_nodes) if leg_label[x] is None}
+    alive = set(weights)
+    mult = {0: 1}
+    changed = True
+    while changed:
+        changed = False
+        for x in sorted(alive):
+            if x not in alive:
+                continue
+            s = slots[x]
+            w = weights[x]
+            loop = next(
+                ((i, j) for i in range(3) for j in range(i + 1, 4) if other[s[i]] == s[j]), None
+            )
+            if loop is not None:
+                i, j = loop
+                k, l = (t for t in range(4) if t not in loop)
+                p_loop = _PAIR_INDEX[(i, j)]
+                rest = [w[p] for p in range(3) if p != p_loop]
+                if other[s[k]] == s[l]:  # two self-loops: a closed figure eight
+                    f = _padd(_pshift(w[p_loop], 2), _pshift(_padd(*rest), 1))
+                else:
+                    f = _padd(_pshift(w[p_loop], 1), _padd(*rest))
+                    pk, pl = other[s[k]], other[s[l]]
+                    other[pk], other[pl] = pl, pk
+                mult = _pmul(mult, f)
+                alive.discard(x)
+                changed = True
+                continue
+            counts = Counter(node_of[other[h]] for h in s)
+            y = next((y for y, m in counts.items() if m == 2 and y in alive and y != x), None)
+            if y is None:
+                continue
+            xi = [t for t in range(4) if node_of[other[s[t]]] == y]
+            xk = [t for t in range(4) if t not in xi]
+            sy = slots[y]
+            yi = [sy.index(other[s[t]]) for t in xi]
+            yk = [t for t in range(4) if t not in yi]
+            table = _bubble_table(tuple(xi), tuple(yi))
+            wy = weights[y]
+            wz = [{}, {}, {}]
+            for (px, py), (r, loops) in table.items():
+                if w[px] and wy[py]:
+                    wz[r] = _padd(wz[r], _pshift(_pmul(w[px], wy[py]), loops))
+            new_slots = [s[xk[0]], s[xk[1]], sy[yk[0]], sy[yk[1]]]
+            for h in new_slots:
+                node_of[h] = x
+            slots[x] = new_slots
+            weights[x] = tuple(wz)
+            alive.discard(y)
+            changed = True
+    # re-encode what is left and run the transfer contraction on it
+    keep = [x for x in range(n_nodes) if leg_label[x] is not None or x in alive]
+    index = {x: i for i, x in enumerate(keep)}
+    new_edges: list[tuple[int, int]] = []
+    end_id: dict[int, int] = {}
+    for x in keep:
+        for h in slots[x]:
+            if h in end_id:
+                continue
+            g = other[h]
+            e = len(new_edges)
+            new_edges.append((index[x], index[node_of[g]]))
+            end_id[h], end_id[g] = 2 * e, 2 * e + 1
+    new_slots = {index[x]: [end_id[h] for h in slots[x]] for x in keep if x in alive}
+    new_weights = {index[x]: weights[x] for x in keep if x in alive}
+    raw, _ = contract_plain(
+        len(keep), [leg_label[x] for x in keep], new_edges, new_slots, new_weights
+    )
+    result = {}
+    for channel, poly in raw.items():
+        total: Counter = Counter()
+        for p, c in poly.items():
+            for q, d in mult.items():
+                total[p + q] += c * d
+        result[channel] = total
+    return result, 3**n_vertices
+
+
+_PAIR_INDEX = {
+    (0, 1): 0, (2, 3): 0, (0, 2): 1, (1, 3): 1, (0, 3): 2, (1, 2): 2,
+    (1, 0): 0, (3, 2): 0, (2, 0): 1, (3, 1): 1, (3, 0): 2, (2, 1): 2,
+}  # fmt: skip
+
+
+def _padd(*polys):
+    out: dict = {}
+    for poly in polys:
+        for p, c in poly.items():
+            out[p] = out.get(p, 0) + c
+    return {p: c for p, c in out.items() if c}
+
+
+def _pshift(poly, k):
+    return {p + k: c for p, c in poly.items()}
+
+
+def _pmul(a, b):
+    out: dict = {}
+    for p, c in a.items():
+        for q, d in b.items():
+            out[p + q] = out.get(p + q, 0) + c * d
+    return out
+
+
+def _find(parent, a):
+    while parent.setdefault(a, a) != a:
+        a = parent[a]
+    return a
+
+
+@functools.cache
+def _bubble_table(xi, yi):
+    """Two vertices x, y joined by lines x[xi[m]] - y[yi[m]] (m = 0, 1): for each pair of
+    pairings (px, py), the pairing r of the four outer slots (x's two others, then y's two
+    others) that the strands realise, and the number of closed strands."""
+    xk = [t for t in range(4) if t not in xi]
+    yk = [t for t in range(4) if t not in yi]
+    outer = [("x", xk[0]), ("x", xk[1]), ("y", yk[0]), ("y", yk[1])]
+    table = {}
+    for px, pairing_x in enumerate(_PAIRINGS):
+        for py, pairing_y in enumerate(_PAIRINGS):
+            parent: dict = {}
+            find = functools.partial(_find, parent)
+
+            def join(a, b, find=find, parent=parent):
+                parent[find(a)] = find(b)
+
+            for m in range(2):
+                join(("x", xi[m]), ("y", yi[m]))
+            for side, pairing in (("x", pairing_x), ("y", pairing_y)):
+                join((side, pairing[0]), (side, pairing[1]))
+                join((side, pairing[2]), (side, pairing[3]))
+            roots = {find((side, t)) for side in "xy" for t in range(4)}
+            loops = len(roots) - 2
+            mate = next(q for q in range(1, 4) if find(outer[q]) == find(outer[0]))
+            table[(px, py)] = (_PAIR_INDEX[(0, mate)], loops)
+    return table
+
+
+def contract_plain(
+    n_nodes: int, leg_label: list, edges: list[tuple[int, int]], _slots=None, _weights=None
+):
+    """The transfer contraction without reductions (see :func:`contract`).
+
+    ``_slots``/``_weights`` (internal) give each vertex's ends in slot order and integer
+    polynomial weights of its three pairings; by default every pairing has weight 1.
+
+    >>> contract_plain(3, [1, 2, None], [(0, 2), (1, 2), (2, 2)])
     ({((1, 2),): Counter({0: 2, 1: 1})}, 3)
     """
     ends_at: list[list[int]] = [[] for _ in range(n_nodes)]
@@ -49,6 +230,8 @@ def contract(n_nodes: int, leg_label: list, edges: list[tuple[int, int]]):
         ends_at[v].append(2 * e + 1)
         nbrs[u].append(v)
         nbrs[v].append(u)
+    if _slots is not None:
+        ends_at = [_slots.get(x, ends_at[x]) for x in range(n_nodes)]
     vertices = [x for x in range(n_nodes) if leg_label[x] is None]
     for x in vertices:
         if len(ends_at[x]) != 4:
@@ -94,11 +277,15 @@ def contract(n_nodes: int, leg_label: list, edges: list[tuple[int, int]]):
         elif lv:
             partner[2 * e] = token[v]
     states = {(tuple(sorted(partner.items())), tuple(sorted(joined))): Counter({0: 1})}
+    unit = ({0: 1}, {0: 1}, {0: 1})
     for x in order:
         hs = ends_at[x]
+        weights = _weights.get(x, unit) if _weights else unit
         new_states: dict = {}
         for (items, pairs), poly in states.items():
-            for p in _PAIRINGS:
+            for p, weight in zip(_PAIRINGS, weights):
+                if not weight:
+                    continue
                 part = dict(items)
                 for h in hs:
                     if h not in part:
@@ -126,8 +313,14 @@ def contract(n_nodes: int, leg_label: list, edges: list[tuple[int, int]]):
                 target = new_states.get(key)
                 if target is None:
                     target = new_states[key] = Counter()
-                for power, count in poly.items():
-                    target[power + loops] += count
+                if len(weight) == 1 and 0 in weight:
+                    c0 = weight[0]
+                    for power, count in poly.items():
+                        target[power + loops] += count * c0
+                else:
+                    for power, count in poly.items():
+                        for wp, wc in weight.items():
+                            target[power + loops + wp] += count * wc
         states = new_states
     result: dict = {}
     for (_items, pairs), poly in states.items():

@@ -62,7 +62,14 @@ def networkx_automorphisms(diagram):
     return sum(1 for _ in matcher.isomorphisms_iter())
 
 
-SMALL = [d for k in range(4) for legs in (0, 2, 4) for d in generate_diagrams(legs, k)]
+# (networkx enumerates every automorphism one by one: keep the groups small)
+SMALL = [
+    d
+    for k in range(4)
+    for legs in (0, 2, 4)
+    for d in generate_diagrams(legs, k)
+    if d.symmetry_factor >= Fraction(1, 400)
+]
 
 
 @pytest.mark.parametrize("diagram", SMALL, ids=lambda d: d.id)

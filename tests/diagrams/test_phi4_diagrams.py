@@ -240,6 +240,22 @@ def test_on_factor_by_brute_force_over_pairings():
         assert on_factor(graph) == expected
 
 
+def test_reductions_agree_with_the_plain_transfer():
+    """Self-loop and bubble reductions (contract) against the plain transfer over every
+    vertex (contract_plain)."""
+    from nnqft.diagrams.generate import generate_connected
+    from nnqft.diagrams.on_tensor import contract, contract_plain
+
+    def clean(result):
+        poly, denom = result
+        return {ch: {p: c for p, c in pp.items() if c} for ch, pp in poly.items()}, denom
+
+    for legs, order in ((2, 5), (4, 4), (0, 5)):
+        for d in generate_connected(legs, order):
+            args = (len(d.labels), list(d.labels), list(d.edges))
+            assert clean(contract(*args)) == clean(contract_plain(*args))
+
+
 def test_bad_input():
     with pytest.raises(InvalidParameter, match="even"):
         generate_diagrams(3, 2)
