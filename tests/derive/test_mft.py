@@ -398,3 +398,25 @@ def test_fixed_point_quadrature_agrees_with_closed_form():
                 key
             )
         assert exact.method == "closed-form" and "gauss-hermite(201" in quad.method
+
+
+def test_quadrature_accuracy_at_large_q_against_mpmath():
+    """tanh(sqrt(q) x) sharpens with q; the node count grows with q so that E phi^2,
+    chi_1/sigma_w2 and chi_parallel/sigma_w2 stay within 1e-10 of a 25-digit mpmath integral
+    (201 fixed nodes would be off by ~1e-4 at q = 5)."""
+    import mpmath as mp
+
+    mp.mp.dps = 25
+    net = _net("tanh", sw=1.0, sb=0.0)
+    for qv in (0.7, 2.5, 5.0, 9.0):
+        s = mp.sqrt(qv)
+
+        def gauss(f, s=s):
+            return mp.quad(lambda x: f(s * x) * mp.npdf(x), [-mp.inf, -2, -0.5, 0, 0.5, 2, mp.inf])
+
+        m0 = gauss(lambda u: mp.tanh(u) ** 2)
+        m1 = gauss(lambda u: (1 - mp.tanh(u) ** 2) ** 2)
+        mp_ = gauss(lambda u: (1 - 3 * mp.tanh(u) ** 2) * (1 - mp.tanh(u) ** 2))
+        assert float(mft.length_map(net, qv)) == pytest.approx(float(m0), rel=1e-10)
+        assert float(mft.chi_1(net, qv)) == pytest.approx(float(m1), rel=1e-10)
+        assert float(mft.chi_parallel(net, qv)) == pytest.approx(float(mp_), rel=1e-10)
