@@ -47,9 +47,10 @@ def contract(n_nodes: int, leg_label: list, edges: list[tuple[int, int]]):
     channel is a sorted tuple of sorted leg-label pairs; the O(N) factor is count/3**V.
 
     Exact reductions come first: a vertex with a self-loop is a line with weight
-    (N w_loop + w_other + w_other) (N per closed strand), and two vertices joined by
-    exactly two lines are one effective vertex whose three pairing weights are
-    polynomials in N; what is left goes through the transfer contraction.
+    (N w_loop + w_other + w_other) (N per closed strand); two vertices joined by exactly
+    two lines are one effective vertex whose three pairing weights are polynomials in N;
+    joined by three lines they are a line with a weight, by four a closed factor.  What is
+    left goes through the transfer contraction (:func:`contract_plain`).
 
     >>> contract(3, [1, 2, None], [(0, 2), (1, 2), (2, 2)])
     ({((1, 2),): Counter({0: 2, 1: 1})}, 3)
@@ -102,7 +103,7 @@ def contract(n_nodes: int, leg_label: list, edges: list[tuple[int, int]]):
                 changed = True
                 continue
             counts = Counter(node_of[other[h]] for h in s)
-            y = next((y for y, m in counts.items() if m == 2 and y in alive and y != x), None)
+            y = next((y for y, m in counts.items() if m >= 2 and y in alive and y != x), None)
             if y is None:
                 continue
             xi = [t for t in range(4) if node_of[other[s[t]]] == y]
@@ -110,19 +111,26 @@ def contract(n_nodes: int, leg_label: list, edges: list[tuple[int, int]]):
             sy = slots[y]
             yi = [sy.index(other[s[t]]) for t in xi]
             yk = [t for t in range(4) if t not in yi]
-            table = _bubble_table(tuple(xi), tuple(yi))
+            table = _two_vertex_table(tuple(xi), tuple(yi))
             wy = weights[y]
             wz = [{}, {}, {}]
             for (px, py), (r, loops) in table.items():
                 if w[px] and wy[py]:
                     wz[r] = _padd(wz[r], _pshift(_pmul(w[px], wy[py]), loops))
-            new_slots = [s[xk[0]], s[xk[1]], sy[yk[0]], sy[yk[1]]]
-            for h in new_slots:
-                node_of[h] = x
-            slots[x] = new_slots
-            weights[x] = tuple(wz)
             alive.discard(y)
             changed = True
+            if len(xi) == 2:  # a bubble: one effective vertex
+                new_slots = [s[xk[0]], s[xk[1]], sy[yk[0]], sy[yk[1]]]
+                for h in new_slots:
+                    node_of[h] = x
+                slots[x] = new_slots
+                weights[x] = tuple(wz)
+                continue
+            alive.discard(x)
+            mult = _pmul(mult, wz[0])
+            if len(xi) == 3:  # a sunset (melon) insertion: a line with a weight
+                pa, pb = other[s[xk[0]]], other[sy[yk[0]]]
+                other[pa], other[pb] = pb, pa
     # re-encode what is left and run the transfer contraction on it
     keep = [x for x in range(n_nodes) if leg_label[x] is not None or x in alive]
     index = {x: i for i, x in enumerate(keep)}
@@ -184,13 +192,14 @@ def _find(parent, a):
 
 
 @functools.cache
-def _bubble_table(xi, yi):
-    """Two vertices x, y joined by lines x[xi[m]] - y[yi[m]] (m = 0, 1): for each pair of
-    pairings (px, py), the pairing r of the four outer slots (x's two others, then y's two
-    others) that the strands realise, and the number of closed strands."""
+def _two_vertex_table(xi, yi):
+    """Two vertices x, y joined by k = len(xi) lines x[xi[m]] - y[yi[m]]: for each pair of
+    pairings (px, py), the pairing r of the outer slots (x's others, then y's others;
+    r = 0 when k >= 3, where the outer slots, if any, are simply joined) that the strands
+    realise, and the number of closed strands."""
     xk = [t for t in range(4) if t not in xi]
     yk = [t for t in range(4) if t not in yi]
-    outer = [("x", xk[0]), ("x", xk[1]), ("y", yk[0]), ("y", yk[1])]
+    outer = [("x", t) for t in xk] + [("y", t) for t in yk]
     table = {}
     for px, pairing_x in enumerate(_PAIRINGS):
         for py, pairing_y in enumerate(_PAIRINGS):
@@ -200,15 +209,18 @@ def _bubble_table(xi, yi):
             def join(a, b, find=find, parent=parent):
                 parent[find(a)] = find(b)
 
-            for m in range(2):
-                join(("x", xi[m]), ("y", yi[m]))
+            for a, b in zip(xi, yi):
+                join(("x", a), ("y", b))
             for side, pairing in (("x", pairing_x), ("y", pairing_y)):
                 join((side, pairing[0]), (side, pairing[1]))
                 join((side, pairing[2]), (side, pairing[3]))
             roots = {find((side, t)) for side in "xy" for t in range(4)}
-            loops = len(roots) - 2
-            mate = next(q for q in range(1, 4) if find(outer[q]) == find(outer[0]))
-            table[(px, py)] = (_PAIR_INDEX[(0, mate)], loops)
+            loops = len(roots) - len(outer) // 2
+            r = 0
+            if len(outer) == 4:
+                mate = next(q for q in range(1, 4) if find(outer[q]) == find(outer[0]))
+                r = _PAIR_INDEX[(0, mate)]
+            table[(px, py)] = (r, loops)
     return table
 
 
