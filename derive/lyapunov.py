@@ -1,11 +1,13 @@
 """The largest Lyapunov exponent of a random network, measured from two nearby replicas.
 
-Two copies of the same network (same W, b) start a distance ``d0 = epsilon sqrt(N)`` apart
-in a random direction after ``burn_in`` layers, when Q has settled near its fixed point.
-After every layer the separation ``delta(t) = z'(t) - z(t)`` is measured and scaled back to
-``d0`` along its own direction (Benettin's method).  The exponent of one network is the
-mean of ``ln(|delta(t)| / d0)`` over ``steps`` layers; the estimate is the mean over
-independent networks, its standard error their spread over sqrt(samples).  Mean-field
+Two copies of the same network (same W, b) start a distance ``epsilon |z|`` apart in a
+random direction after ``burn_in`` layers, when Q has settled near its fixed point.  After
+every layer the separation ``delta(t) = z'(t) - z(t)`` is measured and scaled back to
+``epsilon |z(t)|`` along its own direction (Benettin's method; relative to |z| so that
+growing or shrinking q never loses the separation to rounding).  The exponent of one
+network is the mean over ``steps`` layers of ``ln(|delta(t)| / (epsilon |z(t-1)|))``; the
+estimate is the mean over independent networks, its standard error their spread over
+sqrt(samples).  Mean-field
 theory predicts ``(1/2) ln chi_1`` (PHYSICS.md §3) for both architectures.
 
 The separation is propagated as ``W (phi(z + delta) - phi(z))``: the same number as the
@@ -71,7 +73,6 @@ def _lyapunov_chunk(
     phi = net.activation.numeric()
     recurrent = net.arch == "recurrent"
     fast = sampler == "fast"
-    d0 = epsilon * math.sqrt(n)
 
     x = _inputs(rng, size, n, float(net.q0), None)[..., 0]  # (size, N)
     if recurrent:
@@ -103,8 +104,15 @@ def _lyapunov_chunk(
     z, _ = layer(1, x, None)
     for t in range(2, burn_in + 1):
         z, _ = layer(t, phi(z), None)
+
+    def separation(z: np.ndarray) -> np.ndarray:
+        """epsilon |z| per network (epsilon sqrt(N) where z = 0): the renormalised distance."""
+        norm = np.linalg.norm(z, axis=1)
+        return epsilon * np.where(norm > 0, norm, math.sqrt(n))
+
+    d0 = separation(z)
     delta = rng.standard_normal((size, n))
-    delta *= d0 / np.linalg.norm(delta, axis=1, keepdims=True)
+    delta *= (d0 / np.linalg.norm(delta, axis=1))[:, None]
     logs = np.zeros(size)
     for t in range(burn_in + 1, burn_in + steps + 1):
         h = phi(z)
@@ -112,6 +120,7 @@ def _lyapunov_chunk(
         d = np.linalg.norm(delta, axis=1)
         with np.errstate(divide="ignore"):
             logs += np.log(d / d0)
+        d0 = separation(z)
         delta *= (d0 / np.where(d > 0, d, 1.0))[:, None]
     return logs / steps
 
@@ -130,7 +139,7 @@ def measure_lyapunov(
     """Measure the largest Lyapunov exponent of ``samples`` random networks like ``net``.
 
     Each network runs ``burn_in`` layers from the input (``net.q0``), then ``steps`` layers
-    with a second replica kept ``epsilon sqrt(N)`` away (renormalised every layer);
+    with a second replica kept ``epsilon |z|`` away (renormalised every layer);
     ``net.depth`` is not used.  ``sampler``: ``'full'`` real matrices, ``'fast'`` the exact
     projection (feedforward only), ``'auto'`` fast when feedforward.  Use N >= 1000 to
     compare with (1/2) ln chi_1: the finite-width bias is O(1/N) for feedforward nets and
