@@ -133,12 +133,24 @@ def canonical_labelling(
     # give the same labelling; the certificate is translated back to the given ids
     ids = sorted({w for a in adj for w in a.values()})
     rank_w = {w: i for i, w in enumerate(ids)}
-    best: list = [None, 0, None]
-    _search(colours, [[(v, rank_w[w]) for v, w in a.items()] for a in adj], best)
-    positions = best[2]
+    cert, count, positions = label_core(
+        colours, [[(v, rank_w[w]) for v, w in a.items()] for a in adj]
+    )
     order = sorted(range(len(base_keys)), key=positions.__getitem__)
-    cert = tuple((a, b, ids[w]) for a, b, w in best[0])
-    return tuple(base_keys[u] for u in order), cert, best[1], positions
+    cert = tuple((a, b, ids[w]) for a, b, w in cert)
+    return tuple(base_keys[u] for u in order), cert, count, positions
+
+
+def label_core(colours: list[int], adj: list[list[tuple[int, int]]]):
+    """The search on integer colours and adjacency lists ``adj[u] = [(v, bundle rank)]``:
+    ``(certificate, node automorphisms, positions)`` (internal fast path).
+
+    >>> label_core([0, 1, 0], [[(1, 0)], [(0, 0), (2, 0)], [(1, 0)]])
+    (((0, 2, 0), (1, 2, 0)), 2, [0, 2, 1])
+    """
+    best: list = [None, 0, None]
+    _search(colours, adj, best)
+    return best[0], best[1], best[2]
 
 
 # --------------------------------------------------------------------------------------

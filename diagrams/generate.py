@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from math import factorial
 
-from .canonical import canonical_labelling
+from ..errors import InvalidParameter
+from .canonical import label_core
 
 __all__ = ["RawDiagram", "generate_connected"]
 
@@ -49,25 +50,40 @@ class RawDiagram:
         return Fraction(1, self.aut)
 
 
-def _key(kinds, open_, edges):
-    """Canonical key of a partial diagram: base colours (kind, open, self-loops), bundles."""
+def _key(kinds, open_, edges, leg_code, vertex_code):
+    """Canonical key of a partial diagram: base colours (kind, open, self-loops), bundles.
+
+    Base colours are integers ordered like canonical_id's node colours (legs first, by
+    the repr of their label, then vertices; then open half-edges, then self-loops), and
+    multiplicities enter by rank, so the final labelling is the one canonical_id uses.
+    """
     n = len(kinds)
-    adj: list[dict[int, int]] = [{} for _ in range(n)]
-    loops = [0] * n
+    adj: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+    base = [vertex_code if not k else leg_code[k] for k in kinds]
+    for i in range(n):
+        base[i] += 8 * open_[i]
+    mults = set()
     for (u, v), m in edges.items():
         if u == v:
-            loops[u] = m
+            base[u] += m
         else:
-            adj[u][v] = m
-            adj[v][u] = m
-    # legs first (by the repr of their label), then vertices: the same order as the node
-    # colours of canonical_id, so the final canonical labelling is the one canonical_id uses
-    base = [
-        (1, "", open_[i], loops[i]) if not kinds[i] else (0, repr(kinds[i]), open_[i], loops[i])
-        for i in range(n)
-    ]
-    keys, cert, node_aut, positions = canonical_labelling(base, adj)
-    return (keys, cert), node_aut, positions
+            mults.add(m)
+    if len(mults) == 1:
+        rank_m = {m: 0 for m in mults}
+    else:
+        rank_m = {m: i for i, m in enumerate(sorted(mults))}
+    for (u, v), m in edges.items():
+        if u != v:
+            r = rank_m[m]
+            adj[u].append((v, r))
+            adj[v].append((u, r))
+    distinct = sorted(set(base))
+    rank = {k: i for i, k in enumerate(distinct)}
+    cert, node_aut, positions = label_core([rank[b] for b in base], adj)
+    keys = [0] * n
+    for i in range(n):
+        keys[positions[i]] = base[i]
+    return (tuple(keys), cert, tuple(sorted(mults))), node_aut, positions
 
 
 def _finish(kinds, edges, node_aut, positions) -> RawDiagram:
@@ -100,10 +116,16 @@ def generate_connected(
     (2, 1)
     """
     labels = list(leg_labels) if leg_labels is not None else list(range(1, n_legs + 1))
+    if any(lab is None or lab == 0 for lab in labels) or len(set(labels)) != len(labels):
+        raise InvalidParameter(f"leg labels must be distinct and not 0 or None, got {labels}")
     n_legs = len(labels)
     if (4 * order + n_legs) % 2 or (order == 0 and n_legs != 2) or (order == 0 and n_legs == 0):
         return []
     n_edges = (4 * order + n_legs) // 2
+    # integer node colours: legs (ranked by the repr of their label) before vertices;
+    # + 8 x open half-edges + self-loops (at most 2 per vertex)
+    leg_code = {lab: 64 * i for i, lab in enumerate(sorted(labels, key=repr))}
+    vertex_code = 64 * (len(labels) + 1)
     # a state: (kinds, open half-edges, edges {(u, v): multiplicity}, vertices used)
     # kinds[i] = leg label (>0) or 0 for a vertex
     if n_legs:
@@ -148,7 +170,7 @@ def generate_connected(
                 ck, co, ce, cu = child
                 if not any(co) and (cu < order or len(ck) - cu < n_legs):
                     continue  # closed too early: could never become connected and complete
-                key, node_aut, positions = _key(ck, co, ce)
+                key, node_aut, positions = _key(ck, co, ce, leg_code, vertex_code)
                 if key not in new_states:
                     new_states[key] = child if step + 1 < n_edges else (child, node_aut, positions)
         states = new_states
