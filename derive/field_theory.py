@@ -344,7 +344,11 @@ def activation_results(act: Activation, net: Network | None = None) -> dict:
         "critical": critical,
         "critical_condition": condition,
         "critical_condition_text": plain,
-        "method": "closed form" if not length.has(A.GaussianMean) else method_name(act),
+        "method": (
+            "closed form"
+            if not (length.has(A.GaussianMean) or chi.has(A.GaussianMean))
+            else method_name(act)
+        ),
     }
 
 

@@ -1,6 +1,7 @@
 """`nnqft action` and `nnqft paper`, end to end through the console entry point."""
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -92,6 +93,20 @@ def test_paper_compiles_with_zero_errors(tmp_path):
     assert out["equations"] > 100
     log = (tmp_path / "paper" / "nnqft-paper.log").read_text()
     assert "! " not in "\n".join(line[:2] for line in log.splitlines())
+    if shutil.which("pdftoppm"):  # the PDF renders as a reader sees it
+        png = tmp_path / "page"
+        subprocess.run(
+            ["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "1", out["pdf"], str(png)],
+            check=True,
+            timeout=60,
+        )
+        assert any(p.stat().st_size > 5_000 for p in tmp_path.glob("page*.png"))
+
+
+def test_action_method_names_quadrature():
+    proc = run("action", "--activation", "abs(z)", "--json")
+    out = json.loads(proc.stdout)
+    assert out["method"] != "closed form"  # chi_1 of |z| is integrated numerically
 
 
 def test_paper_without_tex_writes_the_source(tmp_path):
