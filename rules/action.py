@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import re
 from dataclasses import dataclass
 
 import sympy as sp
@@ -323,6 +324,16 @@ def _pool_for(upper) -> tuple:
     return NEURON
 
 
+def _pool_of(lim) -> tuple:
+    """The kind of a summation index: by the pool its name comes from (the engine only
+    sums over pool symbols and their numbered fresh copies), else by its upper limit."""
+    var, _, upper = lim
+    for pool in (NEURON, TIME, REPLICA):
+        if var in pool or re.fullmatch(rf"{pool[0].name}\d+", var.name):
+            return pool
+    return _pool_for(upper)
+
+
 def _fresh(pool: tuple, used: set) -> sp.Symbol:
     for sym in pool:
         if sym not in used:
@@ -352,7 +363,7 @@ def _rename(term: _Term, used: set) -> _Term:
     for var, lo, hi in term.limits:
         new = var
         if var in used:
-            new = _fresh(_pool_for(hi), used | set(mapping.values()))
+            new = _fresh(_pool_of((var, lo, hi)), used | set(mapping.values()))
             mapping[var] = new
         used.add(new)
         limits.append((new, lo, hi))
@@ -439,13 +450,13 @@ def _canonical(term: _Term, reserved: set) -> _Term:
     factor list (response fields first) reads smallest, so equal terms compare equal."""
     kinds: dict[str, list] = {}
     for lim in term.limits:
-        kinds.setdefault(_pool_for(lim[2])[0].name, []).append(lim)
+        kinds.setdefault(_pool_of(lim)[0].name, []).append(lim)
     used = set(reserved) | (term.summand.free_symbols - set(term.dummies))
     targets = {}
     for kind, lims in kinds.items():
         names = []
         for _ in lims:
-            names.append(_fresh(_pool_for(lims[0][2]), used | set(names)))
+            names.append(_fresh(_pool_of(lims[0]), used | set(names)))
         targets[kind] = names
     placeholders = {
         kind: [sp.Symbol(f"_{kind}{k}", **_idx) for k in range(len(lims))]
@@ -467,7 +478,7 @@ def _canonical(term: _Term, reserved: set) -> _Term:
     mapping = {var: final[ph] for var, ph in best[1].items()} if best else {}
     limits = [(mapping[v], lo, hi) for v, lo, hi in term.limits]
     rank = {"i": 0, "t": 1, "alpha": 2}
-    limits.sort(key=lambda lim: (rank.get(_pool_for(lim[2])[0].name, 3), _order(lim[0])))
+    limits.sort(key=lambda lim: (rank.get(_pool_of(lim)[0].name, 3), _order(lim[0])))
     return _Term(tuple(limits), term.summand.xreplace(mapping))
 
 
@@ -503,7 +514,7 @@ def normal_form(expr: sp.Expr, reserved=()) -> list[_Term]:
 
 
 def _is_neuron(lim) -> bool:
-    return _pool_for(lim[2]) is NEURON
+    return _pool_of(lim) is NEURON
 
 
 def _factorised(term: _Term) -> sp.Expr:

@@ -53,6 +53,19 @@ def test_disorder_average_is_the_double_trace_vertex_and_bias_term(net):
     assert same(rest, -sp.Sum(A.zt[i, t] * A.z[i, t], (i, 1, N), (t, 1, T)))
 
 
+@pytest.mark.parametrize("width,depth", [(3, 2), (2, 4)])
+def test_numeric_width_and_depth(width, depth):
+    """Small numeric N and T (which look like replica counts) give the symbolic result."""
+    for net in NETS:
+        numeric = net.replace(width=width, depth=depth)
+        raw = A.disorder_average(numeric)
+        assert not raw.atoms(sp.Symbol) & set(A.REPLICA)  # indices keep their kind
+        assert A.disorder_average(numeric).has(sp.Sum) and raw.atoms(sp.Symbol) & set(A.NEURON)
+        got = raw.doit()
+        want = A.disorder_average(net).subs({N: width, T: depth}).doit()
+        assert sp.expand(got - want) == 0
+
+
 def test_generic_time_structure_specialises_to_each_network():
     generic = A.disorder_average(NETS[0], generic=True)
     for net in NETS:
