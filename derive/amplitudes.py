@@ -53,6 +53,7 @@ __all__ = [
     "feedforward_variance_coefficients",
     "log_digamma_coefficients",
     "stationary_limit",
+    "recurrent_variance_coefficients",
     "Correlator",
     "correlator",
     "correlation_lengths",
@@ -348,6 +349,58 @@ def recurrent_mean_coefficients(bias: str, order: int, critical: bool = False) -
     return out
 
 
+# --- recurrent variance at leading order -----------------------------------------------------
+
+
+def _geometric_partial(upper, s) -> sp.Expr:
+    """G(U) = sum_{y=0}^{U} s^y in closed form (G(-1) = 0)."""
+    y = sp.Symbol("y", integer=True)
+    return sum_closed_form(s**y, y, 0, upper)
+
+
+@functools.lru_cache(maxsize=8)
+def recurrent_variance_coefficients(bias: str, order: int = 1) -> dict:
+    """Coefficients of ``Var Q(T) = V_1(T)/N + O(1/N^2)`` for a recurrent linear net.
+
+    Given W, z(T) = W^T x + (bias part) is Gaussian with covariance C, so
+    ``Var Q = E Var(Q|W) + Var E(Q|W)`` and at O(1/N)
+
+        V_1 = 2 q0^2 [phi(M^2) - phi(M)^2] + 4 q0 phi(A^T C A) + 2 phi(C^2),   A = W^T
+
+    with phi the planar (N -> oo) normalised trace, M = (W^T)^T W^T.  The planar pairings
+    of a cyclic word c^a c*^b c^d c*^e (c = W, c* = W^T) are ladders at the four block
+    junctions, x12 + x41 = a, x12 + x23 = b, x23 + x34 = d, x34 + x41 = e, each worth
+    sigma_w2^(x12+x23+x34+x41); summing the block lengths over 0..T-1 reduces to
+    geometric sums, done in closed form:
+
+    * ``phi(M^2) - phi(M)^2 = T s^(2T)``; ``phi(c^T c*^T c^j c*^j) = (j+1) s^(T+j)``;
+    * shared: ``phi((B B^T)^2) = sum_m s^m (G(m) + G(m-1)) G(T-1-m)^2``,
+      fresh: ``sum_y s^(2y) G(T-1-y)^2``, with G(U) = sum_{y<=U} s^y.
+
+    >>> from nnqft.rules.symbols import T, q0, sigma_b2, sigma_w2
+    >>> v1 = recurrent_variance_coefficients("shared")[1]
+    >>> sp.expand(v1.subs(sigma_b2, 0) - 2*T*q0**2*sigma_w2**(2*T))
+    0
+    """
+    if bias not in ("shared", "fresh"):
+        raise InvalidParameter(f"unknown bias {bias!r}; known: fresh, shared")
+    if order not in (0, 1):
+        raise OrderTooHigh("Var Q of the recurrent net is derived through 1/N (maximum 1)")
+    s, b, q0, T = S.sigma_w2, S.sigma_b2, S.q0, S.T
+    if order == 0:
+        return {0: sp.Integer(0)}
+    j, m = sp.Symbol("j", integer=True), sp.Symbol("m", integer=True)
+    input_part = 2 * q0**2 * T * s ** (2 * T)
+    cross = 4 * b * q0 * sum_closed_form((j + 1) * s ** (T + j), j, 0, T - 1)
+    if bias == "shared":
+        summand = s**m * (_geometric_partial(m, s) + _geometric_partial(m - 1, s))
+        summand *= _geometric_partial(T - 1 - m, s) ** 2
+    else:
+        summand = s ** (2 * m) * _geometric_partial(T - 1 - m, s) ** 2
+    bias_part = 2 * b**2 * sum_closed_form(summand, m, 0, T - 1)
+    return {0: sp.Integer(0), 1: _tidy(input_part + cross + bias_part)}
+
+
 # --- feedforward series from the exact forms -----------------------------------------------
 
 
@@ -513,7 +566,7 @@ def _check_request(arch, observable, bias, order, exact):
 
 def _max_order(arch: str, observable: str) -> int:
     if arch == "recurrent":
-        return MAX_RECURRENT_ORDER if observable == "mean" else 0
+        return MAX_RECURRENT_ORDER if observable == "mean" else 1
     return {"mean": 8, "variance": 6, "log-mean": 1}[observable]
 
 
@@ -692,7 +745,7 @@ def _derive(arch, observable, bias, order, exact) -> Correlator:
             (),
         )
     )
-    mean_c = recurrent_mean_coefficients(bias, order)
+    mean_c = recurrent_mean_coefficients(bias, max(order, 1) if observable == "log-mean" else order)
     steps.append(
         (
             "Sums over time labels",
@@ -706,12 +759,30 @@ def _derive(arch, observable, bias, order, exact) -> Correlator:
     if observable == "mean":
         coefficients = dict(mean_c)
         validity.append(f"truncated after 1/N^{order}")
-    elif observable == "variance":
-        coefficients = {0: sp.Integer(0)}
-        validity.append("order 0 only: Var Q(T) = O(T/N) (its 1/N term is not derived yet)")
     else:
-        coefficients = {0: sp.log(mean_c[0])}
-        validity.append("order 0 only: E ln Q = ln q(T) + O(1/N)")
+        var_c = recurrent_variance_coefficients(bias, min(order, 1))
+        steps.append(
+            (
+                "Variance at leading order",
+                "Given W, z(T) is Gaussian with mean W^T x and covariance C (sigma_b2 B B^T, "
+                "B = sum_j W^j, shared; sigma_b2 sum_j W^j W^jT, fresh), so Var Q = "
+                "E Var(Q|W) + Var E(Q|W); at O(1/N) only planar (non-crossing) pairings "
+                "of four-block words enter: ladders at the four block junctions.",
+                (sp.Eq(sp.Symbol("V_1"), var_c.get(1, sp.Integer(0))),),
+            )
+        )
+        if observable == "variance":
+            coefficients = var_c
+            validity.append(f"truncated after 1/N^{order}")
+        else:
+            m0, m1 = mean_c[0], mean_c.get(1, sp.Integer(0))
+            coefficients = {0: sp.log(m0)}
+            if order >= 1:
+                coefficients[1] = sp.factor(sp.together(m1 / m0 - var_c[1] / (2 * m0**2)))
+            validity.append(
+                "delta method: E ln Q = ln E Q - Var Q/(2 (E Q)^2) + O(1/N^2); "
+                f"truncated after 1/N^{order}"
+            )
     expression = _series(coefficients)
     steps.append(("Result", f"The {observable} of Q(T).", (sp.Eq(Q, expression),)))
     return Correlator(

@@ -149,3 +149,25 @@ def test_correlation_lengths():
     assert big["sigma_w2_critical"] == pytest.approx(1 + 1 / 4000, rel=1e-6)
     symbolic = A.correlation_lengths()
     assert symbolic["xi_mean_field"] == -1 / sp.log(sigma_w2)
+
+
+@pytest.mark.parametrize("bias", ["shared", "fresh"])
+def test_recurrent_variance_first_order_equals_exact_enumeration(bias):
+    from nnqft.derive.linear import exact_variance
+
+    v1 = A.recurrent_variance_coefficients(bias)[1]
+    for depth in (1, 2, 3):
+        series = sp.expand(exact_variance("recurrent", depth, bias).subs(N, 1 / eps))
+        assert series.coeff(eps, 0) == 0
+        assert sp.simplify(v1.subs(T, depth) - series.coeff(eps, 1)) == 0
+
+
+def test_fresh_recurrent_variance_equals_feedforward_at_first_order():
+    fresh = A.recurrent_variance_coefficients("fresh")[1]
+    assert sp.simplify(fresh - A.feedforward_variance_coefficients(1)[1]) == 0
+
+
+def test_recurrent_log_mean_first_order():
+    c = A.correlator("recurrent", "log-mean", bias="shared", order=1)
+    # sigma_b2 = 0: E ln Q = ln(q0 s^T) - T/N (the same as the feedforward net at O(1/N))
+    assert sp.simplify(c.coefficients[1].subs(sigma_b2, 0) + T) == 0
