@@ -153,7 +153,7 @@ def trace_moment(k: int, m: int) -> sp.Expr:
     Computed as ``(1/N) E[(W^k b).(W^m b)] / sigma_b2`` by exhaustive Wick pairing.
 
     >>> trace_moment(3, 1)
-    2*sigma_w2**2/N
+    2*sigma_w2**2/N + sigma_w2**2/N**2
     """
     _check_nonnegative_int("k", k)
     _check_nonnegative_int("m", m)
@@ -198,7 +198,7 @@ def exact_mean(arch: str, depth: int, bias: str | None = None) -> sp.Expr:
     """Exact ``E Q(T)`` of a linear net at integer depth T, by exhaustive Wick pairing.
 
     >>> exact_mean("recurrent", 2, "shared")
-    N**(-1)*... + q0*sigma_w2**2 + 2*q0*sigma_w2**2/N + ... + sigma_b2*sigma_w2 + sigma_b2
+    q0*sigma_w2**2 + sigma_b2*sigma_w2 + sigma_b2 + 2*q0*sigma_w2**2/N**2
     """
     bias = _validate(arch, bias, depth)
     words = _words(arch, bias, depth)
@@ -253,7 +253,9 @@ def feedforward_variance(T: sp.Expr = S.T) -> sp.Expr:
 
     Solves ``V(t) = a V(t-1) + (2/N) m(t)^2``, ``V(0) = 0``, ``a = (1 + 2/N) sigma_w2^2``
     with ``m(t) = c1 s^t + c0`` (``c0 = sigma_b2/(1 - s)``, ``c1 = q0 - c0``):
-    ``V(T) = (2/N) sum_t a^(T-t) m(t)^2``, each geometric sum in closed form.
+    ``V(T) = (2/N) sum_t a^(T-t) m(t)^2``, each geometric sum in closed form.  The form
+    has removable 0/0 points where a equals s or 1 (e.g. s = 0.8, N = 8): take the limit
+    there, or use the recursion.
 
     >>> from nnqft.rules.symbols import N, q0, sigma_b2, sigma_w2
     >>> sp.simplify(feedforward_variance(1) - 2*(sigma_w2*q0 + sigma_b2)**2/N)
@@ -289,7 +291,7 @@ def feedforward_log_mean(T: sp.Expr = S.T, sigma_b2: sp.Expr = S.sigma_b2) -> sp
     E ln(chi2_N/N) = psi(N/2) - ln(N/2).
 
     >>> feedforward_log_mean(3, 0)
-    3*log(sigma_w2) + log(q0) - 3*log(N/2) + 3*polygamma(0, N/2)
+    -3*log(N/2) + log(q0) + 3*log(sigma_w2) + 3*polygamma(0, N/2)
     """
     if sigma_b2 != 0:
         raise NoExactForm(
