@@ -38,6 +38,7 @@ __all__ = [
     "Word",
     "wick_expectation",
     "trace_moment",
+    "trace_word_moment",
     "exact_mean",
     "exact_second_moment",
     "exact_variance",
@@ -159,6 +160,32 @@ def trace_moment(k: int, m: int) -> sp.Expr:
     _check_nonnegative_int("m", m)
     value = wick_expectation([((("b", 0), (0,) * k), (("b", 0), (0,) * m))])
     return sp.expand(value / (S.N * S.sigma_b2))
+
+
+@functools.lru_cache(maxsize=512)
+def trace_word_moment(word: str) -> sp.Expr:
+    """``(1/N) E tr(L_1 L_2 ... L_n)`` for a word of letters ``W`` and ``T`` (= W^T), real
+    Gaussian W, exact in N by exhaustive Wick pairing.
+
+    >>> trace_word_moment("WTWT")          # (1/N) E tr(W W^T W W^T)
+    2*sigma_w2**2 + sigma_w2**2/N
+    """
+    if not isinstance(word, str) or set(word) - {"W", "T"}:
+        raise InvalidParameter(f"a word is a string of 'W' and 'T' (W^T), got {word!r}")
+    n = len(word)
+    if n % 2:
+        return sp.Integer(0)
+    counts: Counter = Counter()
+    for matching in _matchings(list(range(n)), lambda i, j: True):
+        parent = list(range(n))
+        for i, j in matching:
+            fi = ((i + 1) % n, i) if word[i] == "T" else (i, (i + 1) % n)
+            fj = ((j + 1) % n, j) if word[j] == "T" else (j, (j + 1) % n)
+            parent[_find(parent, fi[0])] = _find(parent, fj[0])
+            parent[_find(parent, fi[1])] = _find(parent, fj[1])
+        counts[len({_find(parent, v) for v in range(n)})] += 1
+    half = n // 2
+    return sp.expand(sum(c * S.sigma_w2**half * S.N ** (f - half - 1) for f, c in counts.items()))
 
 
 def _check_nonnegative_int(name, value):

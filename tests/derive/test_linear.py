@@ -150,3 +150,21 @@ def test_log_mean_monte_carlo():
     row = simulate(net, 40000, seed=7).layers[-1]
     exact = feedforward_log_mean(5, 0).subs({sigma_w2: sp.Rational(13, 10), q0: sp.Rational(7, 10)})
     assert abs(row.log_mean - float(exact.subs(N, 8))) < 4 * row.log_mean_stderr
+
+
+def test_planar_four_block_moments_are_junction_ladders():
+    """phi(c^a c*^b c^d c*^e) = #{x12 : max(0, b-d) <= x12 <= min(a, b)} s^(n/2) when
+    a + d = b + e (the count used by the recurrent variance), by brute force."""
+    from itertools import product
+
+    from nnqft.derive.linear import trace_word_moment
+
+    eps = sp.Symbol("eps")
+    for a, b, d, e in product(range(4), repeat=4):
+        n = a + b + d + e
+        if n == 0 or n > 10 or n % 2:
+            continue
+        word = "W" * a + "T" * b + "W" * d + "T" * e
+        planar = sp.expand(trace_word_moment(word).subs(N, 1 / eps)).coeff(eps, 0)
+        count = max(0, min(a, b) - max(0, b - d) + 1) if a + d == b + e else 0
+        assert planar == count * sigma_w2 ** (n // 2), (a, b, d, e)
