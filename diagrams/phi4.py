@@ -17,6 +17,7 @@ factor (by channel), loop number and 1PI flag.  With the vertex factor -g of
 
 from __future__ import annotations
 
+import functools
 import itertools
 import warnings
 from collections import Counter
@@ -48,9 +49,15 @@ LARGE_RUN_EDGES = 16
 
 
 def _fmt(poly: dict) -> str:
+    """The factored sympy string of a polynomial (cached: many diagrams share one)."""
+    return _fmt_cached(tuple(sorted(poly.items())))
+
+
+@functools.lru_cache(maxsize=4096)
+def _fmt_cached(items: tuple) -> str:
     import sympy as sp
 
-    return sp.sstr(on_factor_expr(poly))
+    return sp.sstr(on_factor_expr(dict(items)))
 
 
 @dataclass(frozen=True, eq=False)
