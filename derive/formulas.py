@@ -138,6 +138,7 @@ def formula_from_expression(
     validity: tuple = (),
     domain: tuple = (),
     order: int | None = None,
+    notes: tuple = (),
 ) -> Formula:
     """Wrap any sympy expression as a :class:`Formula` (arguments: its free symbols in the
     standard order), e.g. to export an expression that is not in the registry.
@@ -165,6 +166,7 @@ def formula_from_expression(
         validity=tuple(validity),
         domain=tuple(domain),
         order=order,
+        notes=tuple(notes),
     )
 
 

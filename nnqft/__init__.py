@@ -72,6 +72,11 @@ _EXPORTS = {
     "field_theory": ".derive.field_theory",
     "render_document": ".derive.latex",
     "compile_pdf": ".derive.latex",
+    "kernel": ".derive.kernels",
+    "export": ".derive.codegen",
+    "check": ".derive.check",
+    "get_formula": ".derive.formulas",
+    "list_formulas": ".derive.formulas",
 }
 
 __all__ = sorted(_EXPORTS)
