@@ -1,15 +1,16 @@
 """Generation of phi^4 Feynman diagrams by growing graphs with canonical deduplication.
 
 Connected diagrams are built directly, never through Wick contractions: start from leg 1
-(or from one vertex for vacuum diagrams) and repeatedly join one open half-edge, the
-first one in insertion order, to (a) another open half-edge already in the graph
-(a propagator, a self-loop if both are on one vertex), (b) a new vertex, or (c) a leg
-not yet attached.  The set of completions of a partial diagram does not depend on which
-open half-edge is joined next, so it is enough to keep one representative per
-isomorphism class of partial diagram (nodes coloured by kind, leg label and number of
-open half-edges): after every step the partial diagrams are deduplicated by their exact
-canonical form (:mod:`nnqft.diagrams.canonical`).  At the last step the survivors are
-exactly the connected diagrams, each once, and their canonical search gives |Aut|.
+(or from one vertex for vacuum diagrams) and repeatedly take the first node that still
+has open half-edges and join all of them at once: to self-loops, to open half-edges of
+nodes already present, to legs not yet attached, and to new vertices.  The set of
+completions of a partial diagram does not depend on which node is closed next, so it is
+enough to keep one representative per isomorphism class of partial diagram (nodes
+coloured by kind, leg label and number of open half-edges): every partial diagram is
+deduplicated by its exact canonical form (:mod:`nnqft.diagrams.canonical`).  When no
+half-edge is open the survivors are exactly the connected diagrams, each once, and
+their canonical search gives |Aut|.  :func:`generate_connected_by_edges` reaches the
+same set one propagator at a time (a cross-check).
 
 Disconnected diagrams are products of connected ones: the legs are split into blocks,
 each block a connected diagram (or a bare line), times a multiset of connected vacuum
@@ -21,6 +22,7 @@ diagrams; identical vacuum components divide the symmetry factor by k!.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
@@ -29,7 +31,7 @@ from math import factorial
 from ..errors import InvalidParameter
 from .canonical import label_core
 
-__all__ = ["RawDiagram", "generate_connected"]
+__all__ = ["RawDiagram", "generate_connected", "generate_connected_by_edges"]
 
 
 @dataclass(frozen=True)
@@ -101,19 +103,14 @@ def _finish(kinds, edges, node_aut, positions) -> RawDiagram:
     return RawDiagram(tuple(labels), tuple(sorted(out)), node_aut * extra)
 
 
-def generate_connected(
+def generate_connected_by_edges(
     n_legs: int, order: int, *, self_loops: bool = True, leg_labels=None, progress=None
 ) -> list[RawDiagram]:
-    """All connected phi^4 diagrams with ``n_legs`` labelled legs and ``order`` vertices.
+    """The same diagrams as :func:`generate_connected`, grown one propagator at a time
+    (a second construction path, kept to cross-check the first; about 2x slower).
 
-    ``leg_labels`` (default 1..n_legs) are the labels of the legs; ``self_loops=False``
-    never closes a propagator on one vertex; ``progress(step, total_steps, n_states)``
-    is called after every growth step.  The result is sorted by canonical form.
-
-    >>> [d.symmetry_factor for d in generate_connected(2, 1)]
-    [Fraction(1, 2)]
-    >>> len(generate_connected(0, 2)), len(generate_connected(4, 1))
-    (2, 1)
+    >>> len(generate_connected_by_edges(2, 3))
+    10
     """
     labels = list(leg_labels) if leg_labels is not None else list(range(1, n_legs + 1))
     if any(lab is None or lab == 0 for lab in labels) or len(set(labels)) != len(labels):
@@ -181,6 +178,115 @@ def generate_connected(
         if used == order and not any(open_) and len(kinds) - used == n_legs:
             out.append(_finish(kinds, edges, node_aut, positions))
     out.sort(key=lambda d: (d.labels, d.edges))
+    return out
+
+
+def _partitions(r: int, largest: int, max_parts: int):
+    """Partitions of r into at most max_parts parts, each at most largest (descending)."""
+    if r == 0:
+        yield ()
+        return
+    if max_parts == 0:
+        return
+    for k in range(min(r, largest), 0, -1):
+        for rest in _partitions(r - k, k, max_parts - 1):
+            yield (k,) + rest
+
+
+def generate_connected(
+    n_legs: int, order: int, *, self_loops: bool = True, leg_labels=None, progress=None
+) -> list[RawDiagram]:
+    """All connected phi^4 diagrams with ``n_legs`` labelled legs and ``order`` vertices.
+
+    Each step closes the first node that still has open half-edges: all of them at once
+    go to self-loops, to open half-edges of nodes already present, to legs not yet
+    attached, and to new vertices (as a partition of the remaining count: new vertices
+    are interchangeable).  Partial diagrams are deduplicated by their exact canonical
+    form across the whole run.
+
+    ``leg_labels`` (default 1..n_legs) are the labels of the legs; ``self_loops=False``
+    never closes a propagator on one vertex; ``progress(step, total_steps, n_states)``
+    is called after every growth step.  The result is sorted by canonical form.
+
+    >>> [d.symmetry_factor for d in generate_connected(2, 1)]
+    [Fraction(1, 2)]
+    >>> len(generate_connected(0, 2)), len(generate_connected(4, 1))
+    (2, 1)
+    """
+    labels = list(leg_labels) if leg_labels is not None else list(range(1, n_legs + 1))
+    if any(lab is None or lab == 0 for lab in labels) or len(set(labels)) != len(labels):
+        raise InvalidParameter(f"leg labels must be distinct and not 0 or None, got {labels}")
+    n_legs = len(labels)
+    if (4 * order + n_legs) % 2 or (order == 0 and n_legs != 2):
+        return []
+    leg_code = {lab: 64 * i for i, lab in enumerate(sorted(labels, key=repr))}
+    vertex_code = 64 * (len(labels) + 1)
+    # a state: (kinds, open half-edges, edges {(u, v): multiplicity}, vertices used);
+    # kinds[i] = leg label or 0 for a vertex
+    states = [((labels[0],), (1,), {}, 0) if n_legs else ((0,), (4,), {}, 1)]
+    seen: set = set()
+    final: dict = {}
+    total_steps = n_legs + order
+    step = 0
+    while states:
+        new_states = []
+        for kinds, open_, edges, used in states:
+            u = next(i for i, k in enumerate(open_) if k)
+            k = open_[u]
+            others = [w for w in range(len(kinds)) if w != u and open_[w]]
+            present = set(kinds)
+            fresh_legs = [lab for lab in labels if lab not in present]
+            max_loops = k // 2 if (self_loops and not kinds[u]) else 0
+            for n_loops in range(max_loops + 1):
+                rem0 = k - 2 * n_loops
+                ranges = [range(min(open_[w], rem0) + 1) for w in others]
+                for ms in itertools.product(*ranges):
+                    rem1 = rem0 - sum(ms)
+                    if rem1 < 0:
+                        continue
+                    for n_new_legs in range(min(rem1, len(fresh_legs)) + 1):
+                        for legset in itertools.combinations(fresh_legs, n_new_legs):
+                            rem2 = rem1 - n_new_legs
+                            for part in _partitions(rem2, 4, order - used):
+                                o = list(open_)
+                                e = dict(edges)
+                                ck = kinds
+                                o[u] = 0
+                                if n_loops:
+                                    e[(u, u)] = n_loops
+                                for w, m in zip(others, ms):
+                                    if m:
+                                        o[w] -= m
+                                        pair = (u, w) if u < w else (w, u)
+                                        e[pair] = e.get(pair, 0) + m
+                                for lab in legset:
+                                    e[(u, len(ck))] = 1
+                                    ck = ck + (lab,)
+                                    o.append(0)
+                                for m in part:
+                                    e[(u, len(ck))] = m
+                                    ck = ck + (0,)
+                                    o.append(4 - m)
+                                cu = used + len(part)
+                                co = tuple(o)
+                                done = not any(co)
+                                if done and (cu < order or len(ck) - cu < n_legs):
+                                    continue  # closed before every vertex and leg is in
+                                key, node_aut, positions = _key(ck, co, e, leg_code, vertex_code)
+                                if key in seen:
+                                    continue
+                                seen.add(key)
+                                if done:
+                                    final[key] = _finish(ck, e, node_aut, positions)
+                                else:
+                                    new_states.append((ck, co, e, cu))
+        states = new_states
+        step += 1
+        if progress is not None:
+            progress(min(step, total_steps), total_steps, len(states) + len(final))
+    if progress is not None and step < total_steps:
+        progress(total_steps, total_steps, len(final))
+    out = sorted(final.values(), key=lambda d: (d.labels, d.edges))
     return out
 
 

@@ -240,6 +240,18 @@ def test_on_factor_by_brute_force_over_pairings():
         assert on_factor(graph) == expected
 
 
+def test_two_construction_paths_give_the_same_diagrams():
+    """Closing a node at a time and adding a propagator at a time reach the same set,
+    with the same canonical labelling and |Aut|."""
+    from nnqft.diagrams.generate import generate_connected, generate_connected_by_edges
+
+    for legs, order in ((2, 5), (4, 4), (0, 5), (6, 2)):
+        for self_loops in (True, False):
+            a = generate_connected(legs, order, self_loops=self_loops)
+            b = generate_connected_by_edges(legs, order, self_loops=self_loops)
+            assert a == b
+
+
 def test_reductions_agree_with_the_plain_transfer():
     """Self-loop and bubble reductions (contract) against the plain transfer over every
     vertex (contract_plain)."""
