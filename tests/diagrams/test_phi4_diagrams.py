@@ -268,6 +268,15 @@ def test_reductions_agree_with_the_plain_transfer():
             assert clean(contract(*args)) == clean(contract_plain(*args))
 
 
+def test_large_runs_warn_with_the_expected_count(monkeypatch):
+    from nnqft.diagrams import phi4
+
+    monkeypatch.setattr(phi4, "LARGE_RUN_EDGES", 5)
+    with pytest.warns(UserWarning, match="expect about 33 connected diagrams"):
+        ds = phi4.generate_diagrams(2, 4, connected=True, progress=True)
+    assert len(ds) == 39  # 10**2/3 ~ 33 extrapolated from orders 2 and 3; the count is 39
+
+
 def test_bad_input():
     with pytest.raises(InvalidParameter, match="even"):
         generate_diagrams(3, 2)
