@@ -41,6 +41,7 @@ __all__ = [
     "on_phi4_rules",
     "linear_network_rules",
     "get_rules",
+    "rules_from_action",
     "MODELS",
     "g",
 ]
@@ -383,6 +384,126 @@ def linear_network_rules(arch: str = "feedforward", bias: str | None = None) -> 
             "<zt zt>_0 = 0",
             "per vertex sigma_w2/N, per closed neuron-index loop N, per free time sum up to T",
         ),
+    )
+
+
+def _field_legs(expr) -> list[tuple[str, sp.Expr, sp.Expr]]:
+    """(field name, neuron index, time) of every field factor of a product, powers
+    expanded; phi(z[j, t]) counts as the field z (phi(z) = z for the linear network)."""
+    legs = []
+    for factor in sp.Mul.make_args(expr):
+        base, power = factor.as_base_exp()
+        if not (power.is_Integer and power > 0):
+            raise InvalidParameter(f"unexpected factor {factor} in the averaged action")
+        if isinstance(base, sp.Indexed):
+            leg = (str(base.base), base.indices[0], base.indices[1])
+        elif (
+            isinstance(base, sp.Function)
+            and len(base.args) == 1
+            and isinstance(base.args[0], sp.Indexed)
+        ):
+            inner = base.args[0]
+            leg = (str(inner.base), inner.indices[0], inner.indices[1])
+        else:
+            raise InvalidParameter(f"unexpected factor {factor} in the averaged action")
+        legs.extend([leg] * int(power))
+    return legs
+
+
+def rules_from_action(network) -> FeynmanRules:
+    """Feynman rules of a linear network read off the engine's disorder-averaged MSRDJ
+    action (:func:`nnqft.rules.action.disorder_average`), not typed in.
+
+    The term quadratic in zt with coefficient c gives the correlator line 2c B(t,s) (B = 1
+    if it couples two summed times, delta_ts if one); the quartic term with coefficient c
+    gives the vertex with coupling 2c (its t <-> s symmetry carries the 1/2), legs and
+    times from its factors, and the index pairing from which factors share a neuron sum.
+    The response line zt -> z (delta_ts, causal) is the update rule's kinetic term.
+
+    >>> from nnqft.rules.network import Network
+    >>> r = rules_from_action(Network("recurrent", "linear", bias="fresh"))
+    >>> r.vertex("double_trace").coupling, r.propagator("correlator").time_structure
+    (sigma_w2/N, 'sigma_b2 B(t,s), B = delta_ts')
+    """
+    from .action import disorder_average
+
+    if network.activation.name != "linear":
+        raise InvalidParameter(
+            "Feynman rules from the action are built for the linear network (phi(z) = z); "
+            f"got activation {network.activation.name!r}"
+        )
+    correlator = vertex = None
+    for term in sp.Add.make_args(disorder_average(network)):
+        sums = [f for f in sp.Mul.make_args(term) if isinstance(f, sp.Sum)]
+        if len(sums) != 1:
+            raise InvalidParameter(f"unexpected term {term} in the averaged action")
+        (outer,) = sums
+        coefficient = sp.Mul(*[f for f in sp.Mul.make_args(term) if f is not outer])
+        inner_sums = [f for f in sp.Mul.make_args(outer.function) if isinstance(f, sp.Sum)]
+        if not inner_sums:  # the bias term: zt zt
+            legs = _field_legs(outer.function)
+            if [f for f, _, _ in legs] != ["zt", "zt"]:
+                raise InvalidParameter(f"unexpected quadratic term {term}")
+            kernel = "B = 1" if len({t for _, _, t in legs}) == 2 else "B = delta_ts"
+            correlator = (2 * coefficient, kernel)
+            continue
+        # the double-trace term: each neuron sum is one index trace, zt trace first
+        traces = sorted(
+            (_field_legs(inner.function) for inner in inner_sums),
+            key=lambda legs: legs[0][0] != "zt",
+        )
+        legs = [leg for trace in traces for leg in trace]
+        fields = tuple(f for f, _, _ in legs)
+        if fields != ("zt", "zt", "z", "z"):
+            raise InvalidParameter(f"unexpected quartic term {term}")
+        pairings, start = [], 0
+        for trace in traces:
+            pairings.append(tuple(range(start, start + len(trace))))
+            start += len(trace)
+        # name the two zt times t and s (one summed time, squared: its copies t and s
+        # with K = delta_ts) and express the z times through them
+        t_sym, s_sym = sp.Symbol("t"), sp.Symbol("s")
+        first, second = legs[0][2], legs[1][2]
+        two_times = first != second
+        time_labels = []
+        for k, (_, _, t) in enumerate(legs):
+            if two_times:
+                t = t.subs({first: t_sym, second: s_sym}, simultaneous=True)
+            else:
+                t = t.subs(first, s_sym if k in (1, 3) else t_sym)
+            time_labels.append(sp.sstr(t).replace(" ", ""))
+        vertex = Vertex(
+            kind="double_trace",
+            legs=fields,
+            times=tuple(time_labels),
+            coupling=sp.simplify(2 * coefficient),
+            index_pairings=((sp.Integer(1), tuple(pairings)),),
+            time_weight="K(t,s) = 1" if two_times else "K(t,s) = delta_ts",
+            monomial=sp.sstr(term),
+            description="double-trace vertex read off the disorder-averaged action",
+        )
+    if correlator is None or vertex is None:
+        raise InvalidParameter("the averaged action lacks the bias or the double-trace term")
+    declared = linear_network_rules(network.arch, network.bias)
+    propagators = (
+        declared.propagator("response"),
+        Propagator(
+            kind="correlator",
+            fields=("z", "z"),
+            value=correlator[0],
+            time_structure=f"{sp.sstr(correlator[0])} B(t,s), {correlator[1]}",
+            description="<z_i(t) z_j(s)>_0 read off the zt zt term of the averaged action",
+        ),
+    )
+    return FeynmanRules(
+        model=declared.model,
+        fields=declared.fields,
+        propagators=propagators,
+        vertices=(vertex,),
+        external_fields=declared.external_fields,
+        parameters=declared.parameters,
+        description=declared.description + " (from the engine's action)",
+        notes=declared.notes,
     )
 
 

@@ -78,6 +78,34 @@ def test_double_trace_vertex_is_the_disorder_average():
     assert abs(samples.mean() - exact) < 6 * err
 
 
+@pytest.mark.parametrize(
+    "arch,bias", [("feedforward", None), ("recurrent", "shared"), ("recurrent", "fresh")]
+)
+def test_rules_read_off_the_engines_action_agree_with_physics_md(arch, bias):
+    """Two routes: the rules read off rules.action's disorder-averaged action and the
+    rules written from PHYSICS.md §4."""
+    from nnqft.rules.feynman import rules_from_action
+    from nnqft.rules.network import Network
+
+    derived = rules_from_action(Network(arch, "linear", bias=bias))
+    declared = linear_network_rules(arch, bias)
+    dv, rv = declared.vertex("double_trace"), derived.vertex("double_trace")
+    assert (rv.legs, rv.times, rv.index_pairings) == (dv.legs, dv.times, dv.index_pairings)
+    assert sp.simplify(rv.coupling - dv.coupling) == 0
+    assert rv.time_weight == dv.time_weight
+    dc, rc = declared.propagator("correlator"), derived.propagator("correlator")
+    assert sp.simplify(rc.value - dc.value) == 0
+    assert rc.time_structure == dc.time_structure
+
+
+def test_rules_from_action_needs_the_linear_network():
+    from nnqft.rules.feynman import rules_from_action
+    from nnqft.rules.network import Network
+
+    with pytest.raises(InvalidParameter, match="linear"):
+        rules_from_action(Network("feedforward", "tanh"))
+
+
 def test_linear_rules_structure():
     ff = linear_network_rules("feedforward")
     response = ff.propagator("response")
