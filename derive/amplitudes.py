@@ -198,7 +198,7 @@ def _parity_combine(parts: dict[int, sp.Expr]) -> sp.Expr:
     """Combine closed forms valid for T = 2v (tau=0) and T = 2v + 1 (tau=1) into one in T."""
     T = S.T
     forms = {tau: expand(e.subs(_v, (T - tau) / 2)) for tau, e in parts.items()}
-    if _tidy(forms[0] - forms[1]) == 0:
+    if _tidy(forms[0] - forms[1], factor=False) == 0:
         return forms[0]
     even = (1 + (-1) ** T) / 2
     odd = (1 - (-1) ** T) / 2
@@ -282,9 +282,30 @@ def _s_exponents(expr: sp.Expr, s: sp.Symbol) -> set:
     return {p.exp for p in expr.atoms(sp.Pow) if p.base == s}
 
 
-def _tidy(expr: sp.Expr) -> sp.Expr:
+def _rational_normal_form(coeff: sp.Expr, s, w, factor: bool) -> sp.Expr:
+    """``coeff`` (a rational function of sigma_w2 or sqrt(sigma_w2), T, q0, ...) over one
+    denominator, computed in a sympy rational function field (much faster than
+    together/factor on expression trees); numerator and denominator factored."""
+    half = any(not e.is_integer for e in _s_exponents(coeff, s))
+    var = w if half else s
+    expr = coeff.subs(s, w**2) if half else coeff
+    gens = [var, *sorted(expr.free_symbols - {var}, key=str)]
+    field_, *_ = sp.field(gens, sp.QQ)
+    value = field_(0)
+    for term in sp.Add.make_args(expr):
+        value += field_.from_expr(term)
+    num, den = value.numer.as_expr(), value.denom.as_expr()
+    if factor:
+        num, den = sp.factor(num), sp.factor(den)
+    out = num / den
+    return out.subs(w, sp.sqrt(s)) if half else out
+
+
+def _tidy(expr: sp.Expr, factor: bool = True) -> sp.Expr:
     """Normal form of a closed form in T: group the terms by their T-dependent factor
-    ``(-1)^(jT) sigma_w2^(alpha T)`` and factor each (polynomial-in-T) coefficient."""
+    ``(-1)^(jT) sigma_w2^(alpha T)`` and factor each (polynomial-in-T) coefficient
+    (``factor=False``: only bring each coefficient over a common denominator, enough to
+    decide whether the form is zero)."""
     s, T = S.sigma_w2, S.T
     expr = expand(expr)
     groups: dict = defaultdict(lambda: sp.Integer(0))
@@ -311,10 +332,7 @@ def _tidy(expr: sp.Expr) -> sp.Expr:
     out = sp.Integer(0)
     w = sp.Symbol("w", positive=True)  # sqrt(sigma_w2), so half-integer powers factor
     for (sign, alpha), coeff in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        if any(not e.is_integer for e in _s_exponents(coeff, s)):
-            coeff = sp.factor(sp.together(expand(coeff.subs(s, w**2)))).subs(w, sp.sqrt(s))
-        else:
-            coeff = sp.factor(sp.together(coeff))
+        coeff = _rational_normal_form(coeff, s, w, factor)
         if coeff != 0:
             out += coeff * (-1) ** (sign * T) * s ** (alpha * T)
     return out
@@ -495,7 +513,12 @@ class Correlator:
         from .derivation import Derivation, Equation, Step
 
         steps = tuple(
-            Step(title, prose, tuple(Equation(e) for e in eqs), "nnqft.derive.amplitudes")
+            Step(
+                title,
+                prose,
+                tuple(Equation(_as_equation(e)) for e in eqs),
+                "nnqft.derive.amplitudes",
+            )
             for title, prose, eqs in self.steps
         )
         name = _formula_name(self.arch, self.bias, self.observable)
@@ -516,6 +539,20 @@ class Correlator:
             "latex": self.latex,
             "validity": list(self.validity),
         }
+
+
+def _encode_equation(eq) -> dict:
+    """An equation as {'lhs': srepr, 'rhs': srepr}, decoded only when a derivation is built
+    (so that a cached request does not pay for it)."""
+    return {"lhs": sp.srepr(eq.lhs), "rhs": sp.srepr(eq.rhs)}
+
+
+def _as_equation(eq):
+    if isinstance(eq, dict):
+        from .cache import decode_srepr
+
+        return sp.Eq(decode_srepr(eq["lhs"]), decode_srepr(eq["rhs"]), evaluate=False)
+    return eq
 
 
 def _formula_name(arch, bias, observable) -> str:
@@ -632,7 +669,7 @@ def correlator(arch: str, observable: str, *, bias=None, order=None, exact=False
             "expression": c.expression,
             "coefficients": {str(k): v for k, v in c.coefficients.items()},
             "validity": list(c.validity),
-            "steps": [[t, p, list(eqs)] for t, p, eqs in c.steps],
+            "steps": [[t, p, [_encode_equation(e) for e in eqs]] for t, p, eqs in c.steps],
         }
 
     data = cached(content, compute)
