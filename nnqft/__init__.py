@@ -32,6 +32,7 @@ _EXPORTS = {
     "get_rules": ".rules.feynman",
     "on_phi4_rules": ".rules.feynman",
     "linear_network_rules": ".rules.feynman",
+    "rules_from_action": ".rules.feynman",
     "Diagram": ".diagrams.phi4",
     "generate_diagrams": ".diagrams.phi4",
     "canonical_id": ".diagrams",

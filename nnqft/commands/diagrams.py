@@ -13,12 +13,27 @@ _MODEL_HELP = "on-phi4, linear-feedforward, linear-recurrent (-shared / -fresh).
 @click.option("--model", default="on-phi4", show_default=True, help=_MODEL_HELP)
 @json_option
 @click.option("--latex", "as_latex", is_flag=True, help="Print the rules as a LaTeX tabular.")
-def rules_command(model, as_json, as_latex):
+@click.option(
+    "--from-action",
+    is_flag=True,
+    help="Linear network models: read the rules off the engine's disorder-averaged action.",
+)
+def rules_command(model, as_json, as_latex, from_action):
     """Feynman rules of a model: propagators and vertices with coupling, index and time
     structure (PHYSICS.md §4, §6)."""
     from ..rules.feynman import get_rules
 
     rules = get_rules(model)
+    if from_action:
+        from ..errors import InvalidParameter
+        from ..rules.feynman import rules_from_action
+        from ..rules.network import Network
+
+        if not model.startswith("linear-"):
+            raise InvalidParameter("--from-action applies to the linear network models only")
+        parts = model.split("-")
+        bias = parts[2] if len(parts) > 2 else None
+        rules = rules_from_action(Network(parts[1], "linear", bias=bias))
     if as_latex and not as_json:
         click.echo(rules.to_latex())
         return 0

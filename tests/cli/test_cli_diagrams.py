@@ -107,6 +107,17 @@ def test_rules_command():
     assert latex.startswith("\\begin{tabular}") and "double\\_trace" in latex
 
 
+def test_rules_from_action_matches_the_table():
+    derived = json.loads(
+        run("rules", "--model", "linear-recurrent", "--from-action", "--json").stdout
+    )
+    declared = json.loads(run("rules", "--model", "linear-recurrent", "--json").stdout)
+    assert derived["vertices"][0]["coupling"] == declared["vertices"][0]["coupling"]
+    assert derived["vertices"][0]["time_weight"] == declared["vertices"][0]["time_weight"]
+    proc = run("rules", "--model", "on-phi4", "--from-action")
+    assert proc.returncode == 2 and "linear" in proc.stderr
+
+
 def test_network_models_dispatch():
     pytest.importorskip("nnqft.diagrams.network")
     proc = run(
