@@ -1,6 +1,7 @@
-"""Benchmark: recurrent shared-bias E Q(T) through 1/N^2 from the diagrams, cold (fresh
-process, empty cache: diagram enumeration + closed-form sums) and cached (fresh process,
-warm cache).  Run: python benchmarks/bench_correlator.py"""
+"""Benchmark: recurrent E Q(T) through 1/N^K from the diagrams, cold (fresh process, empty
+cache: diagram enumeration + closed-form sums) and cached (fresh process, warm cache).
+Each row gives the whole process (interpreter, imports) and the `correlator` call alone.
+Run: python benchmarks/bench_correlator.py"""
 
 import os
 import subprocess
@@ -9,29 +10,36 @@ import tempfile
 import time
 
 CODE = (
-    "from nnqft.derive.amplitudes import correlator; "
-    "correlator('recurrent', 'mean', bias='{bias}', order={order})"
+    "import time; from nnqft.derive.amplitudes import correlator; t = time.perf_counter(); "
+    "correlator('recurrent', 'mean', bias='{bias}', order={order}); "
+    "print(time.perf_counter() - t)"
 )
 
 
 def timed(bias, order, cache):
     env = dict(os.environ, NNQFT_CACHE_DIR=cache)
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", CODE.format(bias=bias, order=order)], env=env, check=True)
-    return time.perf_counter() - start
+    out = subprocess.run(
+        [sys.executable, "-c", CODE.format(bias=bias, order=order)],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return time.perf_counter() - start, float(out.stdout.split()[-1])
 
 
 def main():
-    rows = []
+    print("| formula | order | cold: process / call (s) | cached: process / call (s) |")
+    print("| --- | --- | --- | --- |")
     for bias, order in (("shared", 1), ("shared", 2), ("fresh", 2)):
         with tempfile.TemporaryDirectory() as cache:
             cold = timed(bias, order, cache)
             warm = timed(bias, order, cache)
-        rows.append((f"recurrent-{bias}/mean", order, cold, warm))
-    print("| formula | order | cold (s) | cached (s) |")
-    print("| --- | --- | --- | --- |")
-    for name, order, cold, warm in rows:
-        print(f"| {name} | {order} | {cold:.2f} | {warm:.2f} |")
+        print(
+            f"| recurrent-{bias}/mean | {order} | {cold[0]:.2f} / {cold[1]:.2f} "
+            f"| {warm[0]:.2f} / {warm[1]:.3f} |"
+        )
 
 
 if __name__ == "__main__":
