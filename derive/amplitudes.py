@@ -57,6 +57,7 @@ __all__ = [
     "Correlator",
     "correlator",
     "correlation_lengths",
+    "loop_chapter",
 ]
 
 #: the highest power of 1/N the recurrent closed forms reach
@@ -892,3 +893,21 @@ def correlation_lengths(sigma_w2=None, width=None, sigma_b2=None) -> dict:
             k: (float(v) if isinstance(v, sp.Basic) and v.is_number else v) for k, v in out.items()
         }
     return out
+
+
+def loop_chapter(activation=None) -> list:
+    """The paper's loop-corrections chapter: derivations of the recurrent (shared bias)
+    E Q(T) and Var Q(T) through 1/N and of the exact feedforward variance.
+
+    ``activation`` is accepted for the chapter registry; the loop corrections are derived
+    for the linear network only.
+
+    >>> [d.title for d in loop_chapter()][0]
+    'Loop corrections: linear-recurrent-shared/mean'
+    """
+    requests = [
+        ("recurrent", "mean", {"bias": "shared", "order": 1}),
+        ("recurrent", "variance", {"bias": "shared", "order": 1}),
+        ("feedforward", "variance", {"exact": True}),
+    ]
+    return [correlator(arch, obs, **kw).derivation() for arch, obs, kw in requests]

@@ -134,6 +134,7 @@ def _text(s: str) -> str:
 CHAPTERS: list[tuple[str, str]] = [
     ("field-theory", "nnqft.derive.field_theory:field_theory_chapters"),
     ("examples", "nnqft.derive.field_theory:examples_chapter"),
+    ("loops", "nnqft.derive.amplitudes:loop_chapter"),
 ]
 
 

@@ -171,3 +171,16 @@ def test_recurrent_log_mean_first_order():
     c = A.correlator("recurrent", "log-mean", bias="shared", order=1)
     # sigma_b2 = 0: E ln Q = ln(q0 s^T) - T/N (the same as the feedforward net at O(1/N))
     assert sp.simplify(c.coefficients[1].subs(sigma_b2, 0) + T) == 0
+
+
+def test_loop_chapter_in_paper():
+    from nnqft.derive.derivation import chapter_names, paper_chapters
+
+    assert "loops" in chapter_names()
+    chapters = paper_chapters(only=["loops"])
+    assert [c.title.split(": ")[1] for c in chapters] == [
+        "linear-recurrent-shared/mean",
+        "linear-recurrent-shared/variance",
+        "linear-feedforward/variance",
+    ]
+    assert all(len(c.equations()) >= 2 for c in chapters)
