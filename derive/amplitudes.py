@@ -481,7 +481,7 @@ def stationary_limit(expr: sp.Expr) -> sp.Expr:
 
 OBSERVABLES = ("mean", "variance", "log-mean")
 #: rules/engine version, part of every cache key; bump when a derivation changes
-ENGINE_VERSION = "linear-wick-1"
+ENGINE_VERSION = "linear-wick-2"
 
 
 @dataclass(frozen=True)
@@ -725,8 +725,9 @@ def _derive(arch, observable, bias, order, exact) -> Correlator:
             steps.append(
                 (
                     "Variance recursion",
-                    "Given layer t-1 the z_i(t) are iid Gaussian, so "
-                    "V(t) = (1 + 2/N) sigma_w2^2 V(t-1) + (2/N) m(t)^2, solved in closed form.",
+                    "Given layer t-1 the $z_i(t)$ are iid Gaussian, so "
+                    "$V(t) = (1 + 2/N) \\sigma_w^4 V(t-1) + (2/N) m(t)^2$, solved in closed "
+                    "form.",
                     (),
                 )
             )
@@ -776,8 +777,9 @@ def _derive(arch, observable, bias, order, exact) -> Correlator:
     steps.append(
         (
             "Words and pairings",
-            "z(T) = W^T x + sum_j W^j b, so E Q(T) = q0 M(T,T) + sigma_b2 sum M(k,m) with "
-            "M(k,m) = (1/N) E tr[(W^T)^k W^m]; every Wick pairing of (W^T)^k W^m is a "
+            "$z(T) = W^T x + \\sum_j W^j b$, so $E Q(T) = q_0 M(T,T) + \\sigma_b^2 \\sum "
+            "M(k,m)$ with $M(k,m) = N^{-1} E\\,\\mathrm{tr}[(W^\\top)^k W^m]$; every Wick "
+            "pairing of $(W^\\top)^k W^m$ is a "
             "reduced diagram (ladders of parallel pairs collapsed) with multiplicities. "
             f"Reduced diagrams by power of 1/N: {counts}.",
             (),
@@ -802,8 +804,9 @@ def _derive(arch, observable, bias, order, exact) -> Correlator:
         steps.append(
             (
                 "Variance at leading order",
-                "Given W, z(T) is Gaussian with mean W^T x and covariance C (sigma_b2 B B^T, "
-                "B = sum_j W^j, shared; sigma_b2 sum_j W^j W^jT, fresh), so Var Q = "
+                "Given W, z(T) is Gaussian with mean $W^T x$ and covariance C "
+                "($\\sigma_b^2 B B^\\top$, $B = \\sum_j W^j$, shared; "
+                "$\\sigma_b^2 \\sum_j W^j (W^j)^\\top$, fresh), so Var Q = "
                 "E Var(Q|W) + Var E(Q|W); at O(1/N) only planar (non-crossing) pairings "
                 "of four-block words enter: ladders at the four block junctions.",
                 (sp.Eq(sp.Symbol("V_1"), var_c.get(1, sp.Integer(0))),),
