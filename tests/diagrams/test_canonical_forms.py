@@ -176,7 +176,10 @@ def test_random_multigraphs_relabel_invariant(seed):
     rnd.shuffle(perm)
     h = relabel(g, dict(enumerate(perm)))
     assert canonical_id(g) == canonical_id(h)
-    assert automorphism_count(g) == automorphism_count(h) == networkx_automorphisms(g)
+    count = automorphism_count(g)
+    assert automorphism_count(h) == count
+    if count <= 2000:  # networkx lists automorphisms one by one
+        assert count == networkx_automorphisms(g)
 
 
 def test_distinct_ids_are_not_isomorphic():
