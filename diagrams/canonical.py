@@ -82,8 +82,30 @@ def _refine(colours: list[int], adj: list[list[tuple[int, int]]]) -> list[int]:
         ncol = len(distinct)
 
 
-def _search(colours: list[int], adj: list[list[tuple[int, int]]], best: list) -> None:
-    """Depth-first individualisation-refinement; ``best = [cert, count, positions]``."""
+def _twins(cell: list[int], adj: list[list[tuple[int, int]]]) -> bool:
+    """Whether every two nodes of ``cell`` are twins: same bundles to every other node and
+    a symmetric bundle between them, so that swapping them is an automorphism."""
+    first = dict(adj[cell[0]])
+    for u in cell[1:]:
+        other = dict(adj[u])
+        if first.get(u) != other.get(cell[0]):
+            return False
+        a = {x: w for x, w in first.items() if x != u}
+        b = {x: w for x, w in other.items() if x != cell[0]}
+        if a != b:
+            return False
+    return True
+
+
+def _search(
+    colours: list[int], adj: list[list[tuple[int, int]]], best: list, weight: int = 1
+) -> None:
+    """Depth-first individualisation-refinement; ``best = [cert, count, positions]``.
+
+    ``weight`` counts the leaves a pruned branch stands for: when the cell to split
+    consists of pairwise twins, every node of it is in one orbit of the automorphisms
+    fixing the branch, so one child is explored and counted len(cell) times.
+    """
     colours = _refine(colours, adj)
     n = len(colours)
     counts = Counter(colours)
@@ -97,17 +119,22 @@ def _search(colours: list[int], adj: list[list[tuple[int, int]]], best: list) ->
         cert.sort()
         cert = tuple(cert)
         if best[0] is None or cert < best[0]:
-            best[0], best[1], best[2] = cert, 1, colours
+            best[0], best[1], best[2] = cert, weight, colours
         elif cert == best[0]:
-            best[1] += 1
+            best[1] += weight
         return
     target = min(c for c, k in counts.items() if k > 1)
     cell = [u for u in range(n) if colours[u] == target]
     base = [2 * c + (1 if c == target else 0) for c in colours]
+    if _twins(cell, adj):
+        child = list(base)
+        child[cell[0]] = 2 * target
+        _search(child, adj, best, weight * len(cell))
+        return
     for u in cell:
         child = list(base)
         child[u] = 2 * target
-        _search(child, adj, best)
+        _search(child, adj, best, weight)
 
 
 def canonical_labelling(

@@ -198,3 +198,20 @@ def test_distinct_ids_are_not_isomorphic():
 def test_equal_ids_iff_isomorphic(a, b):
     iso = nx.is_isomorphic(a.graph, b.graph, node_match=NODE_MATCH, edge_match=edge_match)
     assert (a.id == b.id) == iso
+
+
+def test_large_symmetry_groups_are_counted_not_enumerated():
+    """DESIGN.md: networkx needs 141 s for 7 disjoint melons; components and twin cells
+    are counted by orbit size here (48^7 7! and 10!)."""
+    import math
+
+    melons = make_diagram([(f"a{k}", f"b{k}") for k in range(7) for _ in range(4)])
+    assert automorphism_count(melons) == 48**7 * math.factorial(7)
+    star = make_diagram([("c", k) for k in range(10)])
+    assert automorphism_count(star) == math.factorial(10)
+    # twins that are joined to each other: a triangle of equal nodes, K4 with one leg
+    assert automorphism_count(make_diagram([(0, 1), (1, 2), (0, 2)])) == 6
+    k4 = make_diagram(
+        [(a, b) for a in range(4) for b in range(a + 1, 4)] + [(0, "L")], legs={"L": 1}
+    )
+    assert automorphism_count(k4) == 6 == networkx_automorphisms(k4)
