@@ -78,7 +78,12 @@ def test_xi_numbers(cache):
         (["--arch", "recurrent", "--activation", "tanh", "--order", "1"], "linear"),
     ],
 )
-def test_bad_input(cache, args, message):
-    out = run("correlator", *args, cache=cache)
-    assert out.returncode == 2
-    assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1
+def test_bad_input(cache, args, message, capsys, monkeypatch):
+    from nnqft.cli import main
+
+    monkeypatch.setenv("NNQFT_CACHE_DIR", str(cache))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["correlator", *args])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert message in err and len(err.strip().splitlines()) == 1
