@@ -481,7 +481,7 @@ def stationary_limit(expr: sp.Expr) -> sp.Expr:
 
 OBSERVABLES = ("mean", "variance", "log-mean")
 #: rules/engine version, part of every cache key; bump when a derivation changes
-ENGINE_VERSION = "linear-wick-2"
+ENGINE_VERSION = "linear-wick-3"
 
 
 @dataclass(frozen=True)
@@ -799,6 +799,9 @@ def _derive(arch, observable, bias, order, exact) -> Correlator:
     if observable == "mean":
         coefficients = dict(mean_c)
         validity.append(f"truncated after 1/N^{order}")
+        if order >= 1:
+            critical = recurrent_mean_coefficients(bias, 1, critical=True)[1]
+            validity.append(f"at sigma_w2 = 1 the 1/N coefficient is {sp.sstr(critical)}")
     else:
         var_c = recurrent_variance_coefficients(bias, min(order, 1))
         steps.append(
