@@ -8,8 +8,16 @@ import pytest
 
 import nnqft
 
+# The subpackages live in other folders (package-dir mapping), so walk each one's own path.
+PACKAGES = ["nnqft", "nnqft.commands", "nnqft.rules", "nnqft.derive", "nnqft.diagrams"]
 MODULES = sorted(
-    m.name for m in pkgutil.walk_packages(nnqft.__path__, "nnqft.") if "__main__" not in m.name
+    {p for p in PACKAGES}
+    | {
+        m.name
+        for p in PACKAGES
+        for m in pkgutil.iter_modules(importlib.import_module(p).__path__, p + ".")
+        if "__main__" not in m.name
+    }
 )
 
 
