@@ -50,7 +50,10 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("act", "phase", "arch", "bias"), CASES)
+@pytest.mark.parametrize(
+    ("act", "phase", "arch", "bias"),
+    [pytest.param(*case, marks=[pytest.mark.slow] if case[3] == "fresh" else []) for case in CASES],
+)
 def test_mean_field_q_and_c_match_width_512(act, phase, arch, bias):
     """At N = 512 and 400 networks the O(1/N) bias is below the statistical error: q(t) and
     c(t) of mean-field theory lie within 3 standard errors in every layer.
