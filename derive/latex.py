@@ -431,17 +431,35 @@ def latex(expr, **settings) -> str:
     return FieldTheoryLatexPrinter(settings).doprint(expr)
 
 
-#: printed length (characters of LaTeX) above which an equation is broken at its + signs
-BREAK_AT = 150
+#: visible width (see :func:`_width`) above which an equation is broken into lines
+BREAK_AT = 80
+
+
+def _width(tex: str) -> int:
+    """A rough visible width of LaTeX math: commands count one glyph, \\left/\\right,
+    braces, scripts markers and spaces nothing, a fraction its wider part."""
+    tex = re.sub(r"\\(left|right|Bigl|Bigr|quad|qquad|,|;|!)", "", tex)
+    while True:  # \frac{a}{b} -> the wider of a and b (innermost fractions first)
+        m = re.search(r"\\frac\{([^{}]*)\}\{([^{}]*)\}", tex)
+        if not m:
+            break
+        a, b = m.group(1), m.group(2)
+        tex = tex[: m.start()] + (a if len(a) >= len(b) else b) + tex[m.end() :]
+    tex = re.sub(r"\\[A-Za-z]+", "x", tex)
+    return len(re.sub(r"[{}^_ ]", "", tex))
 
 
 def equation_latex(expr, width: int = BREAK_AT) -> str:
-    r"""LaTeX for one displayed equation; long right-hand sides are split at top-level
-    terms into an ``aligned`` block (``lhs &= t_1 \\ &\quad + t_2 ...``).
+    r"""LaTeX for one displayed equation; a long right-hand side is split into an
+    ``aligned`` block: sums at their terms, and a product with a long sum inside as
+    ``prefactor \Bigl[ t_1 \\ + t_2 ... \Bigr]``, recursively.
 
     >>> from nnqft.rules import symbols as S
     >>> equation_latex(sp.Eq(S.q, S.sigma_w2 + S.sigma_b2))
     'q = \\sigma_b^2 + \\sigma_w^2'
+    >>> tex = equation_latex(sp.Eq(S.q, (S.sigma_w2 + S.sigma_b2) / (S.N + 1)), width=6)
+    >>> print(tex)
+    \begin{aligned}q &= \frac{1}{N + 1} \Bigl[\sigma_b^2 \\ &\quad + \sigma_w^2\Bigr]\end{aligned}
     """
     printer = FieldTheoryLatexPrinter()
     if isinstance(expr, sp.Equality):
@@ -449,24 +467,48 @@ def equation_latex(expr, width: int = BREAK_AT) -> str:
     else:
         lhs, rhs, rel = None, expr, None
     whole = printer.doprint(expr)
-    if len(whole) <= width or not isinstance(rhs, sp.Add):
+    if _width(whole) <= width or not isinstance(rhs, sp.Expr):
         return whole
-    terms = _ordered_terms(rhs)
-    lines, current = [], ""
-    for k, term in enumerate(terms):
-        tex = printer.doprint(term)
-        if k:
-            tex = tex[1:].lstrip() if tex.startswith("-") else tex
-            tex = ("- " if printer.doprint(term).startswith("-") else "+ ") + tex
-        if current and len(current) + len(tex) > width:
-            lines.append(current)
-            current = tex
-        else:
-            current = f"{current} {tex}".strip()
-    lines.append(current)
+    lines = _lines(printer, rhs, width)
+    if len(lines) == 1:
+        return whole
     head = f"{lhs} &{rel} " if lhs is not None else "&"
     body = head + lines[0] + "".join(rf" \\ &\quad {line}" for line in lines[1:])
     return rf"\begin{{aligned}}{body}\end{{aligned}}"
+
+
+def _lines(printer, expr, width: int) -> list[str]:
+    """Printed lines of ``expr``, each at most ``width`` characters where it can be broken."""
+    tex = printer.doprint(expr)
+    if _width(tex) <= width:
+        return [tex]
+    if isinstance(expr, sp.Add):
+        lines, current = [], ""
+        for k, term in enumerate(_ordered_terms(expr)):
+            negative = k > 0 and term.could_extract_minus_sign()
+            piece = _lines(printer, -term if negative else term, width - 2)
+            if k:
+                piece = [("- " if negative else "+ ") + piece[0]] + piece[1:]
+            if len(piece) == 1 and (not current or _width(current) + _width(piece[0]) <= width):
+                current = f"{current} {piece[0]}".strip()
+                continue
+            if current:
+                lines.append(current)
+            lines.extend(piece[:-1])
+            current = piece[-1]
+        lines.append(current)
+        return lines
+    if isinstance(expr, sp.Mul):
+        factors = sp.Mul.make_args(expr)
+        sums = [f for f in factors if isinstance(f, sp.Add)]
+        if sums:
+            big = max(sums, key=lambda f: _width(printer.doprint(f)))
+            rest = sp.Mul(*[f for f in factors if f is not big])
+            prefix = "-" if rest == -1 else ("" if rest == 1 else printer.doprint(rest) + " ")
+            inner = _lines(printer, big, width - 8)
+            if len(inner) > 1:
+                return [rf"{prefix}\Bigl[{inner[0]}", *inner[1:-1], rf"{inner[-1]}\Bigr]"]
+    return [tex]
 
 
 def _ordered_terms(expr: sp.Add) -> list:
@@ -484,6 +526,7 @@ _PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage{amsmath,amssymb}
 \usepackage{microtype}
 \allowdisplaybreaks
+\emergencystretch=3em
 \setlength{\parindent}{0pt}
 \setlength{\parskip}{0.5em}
 \numberwithin{equation}{section}

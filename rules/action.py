@@ -815,6 +815,10 @@ def collective_fields(net: Network, replicas: int = 1) -> CollectiveFields:
         gen_trace = phi(z[j, t - 1, alpha]) * phi(z[j, s - 1, beta])
         gen_args = (t, s, alpha, beta)
     definition = sp.Eq(Q(*gen_args), net.sigma_w2 / n * sp.Sum(gen_trace, (j, 1, n)))
+    # the trace the engine found is the definition at the vertex's arguments
+    at_pair = definition.rhs.xreplace(dict(zip(gen_args, pair_args)))
+    if normal_form(sp.expand(at_pair - net.sigma_w2 / n * trace)):
+        raise NnqftError(f"the vertex trace {trace} is not the collective field {definition}")
     lag_summand = -Qt(*pair_args) * (n * Q(*pair_args) - net.sigma_w2 * trace)
     lagrange = sp.Sum(lag_summand, *pair_limits) if pair_limits else lag_summand
     total = simplify_sums(with_q + lagrange, merge=False)
