@@ -11,9 +11,13 @@ The saddle point of the field theory (PHYSICS.md §3).  With u ~ N(0, q) and
 
 Every function takes a :class:`~nnqft.rules.network.Network`.  With numbers (floats or
 numpy arrays, which broadcast) the result is a number or an array, from the activation's
-closed-form kernel where it has one and from Gauss-Hermite quadrature otherwise
-(``nodes=...`` forces quadrature).  With a sympy symbol for q or for the network's variances
-the result is a sympy expression, for activations with a closed-form kernel.
+closed-form kernel where it has one and from quadrature otherwise: Gauss-Hermite with a node
+count that grows with q (:data:`_NODE_BANDS`), or a polar rule split at a kink at 0;
+``nodes=...`` forces one Gauss-Hermite rule.  With a sympy symbol for q or for the
+network's variances the result is a sympy expression, for activations with a closed-form
+kernel.  Fixed points, the edge of chaos and phase diagrams come from one vectorised engine
+(:func:`fixed_point`, :func:`critical_point`, :func:`critical_line`,
+:func:`nnqft.derive.phase.phase_diagram`).
 
 >>> from nnqft.rules.network import Network
 >>> from nnqft.rules.symbols import q
@@ -127,6 +131,8 @@ _NODE_BANDS = ((1.2, 201), (2.8, 401), (6.0, 801), (np.inf, 1601))
 def _node_counts(q: np.ndarray, nodes: int | None) -> np.ndarray:
     """Gauss-Hermite nodes per point: ``nodes`` if given, else by :data:`_NODE_BANDS`."""
     if nodes is not None:
+        if isinstance(nodes, bool) or not isinstance(nodes, numbers.Integral) or nodes < 2:
+            raise InvalidParameter(f"nodes must be an integer >= 2, got {nodes!r}")
         return np.full(q.shape, int(nodes))
     edges = np.array([b for b, _ in _NODE_BANDS[:-1]])
     counts = np.array([n for _, n in _NODE_BANDS])
@@ -159,17 +165,14 @@ def _smooth(act: Activation) -> bool:
     return not act.kinks and not d2.has(sp.DiracDelta, sp.Heaviside, sp.Piecewise, sp.sign)
 
 
-def _d_mean_square(act: Activation, var, nodes: int | None) -> np.ndarray:
-    """d/dq E[phi(u)^2] = E[phi'^2 + phi phi''] = E[u phi phi'] / q (Stein), vectorised."""
+def _kinked_d_mean_square(act: Activation, var, nodes: int | None) -> np.ndarray:
+    """d/dq E[phi(u)^2] for phi with a kink, vectorised.
+
+    d/dq E[phi^2] = E[phi'^2 + phi phi''], but phi'' holds a delta function at a kink; Stein's
+    lemma gives the equivalent E[u phi phi'] / q, which needs phi' only.
+    """
     var = np.asarray(var, dtype=float)
-    expr = _diag_derivative_expr(act) if nodes is None else None
-    if expr is not None:
-        return np.asarray(numeric_function(expr, (S.q,))(var), dtype=float) + 0.0 * var
     f0, f1 = act.numeric(0), act.numeric(1)
-    if _smooth(act):
-        f2 = act.numeric(2)
-        return gaussian_mean(lambda u: f1(u) ** 2 + f0(u) * f2(u), var, nodes or DEFAULT_NODES)
-    # a kink: phi'' holds a delta function; use E[u phi phi'] / q, which needs phi' only
     num = (
         polar_gaussian_mean(lambda u: u * f0(u) * f1(u), lambda u: 1.0, var, var, var)
         if act.kinks == (0,)
@@ -458,7 +461,7 @@ def _diag_moments(act: Activation, q: np.ndarray, nodes: int | None):
     return (
         mean_square(act, q, 0, nodes),
         mean_square(act, q, 1, nodes),
-        _d_mean_square(act, q, nodes),
+        _kinked_d_mean_square(act, q, nodes),
     )
 
 
