@@ -381,9 +381,9 @@ def _factor_key(f):
         rank = 7
     order = []
     for sym in sorted(f.free_symbols, key=str):
-        for pool in (TIME, REPLICA, NEURON):
+        for offset, pool in ((0, NEURON), (10, TIME), (20, REPLICA)):
             if sym in pool:
-                order.append(pool.index(sym))
+                order.append(offset + pool.index(sym))
     return (rank, tuple(sorted(order)), str(f))
 
 
