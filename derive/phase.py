@@ -150,6 +150,27 @@ def plot_phase_diagram(diagram: PhaseDiagram, path, *, xi_max: float = 100.0) ->
     )
     bar = fig.colorbar(mesh, ax=ax, extend="max")
     bar.set_label(r"correlation depth scale $\xi_c$ (layers)")
+    levels = [lv for lv in (2, 5, 10, 30) if lv < xi_max]
+    if sw.size > 2 and sb.size > 2 and levels:
+        contour = ax.contour(
+            sw,
+            sb,
+            np.ma.filled(xi, xi_max),
+            levels=levels,
+            colors="white",
+            linewidths=0.6,
+            linestyles="dashed",
+            alpha=0.7,
+        )
+        # one label per line, where it crosses 60% of the height (not clipped at the edges)
+        y_label = sb.min() + 0.6 * (sb.max() - sb.min())
+        spots = []
+        for segs in contour.allsegs:
+            for seg in segs:
+                if len(seg) > 2:
+                    spots.append(tuple(seg[np.argmin(np.abs(seg[:, 1] - y_label))]))
+        if spots:
+            ax.clabel(contour, fmt=lambda v: rf"$\xi_c$={v:g}", fontsize=7, manual=spots)
     line = diagram.critical_line
     ok = np.isfinite(line.sigma_w2)
     if ok.any():
@@ -173,15 +194,17 @@ def plot_phase_diagram(diagram: PhaseDiagram, path, *, xi_max: float = 100.0) ->
 
 
 def _label_phases(ax, diagram: PhaseDiagram) -> None:
-    """Write 'ordered' and 'chaotic' at the centre of mass of each region."""
-    W, B = np.meshgrid(diagram.sigma_w2, diagram.sigma_b2)
+    """Write 'ordered' and 'chaotic' in each region, a quarter of the way up (below the
+    contour labels), centred in the region's extent along that row."""
+    sw, sb = diagram.sigma_w2, diagram.sigma_b2
+    row = int(np.argmin(np.abs(sb - (sb.min() + 0.25 * (sb.max() - sb.min())))))
     for name in ("ordered", "chaotic"):
         mask = diagram.phase == name
-        if mask.sum() < 0.05 * mask.size:
+        if mask.sum() < 0.05 * mask.size or not mask[row].any():
             continue
         ax.text(
-            W[mask].mean(),
-            B[mask].mean(),
+            sw[mask[row]].mean(),
+            sb[row],
             name,
             color="white",
             fontsize=13,
