@@ -185,6 +185,45 @@ def _kinked_d_mean_square(act: Activation, var, nodes: int | None) -> np.ndarray
     return out
 
 
+def _pair_kernel(act: Activation, v1, v2, cov, derivative: int, nodes: int | None):
+    """E[phi^(k)(u1) phi^(k)(u2)], (u1, u2) ~ N(0, [[v1, cov], [cov, v2]]), vectorised.
+
+    Closed form or the polar rule as in :func:`~nnqft.rules.activations.gaussian_kernel`;
+    otherwise a tensor Gauss-Hermite rule in u1 = s1 x1, u2 = s2 (c x1 + sqrt(1 - c^2) x2)
+    whose node counts follow the variances (outer: max(v1, v2); inner: v2 (1 - c^2)) like
+    the single-variable integrals, so the maps agree with the fixed points at large q.
+    """
+    if (act.has_closed_form and nodes is None) or act.kinks:
+        return gaussian_kernel(act, v1, v2, cov, derivative, nodes)
+    v1, v2, cov = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (v1, v2, cov)))
+    shape = v1.shape
+    v1, v2, cov = v1.ravel(), v2.ravel(), cov.ravel()
+    s1, s2 = np.sqrt(v1), np.sqrt(v2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c = np.clip(np.where(s1 * s2 > 0, cov / (s1 * s2), 0.0), -1.0, 1.0)
+    r = np.sqrt(1.0 - c * c)
+    outer = _node_counts(np.maximum(v1, v2), nodes)
+    inner = _node_counts(v2 * r * r, nodes)
+    f = act.numeric(derivative)
+    out = np.empty(v1.shape)
+    pairs = np.stack([outer, inner], axis=1)
+    for n1, n2 in np.unique(pairs, axis=0):
+        sel = np.flatnonzero((outer == n1) & (inner == n2))
+        x1, w1 = _hermite_rule(int(n1))
+        x2, w2 = _hermite_rule(int(n2))
+        step = max(1, 2_000_000 // (int(n1) * int(n2)))
+        for lo in range(0, sel.size, step):
+            i = sel[lo : lo + step]
+            with np.errstate(over="ignore", invalid="ignore"):
+                fu = np.broadcast_to(f(s1[i, None] * x1), (i.size, x1.size))
+                u2 = s2[i, None, None] * (
+                    c[i, None, None] * x1[None, :, None] + r[i, None, None] * x2[None, None, :]
+                )
+                gu = np.broadcast_to(f(u2), u2.shape) @ w2
+            out[i] = np.einsum("ma,ma,a->m", fu, gu, w1)
+    return out.reshape(shape)
+
+
 def _moment(act: Activation, q: np.ndarray, which: int, nodes: int | None) -> np.ndarray:
     """E phi^2 (which=0), E phi'^2 (1) or d E phi^2/dq (2) for an array of any shape."""
     flat = np.ascontiguousarray(q, dtype=float).ravel()
@@ -241,7 +280,7 @@ def correlation_map(net: Network, q11, q22, q12, *, nodes: int | None = None):
     cov = _array("q12", q12, nonnegative=False)
     if (np.abs(cov) > np.sqrt(v1 * v2) * (1 + 1e-9) + 1e-300).any():
         raise InvalidParameter("q12 must satisfy |q12| <= sqrt(q11 q22) (a covariance)")
-    return _out(net.sigma_w2 * gaussian_kernel(act, v1, v2, cov, 0, nodes) + net.sigma_b2)
+    return _out(net.sigma_w2 * _pair_kernel(act, v1, v2, cov, 0, nodes) + net.sigma_b2)
 
 
 def chi_1(net: Network, q, *, nodes: int | None = None):
@@ -298,7 +337,7 @@ def chi_c(net: Network, q, c, *, nodes: int | None = None):
         out[on_diagonal] = _moment(act, q[on_diagonal], 1, nodes)
     off = ~on_diagonal
     if off.any():
-        out[off] = gaussian_kernel(act, q[off], q[off], q[off] * c[off], 1, nodes)
+        out[off] = _pair_kernel(act, q[off], q[off], q[off] * c[off], 1, nodes)
     return _out(net.sigma_w2 * out)
 
 
@@ -562,17 +601,23 @@ def _asymptotic_moments(act: Activation, nodes):
 
 
 def _iterate_map(act: Activation, sw, sb, q, nodes, steps: int = 20000):
-    """Plain iteration of the length map (vectorised) until it settles or diverges."""
+    """Plain iteration of the length map (vectorised) until it settles or diverges.
+
+    Points still rising after ``steps`` steps count as unbounded (e.g. GELU at sigma_w2 = 2,
+    whose map tends to q' = q + const: q grows linearly, there is no fixed point).
+    """
     active = np.ones(q.shape, dtype=bool)
+    rising = np.zeros(q.shape, dtype=bool)
     for _ in range(steps):
         m0, _, _ = _diag_moments(act, q[active], nodes)
         new = sw[active] * m0 + sb[active]
         settled = np.abs(new - q[active]) <= 1e-14 * np.maximum(1.0, new)
+        rising[active] = new > q[active]
         q[active] = new
         active[np.flatnonzero(active)[settled | (new > _Q_DIVERGED)]] = False
         if not active.any():
             break
-    return np.where(q > _Q_DIVERGED, np.inf, q)
+    return np.where((q > _Q_DIVERGED) | (active & rising), np.inf, q)
 
 
 def _mehler_coefficients(act: Activation, q: np.ndarray, nodes: int | None) -> np.ndarray:

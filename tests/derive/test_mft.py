@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import sympy as sp
+from hypothesis import given
+from hypothesis import strategies as st
 
 from nnqft.derive import mft
 from nnqft.errors import InvalidParameter, InvalidType, NoExactForm
@@ -323,7 +325,7 @@ def test_q_star_zero_branch():
         ("erf", 3.0, 0.2),
         ("sin", 3.0, 0.1),
         ("cos", 3.0, 0.1),
-        ("1/(1 + exp(-z)) - 1/2", 40.0, 0.1),
+        ("1/(1 + exp(-z)) - 1/2", 30.0, 0.1),
     ],
 )
 def test_chaotic_c_star_is_where_the_trajectory_goes(act, sw, sb):
@@ -331,8 +333,9 @@ def test_chaotic_c_star_is_where_the_trajectory_goes(act, sw, sb):
     the bivariate correlation map, and chi_c equals the map's slope at c*."""
     mf = mft.fixed_point(_net(act, sw=sw, sb=sb))
     assert mf.phase == "chaotic" and 0 <= mf.c_star < 1
-    net = _net(act, sw=sw, sb=sb, depth=400)
-    q11, _, _, c = mft.correlation_trajectory(net, 0.3)
+    # start 0.1 away: |c - c*| shrinks like exp(-t/xi_c), so 1e-10 after ~21 xi_c layers
+    net = _net(act, sw=sw, sb=sb, depth=int(25 * mf.xi_c) + 30)
+    q11, _, _, c = mft.correlation_trajectory(net, max(mf.c_star - 0.1, -1.0))
     assert q11[-1] == pytest.approx(mf.q_star, rel=1e-12)
     assert c[-1] == pytest.approx(mf.c_star, abs=1e-9)
     assert mf.chi_c == pytest.approx(float(mft.chi_c(net, mf.q_star, mf.c_star)), abs=1e-9)
@@ -420,3 +423,25 @@ def test_quadrature_accuracy_at_large_q_against_mpmath():
         assert float(mft.length_map(net, qv)) == pytest.approx(float(m0), rel=1e-10)
         assert float(mft.chi_1(net, qv)) == pytest.approx(float(m1), rel=1e-10)
         assert float(mft.chi_parallel(net, qv)) == pytest.approx(float(mp_), rel=1e-10)
+
+
+@given(
+    sw=st.floats(0.3, 6.0),
+    sb=st.floats(0.0, 1.0),
+    act=st.sampled_from(["tanh", "erf", "sin", "gelu"]),
+)
+def test_fixed_point_is_a_fixed_point_of_both_maps(sw, sb, act):
+    """Property: q* is fixed by the length map, and q* c* by the (bivariate) correlation map,
+    whichever phase and whichever route (closed form, Newton on the Mehler series) found them."""
+    net = _net(act, sw=sw, sb=sb)
+    mf = mft.fixed_point(net)
+    if not math.isfinite(mf.q_star):
+        assert mf.chi_1 > 1  # only unbounded growth may leave q* infinite
+        return
+    assert float(mft.length_map(net, mf.q_star)) == pytest.approx(mf.q_star, rel=1e-11, abs=1e-13)
+    assert mf.phase in ("ordered", "critical", "chaotic")
+    assert (mf.c_star < 1) == (mf.phase == "chaotic" and mf.q_star > 0)
+    if mf.q_star > 0:
+        new = float(mft.correlation_map(net, mf.q_star, mf.q_star, mf.q_star * mf.c_star))
+        assert new == pytest.approx(mf.q_star * mf.c_star, abs=1e-9 * max(1.0, mf.q_star))
+        assert abs(mf.chi_c) < 1 + 1e-9  # c* is stable
