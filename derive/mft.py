@@ -457,10 +457,19 @@ def _traits(act: Activation) -> tuple[bool, bool, float, float]:
 def _fused_moments(act: Activation):
     """One numpy function u -> (phi^2, phi'^2, phi'^2 + phi phi'') sharing subexpressions."""
     p0, p1, p2 = act.expr, act.derivative(1), act.derivative(2)
-    f = sp.lambdify((S.z,), [p0**2, p1**2, p1**2 + p0 * p2], modules=["scipy", "numpy"], cse=True)
+    square = sp.lambdify((S.z,), p0**2, modules=["scipy", "numpy"])
+    # In the derivatives of exp-type activations (swish, sigmoid, softplus) far out, the
+    # exponentials overflow into inf/inf = nan where the true value is the saturated limit
+    # (e.g. swish'(-1000) = 0).  Clipping exponents at +-150 (e^150 ~ 1e65, so its 4th power
+    # stays finite) keeps those limits right to ~1e-60; phi^2 itself is left unclipped, so
+    # genuine growth still shows as inf.
+    exp = {"exp": lambda x: np.exp(np.clip(x, -150.0, 150.0))}
+    slopes = sp.lambdify(
+        (S.z,), [p1**2, p1**2 + p0 * p2], modules=[exp, "scipy", "numpy"], cse=True
+    )
 
     def moments(u):
-        return [np.broadcast_to(v, u.shape) for v in f(u)]
+        return [np.broadcast_to(v, u.shape) for v in (square(u), *slopes(u))]
 
     return moments
 
@@ -592,12 +601,19 @@ def _solve_q(act: Activation, sw, sb, q1, nodes):
 
 @functools.lru_cache(maxsize=64)
 def _asymptotic_moments(act: Activation, nodes):
-    """The moments at the largest q (from 1e12 down) where the quadrature stays finite."""
-    for big in (1e12, 1e9, 1e6, 1e4, 1e3):
+    """E phi'^2 and d E phi^2/dq as q -> inf (q unbounded), approximated at a large q.
+
+    Closed forms are evaluated at q = 1e12.  Quadrature cannot resolve phi(sqrt(q) x) at such
+    q (a swish turns into a kink between nodes), so it uses q = 1e3, where the graded rule
+    still has a few nodes across the kink-like region (swish: E phi'^2 = 0.501 vs 1/2).
+    E phi^2 itself is returned as inf.
+    """
+    closed = act.has_closed_form and nodes is None
+    for big in (1e12, 1e9, 1e6) if closed else (1e3, 300.0, 100.0):
         values = _diag_moments(act, np.array([big]), nodes)
-        if all(np.isfinite(v[0]) for v in values):
-            return tuple(float(v[0]) for v in values)
-    return (np.nan, np.nan, np.nan)
+        if all(np.isfinite(v[0]) for v in values[1:]):
+            return (np.inf, float(values[1][0]), float(values[2][0]))
+    return (np.inf, np.nan, np.nan)
 
 
 def _iterate_map(act: Activation, sw, sb, q, nodes, steps: int = 20000):

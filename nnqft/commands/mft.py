@@ -186,6 +186,9 @@ def _summary(diagram, plot_path) -> str:
     from ._common import format_rows
 
     counts = {p: int((diagram.phase == p).sum()) for p in ("ordered", "critical", "chaotic")}
+    undefined = int(diagram.phase.size - sum(counts.values()))
+    if undefined:  # chi_1 not computable (q unbounded and the quadrature overflows)
+        counts["undefined"] = undefined
     sw, sb = diagram.sigma_w2, diagram.sigma_b2
     lines = [
         f"activation  {diagram.activation}",
