@@ -14,7 +14,7 @@ nodes_option = click.option(
     type=int,
     default=None,
     help="Force Gauss-Hermite quadrature with this many nodes (default: closed form where "
-    "the activation has one, else 201 nodes).",
+    "the activation has one, else 201 to 1601 nodes, more at larger q).",
 )
 
 
@@ -54,7 +54,9 @@ def mft_command(activation, sigma_w2, sigma_b2, q0, nodes, as_json):
 
     q* is reached from q(1) = sigma_w2 q0 + sigma_b2; in the chaotic phase c* is the stable
     correlation fixed point below 1.  Infinite depth scales (criticality) print as inf, and
-    as null in --json.  Example:
+    as null in --json.  Activations: linear, relu, leaky_relu(alpha), abrelu(a, b), erf,
+    tanh, sigmoid, gelu, swish (silu), sin, cos, softplus, or an expression of z such as
+    "z*tanh(z)".  Example:
 
         nnqft mft --activation tanh --sigma-w2 1.5 --sigma-b2 0.05
     """
