@@ -12,7 +12,8 @@ The saddle point of the field theory (PHYSICS.md §3).  With u ~ N(0, q) and
 Every function takes a :class:`~nnqft.rules.network.Network`.  With numbers (floats or
 numpy arrays, which broadcast) the result is a number or an array, from the activation's
 closed-form kernel where it has one and from quadrature otherwise: Gauss-Hermite with a node
-count that grows with q (:data:`_NODE_BANDS`), or a polar rule split at a kink at 0;
+count that grows with q (``NODE_BANDS`` of :mod:`nnqft.rules.activations`), or a polar
+rule split at a kink at 0;
 ``nodes=...`` forces one Gauss-Hermite rule.  With a sympy symbol for q or for the
 network's variances the result is a sympy expression, for activations with a closed-form
 kernel.  Fixed points, the edge of chaos and phase diagrams come from one vectorised engine
@@ -41,12 +42,14 @@ import sympy as sp
 from ..errors import InvalidParameter, InvalidType, NoExactForm
 from ..rules import symbols as S
 from ..rules.activations import (
-    DEFAULT_NODES,
     Activation,
     diagonal_kernel,
     gaussian_kernel,
     gaussian_mean,
+    hermite_groups,
+    hermite_rule,
     mean_square,
+    method_name,
     numeric_function,
     polar_gaussian_mean,
 )
@@ -121,33 +124,13 @@ def _sym(value):
 
 # --- Gaussian integrals of phi, vectorised ----------------------------------------------
 
-#: Gauss-Hermite node counts by variance q for smooth activations without a closed form.
-#: tanh(sqrt(q) x) sharpens as q grows and a fixed rule loses digits: against 6001 nodes,
-#: 201 nodes are off by 1e-6 at q = 3 (d E phi^2/dq) and 2e-4 at q = 5.  Each band keeps
-#: E phi^2, E phi'^2 and d E phi^2/dq of tanh within 1e-10 up to q = 10 (1e-8 at q = 16).
-_NODE_BANDS = ((1.2, 201), (2.8, 401), (6.0, 801), (np.inf, 1601))
-
-
-def _node_counts(q: np.ndarray, nodes: int | None) -> np.ndarray:
-    """Gauss-Hermite nodes per point: ``nodes`` if given, else by :data:`_NODE_BANDS`."""
-    if nodes is not None:
-        if isinstance(nodes, bool) or not isinstance(nodes, numbers.Integral) or nodes < 2:
-            raise InvalidParameter(f"nodes must be an integer >= 2, got {nodes!r}")
-        return np.full(q.shape, int(nodes))
-    edges = np.array([b for b, _ in _NODE_BANDS[:-1]])
-    counts = np.array([n for _, n in _NODE_BANDS])
-    return counts[np.searchsorted(edges, q, side="left")]
-
 
 def _by_rule(q: np.ndarray, nodes: int | None, evaluate, outputs: int):
     """Apply ``evaluate(x, w, q_sub) -> tuple of arrays`` per Gauss-Hermite rule group."""
-    counts = _node_counts(q, nodes)
     out = [np.empty(q.shape) for _ in range(outputs)]
-    for n in np.unique(counts):
-        sel = counts == n
-        x, w = _hermite_rule(int(n))
-        for o, v in zip(out, evaluate(x, w, q[sel])):
-            o[sel] = v
+    for idx, x, w in hermite_groups(q, nodes):
+        for o, v in zip(out, evaluate(x, w, q[idx])):
+            o[idx] = v
     return tuple(out)
 
 
@@ -176,7 +159,7 @@ def _kinked_d_mean_square(act: Activation, var, nodes: int | None) -> np.ndarray
     num = (
         polar_gaussian_mean(lambda u: u * f0(u) * f1(u), lambda u: 1.0, var, var, var)
         if act.kinks == (0,)
-        else gaussian_mean(lambda u: u * f0(u) * f1(u), var, nodes or DEFAULT_NODES)
+        else gaussian_mean(lambda u: u * f0(u) * f1(u), var, nodes)
     )
     with np.errstate(invalid="ignore", divide="ignore"):
         small = var <= 0
@@ -186,42 +169,10 @@ def _kinked_d_mean_square(act: Activation, var, nodes: int | None) -> np.ndarray
 
 
 def _pair_kernel(act: Activation, v1, v2, cov, derivative: int, nodes: int | None):
-    """E[phi^(k)(u1) phi^(k)(u2)], (u1, u2) ~ N(0, [[v1, cov], [cov, v2]]), vectorised.
-
-    Closed form or the polar rule as in :func:`~nnqft.rules.activations.gaussian_kernel`;
-    otherwise a tensor Gauss-Hermite rule in u1 = s1 x1, u2 = s2 (c x1 + sqrt(1 - c^2) x2)
-    whose node counts follow the variances (outer: max(v1, v2); inner: v2 (1 - c^2)) like
-    the single-variable integrals, so the maps agree with the fixed points at large q.
-    """
-    if (act.has_closed_form and nodes is None) or act.kinks:
-        return gaussian_kernel(act, v1, v2, cov, derivative, nodes)
-    v1, v2, cov = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (v1, v2, cov)))
-    shape = v1.shape
-    v1, v2, cov = v1.ravel(), v2.ravel(), cov.ravel()
-    s1, s2 = np.sqrt(v1), np.sqrt(v2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        c = np.clip(np.where(s1 * s2 > 0, cov / (s1 * s2), 0.0), -1.0, 1.0)
-    r = np.sqrt(1.0 - c * c)
-    outer = _node_counts(np.maximum(v1, v2), nodes)
-    inner = _node_counts(v2 * r * r, nodes)
-    f = act.numeric(derivative)
-    out = np.empty(v1.shape)
-    pairs = np.stack([outer, inner], axis=1)
-    for n1, n2 in np.unique(pairs, axis=0):
-        sel = np.flatnonzero((outer == n1) & (inner == n2))
-        x1, w1 = _hermite_rule(int(n1))
-        x2, w2 = _hermite_rule(int(n2))
-        step = max(1, 2_000_000 // (int(n1) * int(n2)))
-        for lo in range(0, sel.size, step):
-            i = sel[lo : lo + step]
-            with np.errstate(over="ignore", invalid="ignore"):
-                fu = np.broadcast_to(f(s1[i, None] * x1), (i.size, x1.size))
-                u2 = s2[i, None, None] * (
-                    c[i, None, None] * x1[None, :, None] + r[i, None, None] * x2[None, None, :]
-                )
-                gu = np.broadcast_to(f(u2), u2.shape) @ w2
-            out[i] = np.einsum("ma,ma,a->m", fu, gu, w1)
-    return out.reshape(shape)
+    """E[phi^(k)(u1) phi^(k)(u2)], vectorised: closed form, polar rule at kinks, or a tensor
+    Gauss-Hermite rule graded by the variances, so the maps agree with the fixed points at
+    large q (see :func:`~nnqft.rules.activations.gaussian_kernel`)."""
+    return gaussian_kernel(act, v1, v2, cov, derivative, nodes)
 
 
 def _moment(act: Activation, q: np.ndarray, which: int, nodes: int | None) -> np.ndarray:
@@ -483,15 +434,6 @@ def _closed_moments(act: Activation):
     return tuple(numeric_function(e, (S.q,)) for e in (d0, d1, dpar))
 
 
-@functools.lru_cache(maxsize=16)
-def _hermite_rule(nodes: int):
-    """Probabilists' Gauss-Hermite nodes and weights for the N(0, 1) measure."""
-    from scipy.special import roots_hermitenorm
-
-    x, w = roots_hermitenorm(nodes)
-    return x, w / w.sum()
-
-
 def _diag_moments(act: Activation, q: np.ndarray, nodes: int | None):
     """E[phi^2], E[phi'^2] and dE[phi^2]/dq at variances ``q`` (1-d array), vectorised."""
     closed = _closed_moments(act) if nodes is None else None
@@ -518,11 +460,7 @@ def _method(act: Activation, nodes: int | None) -> str:
         return "closed-form"
     if act.kinks == (0,):
         return "quadrature: polar gauss-legendre split at the kink"
-    if nodes is None:
-        rule = f"gauss-hermite({_NODE_BANDS[0][1]}-{_NODE_BANDS[-1][1]} nodes, more at larger q)"
-    else:
-        rule = f"gauss-hermite({nodes} nodes)"
-    return f"quadrature: {rule}; c-map by its Mehler (Hermite) series"
+    return f"quadrature: {method_name(act, nodes)}; c-map by its Mehler (Hermite) series"
 
 
 def _solve_q(act: Activation, sw, sb, q1, nodes):
@@ -643,13 +581,10 @@ def _mehler_coefficients(act: Activation, q: np.ndarray, nodes: int | None) -> n
     single-variable integrals, so sum_n b_n = E[phi^2] exactly (the discrete transform is
     orthogonal).  Coefficients past the point where the tail is below 1e-17 are dropped.
     """
-    counts = _node_counts(q, nodes)
     phi = act.numeric(0)
     groups = []
-    for n in np.unique(counts):
-        sel = np.flatnonzero(counts == n)
-        x, w = _hermite_rule(int(n))
-        basis = _orthonormal_hermite(int(n))  # (n, nodes), rows sqrt(w) He_n/sqrt(n!)
+    for sel, x, w in hermite_groups(q, nodes):
+        basis = _orthonormal_hermite(x.size)  # (n, nodes), rows sqrt(w) He_n/sqrt(n!)
         with np.errstate(over="ignore", invalid="ignore"):
             f = np.broadcast_to(phi(np.sqrt(q[sel])[:, None] * x), (sel.size, x.size))
             a = (f * np.sqrt(w)) @ basis.T
@@ -669,7 +604,7 @@ def _orthonormal_hermite(nodes: int) -> np.ndarray:
     """sqrt(w_i) He_n(x_i)/sqrt(n!) for n < nodes at the Gauss-Hermite nodes: an orthogonal
     matrix (the discrete Hermite transform).  The recurrence carries sqrt(w) from the start,
     so the far nodes (tiny weights, huge He_n) neither overflow nor lose the small entries."""
-    x, w = _hermite_rule(nodes)
+    x, w = hermite_rule(nodes)
     H = np.empty((nodes, x.size))
     H[0] = np.sqrt(w)
     H[1] = x * H[0]

@@ -109,3 +109,33 @@ def test_bad_activation_names_raise_clear_errors(bad):
 def test_unknown_activation_suggests_the_nearest():
     with pytest.raises(UnknownActivation, match="did you mean 'tanh'"):
         get_activation("tnah")
+
+
+@pytest.mark.parametrize("var", [0.3, 3.0, 8.0])
+def test_graded_quadrature_stays_accurate_at_large_variance(var):
+    # second route: scipy's adaptive quadrature of the same integrals
+    from scipy.integrate import quad
+
+    def exact(f):
+        dens = lambda u: np.exp(-u * u / (2 * var)) / np.sqrt(2 * np.pi * var)  # noqa: E731
+        return quad(
+            lambda u: f(u) * dens(u),
+            -40 * np.sqrt(var),
+            40 * np.sqrt(var),
+            points=[0.0],
+            limit=400,
+            epsabs=1e-14,
+        )[0]
+
+    tanh = get_activation("tanh")
+    assert float(mean_square(tanh, var)) == pytest.approx(
+        exact(lambda u: np.tanh(u) ** 2), abs=1e-10
+    )
+    assert float(mean_square(tanh, var, 1)) == pytest.approx(
+        exact(lambda u: np.cosh(u) ** -4), abs=1e-10
+    )
+
+
+def test_expressions_with_unknown_functions_are_rejected():
+    with pytest.raises(InvalidParameter, match="unknown function"):
+        get_activation("sigmoid(z) - 1/2")
