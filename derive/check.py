@@ -116,7 +116,9 @@ def _parse_latex(text: str) -> sp.Expr:
     replace = {}
     for s in expr.free_symbols:
         name = _latex_name(s.name)
-        if name in ("sigma_w", "sigma_b"):
+        if name == "pi":
+            replace[s] = sp.pi
+        elif name in ("sigma_w", "sigma_b"):
             replace[s] = sp.sqrt(S.STANDARD[name + "2"])  # \sigma_w^2 -> sigma_w2
         else:
             replace[s] = sp.Symbol(name)
@@ -147,7 +149,34 @@ def parse_user_expression(text: str, formula: Formula) -> sp.Expr:
             f"unknown symbol(s) {', '.join(unknown)} in {text!r}; "
             f"{formula.id} is a function of {allowed}"
         )
-    return expr.xreplace({s: by_name[s.name] for s in expr.free_symbols})
+    expr = expr.xreplace({s: by_name[s.name] for s in expr.free_symbols})
+    return _close_simple_sums(expr)
+
+
+def _generic(expr: sp.Expr) -> sp.Expr:
+    """A Piecewise whose special cases are equalities (sigma_w2 = 1 in a geometric sum)
+    becomes its generic branch: those cases have measure zero in the sampled domain."""
+    if isinstance(expr, sp.Piecewise) and all(
+        isinstance(c, sp.Eq) or c == sp.true for _, c in expr.args
+    ):
+        return expr.args[-1][0]
+    return expr
+
+
+def _close_simple_sums(expr: sp.Expr) -> sp.Expr:
+    """Sums of plain powers (geometric sums) in closed form; sums over Min, Kronecker
+    deltas or nested sums stay as they are (the numeric route sums them term by term).
+
+    >>> _close_simple_sums(S.parse_expression("Sum(sigma_w2**k, (k, 0, T - 1))"))
+    (1 - sigma_w2**T)/(1 - sigma_w2)
+    """
+    return expr.replace(
+        lambda e: (
+            isinstance(e, sp.Sum)
+            and not e.function.has(sp.Sum, sp.Min, sp.Max, sp.KroneckerDelta, sp.Piecewise)
+        ),
+        lambda e: e.doit().replace(lambda x: isinstance(x, sp.Piecewise), _generic),
+    )
 
 
 # --- truncation in 1/N --------------------------------------------------------------------
@@ -162,7 +191,9 @@ def truncate(expr: sp.Expr, order: int) -> sp.Expr:
     """
     if S.N not in expr.free_symbols:
         return expr
-    e = expr.subs(S.N, 1 / _EPS)
+    e = sp.expand(expr.subs(S.N, 1 / _EPS))
+    if e.is_polynomial(_EPS):  # already a polynomial in 1/N: drop the higher powers
+        return sp.Add(*(e.coeff(_EPS, k) / S.N**k for k in range(order + 1)))
     try:
         series = sp.series(e, _EPS, 0, order + 1).removeO()
     except Exception as exc:  # sympy raises many types for functions without a series
@@ -180,6 +211,10 @@ def truncate(expr: sp.Expr, order: int) -> sp.Expr:
 def _symbolic_zero(diff: sp.Expr) -> str:
     if diff == 0:
         return "zero"
+    if diff.has(sp.Sum):
+        diff = diff.doit()
+        if diff.has(sp.Sum):
+            return "undecided"  # sums over symbolic ranges: the numeric route decides
     for step in (
         sp.expand,
         lambda e: sp.expand(sp.powsimp(sp.expand(e), force=True)),
@@ -237,12 +272,19 @@ def _relative(a, b) -> float:
     return out if math.isfinite(out) else math.inf
 
 
+def _evaluate(expr: sp.Expr, point: dict, digits: int = _DIGITS):
+    """expr at point to ``digits`` digits (sums over symbolic ranges summed term by term)."""
+    if expr.has(sp.Sum, sp.Product):
+        return sp.N(expr.xreplace(point).doit(), digits)
+    return expr.evalf(digits, subs=point)
+
+
 def _numeric(user: sp.Expr, target: sp.Expr, points: list[dict]) -> float:
     worst = 0.0
     for p in points:
         try:
-            a = user.evalf(_DIGITS, subs=p)
-            b = target.evalf(_DIGITS, subs=p)
+            a = _evaluate(user, p)
+            b = _evaluate(target, p)
             if not (a.is_number and b.is_number):
                 return math.inf
             worst = max(worst, _relative(a, b))
@@ -254,26 +296,37 @@ def _numeric(user: sp.Expr, target: sp.Expr, points: list[dict]) -> float:
 # --- locating the difference --------------------------------------------------------------
 
 
-def _first_order(diff: sp.Expr, point: dict, max_order: int):
-    """(k, coefficient, method): the first power of 1/N with a non-zero coefficient."""
+def _first_order(diff: sp.Expr, points: list[dict], max_order: int):
+    """(k, coefficient, method): the first power of 1/N with a non-zero coefficient (at
+    any of a few sample points: a coefficient may vanish at small T)."""
     if S.N not in diff.free_symbols:
-        return 0, diff, "N-independent"
-    others = {s: v for s, v in point.items() if s != S.N}
-    e = diff.subs(S.N, 1 / _EPS)
+        return 0, _simplify(diff), "N-independent"
+    samples = [{s: v for s, v in p.items() if s != S.N} for p in points[:6]]
+    others = max(samples, key=lambda p: p.get(S.T, 0))
+
+    def nonzero(coeff):
+        return any(abs(complex(_evaluate(coeff, p))) > 1e-30 for p in samples)
+
+    e = sp.expand(diff.subs(S.N, 1 / _EPS))
+    if e.is_polynomial(_EPS):
+        for k in range(0, sp.degree(e, _EPS) + 1):
+            coeff = e.coeff(_EPS, k)
+            if coeff != 0 and nonzero(coeff):
+                return k, _simplify(coeff), "exact polynomial in 1/N"
     try:
         series = sp.series(e, _EPS, 0, max_order + 2).removeO()
         if not series.has(sp.log(_EPS)):
             poly = sp.expand(series)
             for k in range(0, max_order + 2):
                 coeff = poly.coeff(_EPS, k)
-                if coeff != 0 and abs(complex(coeff.evalf(_DIGITS, subs=others))) > 1e-30:
+                if coeff != 0 and nonzero(coeff):
                     return k, sp.simplify(coeff), "series in 1/N"
     except Exception:  # no power series: measure the decay instead
         pass
     # numerical: |diff| ~ c N^-k at large N
     values = []
     for n in (10**6, 10**7, 10**8):
-        values.append(abs(sp.N(diff.subs(others).subs(S.N, n), 60)))
+        values.append(abs(_evaluate(diff, {**others, S.N: sp.Integer(n)}, 60)))
     if values[0] == 0 or values[-1] == 0:
         return None, None, None
     slope = float(sp.log(values[0] / values[-1], 10)) / 2
@@ -305,8 +358,8 @@ def check(
     True
     """
     formula = against if isinstance(against, Formula) else get_formula(against)
-    if order is not None and formula.order is not None and order > formula.order:
-        formula = get_formula(formula.id, order=order)
+    if order is not None and formula.order is not None and order != formula.order:
+        formula = get_formula(formula.id, order=order)  # a 1/N series: re-derived to order
     if isinstance(expression, str):
         user = parse_user_expression(expression, formula)
     else:
@@ -342,7 +395,7 @@ def check(
         notes=tuple(notes),
     )
     if not equivalent:
-        k, coeff, how = _first_order(diff, pts[0], used_order if used_order else 4)
+        k, coeff, how = _first_order(diff, pts, used_order if used_order else 4)
         result.update(
             first_order=k,
             first_order_method=how,

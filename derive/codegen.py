@@ -153,25 +153,31 @@ def _exponents(term: sp.Expr):
     return sp.Mul(*rest), powers
 
 
-def _pair_terms(terms: list, compound: bool) -> tuple[list, bool]:
+def _pair_terms(terms: list, compound: bool, memo: dict) -> tuple[list, bool]:
     """Rewrite one pair K*P1 - K*P2 of terms, P1/P2 depth-dependent, as
     K*P2*expm1(log P1 - log P2) with the logarithm difference taken factor by factor."""
-    split = [_exponents(t) for t in terms]
+    split = []
+    for t in terms:
+        if t not in memo:
+            k, p = _exponents(t)
+            memo[t] = (sp.expand(k), p)
+        split.append(memo[t])
     depth = [sum(1 for e in p.values() if not sp.sympify(e).is_number) for _, p in split]
-    order = sorted(
-        ((i, j) for i in range(len(terms)) for j in range(len(terms)) if i != j),
+    by_key: dict = {}
+    for idx, (k, _) in enumerate(split):
+        by_key.setdefault(k, []).append(idx)
+    pairs = [(i, j) for i, (k, _) in enumerate(split) for j in by_key.get(-k, ()) if j != i]
+    pairs.sort(
         key=lambda ij: (
             depth[ij[1]],
             -depth[ij[0]],
             len(split[ij[1]][1]),
             -len(split[ij[0]][1]),
             ij,
-        ),
+        )
     )
-    for i, j in order:
-        (ki, pi), (kj, pj) = split[i], split[j]
-        if sp.expand(ki + kj) != 0:
-            continue
+    for i, j in pairs:
+        (ki, pi), (_, pj) = split[i], split[j]
         delta = {b: sp.expand(pi.get(b, 0) - pj.get(b, 0)) for b in set(pi) | set(pj)}
         delta = {b: d for b, d in delta.items() if d != 0}
         if not delta:
@@ -192,11 +198,11 @@ def _pair_terms(terms: list, compound: bool) -> tuple[list, bool]:
 def _stable_add(add: sp.Add, compound: bool = False) -> sp.Expr:
     if not compound and not any(_is_power(f) for f in sp.preorder_traversal(add)):
         return add
-    terms, changed = list(add.args), False
-    for candidate in (terms, list(sp.Add.make_args(sp.expand_mul(add)))):
+    memo: dict = {}
+    for candidate in (list(add.args), list(sp.Add.make_args(sp.expand_mul(add)))):
         terms, changed = candidate, False
         while True:
-            terms, step = _pair_terms(terms, compound)
+            terms, step = _pair_terms(terms, compound, memo)
             if not step:
                 break
             changed = True

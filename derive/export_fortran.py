@@ -117,16 +117,27 @@ def _fortran_helpers(needs, printer) -> list[str]:
 
 
 def _assign(printer, lhs: str, code: str, indent: str) -> list[str]:
-    """Free-form assignment with & continuation lines under 132 columns."""
+    """Free-form assignment with & continuation lines under 132 columns.
+
+    Lines are cut at a blank (between tokens); where there is none, inside a token with
+    the two ampersands touching it, which free form allows -- never between the two
+    characters of ``**``."""
     text = f"{lhs} = {code}"
     lines = []
     width = 100
     while len(text) > width:
-        cut = max(text.rfind(c, 0, width) for c in " +-*/,")
-        if cut <= len(lhs) + 3:
-            cut = width
-        lines.append(indent + text[:cut] + " &")
-        text = "& " + text[cut:]
+        cut = text.rfind(" ", 40, width)
+        if cut > 0:
+            lines.append(indent + text[:cut] + " &")
+            text = "& " + text[cut + 1 :]
+            continue
+        cut = max(
+            i
+            for i in range(40, width)
+            if text[i] in "+-*/,(" and text[i - 1] != "*" and text[i + 1 : i + 2] != "*"
+        )
+        lines.append(indent + text[:cut] + "&")
+        text = "&" + text[cut:]
     lines.append(indent + text)
     return lines
 
@@ -153,9 +164,9 @@ class FortranExporter(Exporter):
         if formula.arguments:
             out.append(f"    real(8), intent(in) :: {args}")
         out.append("    real(8) :: res")
-        if prepared.temporaries:
-            temps = ", ".join(names[s] for s, _ in prepared.temporaries)
-            out.append(f"    real(8) :: {temps}")
+        temps = [names[s] for s, _ in prepared.temporaries]
+        for k in range(0, len(temps), 10):  # free form lines stay under 132 columns
+            out.append(f"    real(8) :: {', '.join(temps[k : k + 10])}")
         for sym, expr in prepared.temporaries:
             code = printer._print(self.renamed(expr, names))
             out += _assign(printer, names[sym], code, "    ")

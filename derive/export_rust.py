@@ -58,7 +58,7 @@ class NnqftRustPrinter(C99CodePrinter):
     """Prints sympy expressions as Rust f64 expressions, calls in function form."""
 
     def __init__(self, settings=None):
-        super().__init__({"strict": True, **(settings or {})})
+        super().__init__({"strict": True, "math_macros": {}, **(settings or {})})
 
     def _print_Integer(self, expr):
         return f"{int(expr)}.0"
@@ -199,7 +199,7 @@ class RustExporter(Exporter):
         fname = self.function_name(formula)
         out = [f"/// {line}".rstrip() for line in self.doc_lines(formula, names)]
         args = ", ".join(f"{names[s]}: f64" for s in formula.arguments)
-        out.append("#[allow(non_snake_case, unused_parens, clippy::all)]")
+        out.append("#[allow(non_snake_case, unused_parens, unused_variables, clippy::all)]")
         out.append(f"pub fn {fname}({args}) -> f64 {{")
         for sym, expr in prepared.temporaries:
             code = printer.doprint(self.renamed(expr, names))
