@@ -45,8 +45,15 @@ class NnqftFortranPrinter(FCodePrinter):
 
     def _print_Pow(self, expr):
         b, e = expr.args
+        # an integer base stays real: Fortran's 2**(-1) is integer division, i.e. 0
+        if b.is_Integer:
+            base = f"{int(b)}.0d0" if b > 0 else f"({int(b)}.0d0)"
+        else:
+            base = self.parenthesize(b, 61)
         if not e.is_number and e.is_integer:
-            return f"{self.parenthesize(b, 61)}**nint({self._print(e)})"
+            return f"{base}**nint({self._print(e)})"
+        if b.is_Integer and not e.is_number:
+            return f"{base}**({self._print(e)})"
         return super()._print_Pow(expr)
 
     def _print_polygamma(self, expr):

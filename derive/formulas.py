@@ -484,3 +484,51 @@ def _recurrent_formula(id, order=None) -> Formula:
 
 
 _FAMILIES.append(_linear_family)
+
+
+# --- finite width, scale-invariant activations (finite_width.py, PHYSICS.md §7) -----------------
+
+_FW_TEXT = {
+    "K0": "K0(T), the infinite-width kernel E[z^2] at layer T",
+    "V": "V(T), the four-point vertex: Cov(z_i^2, z_j^2) = V/n at layer T",
+}
+
+
+def _finite_width_family() -> list[_Provider]:
+    if _module(".derive.finite_width") is None:
+        return []
+    from ..rules.activations import get_activation
+
+    out = []
+    for name in _closed_form_activations():
+        if not get_activation(name).is_scale_invariant:
+            continue
+        for what in ("K0", "V"):
+            out.append(
+                _Provider(
+                    f"finite-width/{what}/{name}",
+                    ".derive.finite_width",
+                    ("scale_invariant_closed_form",),
+                    functools.partial(_finite_width_formula, what, name),
+                )
+            )
+    return out
+
+
+def _finite_width_formula(what, name, order=None) -> Formula:
+    from . import finite_width
+
+    expr = sp.sympify(finite_width.scale_invariant_closed_form(name, S.T)[what])
+    return formula_from_expression(
+        expr,
+        f"finite-width/{what}/{name}",
+        arguments=(S.sigma_w2, S.q0, S.T),
+        description=f"{_FW_TEXT[what]}, phi = {name}, sigma_b2 = 0 (PDLT scale-invariant class)",
+        derivation="PDLT recursions for K0 and V solved in closed form in the layer index "
+        "(PHYSICS.md §7); nnqft.derive.finite_width.scale_invariant_closed_form",
+        source="nnqft.derive.finite_width.scale_invariant_closed_form",
+        validity=(sp.Eq(S.sigma_b2, 0),),
+    )
+
+
+_FAMILIES.append(_finite_width_family)

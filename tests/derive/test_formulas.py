@@ -201,3 +201,16 @@ def test_recurrent_shared_mean_reference_value_at_depth_3():
     d = f.expression.subs(S.T, 3) - _series(ref, 2)
     subs = {S.sigma_w2: sp.Rational(3, 4), S.sigma_b2: sp.Rational(1, 5), S.q0: sp.Rational(3, 2)}
     assert sp.simplify(d.subs(subs)) == 0
+
+
+@pytest.mark.parametrize("act", ["linear", "relu", "leaky_relu"])
+def test_finite_width_closed_forms_against_the_recursion(act):
+    from nnqft.derive.finite_width import finite_width_symbolic
+    from nnqft.rules.network import Network
+
+    rows = finite_width_symbolic(Network("feedforward", act, sigma_b2=0, q0=S.q0), 4)
+    k0 = get_formula(f"finite-width/K0/{act}").expression
+    v = get_formula(f"finite-width/V/{act}").expression
+    for layer, row in enumerate(rows, start=1):
+        assert sp.simplify(k0.subs(S.T, layer) - row["K0"]) == 0, (act, layer)
+        assert sp.simplify(v.subs(S.T, layer) - row["V"]) == 0, (act, layer)
