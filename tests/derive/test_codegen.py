@@ -486,5 +486,8 @@ def test_kernel_broadcasts_and_checks_arity():
         k(1.0, 2.0)
     with pytest.raises(UnknownName):
         kernel("mft/length-map/erf", backend="cuda")
+    plain = kernel("linear-feedforward/mean", "numpy", stable=False)(0.5, 0.3, 1.2, 6.0)
+    stable = kernel("linear-feedforward/mean", "numpy")(0.5, 0.3, 1.2, 6.0)
+    assert abs(plain - stable) < 1e-14 * abs(stable)
     with pytest.raises(InvalidParameter, match="no LLVM kernel"):
         kernel("linear-feedforward/log-mean", backend="llvm")  # polygamma: numpy only
