@@ -559,13 +559,23 @@ def _source_line(source: str) -> str:
     return rf"{{\footnotesize\textit{{Derived by}} \texttt{{{_escape_text(source)}}}}}"
 
 
+def _equation_with_note(eq) -> str:
+    """The body of one numbered equation: the math, its note beside it (or below it when
+    both would not fit on the line) and its label."""
+    body = equation_latex(eq.expr)
+    label = rf"\label{{{eq.label}}}" if eq.label else ""
+    if not eq.note:
+        return f"{body}{label}"
+    note = rf"\text{{{_escape_text(eq.note)}}}"
+    if _width(body) + len(eq.note) + 4 > BREAK_AT:
+        return rf"\begin{{gathered}}{body} \\ {note}\end{{gathered}}{label}"
+    return rf"{body}\qquad{note}{label}"
+
+
 def _step_latex(step, number_prefix: str) -> list[str]:
     out = [rf"\subsection{{{_escape_text(step.title)}}}", _escape_text(step.prose)]
     for eq in step.equations:
-        body = equation_latex(eq.expr)
-        note = rf"\qquad\text{{{_escape_text(eq.note)}}}" if eq.note else ""
-        label = rf"\label{{{eq.label}}}" if eq.label else ""
-        out += [r"\begin{equation}", f"{body}{note}{label}", r"\end{equation}"]
+        out += [r"\begin{equation}", _equation_with_note(eq), r"\end{equation}"]
     if step.source:
         out.append(_source_line(step.source))
     return out
