@@ -87,4 +87,5 @@ def test_check_exit_codes_and_json():
     assert p.returncode == 1
     data = json.loads(p.stdout)
     assert data["equivalent"] is False and data["first_differing_order_in_1_over_N"] == 1
+    assert data["first_differing_order"] == 1
     assert data["leading_difference"] == "T"
