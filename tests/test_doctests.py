@@ -6,8 +6,6 @@ import pkgutil
 
 import pytest
 
-import nnqft
-
 # The subpackages live in other folders (package-dir mapping), so walk each one's own path.
 PACKAGES = ["nnqft", "nnqft.commands", "nnqft.rules", "nnqft.derive", "nnqft.diagrams"]
 MODULES = sorted(
