@@ -5,3 +5,10 @@ from hypothesis import settings
 settings.register_profile("ci", max_examples=50, deadline=None)
 settings.register_profile("dev", max_examples=25, deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+# Hermetic results: derived formulas are cached by content; tests start from an empty cache
+# of their own (per process), so they exercise the cold path and never read a user's cache.
+if "NNQFT_CACHE_DIR" not in os.environ:
+    import tempfile
+
+    os.environ["NNQFT_CACHE_DIR"] = tempfile.mkdtemp(prefix="nnqft-test-cache-")
