@@ -481,7 +481,7 @@ def stationary_limit(expr: sp.Expr) -> sp.Expr:
 
 OBSERVABLES = ("mean", "variance", "log-mean")
 #: rules/engine version, part of every cache key; bump when a derivation changes
-ENGINE_VERSION = "linear-wick-3"
+ENGINE_VERSION = "linear-wick-4"
 
 
 @dataclass(frozen=True)
@@ -689,13 +689,17 @@ def correlator(arch: str, observable: str, *, bias=None, order=None, exact=False
 
 def _rules_step(arch, bias):
     from ..rules.feynman import linear_network_rules
+    from .latex import latex
 
     vertex = linear_network_rules(arch, bias).vertex("double_trace")
+    kernel = r"K(t,s) = 1" if arch == "recurrent" else r"K(t,s) = \delta_{ts}"
+    fields = r"(\tilde z(t)\cdot\tilde z(s))\,(z(t-1)\cdot z(s-1))"
     return (
         "Feynman rules",
-        f"Averaging the MSRDJ action over W gives the double-trace vertex {vertex.monomial} "
-        f"({vertex.time_weight}); each vertex is a Wick pair of two W's worth "
-        "sigma_w2/N, each closed neuron-index loop N.",
+        "Averaging the MSRDJ action over $W$ gives the double-trace vertex "
+        f"${latex(vertex.coupling / 2)}\\, K(t,s)\\,{fields}$ with ${kernel}$; each vertex "
+        f"is a Wick pair of two $W$'s worth ${latex(vertex.coupling)}$, and each closed "
+        "neuron-index loop gives a factor $N$.",
         (sp.Eq(sp.Symbol("g_vertex"), vertex.coupling),),
     )
 
@@ -789,10 +793,10 @@ def _derive(arch, observable, bias, order, exact) -> Correlator:
     steps.append(
         (
             "Sums over time labels",
-            "Each reduced diagram with a, b, c pairs within/across/within the factors is "
-            "placed in binomial(i-1,a-1) binomial(l-1,b-1) binomial(j-1,c-1) ways; the sums "
-            "over the ladder lengths are geometric and done in closed form, parities by "
-            "T = 2v + tau.",
+            "Each reduced diagram with $a$, $b$, $c$ pairs within, across and within the "
+            "factors is placed in $\\binom{i-1}{a-1}\\binom{l-1}{b-1}\\binom{j-1}{c-1}$ ways; "
+            "the sums over the ladder lengths are geometric and done in closed form, "
+            "parities by $T = 2v + \\tau$. $E_d$ is the coefficient of $N^{-d}$.",
             tuple(sp.Eq(sp.Symbol(f"E_{d}"), c) for d, c in mean_c.items()),
         )
     )
