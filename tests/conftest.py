@@ -12,3 +12,16 @@ if "NNQFT_CACHE_DIR" not in os.environ:
     import tempfile
 
     os.environ["NNQFT_CACHE_DIR"] = tempfile.mkdtemp(prefix="nnqft-test-cache-")
+
+
+def run_cli(args, capsys):
+    """Run ``nnqft ARGS`` in-process; return (exit code, stdout, stderr)."""
+    from nnqft.cli import main
+
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code or 0
+    out = capsys.readouterr()
+    return code, out.out, out.err

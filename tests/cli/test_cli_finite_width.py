@@ -5,19 +5,7 @@ import subprocess
 import sys
 
 import pytest
-
-from nnqft.cli import main
-
-
-def run(args, capsys):
-    """Run the CLI in-process; return (exit code, stdout, stderr)."""
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
+from conftest import run_cli as run
 
 
 def test_json_contract_and_reference_values(capsys):
