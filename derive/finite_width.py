@@ -55,11 +55,14 @@ import sympy as sp
 from ..errors import InvalidParameter, InvalidType, NoExactForm
 from ..rules import symbols as S
 from ..rules.activations import (
+    PANEL_NODES,
     Activation,
     diagonal_kernel,
     get_activation,
+    legendre_rule,
     mean_square,
     numeric_function,
+    panel_rule,
 )
 from ..rules.network import Network
 
@@ -137,40 +140,6 @@ def _hermite_e(k: int, x: np.ndarray) -> np.ndarray:
     return h1
 
 
-#: Gauss-Legendre nodes per panel of the one-variable rule
-PANEL_NODES = 16
-
-
-@functools.lru_cache(maxsize=8)
-def _legendre(n: int):
-    return np.polynomial.legendre.leggauss(n)
-
-
-def _panel_rule(var: float, kinks: tuple) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes u and weights (Gaussian density included) for E f(u), u ~ N(0, var).
-
-    Composite Gauss-Legendre on |u| <= 13 sqrt(var) (the tail beyond is e^-84), panels no
-    wider than 1 in u (where activations vary; beyond var ~ 2e4 only for |u| <= 20) nor
-    sqrt(var)/2 (where the Gaussian does), with the activation's kinks as panel edges:
-    ~1e-13 relative for smooth and kinked phi alike, also at large variance, where plain
-    Gauss-Hermite loses accuracy (tanh at var = 20: 4e-4 with 201 nodes).
-    """
-    s = math.sqrt(var)
-    h = min(1.0, s / 2)
-    m = min(int(math.ceil(13.0 * s / h)), 2000)
-    edges = np.linspace(-13.0 * s, 13.0 * s, 2 * m + 1)
-    # unit panels where activations have their features (|u| <= 20), and the kinks
-    extra = [float(k) for k in range(-20, 21)] + [float(k) for k in kinks]
-    inner = [k for k in extra if abs(k) < 13.0 * s]
-    if inner:
-        edges = np.unique(np.concatenate([edges, inner]))
-    t, w = _legendre(PANEL_NODES)
-    lo, hi = edges[:-1, None], edges[1:, None]
-    u = ((lo + hi) / 2 + (hi - lo) / 2 * t).ravel()
-    wu = ((hi - lo) / 2 * w).ravel() * np.exp(-(u**2) / (2 * var)) / math.sqrt(2 * math.pi * var)
-    return u, wu
-
-
 def quadrature_method(act: Activation, quadrature: bool = False) -> str:
     """How :func:`finite_width` integrates this activation, with its stated accuracy.
 
@@ -192,7 +161,7 @@ def quadrature_method(act: Activation, quadrature: bool = False) -> str:
 
 def _expect(act: Activation, var: float, fns) -> np.ndarray:
     """[E f(u) for f in fns], u ~ N(0, var) (a scalar); each f takes (u, x = u/sqrt(var))."""
-    u, w = _panel_rule(var, tuple(float(k) for k in act.kinks))
+    u, w = panel_rule(var, tuple(float(k) for k in act.kinks))
     x = u / math.sqrt(var)
     with np.errstate(over="ignore", invalid="ignore"):
         vals = np.stack([f(u, x) for f in fns])
@@ -554,7 +523,7 @@ class _PlaneRule:
     """
 
     def __init__(self, var1: float, var2: float, cov: float, kinks: tuple):
-        self.u1, self.w1 = _panel_rule(var1, kinks)
+        self.u1, self.w1 = panel_rule(var1, kinks)
         s1, s2 = math.sqrt(var1), math.sqrt(var2)
         rho = min(1.0, max(-1.0, cov / (s1 * s2)))
         mu = rho * s2 / s1 * self.u1
@@ -562,7 +531,7 @@ class _PlaneRule:
         if sd <= 1e-12 * s2:
             self.u2, self.w2 = mu[:, None], np.ones((mu.size, 1))
         else:
-            t, w = _legendre(10)
+            t, w = legendre_rule(10)
             features = np.array([float(k) for k in range(-20, 21)] + list(kinks))
             mapped = np.clip((features[None, :] - mu[:, None]) / sd, -13.0, 13.0)
             uniform = np.broadcast_to(np.linspace(-13.0, 13.0, 53), (mu.size, 53))

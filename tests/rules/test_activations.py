@@ -111,7 +111,7 @@ def test_unknown_activation_suggests_the_nearest():
         get_activation("tnah")
 
 
-@pytest.mark.parametrize("var", [0.3, 3.0, 8.0])
+@pytest.mark.parametrize("var", [0.3, 3.0, 8.0, 20.0, 50.0])
 def test_graded_quadrature_stays_accurate_at_large_variance(var):
     # second route: scipy's adaptive quadrature of the same integrals
     from scipy.integrate import quad
