@@ -88,6 +88,61 @@ def _key(kinds, open_, edges, leg_code, vertex_code):
     return (tuple(keys), cert, tuple(sorted(mults))), node_aut, positions
 
 
+def _invariant(kinds, open_, edges, leg_code, vertex_code) -> tuple:
+    """A cheap isomorphism invariant of a partial diagram (equal for isomorphic ones).
+
+    The sorted node colours of one refinement round: base colour (kind, open half-edges,
+    self-loops) plus a label-free mix of the (neighbour base colour, multiplicity) pairs.
+    Different invariants mean different classes; equal ones are settled by :func:`_key`.
+    """
+    base = [vertex_code + 8 * o if not k else leg_code[k] + 8 * o for k, o in zip(kinds, open_)]
+    for (u, v), m in edges.items():
+        if u == v:
+            base[u] += m
+    mix = list(base)
+    for (u, v), m in edges.items():
+        if u != v:
+            mix[u] += (base[v] * 16 + m) ** 3
+            mix[v] += (base[u] * 16 + m) ** 3
+    mix.sort()
+    return tuple(mix)
+
+
+def _twin_pairs(others, kinds, open_, edges) -> list[tuple[int, int]]:
+    """Pairs ``(a, b)`` of positions in ``others`` of consecutive members of a class of
+    twins: nodes of the same kind and open half-edges with the same self-loops and the
+    same bundles to every other node.  Any permutation of such a class is an automorphism
+    of the partial diagram fixing every other node, so joining the closing node to a class
+    with non-increasing multiplicities reaches every child up to isomorphism.
+    """
+    if len(others) < 2:
+        return []
+    nbrs: dict = {w: {} for w in others}
+    for (x, y), m in edges.items():
+        if x in nbrs:
+            nbrs[x][y] = m
+        if y in nbrs and y != x:
+            nbrs[y][x] = m
+    classes: list[list[int]] = []
+    for i, w in enumerate(others):
+        for cls in classes:
+            r = others[cls[0]]
+            if kinds[r] != kinds[w] or open_[r] != open_[w]:
+                continue
+            a, b = nbrs[r], nbrs[w]
+            if a.get(w) != b.get(r) or a.get(r) != b.get(w):
+                continue
+            if {x: m for x, m in a.items() if x != w and x != r} != {
+                x: m for x, m in b.items() if x != w and x != r
+            }:
+                continue
+            cls.append(i)
+            break
+        else:
+            classes.append([i])
+    return [(c[k], c[k + 1]) for c in classes for k in range(len(c) - 1)]
+
+
 def _finish(kinds, edges, node_aut, positions) -> RawDiagram:
     extra = 1
     for (u, v), m in edges.items():
@@ -201,8 +256,9 @@ def generate_connected(
     Each step closes the first node that still has open half-edges: all of them at once
     go to self-loops, to open half-edges of nodes already present, to legs not yet
     attached, and to new vertices (as a partition of the remaining count: new vertices
-    are interchangeable).  Partial diagrams are deduplicated by their exact canonical
-    form across the whole run.
+    are interchangeable; so are twin nodes, joined with non-increasing multiplicities).
+    Partial diagrams are deduplicated across the whole run: by a cheap invariant, and by
+    their exact canonical form only where two of them share the invariant.
 
     ``leg_labels`` (default 1..n_legs) are the labels of the legs; ``self_loops=False``
     never closes a propagator on one vertex; ``progress(step, total_steps, n_states)``
@@ -224,7 +280,9 @@ def generate_connected(
     # a state: (kinds, open half-edges, edges {(u, v): multiplicity}, vertices used);
     # kinds[i] = leg label or 0 for a vertex
     states = [((labels[0],), (1,), {}, 0) if n_legs else ((0,), (4,), {}, 1)]
-    seen: set = set()
+    # partial diagrams by a cheap invariant; the exact key is computed only when a second
+    # partial diagram has the same invariant: buckets[inv] = [first state or None, keys...]
+    buckets: dict = {}
     final: dict = {}
     total_steps = n_legs + order
     step = 0
@@ -234,6 +292,8 @@ def generate_connected(
             u = next(i for i, k in enumerate(open_) if k)
             k = open_[u]
             others = [w for w in range(len(kinds)) if w != u and open_[w]]
+            # twins among them are interchangeable: join them non-increasingly only
+            twin_pairs = _twin_pairs(others, kinds, open_, edges)
             present = set(kinds)
             fresh_legs = [lab for lab in labels if lab not in present]
             max_loops = k // 2 if (self_loops and not kinds[u]) else 0
@@ -244,6 +304,8 @@ def generate_connected(
                     rem1 = rem0 - sum(ms)
                     if rem1 < 0:
                         continue
+                    if twin_pairs and any(ms[a] < ms[b] for a, b in twin_pairs):
+                        continue  # a permutation of twins maps it to one that is kept
                     for n_new_legs in range(min(rem1, len(fresh_legs)) + 1):
                         for legset in itertools.combinations(fresh_legs, n_new_legs):
                             rem2 = rem1 - n_new_legs
@@ -272,14 +334,31 @@ def generate_connected(
                                 done = not any(co)
                                 if done and (cu < order or len(ck) - cu < n_legs):
                                     continue  # closed before every vertex and leg is in
-                                key, node_aut, positions = _key(ck, co, e, leg_code, vertex_code)
-                                if key in seen:
-                                    continue
-                                seen.add(key)
                                 if done:
-                                    final[key] = _finish(ck, e, node_aut, positions)
-                                else:
-                                    new_states.append((ck, co, e, cu))
+                                    key, node_aut, positions = _key(
+                                        ck, co, e, leg_code, vertex_code
+                                    )
+                                    if key not in final:
+                                        final[key] = _finish(ck, e, node_aut, positions)
+                                    continue
+                                state = (ck, co, e, cu)
+                                inv = _invariant(ck, co, e, leg_code, vertex_code)
+                                bucket = buckets.get(inv)
+                                if bucket is None:  # a new invariant: a new class, no search
+                                    buckets[inv] = [state]
+                                    new_states.append(state)
+                                    continue
+                                if bucket[0] is not None:  # first collision: key the first
+                                    first = bucket[0]
+                                    bucket[0] = None
+                                    bucket.append(
+                                        _key(first[0], first[1], first[2], leg_code, vertex_code)[0]
+                                    )
+                                key = _key(ck, co, e, leg_code, vertex_code)[0]
+                                if key in bucket:
+                                    continue
+                                bucket.append(key)
+                                new_states.append(state)
         states = new_states
         step += 1
         if progress is not None:

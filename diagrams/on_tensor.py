@@ -84,9 +84,12 @@ def contract(n_nodes: int, leg_label: list, edges: list[tuple[int, int]]):
                 continue
             s = slots[x]
             w = weights[x]
-            loop = next(
-                ((i, j) for i in range(3) for j in range(i + 1, 4) if other[s[i]] == s[j]), None
-            )
+            loop = None
+            for i in range(3):
+                j = s.index(other[s[i]]) if other[s[i]] in s else -1
+                if j > i:
+                    loop = (i, j)
+                    break
             if loop is not None:
                 i, j = loop
                 k, l = (t for t in range(4) if t not in loop)
@@ -98,8 +101,8 @@ def contract(n_nodes: int, leg_label: list, edges: list[tuple[int, int]]):
                 alive.discard(x)
                 changed = True
                 continue
-            counts = Counter(node_of[other[h]] for h in s)
-            y = next((y for y, m in counts.items() if m >= 2 and y in alive and y != x), None)
+            ends = [node_of[other[h]] for h in s]
+            y = next((y for y in ends if y != x and y in alive and ends.count(y) >= 2), None)
             if y is None:
                 continue
             xi = [t for t in range(4) if node_of[other[s[t]]] == y]
