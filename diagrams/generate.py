@@ -61,31 +61,25 @@ def _key(kinds, open_, edges, leg_code, vertex_code):
     """
     n = len(kinds)
     adj: list[list[tuple[int, int]]] = [[] for _ in range(n)]
-    base = [vertex_code if not k else leg_code[k] for k in kinds]
-    for i in range(n):
-        base[i] += 8 * open_[i]
-    mults = set()
+    base = [vertex_code + 8 * o if not k else leg_code[k] + 8 * o for k, o in zip(kinds, open_)]
+    pairs = []
     for (u, v), m in edges.items():
         if u == v:
             base[u] += m
         else:
-            mults.add(m)
-    if len(mults) == 1:
-        rank_m = {m: 0 for m in mults}
-    else:
-        rank_m = {m: i for i, m in enumerate(sorted(mults))}
-    for (u, v), m in edges.items():
-        if u != v:
-            r = rank_m[m]
-            adj[u].append((v, r))
-            adj[v].append((u, r))
-    distinct = sorted(set(base))
-    rank = {k: i for i, k in enumerate(distinct)}
+            pairs.append((u, v, m))
+    mults = sorted({m for _, _, m in pairs})
+    rank_m = {m: i for i, m in enumerate(mults)}
+    for u, v, m in pairs:
+        r = rank_m[m]
+        adj[u].append((v, r))
+        adj[v].append((u, r))
+    rank = {k: i for i, k in enumerate(sorted(set(base)))}
     cert, node_aut, positions = label_core([rank[b] for b in base], adj)
     keys = [0] * n
-    for i in range(n):
-        keys[positions[i]] = base[i]
-    return (tuple(keys), cert, tuple(sorted(mults))), node_aut, positions
+    for b, p in zip(base, positions):
+        keys[p] = b
+    return (tuple(keys), cert, tuple(mults)), node_aut, positions
 
 
 def _invariant(kinds, open_, edges, leg_code, vertex_code) -> tuple:
