@@ -1,4 +1,8 @@
+import copy
+import functools
+import json
 import os
+from pathlib import Path
 
 from hypothesis import settings
 
@@ -25,3 +29,24 @@ def run_cli(args, capsys):
         code = exc.code or 0
     out = capsys.readouterr()
     return code, out.out, out.err
+
+
+#: the repository's own reference values (tests only; product code never reads them)
+REFERENCE_FILE = Path(__file__).resolve().parent / "reference" / "values.json"
+
+
+@functools.lru_cache(maxsize=1)
+def _load_reference():
+    return json.loads(REFERENCE_FILE.read_text(encoding="utf-8"))
+
+
+def reference_values(section=None):
+    """The reference values of ``tests/reference/values.json``, or one section of them.
+
+    Each call returns a fresh copy, so a test may change what it gets.
+
+    >>> reference_values("mft")["relu_critical"]["sigma_w2"]
+    2
+    """
+    values = copy.deepcopy(_load_reference())
+    return values if section is None else values[section]

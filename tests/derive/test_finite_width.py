@@ -7,13 +7,12 @@ random networks (the exact fast sampler of derive/simulate.py), with tolerances 
 standard errors and fixed seeds.
 """
 
-import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 import sympy as sp
+from conftest import reference_values
 from scipy.integrate import quad
 
 from nnqft.derive import mft
@@ -34,9 +33,7 @@ from nnqft.rules import symbols as S
 from nnqft.rules.activations import get_activation
 from nnqft.rules.network import Network
 
-REFERENCE = json.loads(
-    (Path(__file__).resolve().parents[3] / "shared" / "reference" / "values.json").read_text()
-)["finite_width"]
+REFERENCE = reference_values("finite_width")
 
 
 def net(act, cw, cb, q0=1.0, width=16, depth=8):

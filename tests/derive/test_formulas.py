@@ -10,12 +10,12 @@ from __future__ import annotations
 import importlib
 import json
 import math
-import pathlib
 import random
 
 import numpy as np
 import pytest
 import sympy as sp
+from conftest import reference_values
 
 from nnqft.derive import formulas
 from nnqft.derive.formulas import ARGUMENT_ORDER, get_formula, list_formulas, register_formula
@@ -35,7 +35,7 @@ REQUIRED = [
     for act in ("linear", "relu", "leaky_relu", "erf", "sin", "cos", "gelu")
 ]
 
-REFERENCE = pathlib.Path(__file__).resolve().parents[3] / "shared" / "reference" / "values.json"
+REFERENCE = reference_values()
 
 
 def test_required_ids_are_listed():
@@ -195,8 +195,7 @@ def test_recurrent_mean_against_exhaustive_wick_pairing(bias):
 
 
 def test_recurrent_shared_mean_reference_value_at_depth_3():
-    values = json.loads(REFERENCE.read_text())
-    ref = S.parse_expression(values["linear_exact"]["recurrent_shared_bias_T3"]["formula"])
+    ref = S.parse_expression(REFERENCE["linear_exact"]["recurrent_shared_bias_T3"]["formula"])
     f = get_formula("linear-recurrent-shared/mean", order=2)
     d = f.expression.subs(S.T, 3) - _series(ref, 2)
     subs = {S.sigma_w2: sp.Rational(3, 4), S.sigma_b2: sp.Rational(1, 5), S.q0: sp.Rational(3, 2)}

@@ -1,12 +1,10 @@
 """Exact finite-N results for linear nets: brute-force Wick enumeration against the known
 closed forms, the reference values and Monte Carlo of real networks."""
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
 import sympy as sp
+from conftest import reference_values
 
 from nnqft.derive.linear import (
     exact_mean,
@@ -19,13 +17,9 @@ from nnqft.derive.linear import (
 from nnqft.errors import InvalidParameter, NoExactForm
 from nnqft.rules.symbols import N, T, parse_expression, q0, sigma_b2, sigma_w2
 
-VALUES = Path(__file__).resolve().parents[3] / "shared" / "reference" / "values.json"
-
 
 def _reference(name):
-    if not VALUES.exists():
-        pytest.skip("shared/reference/values.json not present")
-    return json.loads(VALUES.read_text())["linear_exact"][name]
+    return reference_values("linear_exact")[name]
 
 
 def test_recurrent_shared_T3_polynomial_matches_reference():

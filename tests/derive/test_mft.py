@@ -1,12 +1,11 @@
 """Mean-field maps, chi's, fixed points: each checked by a second, independent route."""
 
-import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 import sympy as sp
+from conftest import reference_values
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -16,9 +15,7 @@ from nnqft.rules import symbols as S
 from nnqft.rules.activations import gaussian_kernel, get_activation
 from nnqft.rules.network import Network
 
-REFERENCE = json.loads(
-    (Path(__file__).resolve().parents[3] / "shared" / "reference" / "values.json").read_text()
-)["mft"]
+REFERENCE = reference_values("mft")
 
 CLOSED_FORM = ["linear", "relu", "leaky_relu(0.2)", "erf", "sin", "cos", "gelu"]
 RNG = np.random.default_rng(20260)

@@ -3,12 +3,11 @@
 Every statistical check states its tolerance in standard errors and fixes its seed.
 """
 
-import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import reference_values
 from scipy.special import digamma
 
 from nnqft.derive.mft import correlation_trajectory, q_trajectory
@@ -22,9 +21,7 @@ from nnqft.rules import symbols as S
 from nnqft.rules.network import Network
 from nnqft.rules.symbols import parse_expression
 
-REFERENCE = json.loads(
-    (Path(__file__).resolve().parents[3] / "shared" / "reference" / "values.json").read_text()
-)
+REFERENCE = reference_values()
 
 
 def assert_within(value, expected, stderr, k, what=""):
