@@ -1,6 +1,8 @@
-"""Diagram values of the linear network, summed over time labels in closed form (PHYSICS.md §4-5).
+"""Diagram values of the linear network, summed over time labels in closed form.
 
-The engine's working form is the W-pairing picture of PHYSICS.md §4.  For a recurrent
+Conventions: docs/conventions.md §4-5.
+
+The engine's working form is the W-pairing picture of docs/conventions.md §4.  For a recurrent
 linear net
 
     E Q(T) = q0 M(T, T) + sigma_b2 sum_{k,m<T} M(k, m)          (shared bias)
@@ -635,7 +637,7 @@ def _topology_ids(order: int) -> list:
 
 
 def correlator(arch: str, observable: str, *, bias=None, order=None, exact=False) -> Correlator:
-    """Derive an observable of Q(T) = |z(T)|^2/N for a linear net (PHYSICS.md §5).
+    """Derive an observable of Q(T) = |z(T)|^2/N for a linear net (docs/conventions.md §5).
 
     ``observable``: ``'mean'`` (E Q), ``'variance'`` (Var Q) or ``'log-mean'`` (E ln Q);
     ``order=K`` truncates after 1/N^K; ``exact=True`` gives the finite-N closed form
@@ -855,7 +857,7 @@ def feedforward_log_mean_exact() -> sp.Expr:
 
 
 def correlation_lengths(sigma_w2=None, width=None, sigma_b2=None) -> dict:
-    """The depth scales of linear networks, symbolic or at numbers (PHYSICS.md §3, §5).
+    """The depth scales of linear networks, symbolic or at numbers (docs/conventions.md §3, §5).
 
     * ``xi_mean_field = -1/ln sigma_w2``;
     * ``xi_fluctuation``: Var Q/(E Q)^2 + 1 = (1 + 2/N)^T = exp(T/xi_V) (feedforward,

@@ -1,6 +1,6 @@
 r"""The field theory of a random network as a :class:`~nnqft.derive.derivation.Derivation`.
 
-The chain, each link computed by :mod:`nnqft.rules.action` (PHYSICS.md §2-3):
+The chain, each link computed by :mod:`nnqft.rules.action` (docs/conventions.md §2-3):
 model -> MSRDJ action -> disorder average (Gaussian rule) -> collective fields ->
 single-neuron action times N -> saddle point -> mean-field maps -> two replicas ->
 linearised distance recursion -> chi_1 -> lambda_max = (1/2) ln chi_1 -> edge of chaos.

@@ -1,6 +1,6 @@
 """Finite width beyond mean field: PDLT's kernel K0, four-point vertex V and NLO kernel K1.
 
-Single input, width n, C_W = sigma_w2, C_b = sigma_b2 (PHYSICS.md §7, PDLT conventions)::
+Single input, width n, C_W = sigma_w2, C_b = sigma_b2 (docs/conventions.md §7, PDLT conventions)::
 
     E[z_i(l) z_j(l)]        = delta_ij (K0(l) + K1(l)/n + O(1/n^2))
     Cov(z_i(l)^2, z_j(l)^2) = V(l)/n + O(1/n^2)                       (i != j)
@@ -11,7 +11,8 @@ Single input, width n, C_W = sigma_w2, C_b = sigma_b2 (PHYSICS.md §7, PDLT conv
     K0(1) = C_b + C_W q0,  V(1) = K1(1) = 0              (phi is not applied to the input)
 
 with <f>_K = E f(u), u ~ N(0, K), chi_par = C_W d<phi^2>/dK and chi_perp = C_W <phi'^2>.
-(C_W/2) d^2<phi^2>/dK^2 = C_W <phi^2 (z^4 - 6 z^2 K + 3 K^2)>/(8 K^4) is PHYSICS.md's form.
+(C_W/2) d^2<phi^2>/dK^2 = C_W <phi^2 (z^4 - 6 z^2 K + 3 K^2)>/(8 K^4) is the form of
+docs/conventions.md §7.
 
 **How it is derived here.**  In a feedforward net, given layer l the pre-activations of
 layer l+1 are iid N(0, G(l+1)) with the *random* variance
@@ -86,7 +87,7 @@ def _network(net) -> Network:
         raise InvalidType(f"expected a Network, got {type(net).__name__}")
     if net.arch != "feedforward":
         raise InvalidParameter(
-            "the finite-width recursions (PHYSICS.md §7) are for feedforward nets; "
+            "the finite-width recursions (docs/conventions.md §7) are for feedforward nets; "
             f"got arch={net.arch!r}"
         )
     return net
@@ -237,7 +238,7 @@ def finite_width(
     """K0, K1, V (and chi_parallel, chi_perp) for layers 1..depth of a feedforward net.
 
     Returns one dict per layer with keys ``layer, K0, K1, V, chi_parallel, chi_perp``
-    (PHYSICS.md §7; chi's evaluated at K0 of that layer).  With ``next_order=True`` also
+    (docs/conventions.md §7; chi's evaluated at K0 of that layer).  With ``next_order=True`` also
     ``K2, V1, W3``: the next coefficients, E[z^2] = K0 + K1/n + K2/n^2 + ...,
     Cov(z_i^2, z_j^2) = V/n + V1/n^2 + ..., third cumulant of the layer variance W3/n^2;
     V1/n (K2/n^2) is the engine's estimate of what the leading order leaves out.
@@ -398,7 +399,7 @@ def _symbolic_moments(act: Activation):
 
 
 def finite_width_symbolic(net: Network, depth: int | None = None):
-    """K0, K1, V, chi_parallel, chi_perp per layer as sympy expressions (PHYSICS.md §7).
+    """K0, K1, V, chi_parallel, chi_perp per layer as sympy expressions (docs/conventions.md §7).
 
     In the network's sigma_w2, sigma_b2, q0 (symbols by default).  Entries are ``None``
     where the Gaussian integrals do not close (e.g. V and K1 for erf, whose <phi^4> has no

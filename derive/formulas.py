@@ -355,7 +355,7 @@ def _mft_length_map(name, order=None) -> Formula:
         arguments=(S.sigma_w2, S.sigma_b2, S.q),
         description=f"mean-field length map q -> sigma_w2 E[phi(sqrt(q) z)^2] + sigma_b2, "
         f"phi = {name}",
-        derivation="saddle point of the collective-field action (PHYSICS.md §3), "
+        derivation="saddle point of the collective-field action (docs/conventions.md §3), "
         "closed-form Gaussian kernel",
         source="nnqft.derive.mft.length_map",
     )
@@ -371,7 +371,7 @@ def _mft_chi1(name, order=None) -> Formula:
         arguments=(S.sigma_w2, S.sigma_b2, S.q),
         description=f"chi_1 = sigma_w2 E[phi'(sqrt(q) z)^2] at variance q (at q = q* it "
         f"decides order/chaos), phi = {name}",
-        derivation="derivative of the correlation map at c = 1 (PHYSICS.md §3)",
+        derivation="derivative of the correlation map at c = 1 (docs/conventions.md §3)",
         source="nnqft.derive.mft.chi_1",
     )
 
@@ -386,7 +386,8 @@ def _mft_correlation_map(name, order=None) -> Formula:
         arguments=(S.sigma_w2, S.sigma_b2, S.q11, S.q22, S.q12),
         description=f"mean-field covariance map q12 -> sigma_w2 E[phi(u1) phi(u2)] + "
         f"sigma_b2, phi = {name}",
-        derivation="saddle point of the two-replica collective-field action (PHYSICS.md §3)",
+        derivation="saddle point of the two-replica collective-field action "
+        "(docs/conventions.md §3)",
         source="nnqft.derive.mft.correlation_map",
         validity=(sp.Abs(S.q12) < sp.sqrt(S.q11 * S.q22),),
     )
@@ -454,7 +455,8 @@ def _feedforward_formula(id, order=None) -> Formula:
         id,
         description=f"{_LINEAR_TEXT[observable]} of a linear feedforward network"
         + (" at sigma_b2 = 0" if observable == "log-mean" else ""),
-        derivation="exact at finite N: layer t given layer t-1 is iid Gaussian (PHYSICS.md "
+        derivation="exact at finite N: layer t given layer t-1 is iid Gaussian "
+        "(docs/conventions.md "
         f"§5); nnqft.derive.linear.{fname}",
         source=f"nnqft.derive.linear.{fname}",
         validity=validity,
@@ -475,7 +477,7 @@ def _recurrent_formula(id, order=None) -> Formula:
         arguments=_ordered(expr.free_symbols | {S.sigma_w2, S.sigma_b2, S.q0, S.N, S.T}),
         description=f"{_LINEAR_TEXT[observable]} of a linear recurrent network, {bias} bias, "
         f"through 1/N^{used}",
-        derivation=f"1/N expansion through 1/N^{used} (Feynman diagrams, PHYSICS.md §4); "
+        derivation=f"1/N expansion through 1/N^{used} (Feynman diagrams, docs/conventions.md §4); "
         "nnqft.derive.amplitudes.correlator",
         source="nnqft.derive.amplitudes.correlator",
         order=used,
@@ -486,7 +488,7 @@ def _recurrent_formula(id, order=None) -> Formula:
 _FAMILIES.append(_linear_family)
 
 
-# --- finite width, scale-invariant activations (finite_width.py, PHYSICS.md §7) -----------------
+# --- finite width, scale-invariant activations (finite_width.py, docs/conventions.md §7) ------
 
 _FW_TEXT = {
     "K0": "K0(T), the infinite-width kernel E[z^2] at layer T",
@@ -525,7 +527,7 @@ def _finite_width_formula(what, name, order=None) -> Formula:
         arguments=(S.sigma_w2, S.q0, S.T),
         description=f"{_FW_TEXT[what]}, phi = {name}, sigma_b2 = 0 (PDLT scale-invariant class)",
         derivation="PDLT recursions for K0 and V solved in closed form in the layer index "
-        "(PHYSICS.md §7); nnqft.derive.finite_width.scale_invariant_closed_form",
+        "(docs/conventions.md §7); nnqft.derive.finite_width.scale_invariant_closed_form",
         source="nnqft.derive.finite_width.scale_invariant_closed_form",
         validity=(sp.Eq(S.sigma_b2, 0),),
     )

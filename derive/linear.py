@@ -1,4 +1,4 @@
-"""Exact finite-N results for linear networks: an independent route (PHYSICS.md §1, §5).
+"""Exact finite-N results for linear networks: an independent route (docs/conventions.md §1, §5).
 
 Two kinds of exact results live here, both independent of the diagram engine
 (:mod:`nnqft.diagrams.network`, :mod:`nnqft.derive.amplitudes`):
@@ -194,7 +194,7 @@ def _check_nonnegative_int(name, value):
 
 
 def _words(arch: str, bias: str | None, depth: int) -> list[Word]:
-    """The words whose sum is z(depth) for a linear net (PHYSICS.md §1)."""
+    """The words whose sum is z(depth) for a linear net (docs/conventions.md §1)."""
     if arch == "recurrent":
         words = [("x", (0,) * depth)]
         for t in range(1, depth + 1):  # bias injected at step t passes depth - t W's

@@ -8,7 +8,7 @@ growing or shrinking q never loses the separation to rounding).  The exponent of
 network is the mean over ``steps`` layers of ``ln(|delta(t)| / (epsilon |z(t-1)|))``; the
 estimate is the mean over independent networks, its standard error their spread over
 sqrt(samples).  Mean-field
-theory predicts ``(1/2) ln chi_1`` (PHYSICS.md §3) for both architectures.
+theory predicts ``(1/2) ln chi_1`` (docs/conventions.md §3) for both architectures.
 
 The separation is propagated as ``W (phi(z + delta) - phi(z))``: the same number as the
 difference of the two replicas, without cancellation.  For feedforward nets the ``'fast'``

@@ -1,6 +1,6 @@
 """Mean-field theory of wide random networks: maps, fixed points, chi's and depth scales.
 
-The saddle point of the field theory (PHYSICS.md §3).  With u ~ N(0, q) and
+The saddle point of the field theory (docs/conventions.md §3).  With u ~ N(0, q) and
 (u1, u2) ~ N(0, [[q11, q12], [q12, q22]]):
 
     length map        q'   = sigma_w2 E[phi(u)^2]        + sigma_b2
@@ -185,7 +185,7 @@ def _moment(act: Activation, q: np.ndarray, which: int, nodes: int | None) -> np
 
 
 def length_map(net: Network, q, *, nodes: int | None = None):
-    """The length map q -> sigma_w2 E[phi(u)^2] + sigma_b2 with u ~ N(0, q) (PHYSICS.md §3).
+    """The length map q -> sigma_w2 E[phi(u)^2] + sigma_b2, u ~ N(0, q) (docs/conventions.md §3).
 
     Numeric ``q`` (a number or array; broadcasts) gives numbers; a symbolic ``q`` or
     symbolic variances give a sympy expression (closed-form activations only).
@@ -208,7 +208,7 @@ def length_map(net: Network, q, *, nodes: int | None = None):
 
 
 def correlation_map(net: Network, q11, q22, q12, *, nodes: int | None = None):
-    """The correlation map q12 -> sigma_w2 E[phi(u1) phi(u2)] + sigma_b2 (PHYSICS.md §3).
+    """The correlation map q12 -> sigma_w2 E[phi(u1) phi(u2)] + sigma_b2 (docs/conventions.md §3).
 
     (u1, u2) ~ N(0, [[q11, q12], [q12, q22]]); returns the new q12 (the new q11, q22 come
     from :func:`length_map`).
@@ -238,7 +238,7 @@ def chi_1(net: Network, q, *, nodes: int | None = None):
     """chi_1 = sigma_w2 E[phi'(u)^2], u ~ N(0, q): the gradient (Jacobian) growth per layer.
 
     At the fixed point q* the largest Lyapunov exponent is 1/2 ln chi_1; the edge of chaos is
-    chi_1 = 1 (PHYSICS.md §3).
+    chi_1 = 1 (docs/conventions.md §3).
 
     >>> from nnqft.rules.network import Network
     >>> chi_1(Network("feedforward", "relu"), S.q)
@@ -261,7 +261,7 @@ def chi_c(net: Network, q, c, *, nodes: int | None = None):
     """chi_c = sigma_w2 E[phi'(u1) phi'(u2)] for equal variances q and correlation c.
 
     The slope of the normalised correlation map c -> q12'/q* at the length fixed point
-    (Price's theorem), so xi_c = -1/ln chi_c at c* (PHYSICS.md §3).  At c = 1 it equals
+    (Price's theorem), so xi_c = -1/ln chi_c at c* (docs/conventions.md §3).  At c = 1 it equals
     chi_1.
 
     >>> from nnqft.rules.network import Network
@@ -296,7 +296,7 @@ def chi_parallel(net: Network, q, *, nodes: int | None = None):
     """chi_parallel = sigma_w2 d E[phi(u)^2]/dq, the slope of the length map (PDLT's chi_par).
 
     Equal to chi_1 + sigma_w2 E[phi''(u) phi(u)]; xi_q = -1/ln chi_parallel at q*
-    (PHYSICS.md §3, §7).
+    (docs/conventions.md §3, §7).
 
     >>> from nnqft.rules.network import Network
     >>> chi_parallel(Network("feedforward", "erf"), S.q)
@@ -334,7 +334,7 @@ def _depth(net: Network, depth) -> int:
 def q_trajectory(net: Network, depth: int | None = None, *, nodes: int | None = None):
     """Mean-field q(t) for t = 1..T: q(1) = sigma_w2 q0 + sigma_b2, then the length map.
 
-    phi is not applied to the input (PHYSICS.md §1), so q(1) is the same for every
+    phi is not applied to the input (docs/conventions.md §1), so q(1) is the same for every
     activation.  ``depth`` defaults to the network's depth.
 
     >>> from nnqft.rules.network import Network
@@ -357,7 +357,8 @@ def correlation_trajectory(
     """Mean-field (q11, q22, q12, c) per layer t = 1..T for two inputs of norm q0.
 
     The inputs have |x1|^2/N = |x2|^2/N = q0 and correlation c0, so layer 1 has
-    q11 = q22 = sigma_w2 q0 + sigma_b2 and q12 = sigma_w2 q0 c0 + sigma_b2 (PHYSICS.md §1).
+    q11 = q22 = sigma_w2 q0 + sigma_b2 and q12 = sigma_w2 q0 c0 + sigma_b2
+    (docs/conventions.md §1).
 
     >>> from nnqft.rules.network import Network
     >>> net = Network("feedforward", "erf", sigma_w2=0.5, sigma_b2=0.0, depth=3)
@@ -468,7 +469,7 @@ def _solve_q(act: Activation, sw, sb, q1, nodes):
 
     Returns (q*, E phi^2, E phi'^2, dE phi^2/dq) at q*.  q* = inf where q grows without
     bound; q* = 0 where (phi(0) = 0, sigma_b2 = 0) the length map contracts to 0, which it
-    does algebraically slowly at chi = 1 (PHYSICS.md §3), so it is decided, not iterated.
+    does algebraically slowly at chi = 1 (docs/conventions.md §3), so it is decided, not iterated.
     """
     odd, scale_inv, phi0, dphi0 = _traits(act)
     q = q1.astype(float).copy()
@@ -754,7 +755,7 @@ def _mean_field_arrays(act: Activation, sw, sb, q0, nodes=None) -> dict:
 
 @dataclass(frozen=True)
 class MeanField:
-    """The mean-field state of a network at its fixed point (PHYSICS.md §3).
+    """The mean-field state of a network at its fixed point (docs/conventions.md §3).
 
     ``q_star``: length fixed point (inf: q grows without bound); ``c_star``: stable
     correlation fixed point; ``chi_1``, ``chi_c``, ``chi_parallel``: slopes (gradient
@@ -789,7 +790,7 @@ def fixed_point(net: Network, *, nodes: int | None = None) -> MeanField:
     q* is the limit of q(t) from q(1) = sigma_w2 q0 + sigma_b2.  In the chaotic phase c* is
     the stable fixed point below 1 (c = 1 is then unstable); it is 0 for odd phi at
     sigma_b2 = 0.  Feedforward and recurrent nets share the mean-field theory at leading
-    order in 1/N (PHYSICS.md §3).
+    order in 1/N (docs/conventions.md §3).
 
     >>> from nnqft.rules.network import Network
     >>> mf = fixed_point(Network("feedforward", "tanh", sigma_w2=1.5, sigma_b2=0.05))
@@ -819,7 +820,9 @@ def fixed_point(net: Network, *, nodes: int | None = None) -> MeanField:
 
 @dataclass(frozen=True)
 class CriticalPoint:
-    """A point on the edge of chaos: chi_1(q*) = 1 at the fixed point q* (PHYSICS.md §3, §7).
+    """A point on the edge of chaos: chi_1(q*) = 1 at the fixed point q*.
+
+    Conventions: docs/conventions.md §3, §7.
 
     ``condition`` says which criticality: chi_1 = 1 at a given sigma_b2, or
     chi_parallel = chi_1 = 1 (both depth scales infinite; PDLT's criticality, at q* != 0 for
@@ -929,8 +932,9 @@ def _zero_attracts(act: Activation, nodes) -> bool:
 def critical_point(activation, sigma_b2=None, *, nodes: int | None = None) -> CriticalPoint:
     """The edge of chaos of an activation.
 
-    With ``sigma_b2``: the sigma_w2 where chi_1(q*) = 1 (PHYSICS.md §3).  Without: the point
-    where chi_parallel = chi_1 = 1, i.e. E[phi phi''] = 0 at q* (PHYSICS.md §7); for tanh-like
+    With ``sigma_b2``: the sigma_w2 where chi_1(q*) = 1 (docs/conventions.md §3).  Without:
+    the point where chi_parallel = chi_1 = 1, i.e. E[phi phi''] = 0 at q*
+    (docs/conventions.md §7); for tanh-like
     activations that is (phi'(0)^-2, 0) with q* = 0, for GELU and swish a point with q* != 0.
 
     >>> round(critical_point("tanh", 0.05).sigma_w2, 6)

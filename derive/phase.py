@@ -2,7 +2,7 @@
 
 The whole grid goes through the vectorised fixed-point engine of :mod:`nnqft.derive.mft`
 at once (in chunks, with a progress bar on a terminal): Newton on the length map for every
-point, then the correlation fixed point c* for the chaotic points (PHYSICS.md §3).  The
+point, then the correlation fixed point c* for the chaotic points (docs/conventions.md §3).  The
 edge of chaos chi_1 = 1 is drawn over the xi_c map by :func:`plot_phase_diagram`.
 
 >>> pd = phase_diagram("erf", [0.5, 1.5, 3.0], [0.0, 0.2])

@@ -1,6 +1,6 @@
 """Monte Carlo of real random networks: the ground truth every derivation is checked against.
 
-The networks follow PHYSICS.md §1: ``z(1) = W x + b`` (phi is not applied to the input),
+The networks follow docs/conventions.md §1: ``z(1) = W x + b`` (phi is not applied to the input),
 ``z(t) = W phi(z(t-1)) + b`` with ``W_ij ~ N(0, sigma_w2/N)``, ``b_i ~ N(0, sigma_b2)``;
 feedforward nets draw new W, b in every layer, recurrent nets keep one W and either one b
 (``bias='shared'``) or a new b each step (``bias='fresh'``).  The input has

@@ -1,4 +1,6 @@
-"""The diagrams of the linear network: pairings of W's with their index loops (PHYSICS.md §4).
+"""The diagrams of the linear network: pairings of W's with their index loops.
+
+Conventions: docs/conventions.md §4.
 
 For phi(z) = z the field z(T) is a sum of words ``W(t_k) ... W(t_1) v`` (v = the input x or
 a bias vector b), so a moment of ``Q(T) = |z(T)|^2/N`` is a sum of Gaussian averages of

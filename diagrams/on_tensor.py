@@ -1,4 +1,6 @@
-"""O(N) tensor factors of phi^4 diagrams, by contracting the vertex tensors (PHYSICS.md §6).
+"""O(N) tensor factors of phi^4 diagrams, by contracting the vertex tensors.
+
+Conventions: docs/conventions.md §6.
 
 Each quartic vertex carries (d_ab d_cd + d_ac d_bd + d_ad d_bc)/3 and each propagator
 d_ab.  Choosing one of the three pairings at every vertex turns the diagram into a set of

@@ -1,4 +1,4 @@
-"""Feynman diagrams of the O(N) phi^4 model with their numbers (PHYSICS.md §6).
+"""Feynman diagrams of the O(N) phi^4 model with their numbers (docs/conventions.md §6).
 
 :func:`generate_diagrams` returns every diagram of a given order (number of vertices) for
 the n-point function with labelled legs (``n_legs = 0``: vacuum), with filters

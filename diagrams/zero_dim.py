@@ -2,7 +2,7 @@
 
 With x ~ N(0, I_N) and weight exp(-(g/4!)(x.x)^2), every correlator is a power series in
 g whose coefficients follow from the moments E[(x.x)^k] = prod_{j<k} (N + 2j) alone
-(PHYSICS.md §6), with no diagrams involved.  The diagram expansion says
+(docs/conventions.md §6), with no diagrams involved.  The diagram expansion says
 
 * log Z       = sum over connected vacuum diagrams of (-g)^V S F,
 * <x_a x_b>   = d_ab * sum over connected 2-point diagrams of (-g)^V S F,
@@ -100,7 +100,7 @@ def diagram_series(n_legs: int, order: int, channel: int = 0) -> list:
 
 
 def large_n_propagator(order: int) -> list:
-    """Taylor coefficients of the large-N propagator with g = lambda/N (PHYSICS.md §6),
+    """Taylor coefficients of the large-N propagator with g = lambda/N (docs/conventions.md §6),
     G(lambda) = 3 (sqrt(1 + 2 lambda/3) - 1)/lambda, from its closed form.
 
     >>> large_n_propagator(2)

@@ -5,7 +5,7 @@ Run: python examples/edge_of_chaos.py
 
 import nnqft
 
-# 1. Where is the edge of chaos at sigma_b2 = 0.05?  (chi_1 = 1, PHYSICS.md section 3)
+# 1. Where is the edge of chaos at sigma_b2 = 0.05?  (chi_1 = 1, docs/conventions.md §3)
 edge = nnqft.critical_point("tanh", sigma_b2=0.05)
 print(f"critical sigma_w2 = {edge.sigma_w2:.6f}, q* = {edge.q_star:.6f}")
 

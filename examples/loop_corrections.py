@@ -8,7 +8,7 @@ import sympy as sp
 import nnqft
 from nnqft.rules.symbols import N, T, q0, sigma_b2, sigma_w2
 
-# E |z(T)|^2/N through 1/N for shared weights and a shared bias (PHYSICS.md section 5)
+# E |z(T)|^2/N through 1/N for shared weights and a shared bias (docs/conventions.md §5)
 mean = nnqft.correlator("recurrent", "mean", bias="shared", order=1)
 print("O(1):  ", mean.coefficients[0])
 print("O(1/N):", mean.coefficients[1])
@@ -22,6 +22,6 @@ scales = nnqft.correlation_lengths(sigma_w2=0.5, sigma_b2=1, width=16)
 print("q* =", scales["q_star_recurrent_coefficients"], "(coefficients of 1/N^k)")
 print("xi (mean field) =", scales["xi_mean_field"], " xi (typical, N = 16) =", scales["xi_typical"])
 
-# Evaluate at T = 3, N = 4: 2.125 is the exact polynomial of PHYSICS.md section 5 through 1/N
+# Evaluate at T = 3, N = 4: 2.125 is the exact polynomial (docs/conventions.md §5) through 1/N
 value = mean.expression.subs({T: 3, N: 4, sigma_w2: sp.Rational(1, 2), sigma_b2: 1, q0: 1})
 print("E Q(3) at N = 4 through 1/N:", sp.nsimplify(sp.simplify(value)))

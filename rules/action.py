@@ -1,4 +1,4 @@
-"""The MSRDJ field theory of a random network, derived by the engine (PHYSICS.md §2-3).
+"""The MSRDJ field theory of a random network, derived by the engine (docs/conventions.md §2-3).
 
 Fields are sympy objects: the network's pre-activations ``z[i, t]`` and response fields
 ``zt[i, t]`` (printed z_i(t) and \\tilde z_i(t)) are :class:`sympy.IndexedBase` entries, a
@@ -111,7 +111,7 @@ lambda_max = sp.Symbol("lambda_max", real=True)
 q_star = sp.Symbol("q_star", positive=True)
 u = sp.Symbol("u", real=True)
 u1, u2 = sp.symbols("u1 u2", real=True)
-#: the input convention of PHYSICS.md §1: phi is not applied to the input
+#: the input convention of docs/conventions.md §1: phi is not applied to the input
 PHI_OF_INPUT = sp.Eq(phi(z[NEURON[1], 0]), x[NEURON[1]])
 
 
@@ -275,7 +275,7 @@ class GaussianFamily:
 
 
 def disorder_families(net: Network, generic: bool = False) -> tuple[GaussianFamily, ...]:
-    """The weights and biases as Gaussian families (PHYSICS.md §1).
+    """The weights and biases as Gaussian families (docs/conventions.md §1).
 
     E[W_ij(t) W_kl(s)] = (sigma_w2/N) d_ik d_jl K(t,s), E[b_i(t) b_k(s)] = sigma_b2 d_ik B(t,s)
     with K = B = delta for feedforward nets, K = 1 for recurrent nets (one W for all t) and
@@ -722,7 +722,7 @@ def _pair_of(trace: sp.Sum) -> tuple:
 
 @dataclass(frozen=True)
 class CollectiveFields:
-    """The action rewritten in collective fields (PHYSICS.md §2).
+    """The action rewritten in collective fields (docs/conventions.md §2).
 
     ``definition``: Q(t,s) = (sigma_w2/N) sum_j phi(z_j(t-1)) phi(z_j(s-1));
     ``with_q``: the averaged action with the phi-trace of the vertex replaced by Q;
@@ -838,7 +838,7 @@ def collective_fields(net: Network, replicas: int = 1) -> CollectiveFields:
     qq_term = _symmetric_q(simplify_sums(sp.Add(*qq_parts) / n))
     single = _symmetric_q(simplify_sums(sp.Add(*neuron_parts)))
     effective = sp.Eq(S_eff, n * (qq_term + sp.log(PathIntegral(single, z1, zt1))))
-    # t = 1: phi(z_j(0)) is the input x_j (PHYSICS.md §1), and |x|^2 = N q0
+    # t = 1: phi(z_j(0)) is the input x_j (docs/conventions.md §1), and |x|^2 = N q0
     first = definition.rhs.xreplace({t: 1, s: 1}).replace(
         lambda e: isinstance(e, AppliedUndef) and e.func == phi and e.args[0].indices[1] == 0,
         lambda e: x[(e.args[0].indices[0],) + tuple(e.args[0].indices[2:])],
@@ -936,7 +936,7 @@ def saddle_point(net: Network, replicas: int = 1) -> SaddlePoint:
     dS_eff/dQt = 0 gives Q = sigma_w2 <phi phi>; dS_eff/dQ = 0 gives Qt = <zt zt>/2 = 0;
     with Qt = 0 the single-neuron action is quadratic in zt, i.e. z is Gaussian with
     covariance C = K Q + sigma_b2 B read off by the engine and confirmed by the Gaussian
-    rule.  At equal times this is the mean-field recursion (PHYSICS.md §3).
+    rule.  At equal times this is the mean-field recursion (docs/conventions.md §3).
 
     >>> sp_ = saddle_point(Network("recurrent", "relu", bias="fresh"))
     >>> sp_.maps["length"]
@@ -1056,7 +1056,7 @@ def saddle_point(net: Network, replicas: int = 1) -> SaddlePoint:
 
 @dataclass(frozen=True)
 class DistanceRecursion:
-    """Two replicas with the same weights, linearised about coincidence (PHYSICS.md §3).
+    """Two replicas with the same weights, linearised about coincidence (docs/conventions.md §3).
 
     ``distance``: d = q11 + q22 - 2 q12; ``linearised``: d(t) = chi_1 d(t-1) + O(d^2);
     ``chi_1``: sigma_w2 int Dz phi'(sqrt(q*) z)^2 as derived; ``solution``: d(t) = chi_1^t d(0);

@@ -1,7 +1,7 @@
 """Activations: a registry of small pieces, each carrying its own Gaussian kernel.
 
 An :class:`Activation` holds the sympy expression phi(z) and, where they exist in closed
-form, its two Gaussian kernels (PHYSICS.md §3)::
+form, its two Gaussian kernels (docs/conventions.md §3)::
 
     kernel            = E[phi(u1)  phi(u2)]
     derivative_kernel = E[phi'(u1) phi'(u2)],   (u1, u2) ~ N(0, [[q11, q12], [q12, q22]])

@@ -1,4 +1,6 @@
-"""Feynman rules: fields, propagators, vertices, index and time structure (PHYSICS.md §4, §6).
+"""Feynman rules: fields, propagators, vertices, index and time structure.
+
+Conventions: docs/conventions.md §4, §6.
 
 A :class:`FeynmanRules` is plain data read off an action: which fields exist, which
 free propagators join them (with kind, direction and value), which interaction vertices
@@ -9,9 +11,9 @@ reads this data; amplitudes are evaluated in :mod:`nnqft.derive`.
 Two models are built in:
 
 * :func:`on_phi4_rules` -- the O(N) vector model with V = (g/4!)(phi.phi)^2, whose
-  vertex tensor is (d d + d d + d d)/3 (PHYSICS.md §6);
+  vertex tensor is (d d + d d + d d)/3 (docs/conventions.md §6);
 * :func:`linear_network_rules` -- the disorder-averaged MSRDJ theory of the linear network
-  phi(z) = z, feedforward or recurrent (PHYSICS.md §4): a directed, causal response line
+  phi(z) = z, feedforward or recurrent (docs/conventions.md §4): a directed, causal response line
   z-zt, a correlator line sigma_b2 B(t,s) and the double-trace vertex
   (sigma_w2/2N) K(t,s) (zt(t).zt(s)) (z(t-1).z(s-1)).
 
@@ -268,7 +270,7 @@ def _tex_math(text: str) -> str:
 
 
 def on_phi4_rules() -> FeynmanRules:
-    """The O(N) vector model V = (g/4!)(phi.phi)^2 (PHYSICS.md §6).
+    """The O(N) vector model V = (g/4!)(phi.phi)^2 (docs/conventions.md §6).
 
     The weight is exp(-x.x/2 - V); the vertex factor is -g times the symmetric tensor
     (d_ab d_cd + d_ac d_bd + d_ad d_bc)/3, each diagram carries 1/|Aut| and N per closed
@@ -313,7 +315,7 @@ def on_phi4_rules() -> FeynmanRules:
 
 
 def linear_network_rules(arch: str = "feedforward", bias: str | None = None) -> FeynmanRules:
-    """MSRDJ Feynman rules of the linear network phi(z) = z (PHYSICS.md §2, §4).
+    """MSRDJ Feynman rules of the linear network phi(z) = z (docs/conventions.md §2, §4).
 
     Disorder covariances: E[W_ij(t) W_kl(s)] = (sigma_w2/N) d_ik d_jl K(t,s) and
     E[b_i(t) b_k(s)] = sigma_b2 d_ik B(t,s), feedforward K = B = d_ts, recurrent K = 1 with

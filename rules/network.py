@@ -1,4 +1,6 @@
-"""The :class:`Network` value object: which random network a derivation is about (PHYSICS.md §1).
+"""The :class:`Network` value object: which random network a derivation is about.
+
+Conventions: docs/conventions.md §1.
 
 >>> net = Network("feedforward", "tanh", sigma_w2=1.5, sigma_b2=0.05, width=16, depth=6)
 >>> net.activation.name, net.bias

@@ -1,4 +1,4 @@
-"""The symbols nnqft's formulas are written in (PHYSICS.md §1).
+"""The symbols nnqft's formulas are written in (docs/conventions.md §1).
 
 ``sigma_w2``, ``sigma_b2`` and ``q0`` are positive reals; ``N`` (width) and ``T`` (depth or
 time) are positive integers.  They are built with :class:`sympy.Symbol` directly, never

@@ -1,4 +1,6 @@
-"""``nnqft correlator`` and ``nnqft xi``: loop corrections of linear networks (PHYSICS.md §4-5).
+"""``nnqft correlator`` and ``nnqft xi``: loop corrections of linear networks.
+
+Conventions: docs/conventions.md §4-5.
 
 ``correlator`` prints an observable of Q(T) = |z(T)|^2/N (mean, variance, log-mean) through
 a requested order in 1/N or exact at finite N, with its coefficients of 1/N^k and LaTeX;

@@ -20,7 +20,7 @@ _MODEL_HELP = "on-phi4, linear-feedforward, linear-recurrent (-shared / -fresh).
 )
 def rules_command(model, as_json, as_latex, from_action):
     """Feynman rules of a model: propagators and vertices with coupling, index and time
-    structure (PHYSICS.md §4, §6)."""
+    structure (docs/conventions.md §4, §6)."""
     from ..rules.feynman import get_rules
 
     rules = get_rules(model)

@@ -1,4 +1,4 @@
-"""``nnqft finite-width``: K0, K1 and V layer by layer (PHYSICS.md §7), optionally against
+"""``nnqft finite-width``: K0, K1 and V layer by layer (docs/conventions.md §7), optionally against
 Monte Carlo of real networks of two widths."""
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ def finite_width_command(
     seed,
     as_json,
 ):
-    """K0, K1 and V per layer: E[z^2] = K0 + K1/n, Cov(z_i^2, z_j^2) = V/n (PHYSICS.md §7).
+    """K0, K1, V per layer: E[z^2] = K0 + K1/n, Cov(z_i^2, z_j^2) = V/n (docs/conventions.md §7).
 
     PDLT conventions: K0(1) = sigma_b2 + sigma_w2 q0, V(1) = K1(1) = 0; chi_parallel and
     chi_perp at K0.  --c0 adds two inputs: E[z1 z2] = K0_12 + K1_12/n and the correlation

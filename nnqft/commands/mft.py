@@ -1,5 +1,5 @@
 """``nnqft mft``, ``nnqft critical``, ``nnqft phase``: mean-field theory and the edge of chaos
-(PHYSICS.md §3, §7)."""
+(docs/conventions.md §3, §7)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """`check` says equivalent for right answers and names the order where wrong ones differ.
 
 The right answers are typed in independently of the engine: the feedforward mean as the
-explicit bias sum of PHYSICS.md §1, and the recurrent shared-bias mean through 1/N from
-the trace moments M(k, m) of PHYSICS.md §5 (a double sum with a parity condition).
+explicit bias sum of docs/conventions.md §1, and the recurrent shared-bias mean through 1/N from
+the trace moments M(k, m) of docs/conventions.md §5 (a double sum with a parity condition).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Finite width beyond mean field (PHYSICS.md §7): K0, V, K1 checked by independent routes.
+"""Finite width beyond mean field (docs/conventions.md §7): K0, V, K1 by independent routes.
 
 Routes: the reference values; exact laws of scale-invariant nets; closed forms against
 quadrature; quadrature against scipy's adaptive integrator and finite differences; the
@@ -98,7 +98,8 @@ def test_scale_invariant_closed_form_in_layer_index():
 
 
 def test_linear_next_order_against_the_exact_finite_n_recursion():
-    """Linear nets: Var G obeys v' = C_W^2 ((1 + 2/n) v + 2 m^2/n) exactly (PHYSICS.md §5),
+    """Linear nets: Var G obeys v' = C_W^2 ((1 + 2/n) v + 2 m^2/n) exactly
+    (docs/conventions.md §5),
     so n Cov = V + V1/n + O(1/n^2) and E[z^2] = K0 exactly (K1 = K2 = 0)."""
     cw, cb, depth = 1.1, 0.3, 7
     rows = finite_width(net("linear", cw, cb, q0=0.6), depth, next_order=True)

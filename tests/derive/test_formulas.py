@@ -1,6 +1,6 @@
 """The formula registry: every id builds, carries its metadata, and is right by a second route.
 
-Second routes: Gauss-Hermite/polar quadrature for the MFT maps and kernels, the PHYSICS.md
+Second routes: Gauss-Hermite/polar quadrature for the MFT maps and kernels, the docs/conventions.md
 §5 recursions and a chi-square integral for the feedforward observables, and exhaustive
 Wick pairing (nnqft.derive.linear.exact_mean) for the recurrent 1/N series.
 """
@@ -151,7 +151,7 @@ def test_feedforward_mean_and_variance_against_the_recursions():
     var = get_formula("linear-feedforward/variance").expression
     for s, b, q0, n, t in _points(8, 1):
         m, v = q0, 0.0
-        for _ in range(t):  # PHYSICS.md §5: V(t) = (1+2/N) s^2 V(t-1) + (2/N) m(t)^2
+        for _ in range(t):  # docs/conventions.md §5: V(t) = (1+2/N) s^2 V(t-1) + (2/N) m(t)^2
             m = s * m + b
             v = (1 + 2 / n) * s**2 * v + 2 / n * m**2
         subs = {S.sigma_w2: s, S.sigma_b2: b, S.q0: q0, S.N: n, S.T: t}

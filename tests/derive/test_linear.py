@@ -29,7 +29,7 @@ def test_recurrent_shared_T3_polynomial_matches_reference():
 
 @pytest.mark.parametrize("k,m", [(k, m) for k in range(6) for m in range(6) if (k + m) % 2 == 0])
 def test_trace_moment_leading_orders(k, m):
-    """PHYSICS.md §5: M(k,m) = d_km s^k + (min+1) s^((k+m)/2)/N [k != m] + O(1/N^2)."""
+    """docs/conventions.md §5: M(k,m) = d_km s^k + (min+1) s^((k+m)/2)/N [k != m] + O(1/N^2)."""
     eps = sp.Symbol("eps")
     series = sp.expand(trace_moment(k, m).subs(N, 1 / eps))
     half = sp.Integer(k + m) / 2
@@ -53,7 +53,7 @@ def test_feedforward_variance_brute_force(depth):
 
 
 def _recursion(depth, n, s, b, x):
-    """PHYSICS.md §5: V(t) = (1+2/N) s^2 V(t-1) + (2/N) m(t)^2, V(0) = 0, m(t) = s m + b."""
+    """docs/conventions.md §5: V(t) = (1+2/N) s^2 V(t-1) + (2/N) m(t)^2, V(0) = 0, m = s m + b."""
     m, v = x, sp.Integer(0)
     for _ in range(depth):
         m = s * m + b

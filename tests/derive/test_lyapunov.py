@@ -1,5 +1,5 @@
 """The largest Lyapunov exponent from two nearby replicas against (1/2) ln chi_1 and exact
-finite-width results (PHYSICS.md §3, §5).  Fixed seeds; tolerances in standard errors."""
+finite-width results (docs/conventions.md §3, §5).  Fixed seeds; tolerances in standard errors."""
 
 import math
 

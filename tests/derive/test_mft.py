@@ -158,7 +158,7 @@ def test_bad_inputs():
 
 
 def test_linear_q_trajectory_closed_form():
-    """PHYSICS.md §3: q(t) = sigma_w2^t q0 + sigma_b2 (1 - sigma_w2^t)/(1 - sigma_w2)."""
+    """docs/conventions.md §3: q(t) = sigma_w2^t q0 + sigma_b2 (1 - sigma_w2^t)/(1 - sigma_w2)."""
     sw, sb, q0 = 0.8, 0.3, 2.0
     net = Network("feedforward", "linear", sigma_w2=sw, sigma_b2=sb, q0=q0, depth=12)
     t = np.arange(1, 13)

@@ -32,7 +32,7 @@ def assert_within(value, expected, stderr, k, what=""):
     assert np.all(np.abs(z) <= k), f"{what}: z-scores {np.round(z, 2)} exceed {k}"
 
 
-# --- mean-field theory against real networks (PHYSICS.md §3) ------------------------------
+# --- mean-field theory against real networks (docs/conventions.md §3) ---------------------
 
 POINTS = {  # an ordered and a chaotic point per activation (chi_1 < 1 and > 1)
     ("tanh", "ordered"): (1.5, 0.05),
@@ -105,7 +105,7 @@ def test_fast_sampler_agrees_with_full_matrices(act, sw2, sb2, c0):
     _agree(full, fast, names)
 
 
-# --- linear networks: exact finite-N facts (PHYSICS.md §5) -------------------------------
+# --- linear networks: exact finite-N facts (docs/conventions.md §5) -----------------------
 
 
 @pytest.mark.parametrize("sampler", ["fast", "full"])
@@ -175,7 +175,8 @@ def test_linear_recurrent_fresh_bias_differs_from_shared():
     res = {b: simulate(net, 100_000, seed=14).layers[-1] for b, net in nets.items()}
     gap = res["shared"].mean - res["fresh"].mean
     err = math.hypot(res["shared"].mean_stderr, res["fresh"].mean_stderr)
-    # cross terms sigma_b2 sum_{k != m} M(k, m): 2 s/N + 2 s^2/N^2 at T = 3 (PHYSICS.md §5)
+    # cross terms sigma_b2 sum_{k != m} M(k, m): 2 s/N + 2 s^2/N^2 at T = 3
+    # (docs/conventions.md §5)
     assert_within(gap, 2 * 1.5 / 4 + 2 * 1.5**2 / 16, err, 4, "shared - fresh")
 
 

@@ -1,6 +1,6 @@
 """The MSRDJ action and its disorder average, derived by nnqft.rules.action.
 
-Independent routes: the vertex and bias term against PHYSICS.md §2 written out by hand
+Independent routes: the vertex and bias term against docs/conventions.md §2 written out by hand
 here; the Gaussian rule against Monte Carlo of real weights (fixed seed, tolerance in
 standard errors); Price's theorem against finite differences of quadrature.
 """
@@ -31,7 +31,7 @@ def same(a, b):
 
 
 def handwritten_average(net):
-    """PHYSICS.md §2 typed by hand:
+    """docs/conventions.md §2 typed by hand:
     (sigma_w2/2N) sum K (zt.zt)(phi.phi) + (sigma_b2/2) sum B zt.zt."""
     delta = sp.KroneckerDelta(t, s)
     K = delta if net.arch == "feedforward" else 1

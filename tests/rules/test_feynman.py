@@ -83,7 +83,7 @@ def test_double_trace_vertex_is_the_disorder_average():
 )
 def test_rules_read_off_the_engines_action_agree_with_physics_md(arch, bias):
     """Two routes: the rules read off rules.action's disorder-averaged action and the
-    rules written from PHYSICS.md §4."""
+    rules written from docs/conventions.md §4."""
     from nnqft.rules.feynman import rules_from_action
     from nnqft.rules.network import Network
 
