@@ -80,7 +80,7 @@ class CheckResult:
             "symbolic": self.symbolic,
             "numeric_max_relative_difference": self.max_relative_difference,
             "numeric_points": self.points,
-            # DESIGN.md names this "first differing order" (in 1/N); both keys are kept
+            # the CLI contract names this "first differing order" (in 1/N); both keys are kept
             "first_differing_order": self.first_order,
             "first_differing_order_in_1_over_N": self.first_order,
             "first_order_method": self.first_order_method,

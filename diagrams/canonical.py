@@ -13,7 +13,7 @@ no collisions.
 
 The leaves that reach the smallest certificate are in one-to-one correspondence with the
 node permutations that preserve the diagram (the search is not pruned), which gives the
-automorphism group.  Automorphisms of the half-edge picture (DESIGN.md: every edge u-v
+automorphism group.  Automorphisms of the half-edge picture (every edge u-v
 replaced by u-h1-h2-v) also permute parallel edges and flip undirected self-loops, so
 
     |Aut| = (# node automorphisms) * prod over bundles of m! * prod over self-loops 2^l l!
@@ -345,7 +345,7 @@ def canonical_id(graph) -> str:
 
 
 def automorphism_count(graph) -> int:
-    """|Aut| of the diagram's half-edge graph with every leg label fixed (DESIGN.md).
+    """|Aut| of the diagram's half-edge graph with every leg label fixed (docs/conventions.md §6).
 
     Node permutations preserving all attributes and edges, times the permutations of
     parallel edges (m!) and the flips of undirected self-loops (2 each), times k! for k

@@ -153,7 +153,7 @@ class Diagram:
         )
 
     def to_dict(self) -> dict:
-        """The JSON entry of ``nnqft diagrams`` (DESIGN.md)."""
+        """The JSON entry of ``nnqft diagrams`` (the CLI contract)."""
         out = {
             "id": self.id,
             "edges": self.edge_names,

@@ -1,4 +1,4 @@
-"""The ``nnqft`` command line (the contract is in shared/DESIGN.md).
+"""The ``nnqft`` command line (the CLI contract in README.md).
 
 Subcommands live in :mod:`nnqft.commands`, one module per family, and are discovered
 when the group is used.  Every user mistake becomes one line on stderr and exit code 2.

@@ -1,4 +1,4 @@
-"""``nnqft rules`` and ``nnqft diagrams`` (DESIGN.md)."""
+"""``nnqft rules`` and ``nnqft diagrams``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The `nnqft correlator` and `nnqft xi` commands (DESIGN.md contract)."""
+"""The `nnqft correlator` and `nnqft xi` commands (the CLI contract)."""
 
 import json
 import os

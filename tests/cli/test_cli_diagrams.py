@@ -1,4 +1,4 @@
-"""`nnqft rules` and `nnqft diagrams`: the DESIGN.md contract, end to end."""
+"""`nnqft rules` and `nnqft diagrams`: the CLI contract, end to end."""
 
 import json
 import subprocess
@@ -42,7 +42,7 @@ def test_diagrams_json_contract():
 
 
 def test_design_example_two_loop_factor():
-    """DESIGN.md quotes symmetry factor "1/12" and n_factor "(N+2)**2/9" as formats."""
+    """The CLI contract writes symmetry factor "1/12" and n_factor "(N+2)**2/9" as strings."""
     out = json.loads(run("diagrams", "--legs", "2", "--order", "3", "--connected", "--json").stdout)
     pairs = {(d["symmetry_factor"], d["n_factor"]) for d in out["diagrams"]}
     assert ("1/12", "(N + 2)**2/9") in pairs

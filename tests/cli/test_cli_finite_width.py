@@ -1,4 +1,4 @@
-"""``nnqft finite-width``: the DESIGN.md contract, the plot, and one-line errors (exit 2)."""
+"""``nnqft finite-width``: the CLI contract, the plot, and one-line errors (exit 2)."""
 
 import json
 import subprocess

@@ -1,4 +1,4 @@
-"""`nnqft mft`, `nnqft critical`, `nnqft phase`: the DESIGN.md contract, one-line errors."""
+"""`nnqft mft`, `nnqft critical`, `nnqft phase`: the CLI contract, one-line errors."""
 
 import json
 import math

@@ -1,4 +1,4 @@
-"""`nnqft simulate`, end to end through the console entry point (the DESIGN.md contract)."""
+"""`nnqft simulate`, end to end through the console entry point (the CLI contract)."""
 
 import json
 import subprocess

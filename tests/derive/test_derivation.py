@@ -210,7 +210,7 @@ def test_chapter_registry_appends_and_orders():
 def test_linearised_distance_matches_iterating_the_derived_map(derived):
     """Second route to chi_1: iterate the engine's own nonlinear correlation map for two
     nearby inputs at the fixed point and measure the per-layer growth of their distance;
-    at (1.5, 0.05) the result is also the reference chi_1 of shared/reference/values.json."""
+    at (1.5, 0.05) the result is also the reference chi_1 of tests/reference/values.json."""
     sp2, dr = derived["feedforward", None]
     args = (S.sigma_w2, S.sigma_b2)
     L = A.numeric_function_of(sp2.maps["length"], (*args, S.q), "tanh")

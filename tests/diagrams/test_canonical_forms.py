@@ -34,7 +34,7 @@ def edge_match(a, b):
 
 
 def half_edge_graph(diagram):
-    """DESIGN.md's route: u-v becomes u-h1-h2-v; half-edge nodes coloured by propagator
+    """The half-edge route: u-v becomes u-h1-h2-v; half-edge nodes coloured by propagator
     kind and, for directed lines, by tail/head; legs and vertices keep their attributes."""
     h = nx.Graph()
     for x, data in diagram.nodes(data=True):
@@ -103,7 +103,7 @@ def test_known_factors():
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
 def test_weisfeiler_lehman_collision_is_not_a_collision_here():
-    """Prism and K3,3 share their WL hash (DESIGN.md) but are not isomorphic."""
+    """Prism and K3,3 share their WL hash but are not isomorphic."""
     prism = nx.circular_ladder_graph(3)
     k33 = nx.complete_bipartite_graph(3, 3)
     assert nx.weisfeiler_lehman_graph_hash(prism) == nx.weisfeiler_lehman_graph_hash(k33)
@@ -201,7 +201,7 @@ def test_equal_ids_iff_isomorphic(a, b):
 
 
 def test_large_symmetry_groups_are_counted_not_enumerated():
-    """DESIGN.md: networkx needs 141 s for 7 disjoint melons; components and twin cells
+    """networkx needs 141 s for 7 disjoint melons; components and twin cells
     are counted by orbit size here (48^7 7! and 10!)."""
     import math
 

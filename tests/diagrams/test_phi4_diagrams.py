@@ -26,7 +26,7 @@ from nnqft.rules.symbols import N
 
 REFERENCE = reference_values("on_phi4")
 
-# DESIGN.md: connected 2-point diagrams with labelled legs, orders 1..7
+# Known counts: connected 2-point diagrams with labelled legs, orders 1..7
 DESIGN_COUNTS = [1, 3, 10, 39, 174, 853, 4632]
 
 
