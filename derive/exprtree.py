@@ -30,8 +30,10 @@ nnqft.derive.exprtree.ExprTreeError: expression tree: unknown node type 'eval'
 from __future__ import annotations
 
 import functools
+import importlib
 import math
 import re
+import sys
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
@@ -86,27 +88,26 @@ _CONSTANTS = {
 }
 
 
+#: node types whose classes live in modules imported only when a tree needs them:
+#: {node type: (module, attribute)}, fixed here (never read from the data)
+_LAZY = {
+    "expm1": ("sympy.codegen.cfunctions", "expm1"),
+    "log1p": ("sympy.codegen.cfunctions", "log1p"),
+    # nnqft's own Function subclasses: the averages of the action, the exporters' expm1
+    "nnqft.GaussianMean": ("nnqft.rules.action", "GaussianMean"),
+    "nnqft.BivariateGaussianMean": ("nnqft.rules.action", "BivariateGaussianMean"),
+    "nnqft.PathIntegral": ("nnqft.rules.action", "PathIntegral"),
+    "nnqft.DisorderAverage": ("nnqft.rules.action", "DisorderAverage"),
+    "nnqft.Average": ("nnqft.rules.action", "Average"),
+    "nnqft.expm1": ("nnqft.derive.codegen", "expm1"),
+}
+
+
 @functools.lru_cache(maxsize=1)
 def _table() -> dict:
-    """{node type: (class, kind)}: every class a tree may name."""
-    from sympy.codegen.cfunctions import expm1, log1p
-
-    from ..rules import action
-    from . import codegen
-
+    """{node type: (class, kind)}: the sympy classes a tree may name (see also _LAZY)."""
     table = {"Add": (sp.Add, "assoc"), "Mul": (sp.Mul, "assoc"), "Pow": (sp.Pow, "expr")}
     table.update({name: (getattr(sp, name), "expr") for name in _SYMPY_FUNCTIONS})
-    table.update({"expm1": (expm1, "expr"), "log1p": (log1p, "expr")})
-    # nnqft's own Function subclasses (the averages of the action; the exporters' expm1)
-    for cls in (
-        action.GaussianMean,
-        action.BivariateGaussianMean,
-        action.PathIntegral,
-        action.DisorderAverage,
-        action.Average,
-    ):
-        table[f"nnqft.{cls.__name__}"] = (cls, "expr")
-    table["nnqft.expm1"] = (codegen.expm1, "expr")
     for name in ("Eq", "Ne", "Lt", "Le", "Gt", "Ge"):
         cls = getattr(sp, name)
         table[cls.__name__] = (cls, "rel")  # Equality, Unequality, StrictLessThan, ...
@@ -125,10 +126,34 @@ def _table() -> dict:
     return table
 
 
+@functools.cache
+def _lazy_entry(kind: str):
+    module, attr = _LAZY[kind]
+    return getattr(importlib.import_module(module), attr), "expr"
+
+
+def _entry(kind: str):
+    entry = _table().get(kind)
+    if entry is None and kind in _LAZY:
+        entry = _lazy_entry(kind)
+    return entry
+
+
 @functools.lru_cache(maxsize=1)
 def _names() -> dict:
     """{class: node type}, the inverse of :func:`_table`."""
     return {cls: name for name, (cls, _) in _table().items()}
+
+
+def _name_of(cls):
+    name = _names().get(cls)
+    if name is None:
+        # a class of _LAZY exists only once its (fixed) module has been imported
+        for kind, (module, attr) in _LAZY.items():
+            loaded = sys.modules.get(module)
+            if loaded is not None and getattr(loaded, attr, None) is cls:
+                return kind
+    return name
 
 
 def node_types() -> list[str]:
@@ -138,7 +163,7 @@ def node_types() -> list[str]:
     True
     """
     leaves = ["Integer", "Rational", "Float", "Symbol", "Function"]
-    return sorted(leaves + list(_CONSTANTS) + list(_table()))
+    return sorted(leaves + list(_CONSTANTS) + list(_table()) + list(_LAZY))
 
 
 @functools.lru_cache(maxsize=1)
@@ -150,14 +175,13 @@ def _assumption_names() -> frozenset:
 
 @functools.lru_cache(maxsize=1)
 def _model_symbols() -> dict:
-    """{(name, assumptions): symbol} for the module-level symbols of nnqft.rules."""
-    from ..rules import action, symbols
+    """{(name, assumptions): symbol} for the symbols of :mod:`nnqft.rules.symbols`."""
+    from ..rules import symbols
 
     out = {}
-    for module in (symbols, action):
-        for value in vars(module).values():
-            if type(value) is sp.Symbol:
-                out.setdefault(_symbol_key(value.name, value._assumptions_orig), value)
+    for value in vars(symbols).values():
+        if type(value) is sp.Symbol:
+            out.setdefault(_symbol_key(value.name, value._assumptions_orig), value)
     return out
 
 
@@ -212,7 +236,7 @@ def _encode(e, depth: int, count: list) -> list:
             _fail(f"cannot store undefined function {name!r} with assumptions")
         _check_function_name(name)
         return ["Function", name, *(_encode(a, depth + 1, count) for a in e.args)]
-    name = _names().get(cls)
+    name = _name_of(cls)
     if name is None:
         for key, value in _CONSTANTS.items():
             if e is value:
@@ -257,7 +281,7 @@ class _Decoder:
             if len(t) != 1:
                 _fail(f"constant {kind} takes no arguments")
             return _CONSTANTS[kind]
-        entry = _table().get(kind)
+        entry = _entry(kind)
         if entry is None:
             _fail(f"unknown node type {_short(kind)}")
         cls, how = entry
