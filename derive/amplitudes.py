@@ -89,7 +89,7 @@ def expand(expr: sp.Expr, backend: str = "auto") -> sp.Expr:
                 raise
         else:
             names = {s.name: s for s in expr.free_symbols}
-            out = sp.sympify(se.expand(se.sympify(expr)))
+            out = sp.sympify(se.expand(se.sympify(expr)))  # safe: sympy/symengine objects
             return out.xreplace({s: names.get(s.name, s) for s in out.free_symbols})
     return sp.expand(expr)
 
