@@ -91,7 +91,7 @@ def expand(expr: sp.Expr, backend: str = "auto") -> sp.Expr:
                 raise
         else:
             names = {s.name: s for s in expr.free_symbols}
-            out = sp.sympify(se.expand(se.sympify(expr)))
+            out = sp.sympify(se.expand(se.sympify(expr)))  # safe: sympy/symengine objects
             return out.xreplace({s: names.get(s.name, s) for s in out.free_symbols})
     return sp.expand(expr)
 
@@ -545,16 +545,18 @@ class Correlator:
 
 
 def _encode_equation(eq) -> dict:
-    """An equation as {'lhs': srepr, 'rhs': srepr}, decoded only when a derivation is built
-    (so that a cached request does not pay for it)."""
-    return {"lhs": sp.srepr(eq.lhs), "rhs": sp.srepr(eq.rhs)}
+    """An equation as {'lhs': tree, 'rhs': tree} (:mod:`nnqft.derive.exprtree` data trees),
+    rebuilt only when a derivation is built (so that a cached request does not pay for it)."""
+    from .exprtree import to_tree
+
+    return {"lhs": to_tree(eq.lhs), "rhs": to_tree(eq.rhs)}
 
 
 def _as_equation(eq):
     if isinstance(eq, dict):
-        from .cache import decode_srepr
+        from .exprtree import from_tree
 
-        return sp.Eq(decode_srepr(eq["lhs"]), decode_srepr(eq["rhs"]), evaluate=False)
+        return sp.Eq(from_tree(eq["lhs"]), from_tree(eq["rhs"]), evaluate=False)
     return eq
 
 

@@ -1,11 +1,19 @@
-"""A content-addressed cache of derived results (JSON, exact).
+"""A content-addressed cache of derived results (JSON, exact, never evaluated).
 
 The key is the SHA-256 of a canonical JSON document of what determines a result: the
 canonical ids of the diagrams summed, the Feynman rules' version and the options.  The same
 content always maps to the same file and different content to a different one (no
-collisions short of SHA-256's).  Values are JSON with sympy expressions stored as
-``srepr`` strings (exact, with the symbols' assumptions), which reload much faster than
-pickles.  The folder is ``$NNQFT_CACHE_DIR`` or ``~/.cache/nnqft``.
+collisions short of SHA-256's).  The folder is ``$NNQFT_CACHE_DIR`` or ``~/.cache/nnqft``.
+
+Each entry is one JSON file ``{"format": 2, "key": KEY, "checksum": SHA256, "value": ...}``
+whose sympy expressions are data trees of :mod:`nnqft.derive.exprtree` (rebuilt node by
+node from a fixed table of sympy classes: nothing read back is evaluated or imported), and
+whose checksum is the SHA-256 of the canonical JSON of the value.  An entry that cannot be
+read, parsed, decoded or checked (garbage, a wrong shape, an unknown node, an edited value,
+a checksum or key that does not match) is a miss: :func:`cached` recomputes and rewrites
+it and prints one warning line on stderr.  The checksum catches corruption and careless
+edits; whoever can write the folder can still store a wrong (but inert) result, so share a
+cache folder only with people you trust for correctness.
 
 >>> import os, tempfile, sympy as sp
 >>> os.environ["NNQFT_CACHE_DIR"] = tempfile.mkdtemp()
@@ -20,16 +28,23 @@ True
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
+import sys
 from pathlib import Path
 
-__all__ = ["cache_dir", "cache_key", "load", "store", "cached", "decode_srepr"]
+from .exprtree import ExprTreeError, from_tree, to_tree
 
-#: bump when the stored format changes
-FORMAT = 1
+__all__ = ["cache_dir", "cache_key", "load", "store", "cached", "checksum", "FORMAT"]
+
+#: bump when the stored format changes (2: expression trees and a checksum, no srepr)
+FORMAT = 2
+#: entries larger than this are not read (a derived value is well under 10 MB)
+MAX_BYTES = 256 * 2**20
+#: the one key of the dict that marks a stored sympy expression
+_TREE = "__tree__"
+_FIELDS = {"format", "key", "checksum", "value"}
 
 
 def cache_dir() -> Path:
@@ -44,11 +59,24 @@ def cache_key(content: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _canonical(value) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def checksum(value) -> str:
+    """SHA-256 hex digest of the canonical JSON of a stored (encoded) value.
+
+    >>> checksum({"b": [1, 2], "a": "x"}) == checksum({"a": "x", "b": [1, 2]})
+    True
+    """
+    return hashlib.sha256(_canonical(value).encode()).hexdigest()
+
+
 def _encode(value):
     import sympy as sp
 
     if isinstance(value, sp.Basic):
-        return {"__srepr__": sp.srepr(value)}
+        return {_TREE: to_tree(value)}
     if isinstance(value, dict):
         return {str(k): _encode(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -56,23 +84,10 @@ def _encode(value):
     return value
 
 
-@functools.lru_cache(maxsize=1)
-def _namespace() -> dict:
-    import sympy as sp
-
-    return {name: getattr(sp, name) for name in dir(sp) if not name.startswith("_")}
-
-
-def decode_srepr(text: str):
-    """Rebuild a sympy object from its ``srepr`` (evaluated in sympy's namespace only;
-    faster than ``sympify``, which tokenises the text first)."""
-    return eval(text, {"__builtins__": {}}, _namespace())  # noqa: S307 - srepr we wrote
-
-
 def _decode(value):
     if isinstance(value, dict):
-        if set(value) == {"__srepr__"}:
-            return decode_srepr(value["__srepr__"])
+        if len(value) == 1 and _TREE in value:
+            return from_tree(value[_TREE])
         return {k: _decode(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_decode(v) for v in value]
@@ -83,37 +98,78 @@ def _path(key: str) -> Path:
     return cache_dir() / key[:2] / f"{key}.json"
 
 
-def load(key: str):
-    """The stored value for ``key``, or None (also when the file is unreadable)."""
+def _load(key: str):
+    """(value, None) on a hit; (None, None) when there is no entry; (None, path) when
+    the entry is unreadable or altered."""
     path = _path(key)
     try:
-        text = path.read_text()
+        if path.stat().st_size > MAX_BYTES:
+            return None, path
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None, None
     except OSError:
-        return None
+        return None, path
     try:
-        return _decode(json.loads(text))
-    except (ValueError, TypeError, SyntaxError):
-        return None
+        doc = json.loads(data)
+        if (
+            type(doc) is not dict
+            or set(doc) != _FIELDS
+            or doc["format"] != FORMAT
+            or doc["key"] != key
+            or type(doc["checksum"]) is not str
+            or doc["checksum"] != checksum(doc["value"])
+        ):
+            return None, path
+        value = _decode(doc["value"])
+    # any failure to parse or rebuild (bad bytes, JSON, nesting, trees) is a miss
+    except (ValueError, TypeError, RecursionError, ExprTreeError):
+        return None, path
+    return value, None
+
+
+def _warn(path: Path, what: str) -> None:
+    sys.stderr.write(f"nnqft: warning: cache entry {path} was unreadable or altered; {what}\n")
+
+
+def load(key: str):
+    """The stored value for ``key``, or None (no entry, or one that is unreadable or
+    altered: then one warning line goes to stderr)."""
+    value, bad = _load(key)
+    if bad is not None:
+        _warn(bad, "ignored")
+    return value
 
 
 def store(key: str, value) -> None:
     """Store ``value`` (JSON-able, sympy allowed) under ``key``; silently skips when the
-    folder cannot be written (a cache must never break a derivation)."""
+    folder cannot be written or a value cannot be stored as a tree (a cache must never
+    break a derivation)."""
     path = _path(key)
+    try:
+        encoded = _encode(value)
+        text = _canonical(
+            {"format": FORMAT, "key": key, "checksum": checksum(encoded), "value": encoded}
+        )
+    except (ExprTreeError, ValueError, TypeError):
+        return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(_encode(value)))
+        tmp.write_text(text)
         tmp.replace(path)
     except OSError:
         pass
 
 
 def cached(content: dict, compute):
-    """``load(cache_key(content))`` or else ``compute()``, stored and returned."""
+    """``load(cache_key(content))`` or else ``compute()``, stored and returned; an entry
+    that is unreadable or altered is recomputed, rewritten and reported on stderr."""
     key = cache_key(content)
-    value = load(key)
+    value, bad = _load(key)
     if value is None:
         value = compute()
         store(key, value)
+        if bad is not None:
+            _warn(bad, "recomputed")
     return value

@@ -162,7 +162,8 @@ def _pair_terms(terms: list, compound: bool, memo: dict) -> tuple[list, bool]:
             k, p = _exponents(t)
             memo[t] = (sp.expand(k), p)
         split.append(memo[t])
-    depth = [sum(1 for e in p.values() if not sp.sympify(e).is_number) for _, p in split]
+    numeric = [[sp.sympify(e).is_number for e in p.values()] for _, p in split]  # safe: sympy
+    depth = [sum(1 for n in row if not n) for row in numeric]
     by_key: dict = {}
     for idx, (k, _) in enumerate(split):
         by_key.setdefault(k, []).append(idx)
@@ -277,7 +278,9 @@ def prepare(expr: sp.Expr, *, cse: bool = True, stable: bool = True) -> Prepared
     >>> p.temporaries, p.result
     (((cse0, q11*q22),), exp(cse0) + exp(-cse0))
     """
-    expr = _expand_sums(sp.sympify(expr))
+    from .convert import to_sympy
+
+    expr = _expand_sums(to_sympy(expr, "expression"))
     if stable:
         expr = stable_form(expr)
     if cse:

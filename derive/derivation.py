@@ -19,8 +19,10 @@ template), so a test can re-derive each one and compare.
 **The paper and its chapters.**  :func:`paper` assembles one document from the chapter
 registry, an ordered list of ``(name, "module:function")`` entries.  A chapter builder is
 any function ``builder(activation=None) -> Derivation | list[Derivation]``.  Later modules
-append theirs (Feynman rules, diagrams, loop corrections) either with one line in
-:data:`CHAPTERS` below or at run time::
+append theirs (Feynman rules, diagrams, loop corrections) with one line in
+:data:`CHAPTERS` below; at run time :func:`register_chapter` takes a callable, or the
+``"module:function"`` name of one of the package's own builders (:data:`BUILDERS`; no
+other module is ever imported by name)::
 
     from nnqft.derive.derivation import register_chapter
     register_chapter("loops", "nnqft.derive.amplitudes:loop_chapter", after="field-theory")
@@ -43,6 +45,7 @@ __all__ = [
     "Step",
     "Derivation",
     "CHAPTERS",
+    "BUILDERS",
     "register_chapter",
     "chapter_names",
     "paper_chapters",
@@ -137,19 +140,26 @@ CHAPTERS: list[tuple[str, str]] = [
     ("loops", "nnqft.derive.amplitudes:loop_chapter"),
 ]
 
+#: the only "module:function" names a chapter target may be: the package's own builders
+BUILDERS = frozenset(target for _, target in CHAPTERS)
+
 
 def register_chapter(name: str, target: str | Callable, after: str | None = None) -> None:
     """Add a chapter builder to the paper (replacing one with the same name).
 
-    ``target`` is ``"module:function"`` (imported when the paper is built) or a callable;
-    ``after`` puts it after the named chapter (default: at the end).
+    ``target`` is a callable or the ``"module:function"`` name of one of the package's own
+    builders (:data:`BUILDERS`, imported when the paper is built); ``after`` puts it after
+    the named chapter (default: at the end).
+
+    >>> try:
+    ...     register_chapter("x", "os:system")
+    ... except InvalidParameter as exc:
+    ...     print(str(exc)[:58])
+    chapter target 'os:system' is not one of nnqft's chapter b
     """
     if not isinstance(name, str) or not name:
         raise InvalidParameter("a chapter needs a non-empty name")
-    if not callable(target) and (not isinstance(target, str) or ":" not in target):
-        raise InvalidParameter(
-            f"chapter target must be 'module:function' or callable, got {target!r}"
-        )
+    _check_target(target)
     entries = [(n, t) for n, t in CHAPTERS if n != name]
     if after is None:
         entries.append((name, target))
@@ -166,7 +176,19 @@ def chapter_names() -> list[str]:
     return [n for n, _ in CHAPTERS]
 
 
+def _check_target(target) -> None:
+    if callable(target):
+        return
+    if not isinstance(target, str) or target not in BUILDERS:
+        text = repr(target) if len(repr(target)) <= 60 else repr(target)[:57] + "..."
+        raise InvalidParameter(
+            f"chapter target {text} is not one of nnqft's chapter builders "
+            f"({', '.join(sorted(BUILDERS))}); pass a callable for a chapter of your own"
+        )
+
+
 def _resolve(target) -> Callable:
+    _check_target(target)  # CHAPTERS is a plain list: check again what it holds now
     if callable(target):
         return target
     module, _, attr = target.partition(":")

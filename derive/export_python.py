@@ -9,7 +9,7 @@ formula.
 >>> from nnqft.derive.codegen import export
 >>> src = export("kernel/erf", "numpy")
 >>> namespace = {}
->>> exec(src, namespace)
+>>> exec(src, namespace)  # safe: code nnqft generated from a registry formula
 >>> round(float(namespace["kernel_erf"](1.0, 1.0, 0.5)), 12)
 0.216346895939
 """

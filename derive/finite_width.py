@@ -66,6 +66,7 @@ from ..rules.activations import (
     panel_rule,
 )
 from ..rules.network import Network
+from .convert import to_sympy
 
 __all__ = [
     "finite_width",
@@ -346,8 +347,8 @@ def gaussian_moment(expr, var=S.q) -> sp.Expr | None:
     """
     if isinstance(expr, Activation):
         expr = expr.expr
-    expr = sp.sympify(expr)
-    var = sp.sympify(var)
+    expr = to_sympy(expr, "expr")
+    var = to_sympy(var, "var")
     if S.z not in expr.free_symbols:
         return expr
     pieces = expr.rewrite(sp.Piecewise)
@@ -421,7 +422,7 @@ def finite_width_symbolic(net: Network, depth: int | None = None):
             "erf, sin, cos)"
         )
     cw, cb, q0 = (
-        sp.nsimplify(v) if isinstance(v, float) else sp.sympify(v)
+        sp.nsimplify(v) if isinstance(v, float) else sp.sympify(v)  # safe: Network-checked
         for v in (net.sigma_w2, net.sigma_b2, net.q0)
     )
     F = cb + cw * m2
@@ -455,7 +456,7 @@ def finite_width_symbolic(net: Network, depth: int | None = None):
 
 
 def _tidy(e):
-    e = sp.sympify(e)
+    e = sp.sympify(e)  # safe: an expression the engine just built
     return sp.factor(sp.expand(e)) if e.is_polynomial() or e.is_rational_function() else e
 
 
@@ -483,7 +484,7 @@ def scale_invariant_closed_form(activation, layer=S.T):
         raise NoExactForm(f"the Gaussian moments of {act.name!r} do not close")
     A2 = sp.simplify(m2 / S.q)
     nu = sp.simplify(m4 / m2**2 - 1)
-    l = sp.sympify(layer)
+    l = to_sympy(layer, "layer")
     K0 = sp.powsimp(sp.expand_power_base((S.sigma_w2 * A2) ** (l - 1) * S.sigma_w2 * S.q0))
     return {"K0": K0, "V": sp.factor(nu * (l - 1) * K0**2), "K1": sp.Integer(0), "nu": nu}
 
@@ -700,7 +701,7 @@ class UniversalityClass:
 
 
 def _as_number(e):
-    e = sp.nsimplify(e) if isinstance(e, float) else sp.sympify(e)
+    e = sp.nsimplify(e) if isinstance(e, float) else sp.sympify(e)  # safe: engine constant
     return e if e.is_Rational else float(e)
 
 

@@ -146,7 +146,9 @@ def formula_from_expression(
     >>> formula_from_expression(S.T / S.N + S.sigma_w2).arguments
     (sigma_w2, N, T)
     """
-    expression = sp.sympify(expression)
+    from .convert import to_sympy
+
+    expression = to_sympy(expression, "expression")
     free = expression.free_symbols
     if arguments is None:
         arguments = _ordered(free)
@@ -348,7 +350,7 @@ def _net(name):
 def _mft_length_map(name, order=None) -> Formula:
     from . import mft
 
-    expr = sp.sympify(mft.length_map(_net(name), S.q))
+    expr = sp.sympify(mft.length_map(_net(name), S.q))  # safe: a sympy result
     return formula_from_expression(
         expr,
         f"mft/length-map/{name}",
@@ -364,7 +366,7 @@ def _mft_length_map(name, order=None) -> Formula:
 def _mft_chi1(name, order=None) -> Formula:
     from . import mft
 
-    expr = sp.sympify(mft.chi_1(_net(name), S.q))
+    expr = sp.sympify(mft.chi_1(_net(name), S.q))  # safe: a sympy result
     return formula_from_expression(
         expr,
         f"mft/chi1/{name}",
@@ -379,7 +381,8 @@ def _mft_chi1(name, order=None) -> Formula:
 def _mft_correlation_map(name, order=None) -> Formula:
     from . import mft
 
-    expr = sp.sympify(mft.correlation_map(_net(name), S.q11, S.q22, S.q12))
+    corr = mft.correlation_map(_net(name), S.q11, S.q22, S.q12)
+    expr = sp.sympify(corr)  # safe: a sympy result
     return formula_from_expression(
         expr,
         f"mft/correlation-map/{name}",
@@ -449,7 +452,7 @@ def _feedforward_formula(id, order=None) -> Formula:
         expr = linear.feedforward_log_mean(S.T, sp.Integer(0))
     else:
         expr = getattr(linear, fname)(S.T)
-    expr = sp.sympify(expr)
+    expr = sp.sympify(expr)  # safe: a sympy result of the engine
     return formula_from_expression(
         expr,
         id,
@@ -470,7 +473,7 @@ def _recurrent_formula(id, order=None) -> Formula:
     bias, observable, default_order = _RECURRENT[id]
     used = default_order if order is None else order
     corr = amplitudes.correlator("recurrent", observable, bias=bias, order=used)
-    expr = sp.sympify(getattr(corr, "expression", corr))
+    expr = sp.sympify(getattr(corr, "expression", corr))  # safe: a sympy result
     return formula_from_expression(
         expr,
         id,
@@ -520,7 +523,8 @@ def _finite_width_family() -> list[_Provider]:
 def _finite_width_formula(what, name, order=None) -> Formula:
     from . import finite_width
 
-    expr = sp.sympify(finite_width.scale_invariant_closed_form(name, S.T)[what])
+    closed = finite_width.scale_invariant_closed_form(name, S.T)
+    expr = sp.sympify(closed[what])  # safe: a sympy result
     return formula_from_expression(
         expr,
         f"finite-width/{what}/{name}",

@@ -28,14 +28,16 @@ array(0.22507908)
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import re
 from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
-from ..errors import InvalidParameter, unknown_name
+from ..errors import InvalidParameter, InvalidType, unknown_name
 from .codegen import stable_form
 from .formulas import Formula, get_formula
 
@@ -97,7 +99,7 @@ def _to_symengine(expr: sp.Expr):
     expr = expr.replace(
         lambda e: isinstance(e, log1p), lambda e: 2 * sp.atanh(e.args[0] / (2 + e.args[0]))
     )
-    return se.sympify(expr)
+    return se.sympify(expr)  # safe: a sympy expression, converted to symengine
 
 
 def _llvm(formula: Formula, expr: sp.Expr):
@@ -117,12 +119,38 @@ def _llvm(formula: Formula, expr: sp.Expr):
     return call
 
 
+def _code_only(formula: Formula) -> Formula:
+    """The formula without its free text (id, description, notes: they end up in the
+    generated docstrings) and with every argument named by a plain identifier, so the code
+    :func:`_numpy` compiles comes from the expression's structure alone, whatever a
+    formula read from a file says."""
+    rename = {
+        s: sp.Symbol(f"arg{i}", **s._assumptions_orig)
+        for i, s in enumerate(formula.arguments)
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,63}", s.name)
+    }
+    return dataclasses.replace(
+        formula,
+        id="kernel",
+        description="",
+        derivation="",
+        source="",
+        notes=(),
+        validity=(),
+        expression=formula.expression.xreplace(rename) if rename else formula.expression,
+        arguments=tuple(rename.get(s, s) for s in formula.arguments),
+    )
+
+
 def _numpy(formula: Formula, stable: bool = True):
     from .export_python import NumpyExporter
 
     exporter = NumpyExporter(function_name="kernel_function", stable=stable)
+    source = exporter.export(_code_only(formula))
     namespace: dict = {}
-    exec(compile(exporter.export(formula), f"<nnqft kernel {formula.id}>", "exec"), namespace)
+    # the code was printed from the expression tree alone (no text of the formula's reaches
+    # it: see _code_only), and sympy's strict printers refuse unknown functions
+    exec(compile(source, "<nnqft kernel>", "exec"), namespace)  # safe: generated, see above
     return namespace["kernel_function"]
 
 
@@ -134,8 +162,12 @@ def kernel(formula: Formula | str, backend: str = "auto", stable: bool = True) -
     forms (faster where they add expm1/log calls, e.g. 2.5x on the feedforward mean, but
     it loses digits near sigma_w2 = 1).
     """
-    if backend not in BACKENDS:
-        raise unknown_name("kernel backend", backend, BACKENDS)
+    if not isinstance(backend, str) or backend not in BACKENDS:
+        raise unknown_name("kernel backend", str(backend), BACKENDS)
+    if not isinstance(formula, (str, Formula)):
+        raise InvalidType(
+            f"kernel needs a formula id (a string) or a Formula, got {type(formula).__name__}"
+        )
     if isinstance(formula, str):
         return _cached_kernel(formula, backend, bool(stable))
     return _make_kernel(formula, backend, bool(stable))

@@ -200,9 +200,8 @@ class FieldTheoryLatexPrinter(LatexPrinter):
         dummies = {lim[0] for lim in limits}
         groups: list[tuple[list, object, object]] = []
         for var, lo, hi in limits:
-            constant = not ({lo, hi} & dummies) and not (
-                (sp.sympify(lo).free_symbols | sp.sympify(hi).free_symbols) & dummies
-            )
+            bounds = sp.sympify(lo).free_symbols | sp.sympify(hi).free_symbols  # safe: Sum limits
+            constant = not ({lo, hi} & dummies) and not (bounds & dummies)
             match = (
                 next((g for g in groups if constant and g[1] == lo and g[2] == hi), None)
                 if constant

@@ -119,7 +119,9 @@ def _no_closed_form(act: Activation, what: str) -> NoExactForm:
 
 
 def _sym(value):
-    return sp.nsimplify(value) if isinstance(value, float) else sp.sympify(value)
+    from .convert import to_sympy
+
+    return sp.nsimplify(value) if isinstance(value, float) else to_sympy(value, "q")
 
 
 # --- Gaussian integrals of phi, vectorised ----------------------------------------------
