@@ -952,9 +952,7 @@ def correlation_lengths(sigma_w2=None, width=None, sigma_b2=None) -> dict:
         _finite_input("sigma_w2", sigma_w2, positive=True)
     if sigma_b2 is not None:
         _finite_input("sigma_b2", sigma_b2)
-    if width is not None and (
-        isinstance(width, bool) or not isinstance(width, int) or width < 1
-    ):
+    if width is not None and (isinstance(width, bool) or not isinstance(width, int) or width < 1):
         raise InvalidParameter(f"width must be an integer >= 1, got {width!r}")
     s = S.sigma_w2 if sigma_w2 is None else sp.nsimplify(sigma_w2)
     n = S.N if width is None else sp.Integer(width)
@@ -994,7 +992,9 @@ def correlation_lengths(sigma_w2=None, width=None, sigma_b2=None) -> dict:
                 k: (
                     {kk: None if vv is None else float(vv) for kk, vv in v.items()}
                     if isinstance(v, dict)
-                    else None if v is None else float(v)
+                    else None
+                    if v is None
+                    else float(v)
                 )
                 for k, v in out.items()
             }

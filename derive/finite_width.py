@@ -230,8 +230,7 @@ def _check_integrable(act: Activation, K: float, order: int) -> None:
         why = gaussian_tail(f, K)
         if why is not None:
             raise InvalidParameter(
-                f"E[{what}] {_TAIL_WORDS[why]} for {act.name} at variance {K:g} "
-                f"(z ~ N(0, {K:g}))"
+                f"E[{what}] {_TAIL_WORDS[why]} for {act.name} at variance {K:g} (z ~ N(0, {K:g}))"
             )
 
 
