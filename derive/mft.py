@@ -787,7 +787,7 @@ def _reasons(values: dict, why_unbounded: str) -> dict:
     if not np.isfinite(values["q_star"]):
         out["q_star"] = why_unbounded
         for key in _AT_Q_STAR:
-            out[key] = "undefined: it is defined at the fixed point q*, and there is none"
+            out[key] = "no fixed point q*, where it is defined"
         return out
     for key, chi in (("xi_q", "chi_parallel"), ("xi_c", "chi_c")):
         if np.isinf(values[key]):
@@ -821,21 +821,51 @@ def _why_unbounded(net: Network, nodes) -> str:
 
 
 def _quadrature_error(net: Network, values: dict, nodes) -> dict | None:
-    """Estimated relative error of each number from the Gauss-Hermite rule: the difference to
-    the same fixed point with a rule of 1.5x the nodes used at q* (None for closed forms and
-    the polar rule at a kink at 0, whose node counts are fixed)."""
+    """Estimated relative error of each number from the Gauss-Hermite rule (None for closed
+    forms and for the polar rule at a kink at 0, whose node counts are fixed).
+
+    At the fixed point only: the moments (and, in the chaotic phase, the Mehler series of the
+    c-map) are recomputed with 1.5x the nodes used at q*, and the differences carried to
+    each quantity to first order (dq* = sigma_w2 dE[phi^2]/(1 - chi_parallel), one Newton
+    step for c*, dxi/xi = dchi/(chi |ln chi|)).
+    """
     act = net.activation
     if (act.has_closed_form and nodes is None) or act.kinks == (0,):
         return None
-    if not np.isfinite(values["q_star"]):
+    q = values["q_star"]
+    if not np.isfinite(q):
         return {}
-    used = int(node_counts(values["q_star"], nodes))
-    other = _mean_field_arrays(act, net.sigma_w2, net.sigma_b2, net.q0, used * 3 // 2)
+    sw, sb = float(net.sigma_w2), float(net.sigma_b2)
+    more = int(node_counts(q, nodes)) * 3 // 2
+    qa = np.array([q])
+    with np.errstate(all="ignore"):
+        a = [float(v[0]) for v in _diag_moments(act, qa, nodes)]
+        b = [float(v[0]) for v in _diag_moments(act, qa, more)]
+        d0, d1, dp = (sw * (y - x) for x, y in zip(a, b))
+        chi1, chipar, chic = values["chi_1"], values["chi_parallel"], values["chi_c"]
+        dc = dchic = 0.0
+        if values["c_star"] < 1 and q > 0:
+            cmap = _correlation_map_at(act, np.array([sw]), np.array([sb]), qa, more)
+            val, der = cmap(np.array([values["c_star"]]), np.array([0]))
+            dc = float((val[0] - values["c_star"]) / (1 - der[0]))
+            dchic = float(der[0] - chic)
+        elif values["c_star"] == 1:
+            dchic = d1
+        abs_err = {
+            "q_star": abs(d0 / (1 - chipar)) if chipar != 1 else abs(d0),
+            "c_star": abs(dc),
+            "chi_1": abs(d1),
+            "chi_c": abs(dchic),
+            "chi_parallel": abs(dp),
+            "lyapunov_exponent": abs(d1 / (2 * chi1)),
+            "xi_q": abs(dp / chipar / np.log(abs(chipar))) * abs(values["xi_q"]),
+            "xi_c": abs(dchic / chic / np.log(abs(chic))) * abs(values["xi_c"]),
+        }
     out = {}
-    for key in ("q_star", *_AT_Q_STAR):
-        a, b = values[key], float(other[key][()])
-        if np.isfinite(a) and np.isfinite(b):
-            out[key] = float(abs(a - b) / max(abs(a), 1e-300)) if a != b else 0.0
+    for key, err in abs_err.items():
+        v = values[key]
+        if np.isfinite(v) and np.isfinite(err):
+            out[key] = float(err / abs(v)) if v != 0 else float(err)
     return out
 
 

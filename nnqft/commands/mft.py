@@ -29,8 +29,19 @@ def _number(value) -> str:
 
 
 def _text(result: dict) -> str:
-    width = max(len(k) for k in result)
-    return "\n".join(f"{k.ljust(width)}  {_number(v)}" for k, v in result.items())
+    """Two columns; an undefined value shows its reason, the quadrature error its maximum."""
+    shown = {k: v for k, v in result.items() if k != "reasons"}
+    shown |= {f"reason[{k}]": why for k, why in (result.get("reasons") or {}).items()}
+    width = max(len(k) for k in shown)
+    lines = []
+    for key, value in shown.items():
+        if key == "quadrature_error":
+            if not value:
+                continue
+            worst = max(value, key=value.get)
+            value = f"{value[worst]:.1e} relative at most ({worst}; each in --json)"
+        lines.append(f"{key.ljust(width)}  {_number(value)}")
+    return "\n".join(lines)
 
 
 def _check_nodes(nodes) -> None:
