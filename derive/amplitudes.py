@@ -858,24 +858,106 @@ def feedforward_log_mean_exact() -> sp.Expr:
     return feedforward_log_mean(S.T, 0)
 
 
+def _finite_input(name: str, value, *, positive: bool = False) -> None:
+    """Refuse NaN, inf and out-of-range numbers for :func:`correlation_lengths`."""
+    import math
+
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InvalidParameter(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise InvalidParameter(f"{name} must be a finite number, got {value}")
+    if positive and number <= 0:
+        raise InvalidParameter(f"{name} must be positive, got {value}")
+    if not positive and number < 0:
+        raise InvalidParameter(f"{name} must be non-negative, got {value}")
+
+
+#: what each number of :func:`correlation_lengths` means, and where it holds
+CORRELATION_LENGTH_NOTES = {
+    "xi_mean_field": "q(t) - q* ~ sigma_w2^t: -1/ln sigma_w2, for 0 < sigma_w2 < 1",
+    "xi_fluctuation": "Var Q/(E Q)^2 + 1 = (1 + 2/N)^T exactly (feedforward, sigma_b2 = 0)",
+    "lyapunov_exponent": "(1/2T) E ln(|J(T) d|^2/|d|^2) of the input-output Jacobian "
+    "J(T) = W(T)...W(1) of a feedforward net: exact at every N, T and sigma_b2 (the bias "
+    "drops out of J); at sigma_b2 = 0 also half the slope of E ln Q(T)",
+    "xi_typical": "-1/(2 lyapunov_exponent): decay length of a typical squared perturbation "
+    "|J(T) d|^2 (of the typical Q = exp E ln Q only at sigma_b2 = 0)",
+    "sigma_w2_critical": "where lyapunov_exponent = 0: (N/2) exp(-psi(N/2)), any sigma_b2",
+    "q_star_recurrent": "recurrent net, shared bias: the T -> oo limit of E Q(T) taken order by "
+    "order in 1/N and truncated after 1/N (O(1/N^2) dropped), for 0 < sigma_w2 < 1; not an "
+    "exact finite-N value: at finite N the exact E Q(T) has no T -> oo limit (the spectral "
+    "radius of a Gaussian W exceeds 1 with positive probability)",
+}
+
+
+def _length_reasons(s: float, b, n, lyap: float, critical: float) -> dict:
+    """{key: reason} for the numbers of :func:`correlation_lengths` that are undefined or
+    infinite at sigma_w2 = s, sigma_b2 = b (None: symbolic), width n, exponent ``lyap``."""
+    import math
+
+    reasons = {}
+    if s == 1:
+        reasons["xi_mean_field"] = (
+            "infinite: sigma_w2 = 1 is marginal (q(t) = q0 + t sigma_b2 has no fixed point "
+            "for sigma_b2 > 0 and stays at q0 for sigma_b2 = 0)"
+        )
+    elif s > 1:
+        reasons["xi_mean_field"] = (
+            "undefined: sigma_w2 > 1 has no fixed point, q(t) grows like sigma_w2^t"
+        )
+    if b is None:
+        reasons["xi_fluctuation"] = "holds at sigma_b2 = 0 only (sigma_b2 not given)"
+    elif b != 0:
+        reasons["xi_fluctuation"] = (
+            "undefined for sigma_b2 > 0: Var Q/(E Q)^2 + 1 = (1 + 2/N)^T holds at sigma_b2 = 0 "
+            "only (with a bias it is not exponential in T; see `nnqft correlator --observable "
+            "variance --exact`)"
+        )
+    if math.isclose(s, critical, rel_tol=1e-13) or lyap == 0:
+        reasons["xi_typical"] = "infinite: sigma_w2 is the finite-width critical point"
+    elif lyap > 0:
+        reasons["xi_typical"] = (
+            "undefined: lyapunov_exponent > 0, perturbations grow (sigma_w2 > sigma_w2_critical)"
+        )
+    if s >= 1:
+        why = "undefined: for sigma_w2 >= 1 the recurrent E Q(T) grows with T, no stationary q*"
+        reasons["q_star_recurrent"] = why
+        reasons["q_star_recurrent_coefficients"] = why
+    return reasons
+
+
 def correlation_lengths(sigma_w2=None, width=None, sigma_b2=None) -> dict:
     """The depth scales of linear networks, symbolic or at numbers (docs/conventions.md §3, §5).
 
-    * ``xi_mean_field = -1/ln sigma_w2``;
+    * ``xi_mean_field = -1/ln sigma_w2`` (0 < sigma_w2 < 1);
     * ``xi_fluctuation``: Var Q/(E Q)^2 + 1 = (1 + 2/N)^T = exp(T/xi_V) (feedforward,
       sigma_b2 = 0), so xi_V = 1/ln(1 + 2/N) ~ N/2;
-    * ``lyapunov_exponent`` = (1/2)[ln sigma_w2 + psi(N/2) - ln(N/2)] and
-      ``xi_typical = -1/(2 lyapunov)``: the decay length of the typical Q = exp E ln Q;
+    * ``lyapunov_exponent`` = (1/2)[ln sigma_w2 + psi(N/2) - ln(N/2)]: the exponent of the
+      Jacobian W(T)...W(1), exact for every sigma_b2 (the bias drops out of it), and at
+      sigma_b2 = 0 half the slope of E ln Q(T); ``xi_typical = -1/(2 lyapunov)``;
     * ``sigma_w2_critical``: where the finite-width exponent vanishes, (N/2) exp(-psi(N/2));
     * ``q_star_recurrent``: the T -> oo limit of the engine's recurrent shared-bias E Q(T)
-      through 1/N (0 < sigma_w2 < 1), with its 1/N coefficient.
+      taken order by order and truncated after 1/N (0 < sigma_w2 < 1), with its 1/N
+      coefficient; ``q_star_recurrent_truncated_at`` says so.
+
+    With numbers for all three, a length that is infinite or undefined there is None and
+    ``reasons`` says why; ``notes`` says what each number means and where it holds.
 
     >>> r = correlation_lengths(0.5, 16, 1.0)
     >>> round(r["q_star_recurrent"], 6)     # 2 + (2/16) * 0.5/0.125
     2.5
+    >>> correlation_lengths(1.5, 16, 1.0)["reasons"]["xi_mean_field"]
+    'undefined: sigma_w2 > 1 has no fixed point, q(t) grows like sigma_w2^t'
     """
     from .linear import finite_width_lyapunov
 
+    if sigma_w2 is not None:
+        _finite_input("sigma_w2", sigma_w2, positive=True)
+    if sigma_b2 is not None:
+        _finite_input("sigma_b2", sigma_b2)
+    if width is not None and (isinstance(width, bool) or not isinstance(width, int) or width < 1):
+        raise InvalidParameter(f"width must be an integer >= 1, got {width!r}")
     s = S.sigma_w2 if sigma_w2 is None else sp.nsimplify(sigma_w2)
     n = S.N if width is None else sp.Integer(width)
     bb = S.sigma_b2 if sigma_b2 is None else sp.nsimplify(sigma_b2)
@@ -896,16 +978,38 @@ def correlation_lengths(sigma_w2=None, width=None, sigma_b2=None) -> dict:
     out["q_star_recurrent_coefficients"] = {
         k: v.subs(subs) for k, v in out["q_star_recurrent_coefficients"].items()
     }
-    numeric = sigma_w2 is not None and width is not None and sigma_b2 is not None
-    if numeric:
-        out = {
-            k: (float(v) if isinstance(v, sp.Basic) else {kk: float(vv) for kk, vv in v.items()})
-            for k, v in out.items()
-        }
-    elif sigma_w2 is not None and width is not None:
-        out = {
-            k: (float(v) if isinstance(v, sp.Basic) and v.is_number else v) for k, v in out.items()
-        }
+    if sigma_w2 is not None and width is not None:
+        lyap = float(out["lyapunov_exponent"])
+        reasons = _length_reasons(
+            float(sigma_w2),
+            None if sigma_b2 is None else float(sigma_b2),
+            width,
+            lyap,
+            float(out["sigma_w2_critical"]),
+        )
+        if sigma_b2 is None:
+            reasons.pop("xi_fluctuation")  # stays a number; notes say where it holds
+        for key in reasons:
+            out[key] = None if key != "q_star_recurrent_coefficients" else {"0": None, "1": None}
+        if sigma_b2 is not None:
+            out = {
+                k: (
+                    {kk: None if vv is None else float(vv) for kk, vv in v.items()}
+                    if isinstance(v, dict)
+                    else None
+                    if v is None
+                    else float(v)
+                )
+                for k, v in out.items()
+            }
+        else:
+            out = {
+                k: (float(v) if isinstance(v, sp.Basic) and v.is_number else v)
+                for k, v in out.items()
+            }
+        out["reasons"] = reasons
+    out["q_star_recurrent_truncated_at"] = "1/N"
+    out["notes"] = dict(CORRELATION_LENGTH_NOTES)
     return out
 
 

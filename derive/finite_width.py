@@ -59,6 +59,7 @@ from ..rules.activations import (
     PANEL_NODES,
     Activation,
     diagonal_kernel,
+    gaussian_tail,
     get_activation,
     legendre_rule,
     mean_square,
@@ -196,7 +197,54 @@ def _closed_moment_functions(act: Activation):
 
 
 def _moments(act: Activation, K: float, order: int = 1, quadrature: bool = False) -> _Moments:
-    """The moments at variance K: closed forms where they exist, unless ``quadrature``."""
+    """The moments at variance K: closed forms where they exist, unless ``quadrature``.
+
+    Raises :class:`InvalidParameter` naming the Gaussian integral when it diverges, overflows
+    or lies beyond the quadrature's reach at K (never inf/nan as a number).
+    """
+    if quadrature or _closed_moment_functions(act) is None:
+        _check_integrable(act, K, order)  # a panel sum of a divergent integral is finite
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            mo = _raw_moments(act, K, order, quadrature)
+    except (OverflowError, ZeroDivisionError):
+        mo = None
+    values = () if mo is None else (*mo.m2, *mo.m4, mo.d1) + ((mo.m6,) if order > 1 else ())
+    if mo is None or not all(math.isfinite(v) for v in values):
+        _check_integrable(act, K, order)
+        raise InvalidParameter(
+            f"the Gaussian moments of phi = {act.name} overflow at variance K0 = {K:g} "
+            "(E[phi^2], E[phi^4] or their K-derivatives exceed the floating-point range); "
+            "use a smaller depth or sigma_w2"
+        )
+    return mo
+
+
+def _check_integrable(act: Activation, K: float, order: int) -> None:
+    """Raise when E[phi^2], E[phi^4] (E[phi^6]) or E[phi'^2] at variance K is not a finite
+    number the rules can compute (divergent, overflowing or out of reach)."""
+    phi, dphi = act.numeric(0), act.numeric(1)
+    checks = [("phi(z)^2", lambda u: phi(u) ** 2), ("phi(z)^4", lambda u: phi(u) ** 4)]
+    if order > 1:
+        checks.append(("phi(z)^6", lambda u: phi(u) ** 6))
+    checks.append(("phi'(z)^2", lambda u: dphi(u) ** 2))
+    for what, f in checks:
+        why = gaussian_tail(f, K)
+        if why is not None:
+            raise InvalidParameter(
+                f"E[{what}] {_TAIL_WORDS[why]} for {act.name} at variance {K:g} (z ~ N(0, {K:g}))"
+            )
+
+
+_TAIL_WORDS = {
+    "diverges": "diverges",
+    "overflows": "overflows the floating-point range",
+    "unresolved": "is beyond the quadrature's reach (the Gaussian tail does not decay by "
+    "13 standard deviations)",
+}
+
+
+def _raw_moments(act: Activation, K: float, order: int, quadrature: bool) -> _Moments:
     closed = None if quadrature else _closed_moment_functions(act)
     d1_closed = None if quadrature else diagonal_kernel(act, 1)
     if d1_closed is not None:
@@ -776,6 +824,11 @@ def universality_class(activation) -> UniversalityClass:
     ('K*=0', 1, -2, 1)
     """
     act = get_activation(activation)
+    if sp.simplify(act.derivative(1)) == 0:
+        raise InvalidParameter(
+            f"activation {act.name!r} is constant (phi' = 0): chi_perp = C_W E[phi'^2] = 0 "
+            "for every C_W, so it has no criticality and no universality class"
+        )
     if act.is_scale_invariant:
         return _scale_invariant_class(act)
     smooth_at_0 = 0 not in [float(k) for k in act.kinks]

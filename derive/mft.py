@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import functools
 import numbers
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import sympy as sp
@@ -46,10 +46,12 @@ from ..rules.activations import (
     diagonal_kernel,
     gaussian_kernel,
     gaussian_mean,
+    gaussian_tail,
     hermite_groups,
     hermite_rule,
     mean_square,
     method_name,
+    node_counts,
     numeric_function,
     polar_gaussian_mean,
 )
@@ -534,27 +536,9 @@ def _solve_q(act: Activation, sw, sb, q1, nodes):
     if fix.size:
         m0[fix], m1[fix], mp[fix] = _diag_moments(act, q[fix], nodes)
     unbounded = np.flatnonzero(~np.isfinite(q))
-    if unbounded.size:  # the chi's in the limit q -> inf
-        limit = _asymptotic_moments(act, nodes)
-        m0[unbounded], m1[unbounded], mp[unbounded] = np.inf, limit[1], limit[2]
+    if unbounded.size:  # no fixed point: nothing is evaluated "at q*"
+        m0[unbounded], m1[unbounded], mp[unbounded] = np.inf, np.nan, np.nan
     return q, m0, m1, mp
-
-
-@functools.lru_cache(maxsize=64)
-def _asymptotic_moments(act: Activation, nodes):
-    """E phi'^2 and d E phi^2/dq as q -> inf (q unbounded), approximated at a large q.
-
-    Closed forms are evaluated at q = 1e12.  Quadrature cannot resolve phi(sqrt(q) x) at such
-    q (a swish turns into a kink between nodes), so it uses q = 1e3, where the graded rule
-    still has a few nodes across the kink-like region (swish: E phi'^2 = 0.501 vs 1/2).
-    E phi^2 itself is returned as inf.
-    """
-    closed = act.has_closed_form and nodes is None
-    for big in (1e12, 1e9, 1e6) if closed else (1e3, 300.0, 100.0):
-        values = _diag_moments(act, np.array([big]), nodes)
-        if all(np.isfinite(v[0]) for v in values[1:]):
-            return (np.inf, float(values[1][0]), float(values[2][0]))
-    return (np.inf, np.nan, np.nan)
 
 
 def _iterate_map(act: Activation, sw, sb, q, nodes, steps: int = 20000):
@@ -734,12 +718,17 @@ def _mean_field_arrays(act: Activation, sw, sb, q0, nodes=None) -> dict:
     chi1 = sw * m1
     chipar = sw * mp
     cs, chic = _solve_c(act, sw, sb, qs, chi1, nodes)
+    # no fixed point: every quantity defined at q* is undefined, for every activation alike
+    # (a q -> oo limit is not defined for all: exp-type phi give inf, swish a cutoff value)
     unbounded = ~np.isfinite(qs)
+    phase = np.where(unbounded, "unbounded", _phase(chi1))
+    chi1 = np.where(unbounded, np.nan, chi1)
+    chipar = np.where(unbounded, np.nan, chipar)
     cs = np.where(unbounded, np.nan, cs)
     chic = np.where(unbounded, np.nan, chic)
     xi_q = np.where(unbounded, np.nan, _depth_scale(chipar))
     xi_c = np.where(unbounded, np.nan, _depth_scale(chic))
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
         lyap = 0.5 * np.log(chi1) + 0.0  # + 0.0: no negative zero at chi_1 = 1
     out = {
         "q_star": qs,
@@ -750,7 +739,7 @@ def _mean_field_arrays(act: Activation, sw, sb, q0, nodes=None) -> dict:
         "lyapunov_exponent": lyap,
         "xi_q": xi_q,
         "xi_c": xi_c,
-        "phase": _phase(chi1),
+        "phase": phase,
     }
     return {k: v.reshape(shape) for k, v in out.items()}
 
@@ -780,10 +769,107 @@ class MeanField:
     xi_c: float
     phase: str
     method: str
+    reasons: dict = field(default_factory=dict)
+    quadrature_error: dict | None = None
 
     def as_dict(self) -> dict:
         """The fields as a plain dict (floats; inf/nan where a scale is infinite/undefined)."""
         return asdict(self)
+
+
+#: relative quadrature error above which :func:`fixed_point` results are flagged: the
+#: accuracy the tests check the rules to (README, quadrature)
+QUADRATURE_TOL = 1e-9
+
+_AT_Q_STAR = ("c_star", "chi_1", "chi_c", "chi_parallel", "lyapunov_exponent", "xi_q", "xi_c")
+
+
+def _reasons(values: dict, why_unbounded: str) -> dict:
+    """{key: why} for every quantity that is infinite or undefined (JSON null)."""
+    out = {}
+    if not np.isfinite(values["q_star"]):
+        out["q_star"] = why_unbounded
+        for key in _AT_Q_STAR:
+            out[key] = "no fixed point q*, where it is defined"
+        return out
+    for key, chi in (("xi_q", "chi_parallel"), ("xi_c", "chi_c")):
+        if np.isinf(values[key]):
+            out[key] = f"infinite: |{chi}| = 1 at the fixed point (critical)"
+        elif np.isnan(values[key]):
+            out[key] = f"undefined: |{chi}| > 1, the fixed point is unstable in this direction"
+    lyap = values["lyapunov_exponent"]
+    if not np.isfinite(lyap):
+        out["lyapunov_exponent"] = "minus infinity: chi_1 = 0 (phi' = 0 almost everywhere at q*)"
+    return out
+
+
+def _why_unbounded(net: Network, nodes) -> str:
+    """Why q(t) has no fixed point: the length map's integral diverges on the way, or q grows."""
+    act = net.activation
+    phi = act.numeric(0)
+    if not (act.has_closed_form and nodes is None):
+        q = float(net.sigma_w2 * net.q0 + net.sigma_b2)
+        for layer in range(1, 201):
+            why = gaussian_tail(lambda u: phi(u) ** 2, q)
+            if why in ("diverges", "overflows"):
+                return (
+                    f"no fixed point: E[phi(u)^2], u ~ N(0, q), {why} at q = {q:.6g} "
+                    f"(layer {layer}): the length map is not finite from there on"
+                )
+            with np.errstate(all="ignore"):
+                q = float(length_map(net, q, nodes=nodes))
+            if not np.isfinite(q) or q > _Q_DIVERGED:
+                break
+    return "no fixed point: q(t) grows without bound from q(1) = sigma_w2 q0 + sigma_b2"
+
+
+def _quadrature_error(net: Network, values: dict, nodes) -> dict | None:
+    """Estimated relative error of each number from the Gauss-Hermite rule (None for closed
+    forms and for the polar rule at a kink at 0, whose node counts are fixed).
+
+    At the fixed point only: the moments (and, in the chaotic phase, the Mehler series of the
+    c-map) are recomputed with 1.5x the nodes used at q*, and the differences carried to
+    each quantity to first order (dq* = sigma_w2 dE[phi^2]/(1 - chi_parallel), one Newton
+    step for c*, dxi/xi = dchi/(chi |ln chi|)).
+    """
+    act = net.activation
+    if (act.has_closed_form and nodes is None) or act.kinks == (0,):
+        return None
+    q = values["q_star"]
+    if not np.isfinite(q):
+        return {}
+    sw, sb = float(net.sigma_w2), float(net.sigma_b2)
+    more = int(node_counts(q, nodes)) * 3 // 2
+    qa = np.array([q])
+    with np.errstate(all="ignore"):
+        a = [float(v[0]) for v in _diag_moments(act, qa, nodes)]
+        b = [float(v[0]) for v in _diag_moments(act, qa, more)]
+        d0, d1, dp = (sw * (y - x) for x, y in zip(a, b))
+        chi1, chipar, chic = values["chi_1"], values["chi_parallel"], values["chi_c"]
+        dc = dchic = 0.0
+        if values["c_star"] < 1 and q > 0:
+            cmap = _correlation_map_at(act, np.array([sw]), np.array([sb]), qa, more)
+            val, der = cmap(np.array([values["c_star"]]), np.array([0]))
+            dc = float((val[0] - values["c_star"]) / (1 - der[0]))
+            dchic = float(der[0] - chic)
+        elif values["c_star"] == 1:
+            dchic = d1
+        abs_err = {
+            "q_star": abs(d0 / (1 - chipar)) if chipar != 1 else abs(d0),
+            "c_star": abs(dc),
+            "chi_1": abs(d1),
+            "chi_c": abs(dchic),
+            "chi_parallel": abs(dp),
+            "lyapunov_exponent": abs(d1 / (2 * chi1)),
+            "xi_q": abs(dp / chipar / np.log(abs(chipar))) * abs(values["xi_q"]),
+            "xi_c": abs(dchic / chic / np.log(abs(chic))) * abs(values["xi_c"]),
+        }
+    out = {}
+    for key, err in abs_err.items():
+        v = values[key]
+        if np.isfinite(v) and np.isfinite(err):
+            out[key] = float(err / abs(v)) if v != 0 else float(err)
+    return out
 
 
 def fixed_point(net: Network, *, nodes: int | None = None) -> MeanField:
@@ -808,11 +894,23 @@ def fixed_point(net: Network, *, nodes: int | None = None) -> MeanField:
     act = net.activation
     arrays = _mean_field_arrays(act, net.sigma_w2, net.sigma_b2, net.q0, nodes)
     values = {k: (str(v[()]) if k == "phase" else float(v[()])) for k, v in arrays.items()}
+    if np.isfinite(values["q_star"]) and not (act.has_closed_form and nodes is None):
+        for what, k in (("phi(u)^2", 0), ("phi'(u)^2", 1)):
+            f = act.numeric(k)
+            why = gaussian_tail(lambda u, f=f: f(u) ** 2, values["q_star"])
+            if why in ("diverges", "overflows"):  # 'unresolved' shows in quadrature_error
+                raise InvalidParameter(
+                    f"E[{what}] {why} for {act.name} at q* = {values['q_star']:.6g} "
+                    "(u ~ N(0, q*)): the quadrature cannot give the fixed point"
+                )
+    why_unbounded = "" if np.isfinite(values["q_star"]) else _why_unbounded(net, nodes)
     return MeanField(
         activation=act.name,
         sigma_w2=float(net.sigma_w2),
         sigma_b2=float(net.sigma_b2),
         method=_method(act, nodes),
+        reasons=_reasons(values, why_unbounded),
+        quadrature_error=_quadrature_error(net, values, nodes),
         **values,
     )
 

@@ -39,8 +39,9 @@ DEFAULT_SIGMA_B2 = (0.0, 0.5)
 class PhaseDiagram:
     """Mean-field quantities on a grid; 2-d arrays are indexed [sigma_b2 index, sigma_w2 index].
 
-    ``phase`` holds 'ordered' | 'critical' | 'chaotic'; ``critical_line`` is the edge of
-    chaos at the grid's sigma_b2 values.
+    ``phase`` holds 'ordered' | 'critical' | 'chaotic', or 'unbounded' where the point has
+    no fixed point (then q*, c*, the chi's and xi's there are NaN); ``critical_line`` is the
+    edge of chaos at the grid's sigma_b2 values.
     """
 
     activation: str

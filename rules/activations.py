@@ -246,6 +246,47 @@ def panel_rule(var: float, kinks: tuple = ()) -> tuple[np.ndarray, np.ndarray]:
     return u, wu
 
 
+#: standard-normal units probed by :func:`gaussian_tail`: up to the panel rule's edge (13) and
+#: beyond it, to tell a divergent integral from one the rules cannot reach
+_TAIL_X = np.concatenate([np.linspace(0.0, 13.0, 53), [16.0, 20.0, 25.0, 30.0, 40.0]])
+
+
+def gaussian_tail(f: Callable, var: float) -> str | None:
+    """Why ``E f(u)``, u ~ N(0, var), cannot be computed by the quadrature rules, or None.
+
+    Looks at the log of the integrand, h(x) = ln|f(sqrt(var) x)| - x^2/2, on both sides:
+    ``'diverges'`` where h does not fall off beyond the rules' edge |x| = 13 (e.g.
+    exp(z^2)^2 at var >= 1/4), ``'unresolved'`` where it is still within e^-36 of its peak
+    at that edge (the mass lies beyond the nodes: exp(z) at var ~ 30), ``'overflows'``
+    where f itself overflows inside the edge.  A cheap check (58 evaluations per side).
+
+    >>> gaussian_tail(lambda u: np.exp(2 * u**2), 1.0)
+    'diverges'
+    >>> gaussian_tail(lambda u: np.tanh(u) ** 2, 50.0) is None
+    True
+    """
+    var = float(var)
+    if not var > 0:
+        return None
+    inside = _TAIL_X <= 13.0
+    for sign in (1.0, -1.0):
+        with np.errstate(all="ignore"):
+            vals = np.abs(np.broadcast_to(f(sign * math.sqrt(var) * _TAIL_X), _TAIL_X.shape))
+            h = np.log(vals) - _TAIL_X**2 / 2
+        if not np.isfinite(vals[inside]).all():
+            return "overflows"
+        finite = np.isfinite(h)  # beyond the edge f may overflow: those points say nothing
+        if not finite[inside].any():
+            continue
+        edge = h[inside][-1]
+        beyond = h[~inside & finite]
+        if np.isfinite(edge) and beyond.size and beyond.max() >= edge:
+            return "diverges"
+        if np.isfinite(edge) and edge > np.max(h[inside & finite]) - 36.0:
+            return "unresolved"
+    return None
+
+
 def gaussian_mean(f: Callable, var, nodes: int | None = None) -> np.ndarray:
     """E[f(u)] for u ~ N(0, var), vectorised over ``var``, by Gauss-Hermite quadrature.
 

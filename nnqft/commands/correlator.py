@@ -79,7 +79,29 @@ def xi_command(sigma_w2, sigma_b2, width, as_json):
         raise InvalidParameter(f"--width must be an integer >= 1, got {width}")
     from ..derive.amplitudes import correlation_lengths
 
-    emit(correlation_lengths(sigma_w2, width, sigma_b2), as_json)
+    result = correlation_lengths(sigma_w2, width, sigma_b2)
+    emit(result, as_json, _xi_text(result))
+
+
+def _xi_text(result: dict) -> str:
+    """One line per scale; a null prints as 'null' with its reason (notes stay in --json)."""
+    from ._common import to_jsonable
+
+    data = to_jsonable(result)
+    reasons = data.get("reasons", {})
+    shown = [k for k in data if k not in ("reasons", "notes")]
+    width = max(len(k) for k in shown)
+    lines = []
+    for key in shown:
+        value = data[key]
+        if key in reasons:
+            text = f"null ({reasons[key]})"
+        elif isinstance(value, float):
+            text = f"{value:.6g}"
+        else:
+            text = str(value)
+        lines.append(f"{key.ljust(width)}  {text}")
+    return "\n".join(lines)
 
 
 commands = [correlator_command, xi_command]

@@ -29,8 +29,19 @@ def _number(value) -> str:
 
 
 def _text(result: dict) -> str:
-    width = max(len(k) for k in result)
-    return "\n".join(f"{k.ljust(width)}  {_number(v)}" for k, v in result.items())
+    """Two columns; an undefined value shows its reason, the quadrature error its maximum."""
+    shown = {k: v for k, v in result.items() if k != "reasons"}
+    shown |= {f"reason[{k}]": why for k, why in (result.get("reasons") or {}).items()}
+    width = max(len(k) for k in shown)
+    lines = []
+    for key, value in shown.items():
+        if key == "quadrature_error":
+            if not value:
+                continue
+            worst = max(value, key=value.get)
+            value = f"{value[worst]:.1e} relative at most ({worst}; each in --json)"
+        lines.append(f"{key.ljust(width)}  {_number(value)}")
+    return "\n".join(lines)
 
 
 def _check_nodes(nodes) -> None:
@@ -54,7 +65,11 @@ def mft_command(activation, sigma_w2, sigma_b2, q0, nodes, as_json):
 
     q* is reached from q(1) = sigma_w2 q0 + sigma_b2; in the chaotic phase c* is the stable
     correlation fixed point below 1.  Infinite depth scales (criticality) print as inf, and
-    as null in --json.  Activations: linear, relu, leaky_relu(alpha), abrelu(a, b), erf,
+    as null in --json; without a fixed point (q grows without bound, or the length map's
+    integral diverges) phase is 'unbounded' and everything defined at q* is null, for
+    every activation alike; "reasons" says why each null is null.  Quadrature results
+    carry "quadrature_error" (relative, from a rule with 1.5x the nodes) and a warning
+    on stderr above 1e-9.  Activations: linear, relu, leaky_relu(alpha), abrelu(a, b), erf,
     tanh, sigmoid, gelu, swish (silu), sin, cos, softplus, or an expression of z such as
     "z*tanh(z)".  Example:
 
@@ -73,7 +88,23 @@ def mft_command(activation, sigma_w2, sigma_b2, q0, nodes, as_json):
         "q0": float(net.q0),
     }
     result.update(mf)
+    _warn_quadrature(result.get("quadrature_error"))
     emit(result, as_json, _text(result))
+
+
+def _warn_quadrature(errors) -> None:
+    """One stderr line when the estimated quadrature error exceeds what the tests check."""
+    from ..derive.mft import QUADRATURE_TOL
+
+    if not errors:
+        return
+    key = max(errors, key=errors.get)
+    if errors[key] > QUADRATURE_TOL:
+        click.echo(
+            f"nnqft: warning: estimated quadrature error {errors[key]:.1e} (relative) in {key}, "
+            f"beyond the {QUADRATURE_TOL:g} the rules are tested to; see quadrature_error",
+            err=True,
+        )
 
 
 @click.command("critical")
@@ -141,7 +172,8 @@ def phase_command(
     """Phase diagram: the critical line and the depth-scale map over (sigma_w2, sigma_b2).
 
     --json gives the grids, the critical line and the maps (xi_c, xi_q, q*, c*, chi_1,
-    phase; rows are sigma_b2, columns sigma_w2; null where a scale is infinite).  Example:
+    phase; rows are sigma_b2, columns sigma_w2; null where a scale is infinite, or where
+    the point has no fixed point: phase 'unbounded').  Example:
 
         nnqft phase --activation tanh --plot phase_tanh.png
     """
@@ -188,9 +220,9 @@ def _summary(diagram, plot_path) -> str:
     from ._common import format_rows
 
     counts = {p: int((diagram.phase == p).sum()) for p in ("ordered", "critical", "chaotic")}
-    undefined = int(diagram.phase.size - sum(counts.values()))
-    if undefined:  # chi_1 not computable (q unbounded and the quadrature overflows)
-        counts["undefined"] = undefined
+    for extra in ("unbounded", "undefined"):  # no fixed point; chi_1 not computable
+        if (diagram.phase == extra).any():
+            counts[extra] = int((diagram.phase == extra).sum())
     sw, sb = diagram.sigma_w2, diagram.sigma_b2
     lines = [
         f"activation  {diagram.activation}",

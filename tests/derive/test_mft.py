@@ -271,7 +271,7 @@ def test_critical_line_matches_critical_point():
     [
         ("relu", 2.0, 0.0, "critical"),
         ("relu", 1.5, 0.0, "ordered"),
-        ("relu", 2.5, 0.0, "chaotic"),
+        ("relu", 2.5, 0.0, "unbounded"),  # q grows: no fixed point, no phase at q*
         ("erf", math.pi / 4, 0.0, "critical"),
         ("erf", 0.7, 0.0, "ordered"),
         ("erf", 0.9, 0.0, "chaotic"),
@@ -292,7 +292,8 @@ def test_relu_closed_forms():
     assert mf.chi_1 == mf.chi_c == pytest.approx(0.75, rel=1e-14)
     assert mf.xi_c == pytest.approx(-1 / math.log(0.75), rel=1e-13)
     grows = mft.fixed_point(_net("relu", sw=3.0, sb=0.1))
-    assert grows.q_star == math.inf and math.isnan(grows.xi_c) and grows.chi_1 == 1.5
+    assert grows.q_star == math.inf and math.isnan(grows.xi_c) and math.isnan(grows.chi_1)
+    assert grows.phase == "unbounded" and "no fixed point" in grows.reasons["q_star"]
 
 
 def test_odd_activation_chaotic_c_star_is_zero():
@@ -433,7 +434,7 @@ def test_fixed_point_is_a_fixed_point_of_both_maps(sw, sb, act):
     net = _net(act, sw=sw, sb=sb)
     mf = mft.fixed_point(net)
     if not math.isfinite(mf.q_star):
-        assert mf.chi_1 > 1  # only unbounded growth may leave q* infinite
+        assert mf.phase == "unbounded" and math.isnan(mf.chi_1)  # nothing at a q* that is not
         return
     assert float(mft.length_map(net, mf.q_star)) == pytest.approx(mf.q_star, rel=1e-11, abs=1e-13)
     assert mf.phase in ("ordered", "critical", "chaotic")
