@@ -286,21 +286,26 @@ class _Builder:
         return expr
 
     def _check_size(self, root) -> None:
-        count, stack = 0, [(root, 0, None)]
+        # a chain continues (no deeper level) into both sides of + and -, and into the left
+        # side of * and / (the order those are built in)
+        count, stack = 0, [(root, 0, False)]
         while stack:
-            node, depth, parent_chain = stack.pop()
+            node, depth, continues = stack.pop()
             if not isinstance(node, ast.expr):
                 continue
             count += 1
             if count > MAX_NODES:
                 raise _Refused(f"more than {MAX_NODES} terms, names and operators")
-            chain = _chain(node)
-            if not (chain is not None and chain == parent_chain):
+            if not continues:
                 depth += 1
             if depth > MAX_DEPTH:
                 raise _Refused(f"nested deeper than {MAX_DEPTH} levels")
+            chain = _chain(node)
             for child in ast.iter_child_nodes(node):
-                stack.append((child, depth, chain))
+                same = _chain(child) == chain and chain is not None
+                if chain == "mul" and child is not getattr(node, "left", None):
+                    same = False
+                stack.append((child, depth, same))
 
     # --- nodes --------------------------------------------------------------------------
 
@@ -362,29 +367,39 @@ class _Builder:
                 exp = self._build(node.right, scope, sums)
                 return self._pow(base, exp)
             raise _Refused(f"the operator {_op_text(node.op)} is not allowed; allowed: {_ALLOWED}")
-        # flatten a chain of + and - (or * and /) iteratively: one sympy call, no recursion
+        if chain == "mul":
+            return self._product(node, scope, sums)
+        # a chain of + and -, parentheses included, in one sympy call and no recursion
+        # (Add is associative in sympy: the result is the one pairwise addition gives)
+        if self.numbers_only:
+            raise _Refused("sums are not allowed")
         items, stack = [], [(node, False)]
         while stack:
             cur, flipped = stack.pop()
-            if isinstance(cur, ast.BinOp) and _chain(cur) == chain:
-                inverse = isinstance(cur.op, (ast.Sub, ast.Div))
-                stack.append((cur.right, flipped != inverse))
+            if isinstance(cur, ast.BinOp) and _chain(cur) == "add":
+                stack.append((cur.right, flipped != isinstance(cur.op, ast.Sub)))
                 stack.append((cur.left, flipped))
             else:
                 items.append((cur, flipped))
-        if self.numbers_only and chain == "add":
-            raise _Refused("sums are not allowed")
         parts = []
         for cur, flipped in items:
             value = self._build(cur, scope, sums)
-            if flipped:
-                value = -value if chain == "add" else self._pow(value, sp.Integer(-1))
-            parts.append(value)
-        if chain == "add":
-            return self._guard(sp.Add(*parts))
-        out = parts[0]
-        for p in parts[1:]:  # pairwise, so a growing number is caught before it is huge
-            out = self._guard(out * p)
+            parts.append(self._guard(-value) if flipped else value)
+        return self._guard(sp.Add(*parts))
+
+    def _product(self, node, scope, sums):
+        """a * b / c * ...: along the left spine, pairwise in Python's order (a number times
+        a sum distributes in sympy, so the grouping matters and must be the written one)."""
+        spine = []
+        while isinstance(node, ast.BinOp) and _chain(node) == "mul":
+            spine.append(node)
+            node = node.left
+        out = self._build(node, scope, sums)
+        for cur in reversed(spine):
+            right = self._build(cur.right, scope, sums)
+            if isinstance(cur.op, ast.Div):
+                right = self._pow(right, sp.Integer(-1))
+            out = self._guard(sp.Mul(out, right))
         return out
 
     def _pow(self, base, exp):
