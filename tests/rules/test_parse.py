@@ -192,6 +192,7 @@ def test_costly_input_is_refused_fast(text):
     assert "\n" not in str(info.value) and len(str(info.value)) < 400
 
 
+@pytest.mark.slow  # deriving the formula takes ~30 s on a cold cache
 def test_limits_are_documented_and_the_engines_largest_formula_fits():
     from nnqft.derive.formulas import get_formula
 
@@ -199,7 +200,10 @@ def test_limits_are_documented_and_the_engines_largest_formula_fits():
     text = sp.sstr(f.expression)
     assert len(text) < P.MAX_LENGTH
     by_name = {s.name: s for s in f.arguments}
-    assert parse_expression(text, by_name) == f.expression
+    start = time.perf_counter()
+    got = parse_expression(text, by_name)
+    assert time.perf_counter() - start < 2.0
+    assert got == sp.parse_expr(text, local_dict=by_name)  # what sympy's own reader gives
     for name in P.LIMITS:
         assert name in P.__doc__
 
