@@ -451,10 +451,25 @@ def _relu() -> Activation:
     return Activation("relu", sp.Max(0, z), _ARCCOS_1, _ARCCOS_0, "max(0, z); arc-cosine kernel")
 
 
+def _exact(value) -> sp.Expr:
+    """A parameter as an exact number: text through the safe number parser (never
+    ``sympify``), floats through ``nsimplify`` (0.1 -> 1/10)."""
+    if isinstance(value, str):
+        from .parse import parse_number
+
+        return parse_number(value, what="activation parameter")
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, sp.Basic)):
+        raise InvalidParameter(f"activation parameter {value!r} is not a real number")
+    value = sp.nsimplify(value)
+    if not (value.is_number and value.is_real and value.is_finite):
+        raise InvalidParameter(f"activation parameter {value} is not a finite real number")
+    return value
+
+
 def _abrelu(a, b, name: str) -> Activation:
     # phi = b relu(z) - a relu(-z); with X = E[relu(u1) relu(-u2)] = J - q12/2 this gives
     # E[phi phi] = (a-b)^2 J1 + ab q12 and E[phi' phi'] = (a-b)^2 J0 + ab.
-    a, b = sp.nsimplify(a), sp.nsimplify(b)
+    a, b = _exact(a), _exact(b)
     expr = sp.Piecewise((b * z, z > 0), (a * z, True))
     return Activation(
         name,
@@ -466,7 +481,7 @@ def _abrelu(a, b, name: str) -> Activation:
 
 
 def _leaky_relu(alpha=sp.Rational(1, 100)) -> Activation:
-    alpha = sp.nsimplify(alpha)
+    alpha = _exact(alpha)
     return _abrelu(alpha, 1, "relu" if alpha == 0 else f"leaky_relu({alpha})")
 
 
@@ -537,7 +552,7 @@ _REGISTRY: dict[str, Callable[..., Activation]] = {
     "linear": _linear,
     "relu": _relu,
     "leaky_relu": _leaky_relu,
-    "abrelu": lambda a=0, b=1: _abrelu(a, b, f"abrelu({sp.nsimplify(a)}, {sp.nsimplify(b)})"),
+    "abrelu": lambda a=0, b=1: _abrelu(a, b, f"abrelu({_exact(a)}, {_exact(b)})"),
     "erf": _erf,
     "tanh": _tanh,
     "sigmoid": _sigmoid,

@@ -239,6 +239,14 @@ def test_activation_parameters_are_numbers_only(in_tmp):
         get_activation("leaky_relu(beta=2)")
 
 
+def test_factories_read_text_parameters_safely(in_tmp):
+    from nnqft.rules.activations import _REGISTRY
+
+    assert _REGISTRY["abrelu"]("1/3", 0.5).name == "abrelu(1/3, 1/2)"
+    with pytest.raises(InvalidParameter, match="not a number"):
+        _REGISTRY["leaky_relu"](f"__import__('os').system('touch {PWNED}')")
+
+
 def test_lambda_activation_is_refused_with_the_reason():
     with pytest.raises(InvalidParameter, match="lambda cannot be used"):
         get_activation("lambda z: z")
