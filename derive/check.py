@@ -99,56 +99,78 @@ def _latex_name(name: str) -> str:
     return m.group(1) + m.group(2) if m else name
 
 
-def _parse_latex(text: str) -> sp.Expr:
-    try:
-        from sympy.parsing.latex import parse_latex
-    except ImportError:  # pragma: no cover - sympy always ships the module
-        raise ParseError("LaTeX input needs sympy's LaTeX parser") from None
+#: the pip requirement of sympy's LaTeX parser (the extra ``nnqft[latex]`` pins the same)
+LATEX_REQUIREMENT = "antlr4-python3-runtime==4.11.*"
+
+
+def _latex_to_text(text: str) -> str:
+    """LaTeX -> plain text for the safe parser: sympy's LaTeX parser builds unevaluated
+    objects (no ``eval``); printing them with nnqft's names gives text that then passes
+    the same whitelist and cost limits as any other input."""
+    from ..rules.parse import MAX_LENGTH
+
+    if len(text) > MAX_LENGTH:
+        raise ParseError(f"cannot parse LaTeX: {len(text)} characters (at most {MAX_LENGTH})")
     try:
         import antlr4  # noqa: F401
     except ImportError:
         raise ParseError(
-            f"cannot parse {text!r}: LaTeX input needs the antlr4 runtime "
-            "(pip install 'nnqft[latex]')"
+            f"LaTeX input needs the antlr4 runtime: pip install '{LATEX_REQUIREMENT}' "
+            "(or pip install 'nnqft[latex]'), or write the expression in sympy syntax"
         ) from None
+    from sympy.parsing.latex import parse_latex
+    from sympy.printing.str import StrPrinter
+
     try:
         expr = parse_latex(text)
-    except Exception as exc:
-        raise ParseError(f"cannot parse LaTeX {text!r}: {exc.__class__.__name__}") from None
-    replace = {}
-    for s in expr.free_symbols:
-        name = _latex_name(s.name)
-        if name == "pi":
-            replace[s] = sp.pi
-        elif name in ("sigma_w", "sigma_b"):
-            replace[s] = sp.sqrt(S.STANDARD[name + "2"])  # \sigma_w^2 -> sigma_w2
-        else:
-            replace[s] = sp.Symbol(name)
-    return expr.xreplace(replace)
+    except Exception as exc:  # the LaTeX parser raises many types for malformed input
+        raise ParseError(f"cannot parse LaTeX {text[:80]!r}: {exc.__class__.__name__}") from None
+
+    class _Names(StrPrinter):
+        def _print_Symbol(self, s):
+            name = _latex_name(s.name)
+            if name in ("sigma_w", "sigma_b"):
+                return f"sqrt({name}2)"  # \sigma_w^2 -> sigma_w2
+            return name
+
+    try:
+        return _Names({"order": None}).doprint(expr)
+    except Exception as exc:  # e.g. a number too long to print
+        raise ParseError(f"cannot parse LaTeX {text[:80]!r}: {exc.__class__.__name__}") from None
 
 
 def parse_user_expression(text: str, formula: Formula) -> sp.Expr:
     """The user's expression in the formula's own symbols (same names, same assumptions).
 
     Plain sympy syntax first; text that looks like LaTeX (a backslash or braces) goes to
-    sympy's LaTeX parser.  Unknown symbol names are refused.
+    sympy's LaTeX parser.  Either way the expression is read by the safe parser of
+    :mod:`nnqft.rules.parse` (never ``eval``); unknown names are refused, and so are
+    non-finite expressions (``nan``, ``zoo``, ``oo``).
 
     >>> f = get_formula("mft/chi1/relu")
     >>> parse_user_expression("sigma_w2/2", f) == f.expression
     True
     """
-    latex = isinstance(text, str) and ("\\" in text or "{" in text)
-    if latex:
-        expr = _parse_latex(text)
-    else:
-        expr = S.parse_expression(text)
-    by_name = {s.name: s for s in formula.arguments}
+    if not isinstance(text, str):
+        raise ParseError(f"the expression must be text, got {type(text).__name__}")
+    if "\\" in text or "{" in text:
+        text = _latex_to_text(text)
+    own = {s.name: s for s in formula.arguments}
+    try:
+        expr = S.parse_expression(text, own)
+    except ParseError as exc:
+        reason = getattr(exc, "reason", "")
+        if reason.startswith("unknown symbol"):
+            allowed = ", ".join(s.name for s in formula.arguments)
+            raise ParseError(f"{exc}; {formula.id} is a function of {allowed}") from None
+        raise
+    by_name = dict(own)
     by_name.update({n: s for n, s in S.STANDARD.items() if n not in by_name})
     unknown = sorted(s.name for s in expr.free_symbols if s.name not in by_name)
     if unknown:
         allowed = ", ".join(s.name for s in formula.arguments)
         raise ParseError(
-            f"unknown symbol(s) {', '.join(unknown)} in {text!r}; "
+            f"unknown symbol(s) {', '.join(unknown)} in {text[:80]!r}; "
             f"{formula.id} is a function of {allowed}"
         )
     expr = expr.xreplace({s: by_name[s.name] for s in expr.free_symbols})

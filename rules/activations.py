@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from ..errors import InvalidParameter, UnknownActivation, unknown_name
+from ..errors import InvalidParameter, ParseError, UnknownActivation, unknown_name
 from .symbols import q, q11, q12, q22, z
 
 __all__ = [
@@ -492,10 +492,25 @@ def _relu() -> Activation:
     return Activation("relu", sp.Max(0, z), _ARCCOS_1, _ARCCOS_0, "max(0, z); arc-cosine kernel")
 
 
+def _exact(value) -> sp.Expr:
+    """A parameter as an exact number: text through the safe number parser (never
+    ``sympify``), floats through ``nsimplify`` (0.1 -> 1/10)."""
+    if isinstance(value, str):
+        from .parse import parse_number
+
+        return parse_number(value, what="activation parameter")
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, sp.Basic)):
+        raise InvalidParameter(f"activation parameter {value!r} is not a real number")
+    value = sp.nsimplify(value)
+    if not (value.is_number and value.is_real and value.is_finite):
+        raise InvalidParameter(f"activation parameter {value} is not a finite real number")
+    return value
+
+
 def _abrelu(a, b, name: str) -> Activation:
     # phi = b relu(z) - a relu(-z); with X = E[relu(u1) relu(-u2)] = J - q12/2 this gives
     # E[phi phi] = (a-b)^2 J1 + ab q12 and E[phi' phi'] = (a-b)^2 J0 + ab.
-    a, b = sp.nsimplify(a), sp.nsimplify(b)
+    a, b = _exact(a), _exact(b)
     expr = sp.Piecewise((b * z, z > 0), (a * z, True))
     return Activation(
         name,
@@ -507,7 +522,7 @@ def _abrelu(a, b, name: str) -> Activation:
 
 
 def _leaky_relu(alpha=sp.Rational(1, 100)) -> Activation:
-    alpha = sp.nsimplify(alpha)
+    alpha = _exact(alpha)
     return _abrelu(alpha, 1, "relu" if alpha == 0 else f"leaky_relu({alpha})")
 
 
@@ -578,7 +593,7 @@ _REGISTRY: dict[str, Callable[..., Activation]] = {
     "linear": _linear,
     "relu": _relu,
     "leaky_relu": _leaky_relu,
-    "abrelu": lambda a=0, b=1: _abrelu(a, b, f"abrelu({sp.nsimplify(a)}, {sp.nsimplify(b)})"),
+    "abrelu": lambda a=0, b=1: _abrelu(a, b, f"abrelu({_exact(a)}, {_exact(b)})"),
     "erf": _erf,
     "tanh": _tanh,
     "sigmoid": _sigmoid,
@@ -611,12 +626,16 @@ def known_activations() -> list[str]:
 
 
 @functools.lru_cache(maxsize=256)
-def _build(name: str, args: tuple) -> Activation:
-    return _REGISTRY[name](*args)
+def _build(name: str, args: tuple, kwargs: tuple = ()) -> Activation:
+    return _REGISTRY[name](*args, **dict(kwargs))
 
 
 def get_activation(spec) -> Activation:
     """Look up an activation by name, ``name(params)`` or an expression of ``z``.
+
+    Parameters are numbers (``leaky_relu(0.1)``, ``leaky_relu(alpha=0.2)``, ``1/3``);
+    expressions are read by the safe parser :func:`nnqft.rules.parse.parse_expression`,
+    never evaluated as Python.
 
     >>> get_activation("leaky_relu(0.1)").name
     'leaky_relu(1/10)'
@@ -624,6 +643,10 @@ def get_activation(spec) -> Activation:
     Traceback (most recent call last):
     ...
     nnqft.errors.UnknownActivation: unknown activation 'tnah'; known: ... (did you mean 'tanh'?)
+    >>> get_activation("lambda z: z")
+    Traceback (most recent call last):
+    ...
+    nnqft.errors.InvalidParameter: activation 'lambda z: z' is neither a known name nor ...
     """
     if isinstance(spec, Activation):
         return spec
@@ -632,40 +655,61 @@ def get_activation(spec) -> Activation:
     if not isinstance(spec, str):
         raise UnknownActivation(f"activation must be a name or an expression of z, got {spec!r}")
     text = spec.strip()
-    m = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?", text)
+    m = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?", text, flags=re.DOTALL)
     if m:
         name = _ALIASES.get(m.group(1).lower(), m.group(1).lower())
         if name in _REGISTRY:
-            args = tuple(_parse_param(a) for a in m.group(2).split(",")) if m.group(2) else ()
+            args, kwargs = _parse_params(name, m.group(2))
             try:
-                return _build(name, args)
+                return _build(name, args, kwargs)
             except TypeError:
+                shown = ", ".join([sp.sstr(a) for a in args] + [f"{k}={v}" for k, v in kwargs])
                 raise InvalidParameter(
-                    f"activation {name!r} does not take parameters {args}"
+                    f"activation {name!r} does not take parameters ({shown})"
                 ) from None
     # not a registered name: maybe an expression of z
-    from .symbols import parse_expression
+    from .parse import parse_expression
 
     try:
-        expr = parse_expression(text, {"z": z})
-    except Exception:
-        expr = None
+        expr, reason = parse_expression(text, {"z": z}), None
+    except ParseError as exc:
+        expr, reason = None, getattr(exc, "reason", str(exc))
     if expr is not None and expr.free_symbols == {z}:
         return _custom(expr, text)
     if m is None and expr is not None:
-        return _custom(expr, text)  # says which symbols or functions are not allowed
+        return _custom(expr, text)  # says which symbols are not allowed
+    if m is None:
+        raise InvalidParameter(
+            f"activation {text[:80]!r} is neither a known name nor an expression of z: {reason}"
+        )
     raise unknown_name("activation", text, list(_REGISTRY) + list(_ALIASES), cls=UnknownActivation)
 
 
+def _parse_params(name: str, text: str | None) -> tuple[tuple, tuple]:
+    """``0.1, b=2`` -> ((1/10,), (("b", 2),)): numbers only, through the safe parser."""
+    if text is None or not text.strip():
+        return (), ()
+    args, kwargs = [], []
+    for piece in text.split(","):
+        key, eq, value = piece.partition("=")
+        if eq:
+            key = key.strip()
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", key):
+                raise InvalidParameter(
+                    f"activation parameter name {key[:40]!r} of {name!r} must be an identifier"
+                )
+            kwargs.append((key, _parse_param(value)))
+        else:
+            if kwargs:
+                raise InvalidParameter(f"positional parameter after a named one in {name!r}")
+            args.append(_parse_param(piece))
+    return tuple(args), tuple(kwargs)
+
+
 def _parse_param(text: str):
-    text = text.strip().split("=")[-1].strip()
-    try:
-        value = sp.nsimplify(sp.sympify(text, locals={}))
-    except (sp.SympifyError, ValueError, TypeError, SyntaxError):
-        value = None
-    if value is None or not value.is_number or not value.is_real:
-        raise InvalidParameter(f"activation parameter {text!r} is not a real number")
-    return value
+    from .parse import parse_number
+
+    return parse_number(text.strip(), what="activation parameter")
 
 
 def _custom(expr: sp.Expr, name: str) -> Activation:

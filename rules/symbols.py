@@ -3,14 +3,12 @@
 ``sigma_w2``, ``sigma_b2`` and ``q0`` are positive reals; ``N`` (width) and ``T`` (depth or
 time) are positive integers.  They are built with :class:`sympy.Symbol` directly, never
 through ``sympify("N")`` (which is sympy's numerical-evaluation function ``N``), and
-:func:`parse_expression` parses user input with them in scope.
+:func:`parse_expression` parses user input with them in scope (safely: :mod:`.parse`).
 """
 
 from __future__ import annotations
 
 import sympy as sp
-
-from ..errors import ParseError
 
 sigma_w2 = sp.Symbol("sigma_w2", positive=True)
 sigma_b2 = sp.Symbol("sigma_b2", nonnegative=True)
@@ -30,30 +28,15 @@ STANDARD = {s.name: s for s in (sigma_w2, sigma_b2, q0, N, T)}
 
 
 def parse_expression(text: str, extra: dict | None = None) -> sp.Expr:
-    """Parse ``text`` as a sympy expression in the standard symbols.
+    """Parse ``text`` as a sympy expression in the standard symbols, never through ``eval``.
 
-    Names such as ``N`` and ``T`` are nnqft's symbols, not sympy functions.
+    Names such as ``N`` and ``T`` are nnqft's symbols, not sympy functions; ``extra`` adds
+    names.  The whitelist and the cost limits are those of :mod:`nnqft.rules.parse`, which
+    holds the implementation; anything else raises :class:`~nnqft.errors.ParseError`.
 
     >>> parse_expression("sigma_w2**T*q0 + N") - (sigma_w2**T*q0 + N)
     0
     """
-    from sympy.parsing.sympy_parser import (
-        convert_xor,
-        parse_expr,
-        standard_transformations,
-    )
+    from .parse import parse_expression as parse
 
-    local = dict(STANDARD)
-    local.update({"z": z, "q": q, "E": sp.E, "pi": sp.pi})
-    if extra:
-        local.update(extra)
-    if not isinstance(text, str) or not text.strip():
-        raise ParseError(f"cannot parse expression {text!r}: expected a non-empty string")
-    transformations = standard_transformations + (convert_xor,)
-    try:
-        expr = parse_expr(text, local_dict=local, transformations=transformations)
-    except Exception as exc:  # sympy raises many types for malformed input
-        raise ParseError(f"cannot parse expression {text!r}: {exc.__class__.__name__}") from None
-    if not isinstance(expr, sp.Basic):
-        raise ParseError(f"cannot parse expression {text!r}: not a mathematical expression")
-    return sp.sympify(expr)
+    return parse(text, extra)

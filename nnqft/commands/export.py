@@ -82,11 +82,49 @@ def export_command(formula, language, order, output, as_json):
     return 0
 
 
-@click.command("check")
+class _ExpressionFirst(click.Command):
+    """A command whose one argument may start with ``-`` (``nnqft check "-sigma_w2**T"``).
+
+    click would read such an argument as an unknown option; here any word that starts
+    with ``-`` and is neither a known option (``--order=2`` included) nor an option's
+    value is taken as the argument, as if it came after ``--``.
+    """
+
+    def parse_args(self, ctx, args):
+        takes_value, flags = set(), set()
+        for param in self.get_params(ctx):
+            if isinstance(param, click.Option):
+                names = param.opts + param.secondary_opts
+                (flags if param.is_flag or param.count else takes_value).update(names)
+        out, loose, i = [], [], 0
+        while i < len(args):
+            word = args[i]
+            if word == "--":
+                out.extend(args[i:])
+                break
+            if word in takes_value:
+                out.extend(args[i : i + 2])
+                i += 2
+                continue
+            known = word in flags or word.split("=", 1)[0] in takes_value
+            if word.startswith("-") and len(word) > 1 and not known:
+                loose.append(word)
+            else:
+                out.append(word)
+            i += 1
+        if loose:
+            out = out + (["--"] if "--" not in out else []) + loose
+        return super().parse_args(ctx, out)
+
+
+@click.command("check", cls=_ExpressionFirst)
 @click.argument("expression")
 @click.option("--against", "formula", required=True, help="Formula id (see `nnqft list`).")
 @click.option(
-    "--order", type=int, default=None, help="Compare through 1/N^K only (both sides truncated)."
+    "--order",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Compare through 1/N^K only (both sides truncated); K >= 0.",
 )
 @json_option
 def check_command(expression, formula, order, as_json):
