@@ -176,7 +176,7 @@ class _Refused(Exception):
 
 
 def default_names() -> dict:
-    """The names every expression may use: nnqft's model symbols (PHYSICS.md §1).
+    """The names every expression may use: nnqft's model symbols (docs/conventions.md §1).
 
     >>> sorted(default_names())
     ['N', 'T', 'q', 'q0', 'q11', 'q12', 'q22', 'sigma_b2', 'sigma_w2', 'z']
