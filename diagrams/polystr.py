@@ -21,6 +21,7 @@ is always sympy's.  Results are cached: a run has few distinct factors.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from fractions import Fraction
 
@@ -146,6 +147,100 @@ def _one_root(sq: list, bound: Fraction, width: Fraction) -> Fraction | None:
     return None
 
 
+# irreducibility of a remainder without rational roots, from its factor degrees mod p
+
+_PRIMES = (3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79)
+
+
+def _trim(a: list) -> list:
+    while a and a[-1] == 0:
+        a.pop()
+    return a
+
+
+def _pdivmod(a: list, b: list, p: int) -> tuple[list, list]:
+    a = list(a)
+    inv = pow(b[-1], -1, p)
+    q = [0] * max(len(a) - len(b) + 1, 1)
+    while len(a) >= len(b):
+        k = len(a) - len(b)
+        f = a[-1] * inv % p
+        q[k] = f
+        for i, c in enumerate(b):
+            a[i + k] = (a[i + k] - f * c) % p
+        _trim(a)
+    return _trim(q), a
+
+
+def _pgcd(a: list, b: list, p: int) -> list:
+    while b:
+        a, b = b, _pdivmod(a, b, p)[1]
+    return a
+
+
+def _pmulmod(a: list, b: list, f: list, p: int) -> list:
+    out = [0] * (len(a) + len(b) - 1) if a and b else []
+    for i, x in enumerate(a):
+        for j, y in enumerate(b):
+            out[i + j] = (out[i + j] + x * y) % p
+    return _pdivmod(_trim(out), f, p)[1]
+
+
+def _degrees_mod(f: list, p: int) -> list[int] | None:
+    """Degrees of the irreducible factors of ``f`` mod ``p`` (distinct-degree
+    factorisation), or None where p divides the leading coefficient or f is not
+    square-free mod p."""
+    f = _trim([c % p for c in f])
+    if len(f) < 2:
+        return None
+    df = _trim([k * c % p for k, c in enumerate(f)][1:])
+    if len(_pgcd(f, df, p)) != 1:
+        return None
+    degrees: list[int] = []
+    h = [0, 1]
+    i = 0
+    while len(f) - 1 >= 2 * (i + 1):
+        i += 1
+        e, base, acc = p, h, [1]  # h <- h^p mod f
+        while e:
+            if e & 1:
+                acc = _pmulmod(acc, base, f, p)
+            base = _pmulmod(base, base, f, p)
+            e >>= 1
+        h = acc
+        hx = list(h) + [0] * max(0, 2 - len(h))
+        hx[1] = (hx[1] - 1) % p
+        g = _pgcd(f, _trim(hx), p)
+        if len(g) > 1:
+            degrees += [i] * ((len(g) - 1) // i)
+            f = _pdivmod(f, g, p)[0]
+            h = _pdivmod(h, f, p)[1]
+    if len(f) > 1:
+        degrees.append(len(f) - 1)
+    return degrees
+
+
+def _irreducible(f: list) -> bool:
+    """Whether the primitive integer polynomial ``f`` (no rational roots) is proved
+    irreducible over Q: a factor's degree must be a sum of factor degrees mod every good
+    prime; when no degree between 2 and deg - 2 survives, there is none."""
+    d = len(f) - 1
+    possible = set(range(2, d - 1))
+    for p in _PRIMES:
+        if not possible:
+            return True
+        if f[-1] % p == 0:
+            continue
+        degrees = _degrees_mod(f, p)
+        if degrees is None:
+            continue
+        sums = {0}
+        for k in degrees:
+            sums |= {s + k for s in sums}
+        possible &= sums
+    return not possible
+
+
 def _factors(items: tuple):
     """``(content, power of N, [(integer coefficients, exponent)])`` or None."""
     if any(c <= 0 for _, c in items):
@@ -172,11 +267,73 @@ def _factors(items: tuple):
                 ints = [int(c) for c in quo]
                 e += 1
             out.append((lin, e))
-        if len(ints) > 4:
-            return None  # a remainder of degree >= 4 might still factor
         if len(ints) > 1:
-            out.append((ints, 1))
+            parts = _split(ints)
+            if parts is None:
+                return None  # a remainder of degree >= 4 not settled here
+            for f in sorted(set(map(tuple, parts))):
+                out.append((list(f), parts.count(list(f))))
     return content, low, out
+
+
+def _roots(f: list) -> list[complex]:
+    """Numerical complex roots (Durand-Kerner), only to propose candidate factors."""
+    lead = f[-1]
+    c = [x / lead for x in f]
+    d = len(f) - 1
+    z = [(0.4 + 0.9j) ** k for k in range(d)]
+    for _ in range(2000):
+        new = []
+        for i, zi in enumerate(z):
+            num = 0j
+            for x in reversed(c):
+                num = num * zi + x
+            den = 1 + 0j
+            for j, zj in enumerate(z):
+                if j != i:
+                    den *= zi - zj
+            new.append(zi - num / den if den else zi + 1e-9)
+        if max(abs(a - b) for a, b in zip(new, z)) < 1e-14:
+            z = new
+            break
+        z = new
+    return z
+
+
+def _split(f: list) -> list[list] | None:
+    """Irreducible factors (primitive integer coefficient lists, repeated by
+    multiplicity) of ``f``, which has no rational roots; None where not settled.  A
+    factor is proposed from a set of numerical roots and kept only if it divides exactly;
+    every final factor is proved irreducible (degree <= 3, or :func:`_irreducible`)."""
+    d = len(f) - 1
+    if d <= 3 or _irreducible(f):
+        return [f]
+    lead = f[-1]
+    if lead > 10**6:
+        return None
+    leads = [b for b in range(1, lead + 1) if lead % b == 0]
+    roots = _roots(f)
+    for k in range(2, d // 2 + 1):
+        for subset in itertools.combinations(range(d), k):
+            prod = [1 + 0j]
+            for i in subset:
+                prod = [0j] + prod
+                for j in range(len(prod) - 1):
+                    prod[j] -= roots[i] * prod[j + 1]
+            if any(abs(x.imag) > 1e-6 * (1 + abs(x.real)) for x in prod):
+                continue
+            for b in leads:
+                cand = [round(b * x.real) for x in prod]
+                if cand[-1] != b or math.gcd(*cand) != 1:
+                    continue
+                quo, rem = _divmod(f, cand)
+                if rem or any(q.denominator != 1 for q in quo):
+                    continue
+                left, right = _split(cand), _split([int(q) for q in quo])
+                if left is None or right is None:
+                    return None
+                return left + right
+    return None
 
 
 # --------------------------------------------------------------------------------------
