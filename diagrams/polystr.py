@@ -312,7 +312,10 @@ def _split(f: list) -> list[list] | None:
     if lead > 10**6:
         return None
     leads = [b for b in range(1, lead + 1) if lead % b == 0]
-    roots = _roots(f)
+    try:
+        roots = _roots(f)
+    except (OverflowError, ZeroDivisionError):
+        return None
     for k in range(2, d // 2 + 1):
         for subset in itertools.combinations(range(d), k):
             prod = [1 + 0j]
@@ -320,7 +323,9 @@ def _split(f: list) -> list[list] | None:
                 prod = [0j] + prod
                 for j in range(len(prod) - 1):
                     prod[j] -= roots[i] * prod[j + 1]
-            if any(abs(x.imag) > 1e-6 * (1 + abs(x.real)) for x in prod):
+            if not all(math.isfinite(abs(x)) for x in prod) or any(
+                abs(x.imag) > 1e-6 * (1 + abs(x.real)) for x in prod
+            ):
                 continue
             for b in leads:
                 cand = [round(b * x.real) for x in prod]
