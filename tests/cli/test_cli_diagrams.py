@@ -153,14 +153,11 @@ def test_diagrams_count_only():
     assert "diagrams" not in out
     for key in ("count", "sum_symmetry_factors", "sum_symmetry_times_n_factor"):
         assert out[key] == full[key]
-    channels = [
-        sum(
-            (Fraction(d["symmetry_factor"]) * sp.sympify(d["n_factor_channels"][k], locals={"N": N}) for d in
-             full["diagrams"]),
-            sp.S.Zero,
-        )
-        for k in range(3)
-    ]  # fmt: skip
+    def value(d, k):
+        poly = sp.sympify(d["n_factor_channels"][k], locals={"N": N})
+        return Fraction(d["symmetry_factor"]) * poly
+
+    channels = [sum((value(d, k) for d in full["diagrams"]), sp.S.Zero) for k in range(3)]
     got = [sp.sympify(x, locals={"N": N}) for x in out["sum_symmetry_times_n_factor_channels"]]
     assert all(sp.expand(a - b) == 0 for a, b in zip(got, channels))
     text = run("diagrams", "--legs", "2", "--order", "3", "--connected", "--count-only")
