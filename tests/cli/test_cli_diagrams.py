@@ -153,6 +153,7 @@ def test_diagrams_count_only():
     assert "diagrams" not in out
     for key in ("count", "sum_symmetry_factors", "sum_symmetry_times_n_factor"):
         assert out[key] == full[key]
+
     def value(d, k):
         poly = sp.sympify(d["n_factor_channels"][k], locals={"N": N})
         return Fraction(d["symmetry_factor"]) * poly
