@@ -34,11 +34,12 @@ def factor_string(poly: dict) -> str:
     >>> factor_string({0: Fraction(1, 3)}), factor_string({}), factor_string({1: 1})
     ('1/3', '0', 'N')
     """
-    return _cached(tuple(sorted((p, Fraction(c)) for p, c in poly.items() if c)))
+    return _cached(tuple(sorted((p, c) for p, c in poly.items() if c)))
 
 
 @functools.lru_cache(maxsize=1 << 14)
 def _cached(items: tuple) -> str:
+    items = tuple((p, Fraction(c)) for p, c in items)
     text = _fast(items)
     if text is None:  # outside what is proved here: sympy decides
         from .on_tensor import on_factor_expr
