@@ -283,7 +283,7 @@ def _roots(f: list) -> list[complex]:
     c = [x / lead for x in f]
     d = len(f) - 1
     z = [(0.4 + 0.9j) ** k for k in range(d)]
-    for _ in range(2000):
+    for _ in range(300):
         new = []
         for i, zi in enumerate(z):
             num = 0j
