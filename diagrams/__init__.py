@@ -45,7 +45,7 @@ Fraction(1, 2)
 
 from __future__ import annotations
 
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from .canonical import (
     automorphism_count,
@@ -65,6 +65,9 @@ __all__ = [
     "symmetry_factor",
 ]
 
+if TYPE_CHECKING:  # imported where a graph is built: the diagram generators never need it
+    import networkx as nx
+
 
 def make_diagram(edges, legs=None, kind: str = "phi", vertex: str | None = None) -> nx.MultiGraph:
     """Build a diagram from an edge list.
@@ -77,6 +80,8 @@ def make_diagram(edges, legs=None, kind: str = "phi", vertex: str | None = None)
     >>> list(g.edges(data=True))
     [('a', 'b', {'kind': 'response', 'directed': True, 'head': 'b'})]
     """
+    import networkx as nx
+
     legs = dict(legs or {})
     graph = nx.MultiGraph()
     for item in edges:
@@ -105,6 +110,8 @@ def relabel(graph: nx.MultiGraph, mapping) -> nx.MultiGraph:
     >>> list(relabel(g, {"a": 0, "b": 1}).edges(data="head"))
     [(0, 1, 1)]
     """
+    import networkx as nx
+
     f = mapping if callable(mapping) else mapping.__getitem__
     out = nx.MultiGraph()
     for x, data in graph.nodes(data=True):

@@ -34,8 +34,6 @@ from collections import Counter
 from fractions import Fraction
 from math import factorial
 
-import networkx as nx
-
 from ..errors import InvalidParameter, InvalidType
 
 __all__ = [
@@ -212,6 +210,8 @@ def _node_sig(data) -> tuple:
 
 
 def _check(graph) -> None:
+    import networkx as nx  # here, not at the top: the generators never need it
+
     if not isinstance(graph, nx.MultiGraph) or graph.is_directed():
         raise InvalidType(
             f"a diagram must be an undirected networkx.MultiGraph, got {type(graph).__name__}"
@@ -302,6 +302,8 @@ def _component_form(graph, nodes) -> tuple[str, int]:
 
 
 def _components(graph):
+    import networkx as nx
+
     return [sorted(c, key=repr) for c in nx.connected_components(graph)]
 
 

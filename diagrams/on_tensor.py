@@ -24,10 +24,12 @@ from __future__ import annotations
 import functools
 from collections import Counter, deque
 from fractions import Fraction
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from ..errors import InvalidParameter
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = [
     "on_factor",

@@ -17,24 +17,27 @@ factor (by channel), loop number and 1PI flag.  With the vertex factor -g of
 
 from __future__ import annotations
 
-import functools
 import itertools
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from ..errors import InvalidParameter, InvalidType, OrderTooHigh
 from .canonical import canonical_form
 from .generate import RawDiagram, generate_connected
 from .on_tensor import channel_coefficients, contract, on_factor, on_factor_expr
+from .polystr import factor_string
+
+if TYPE_CHECKING:  # networkx is imported where a graph is built (a fast CLI start)
+    import networkx as nx
 
 __all__ = [
     "Diagram",
     "generate_diagrams",
+    "iter_diagrams",
     "is_one_particle_irreducible",
     "loop_number",
     "is_cactus",
@@ -49,15 +52,9 @@ LARGE_RUN_EDGES = 16
 
 
 def _fmt(poly: dict) -> str:
-    """The factored sympy string of a polynomial (cached: many diagrams share one)."""
-    return _fmt_cached(tuple(sorted(poly.items())))
-
-
-@functools.lru_cache(maxsize=4096)
-def _fmt_cached(items: tuple) -> str:
-    import sympy as sp
-
-    return sp.sstr(on_factor_expr(dict(items)))
+    """The factored sympy string of a polynomial (cached: many diagrams share one), made
+    without sympy where :mod:`nnqft.diagrams.polystr` can prove the factorisation."""
+    return factor_string(poly)
 
 
 @dataclass(frozen=True, eq=False)
@@ -103,6 +100,8 @@ class Diagram:
 
     @cached_property
     def graph(self) -> nx.MultiGraph:
+        import networkx as nx
+
         names = self.node_names
         graph = nx.MultiGraph()
         for name, label in zip(names, self.labels):
@@ -209,22 +208,59 @@ def loop_number(labels, edges) -> int:
 def is_one_particle_irreducible(labels, edges) -> bool:
     """Connected diagrams only: no internal propagator is a bridge between vertices.
 
+    One depth-first bridge search over the vertex multigraph with edge ids (a parallel
+    copy of an edge is a second way back, so doubled lines are never bridges;
+    self-loops never are).
+
     >>> is_one_particle_irreducible((1, 2, None, None), ((0, 2), (1, 3), (2, 2), (2, 3), (3, 3)))
     False
+    >>> is_one_particle_irreducible((1, 2, None, None), ((0, 2), (1, 3), (2, 3), (2, 3), (2, 3)))
+    True
     """
-    n_vertices = sum(1 for lab in labels if lab is None)
-    if n_vertices == 0:
-        return True
-    base = _vertex_components(labels, edges)
-    multiplicity = Counter(tuple(sorted(e)) for e in edges)
+    n = len(labels)
+    adj: list[list[tuple[int, int]]] = [[] for _ in range(n)]
     for k, (a, b) in enumerate(edges):
-        if a == b or labels[a] is not None or labels[b] is not None:
+        if a != b and labels[a] is None and labels[b] is None:
+            adj[a].append((b, k))
+            adj[b].append((a, k))
+    return not _has_bridge(adj)
+
+
+def _has_bridge(adj: list[list[tuple[int, int]]]) -> bool:
+    """Whether the multigraph ``adj[u] = [(v, edge id)]`` has a bridge (iterative
+    Tarjan lowlinks; the tree edge is skipped by id, not by endpoint)."""
+    n = len(adj)
+    disc = [-1] * n
+    low = [0] * n
+    t = 0
+    for root in range(n):
+        if disc[root] >= 0 or not adj[root]:
             continue
-        if multiplicity[tuple(sorted((a, b)))] > 1:
-            continue
-        if _vertex_components(labels, edges, skip=k) > base:
-            return False
-    return True
+        disc[root] = low[root] = t
+        t += 1
+        stack = [(root, -1, 0)]
+        while stack:
+            u, via, i = stack[-1]
+            if i < len(adj[u]):
+                stack[-1] = (u, via, i + 1)
+                v, k = adj[u][i]
+                if k == via:
+                    continue
+                if disc[v] < 0:
+                    disc[v] = low[v] = t
+                    t += 1
+                    stack.append((v, k, 0))
+                elif disc[v] < low[u]:
+                    low[u] = disc[v]
+                continue
+            stack.pop()
+            if stack:
+                p = stack[-1][0]
+                if low[u] > disc[p]:
+                    return True
+                if low[u] < low[p]:
+                    low[p] = low[u]
+    return False
 
 
 def is_cactus(diagram) -> bool:
@@ -235,6 +271,8 @@ def is_cactus(diagram) -> bool:
     >>> [is_cactus(d) for d in generate_diagrams(2, 2, connected=True)]
     [True, True, False]
     """
+    import networkx as nx
+
     graph = nx.Graph()
     fresh = itertools.count()
     labels, edges = diagram.labels, diagram.edges
@@ -357,6 +395,8 @@ def _vacuum_multisets(order, vacuum):
 
 
 def _assemble(pieces, order, n_legs) -> Diagram:
+    import networkx as nx
+
     graph = nx.MultiGraph()
     k = 0
     for raw in pieces:
@@ -419,6 +459,34 @@ def generate_diagrams(
     >>> sum(d.symmetry_factor for d in generate_diagrams(0, 2, connected=True))
     Fraction(1, 12)
     """
+    return list(
+        iter_diagrams(
+            n_legs,
+            order,
+            connected=connected,
+            one_pi=one_pi,
+            self_loops=self_loops,
+            progress=progress,
+        )
+    )
+
+
+def iter_diagrams(
+    n_legs: int,
+    order: int,
+    *,
+    connected: bool = False,
+    one_pi: bool = False,
+    self_loops: bool = True,
+    progress: bool = False,
+):
+    """The diagrams of :func:`generate_diagrams`, in the same order, one at a time:
+    connected diagrams are built (O(N) factor, loops, 1PI flag) only as they are taken,
+    so a caller that streams them holds only the light generated graphs.
+
+    >>> [d.id for d in iter_diagrams(2, 1, connected=True)]
+    ['L1.L2.V(o)|0-2,1-2']
+    """
     _validate(n_legs, order)
     if n_legs == 0 and order == 0:
         return []  # the empty diagram (the 1 of Z) is not listed
@@ -444,9 +512,12 @@ def generate_diagrams(
         return cache[key]
 
     if connected:
-        result = [
-            _from_raw(r, order, n_legs, None) for r in conn(list(range(1, n_legs + 1)), order)
-        ]
+        raws = conn(list(range(1, n_legs + 1)), order)
+        for _, r in sorted((_raw_id(r), r) for r in raws):
+            d = _from_raw(r, order, n_legs, None)
+            if d.one_pi or not one_pi:
+                yield d
+        return
     else:
         result = []
         seen = set()
@@ -470,7 +541,7 @@ def generate_diagrams(
     if one_pi:
         result = [d for d in result if d.one_pi]
     result.sort(key=lambda d: d.id)
-    return result
+    yield from result
 
 
 def _bar(n_legs, order):

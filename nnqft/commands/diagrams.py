@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+
 import click
 
-from ._common import emit, format_rows, json_option
+from ._common import emit, format_mapping, format_rows, json_option
 
 _MODEL_HELP = "on-phi4, linear-feedforward, linear-recurrent (-shared / -fresh)."
 
@@ -66,30 +68,39 @@ def rules_command(model, as_json, as_latex, from_action):
 )
 @click.option("--pdf", is_flag=True, help="With --draw: also compile diagrams.tex with lualatex.")
 @click.option("--depth", default=None, type=int, help="Linear network models: the depth T.")
+@click.option(
+    "--count-only",
+    is_flag=True,
+    help="on-phi4: the count and the sums only (with 4 legs also per channel), no list.",
+)
 @json_option
 def diagrams_command(
-    model, legs, order, connected, one_pi, no_self_loops, draw_dir, pdf, depth, as_json
+    model, legs, order, connected, one_pi, no_self_loops, draw_dir, pdf, depth, count_only, as_json
 ):
     """Every Feynman diagram of a given order, with symmetry factor 1/|Aut| (legs
     labelled), O(N) factor, loops and 1PI flag; deduplicated by an exact canonical form."""
     import warnings
 
     from ..errors import InvalidParameter
-    from ..rules.feynman import MODELS
 
-    if model not in MODELS:
-        from ..errors import unknown_name
+    if model != "on-phi4":  # the rules module (and sympy) only where a model needs it
+        from ..rules.feynman import MODELS
 
-        raise unknown_name("model", model, MODELS)
+        if model not in MODELS:
+            from ..errors import unknown_name
+
+            raise unknown_name("model", model, MODELS)
     if model.startswith("linear-"):
         return _network(model, order, depth, draw_dir, pdf, as_json)
     if depth is not None:
         raise InvalidParameter("--depth applies to the linear network models only")
-    from ..diagrams.phi4 import generate_diagrams
+    if count_only and draw_dir:
+        raise InvalidParameter("--count-only lists no diagrams: it cannot be used with --draw")
+    from ..diagrams.phi4 import iter_diagrams
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        diagrams = generate_diagrams(
+        stream = iter_diagrams(
             legs,
             order,
             connected=connected,
@@ -97,9 +108,30 @@ def diagrams_command(
             self_loops=not no_self_loops,
             progress=True,
         )
+        first = next(stream, None)  # generation (and its warning) happens here
     for w in caught:
         click.echo(f"nnqft: warning: {w.message}", err=True)
-    result = _phi4_result(diagrams, model, legs, order, connected, one_pi, no_self_loops)
+    diagrams = itertools.chain([first], stream) if first is not None else iter(())
+    head = {
+        "model": model,
+        "legs": legs,
+        "order": order,
+        "filters": {
+            "connected": connected or one_pi,
+            "one_pi": one_pi,
+            "no_self_loops": no_self_loops,
+        },
+    }
+    if count_only:
+        result = {**head, **_phi4_sums(diagrams, legs, channels=True)}
+        emit(result, as_json, format_mapping(result))
+        return 0
+    if as_json and not draw_dir:
+        _stream_json(head, diagrams, legs)
+        return 0
+    diagrams = list(diagrams)
+    entries: list = []
+    result = {**head, "diagrams": entries, **_phi4_sums(diagrams, legs, write=entries.append)}
     if draw_dir:
         from ..diagrams.draw import write_drawings
 
@@ -112,30 +144,61 @@ def diagrams_command(
     return 0
 
 
-def _phi4_result(diagrams, model, legs, order, connected, one_pi, no_self_loops) -> dict:
-    from collections import Counter
+def _phi4_sums(diagrams, legs, channels=False, write=None) -> dict:
+    """count, sum_symmetry_factors, sum_symmetry_times_n_factor (and with ``channels``
+    and 4 legs, the sums per channel [A, B, C]) in one pass over ``diagrams``; each
+    diagram's JSON entry goes to ``write`` when given."""
     from fractions import Fraction
 
-    from ..diagrams.on_tensor import on_factor_expr
+    from ..diagrams.polystr import factor_string
 
-    weighted: Counter = Counter()
+    count = 0
+    total = Fraction(0)
+    weighted: dict = {}
+    per_channel: list[dict] = [{}, {}, {}]
     for d in diagrams:
+        count += 1
+        s = d.symmetry_factor
+        total += s
         for p, c in d.n_factor.items():
-            weighted[p] += d.symmetry_factor * c
-    return {
-        "model": model,
-        "legs": legs,
-        "order": order,
-        "filters": {
-            "connected": connected or one_pi,
-            "one_pi": one_pi,
-            "no_self_loops": no_self_loops,
-        },
-        "diagrams": [d.to_dict() for d in diagrams],
-        "count": len(diagrams),
-        "sum_symmetry_factors": str(sum((d.symmetry_factor for d in diagrams), Fraction(0))),
-        "sum_symmetry_times_n_factor": str(on_factor_expr(dict(weighted))),
+            weighted[p] = weighted.get(p, 0) + s * c
+        if channels and legs == 4:
+            for acc, poly in zip(per_channel, d.n_factor_channels):
+                for p, c in poly.items():
+                    acc[p] = acc.get(p, 0) + s * c
+        if write is not None:
+            write(d.to_dict())
+    out = {
+        "count": count,
+        "sum_symmetry_factors": str(total),
+        "sum_symmetry_times_n_factor": factor_string(weighted),
     }
+    if channels and legs == 4:
+        out["sum_symmetry_times_n_factor_channels"] = [factor_string(p) for p in per_channel]
+    return out
+
+
+def _stream_json(head: dict, diagrams, legs) -> None:
+    """Write the JSON object of ``nnqft diagrams --json`` diagram by diagram: the same
+    text as ``json.dumps`` of the whole result, without holding it."""
+    import json
+
+    out = click.get_text_stream("stdout")
+    dumps = json.JSONEncoder().encode
+    buffer: list[str] = []
+    sep = [""]
+
+    def write(entry: dict) -> None:
+        buffer.append(sep[0] + dumps(entry))
+        sep[0] = ", "
+        if len(buffer) >= 512:
+            out.write("".join(buffer))
+            buffer.clear()
+
+    out.write(dumps(head)[:-1] + ', "diagrams": [')
+    sums = _phi4_sums(diagrams, legs, write=write)
+    out.write("".join(buffer) + "], " + dumps(sums)[1:] + "\n")
+    out.flush()
 
 
 def _phi4_text(result) -> str:

@@ -126,3 +126,56 @@ def test_network_models_dispatch():
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["count"] == len(out["diagrams"]) >= 1
+
+
+def test_diagrams_json_streamed_equals_whole_result():
+    """The streamed JSON is the one object json.dumps would write for the whole result."""
+    from nnqft.diagrams.phi4 import generate_diagrams
+
+    proc = run("diagrams", "--legs", "4", "--order", "3", "--1pi", "--json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    ds = generate_diagrams(4, 3, one_pi=True)
+    assert out["diagrams"] == [d.to_dict() for d in ds]
+    assert list(out) == [
+        "model", "legs", "order", "filters", "diagrams", "count", "sum_symmetry_factors",
+        "sum_symmetry_times_n_factor",
+    ]  # fmt: skip
+    assert proc.stdout == json.dumps(out) + "\n"
+
+
+def test_diagrams_count_only():
+    args = ("diagrams", "--legs", "4", "--order", "3", "--connected")
+    full = json.loads(run(*args, "--json").stdout)
+    proc = run("diagrams", "--legs", "4", "--order", "3", "--connected", "--count-only", "--json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert "diagrams" not in out
+    for key in ("count", "sum_symmetry_factors", "sum_symmetry_times_n_factor"):
+        assert out[key] == full[key]
+
+    def value(d, k):
+        poly = sp.sympify(d["n_factor_channels"][k], locals={"N": N})
+        return Fraction(d["symmetry_factor"]) * poly
+
+    channels = [sum((value(d, k) for d in full["diagrams"]), sp.S.Zero) for k in range(3)]
+    got = [sp.sympify(x, locals={"N": N}) for x in out["sum_symmetry_times_n_factor_channels"]]
+    assert all(sp.expand(a - b) == 0 for a, b in zip(got, channels))
+    text = run("diagrams", "--legs", "2", "--order", "3", "--connected", "--count-only")
+    assert "count" in text.stdout and "10" in text.stdout
+
+
+def test_diagrams_phi4_path_imports_neither_sympy_nor_networkx():
+    code = (
+        "import sys, io, contextlib\n"
+        "from nnqft.cli import main\n"
+        "buf = io.StringIO()\n"
+        "try:\n"
+        "    with contextlib.redirect_stdout(buf):\n"
+        "        main(['diagrams', '--legs', '2', '--order', '5', '--connected', '--json'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('sympy' in sys.modules, 'networkx' in sys.modules)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.stdout.split() == ["False", "False"], proc.stderr
