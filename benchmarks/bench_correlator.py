@@ -10,7 +10,7 @@ import tempfile
 import time
 
 CODE = (
-    "import time; from nnqft.derive.amplitudes import correlator; t = time.perf_counter(); "
+    "import time; from nnqft.derive.loops.amplitudes import correlator; t = time.perf_counter(); "
     "correlator('recurrent', 'mean', bias='{bias}', order={order}); "
     "print(time.perf_counter() - t)"
 )

@@ -12,8 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from nnqft.derive import field_theory as FT
-from nnqft.derive.latex import compile_pdf, render_document, tex_engine
+from nnqft.derive.document import field_theory as FT
+from nnqft.derive.document.latex import compile_pdf, render_document, tex_engine
 from nnqft.rules import action as A
 
 CACHED = (

@@ -2,7 +2,7 @@
 
 Run: ``python benchmarks/bench_finite_width.py``.  Prints two tables:
 
-1. wall time of :func:`nnqft.derive.finite_width.finite_width` for 100 layers (best of 5);
+1. wall time of :func:`nnqft.finite_width` for 100 layers (best of 5);
 2. how many random networks the fast exact sampler would need to measure K1 and V/K0^2 to
    1% (one standard error), from a pilot run that measures the per-network spread and the
    sampling rate, and the time ratio Monte Carlo / engine.  These counts are lower bounds:
@@ -16,8 +16,8 @@ import time
 
 import numpy as np
 
-from nnqft.derive.finite_width import finite_width
-from nnqft.derive.simulate import fast_feedforward_preactivations
+from nnqft.derive.finite_width.recursions import finite_width
+from nnqft.derive.montecarlo.simulate import fast_feedforward_preactivations
 from nnqft.rules.network import Network
 
 

@@ -10,9 +10,9 @@ import time
 import numpy as np
 import sympy as sp
 
-from nnqft.derive.codegen import LANGUAGES, export
+from nnqft.derive.export.base import LANGUAGES, export
+from nnqft.derive.export.kernels import kernel
 from nnqft.derive.formulas import get_formula, list_formulas
-from nnqft.derive.kernels import kernel
 
 POINTS = 10**6
 

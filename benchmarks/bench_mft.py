@@ -13,8 +13,8 @@ import time
 
 import numpy as np
 
-from nnqft.derive import mft
-from nnqft.derive.phase import phase_diagram
+from nnqft.derive.meanfield import mft
+from nnqft.derive.meanfield.phase import phase_diagram
 from nnqft.rules.network import Network
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from nnqft.derive.simulate import simulate
+from nnqft.derive.montecarlo.simulate import simulate
 from nnqft.rules.network import Network
 
 

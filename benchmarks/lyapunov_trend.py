@@ -15,8 +15,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from nnqft.derive.lyapunov import measure_lyapunov
-from nnqft.derive.mft import fixed_point
+from nnqft.derive.meanfield.mft import fixed_point
+from nnqft.derive.montecarlo.lyapunov import measure_lyapunov
 from nnqft.rules.network import Network
 
 WIDTHS = (250, 500, 1000, 2000)

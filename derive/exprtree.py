@@ -99,7 +99,7 @@ _LAZY = {
     "nnqft.PathIntegral": ("nnqft.rules.action", "PathIntegral"),
     "nnqft.DisorderAverage": ("nnqft.rules.action", "DisorderAverage"),
     "nnqft.Average": ("nnqft.rules.action", "Average"),
-    "nnqft.expm1": ("nnqft.derive.codegen", "expm1"),
+    "nnqft.expm1": ("nnqft.derive.export.base", "expm1"),
 }
 
 

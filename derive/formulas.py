@@ -195,7 +195,7 @@ def register_formula(
     id: str, module: str, build: Callable, needs: tuple = (), orders: bool = False
 ) -> None:
     """Add a provider: ``build(order)`` returns a :class:`Formula`; it is listed only when
-    ``module`` (relative to nnqft, e.g. ``'.derive.mft'``) imports and has ``needs``."""
+    ``module`` (relative to nnqft, e.g. ``'.derive.meanfield.mft'``) imports and has ``needs``."""
     _PROVIDERS[id] = _Provider(id, module, tuple(needs), build, orders)
 
 
@@ -306,18 +306,18 @@ def _kernel_formula(name, which, attr, desc, order=None) -> Formula:
 _FAMILIES.append(_kernel_family)
 
 
-# --- mean-field theory (derive/mft.py) -------------------------------------------------------
+# --- mean-field theory (derive/meanfield/mft.py) --------------------------------------------------
 
 
 def _mft_family() -> list[_Provider]:
-    if _module(".derive.mft") is None:
+    if _module(".derive.meanfield.mft") is None:
         return []
     out = []
     for name in _closed_form_activations():
         out.append(
             _Provider(
                 f"mft/length-map/{name}",
-                ".derive.mft",
+                ".derive.meanfield.mft",
                 ("length_map",),
                 functools.partial(_mft_length_map, name),
             )
@@ -325,7 +325,7 @@ def _mft_family() -> list[_Provider]:
         out.append(
             _Provider(
                 f"mft/chi1/{name}",
-                ".derive.mft",
+                ".derive.meanfield.mft",
                 ("chi_1",),
                 functools.partial(_mft_chi1, name),
             )
@@ -333,7 +333,7 @@ def _mft_family() -> list[_Provider]:
         out.append(
             _Provider(
                 f"mft/correlation-map/{name}",
-                ".derive.mft",
+                ".derive.meanfield.mft",
                 ("correlation_map",),
                 functools.partial(_mft_correlation_map, name),
             )
@@ -348,7 +348,7 @@ def _net(name):
 
 
 def _mft_length_map(name, order=None) -> Formula:
-    from . import mft
+    from .meanfield import mft
 
     expr = sp.sympify(mft.length_map(_net(name), S.q))  # safe: a sympy result
     return formula_from_expression(
@@ -359,12 +359,12 @@ def _mft_length_map(name, order=None) -> Formula:
         f"phi = {name}",
         derivation="saddle point of the collective-field action (docs/conventions.md §3), "
         "closed-form Gaussian kernel",
-        source="nnqft.derive.mft.length_map",
+        source="nnqft.derive.meanfield.mft.length_map",
     )
 
 
 def _mft_chi1(name, order=None) -> Formula:
-    from . import mft
+    from .meanfield import mft
 
     expr = sp.sympify(mft.chi_1(_net(name), S.q))  # safe: a sympy result
     return formula_from_expression(
@@ -374,12 +374,12 @@ def _mft_chi1(name, order=None) -> Formula:
         description=f"chi_1 = sigma_w2 E[phi'(sqrt(q) z)^2] at variance q (at q = q* it "
         f"decides order/chaos), phi = {name}",
         derivation="derivative of the correlation map at c = 1 (docs/conventions.md §3)",
-        source="nnqft.derive.mft.chi_1",
+        source="nnqft.derive.meanfield.mft.chi_1",
     )
 
 
 def _mft_correlation_map(name, order=None) -> Formula:
-    from . import mft
+    from .meanfield import mft
 
     corr = mft.correlation_map(_net(name), S.q11, S.q22, S.q12)
     expr = sp.sympify(corr)  # safe: a sympy result
@@ -391,7 +391,7 @@ def _mft_correlation_map(name, order=None) -> Formula:
         f"sigma_b2, phi = {name}",
         derivation="saddle point of the two-replica collective-field action "
         "(docs/conventions.md §3)",
-        source="nnqft.derive.mft.correlation_map",
+        source="nnqft.derive.meanfield.mft.correlation_map",
         validity=(sp.Abs(S.q12) < sp.sqrt(S.q11 * S.q22),),
     )
 
@@ -428,13 +428,15 @@ _RECURRENT = {
 
 def _linear_family() -> list[_Provider]:
     out = [
-        _Provider(id, ".derive.linear", (spec[0],), functools.partial(_feedforward_formula, id))
+        _Provider(
+            id, ".derive.loops.linear", (spec[0],), functools.partial(_feedforward_formula, id)
+        )
         for id, spec in _FEEDFORWARD.items()
     ]
     out += [
         _Provider(
             id,
-            ".derive.amplitudes",
+            ".derive.loops.amplitudes",
             ("correlator",),
             functools.partial(_recurrent_formula, id),
             orders=True,
@@ -445,7 +447,7 @@ def _linear_family() -> list[_Provider]:
 
 
 def _feedforward_formula(id, order=None) -> Formula:
-    from . import linear
+    from .loops import linear
 
     fname, observable, validity, domain = _FEEDFORWARD[id]
     if observable == "log-mean":
@@ -460,15 +462,15 @@ def _feedforward_formula(id, order=None) -> Formula:
         + (" at sigma_b2 = 0" if observable == "log-mean" else ""),
         derivation="exact at finite N: layer t given layer t-1 is iid Gaussian "
         "(docs/conventions.md "
-        f"§5); nnqft.derive.linear.{fname}",
-        source=f"nnqft.derive.linear.{fname}",
+        f"§5); nnqft.derive.loops.linear.{fname}",
+        source=f"nnqft.derive.loops.linear.{fname}",
         validity=validity,
         domain=domain,
     )
 
 
 def _recurrent_formula(id, order=None) -> Formula:
-    from . import amplitudes
+    from .loops import amplitudes
 
     bias, observable, default_order = _RECURRENT[id]
     used = default_order if order is None else order
@@ -481,8 +483,8 @@ def _recurrent_formula(id, order=None) -> Formula:
         description=f"{_LINEAR_TEXT[observable]} of a linear recurrent network, {bias} bias, "
         f"through 1/N^{used}",
         derivation=f"1/N expansion through 1/N^{used} (Feynman diagrams, docs/conventions.md §4); "
-        "nnqft.derive.amplitudes.correlator",
-        source="nnqft.derive.amplitudes.correlator",
+        "nnqft.derive.loops.amplitudes.correlator",
+        source="nnqft.derive.loops.amplitudes.correlator",
         order=used,
         notes=tuple(str(v) for v in getattr(corr, "validity", ())),
     )
@@ -500,7 +502,7 @@ _FW_TEXT = {
 
 
 def _finite_width_family() -> list[_Provider]:
-    if _module(".derive.finite_width") is None:
+    if _module(".derive.finite_width.recursions") is None:
         return []
     from ..rules.activations import get_activation
 
@@ -512,7 +514,7 @@ def _finite_width_family() -> list[_Provider]:
             out.append(
                 _Provider(
                     f"finite-width/{what}/{name}",
-                    ".derive.finite_width",
+                    ".derive.finite_width.recursions",
                     ("scale_invariant_closed_form",),
                     functools.partial(_finite_width_formula, what, name),
                 )
@@ -521,7 +523,7 @@ def _finite_width_family() -> list[_Provider]:
 
 
 def _finite_width_formula(what, name, order=None) -> Formula:
-    from . import finite_width
+    from .finite_width import recursions as finite_width
 
     closed = finite_width.scale_invariant_closed_form(name, S.T)
     expr = sp.sympify(closed[what])  # safe: a sympy result
@@ -531,8 +533,9 @@ def _finite_width_formula(what, name, order=None) -> Formula:
         arguments=(S.sigma_w2, S.q0, S.T),
         description=f"{_FW_TEXT[what]}, phi = {name}, sigma_b2 = 0 (PDLT scale-invariant class)",
         derivation="PDLT recursions for K0 and V solved in closed form in the layer index "
-        "(docs/conventions.md §7); nnqft.derive.finite_width.scale_invariant_closed_form",
-        source="nnqft.derive.finite_width.scale_invariant_closed_form",
+        "(docs/conventions.md §7); "
+        "nnqft.derive.finite_width.recursions.scale_invariant_closed_form",
+        source="nnqft.derive.finite_width.recursions.scale_invariant_closed_form",
         validity=(sp.Eq(S.sigma_b2, 0),),
     )
 

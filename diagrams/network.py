@@ -25,7 +25,7 @@ conventions of :mod:`nnqft.diagrams`:
   of multiplicities.  A reduced diagram at order 1/N^d has at most 3d + 1 chords (all faces
   not holding the two marked points have >= 3 corners), so there are finitely many, and
   their chord types (pairs within the first factor, across, within the second) are what
-  the closed forms of :mod:`nnqft.derive.amplitudes` sum over.
+  the closed forms of :mod:`nnqft.derive.loops.amplitudes` sum over.
 
 >>> [d.types for d in trace_diagrams(0)]      # the empty word and the planar rung
 [(0, 0, 0), (0, 1, 0)]

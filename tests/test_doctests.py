@@ -6,14 +6,15 @@ import pkgutil
 
 import pytest
 
-# The subpackages live in other folders (package-dir mapping), so walk each one's own path.
-PACKAGES = ["nnqft", "nnqft.commands", "nnqft.rules", "nnqft.derive", "nnqft.diagrams"]
+# The subpackages live in other folders (package-dir mapping), so walk each one's own path,
+# recursively (derive/ has rooms).
+ROOTS = ["nnqft", "nnqft.rules", "nnqft.derive", "nnqft.diagrams"]
 MODULES = sorted(
-    {p for p in PACKAGES}
+    set(ROOTS)
     | {
         m.name
-        for p in PACKAGES
-        for m in pkgutil.iter_modules(importlib.import_module(p).__path__, p + ".")
+        for p in ROOTS
+        for m in pkgutil.walk_packages(importlib.import_module(p).__path__, p + ".")
         if "__main__" not in m.name
     }
 )

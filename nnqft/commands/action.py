@@ -13,7 +13,7 @@ _ARCH_HELP = "Architecture: feedforward or recurrent."
 def _equation_rows(derivation) -> list[dict]:
     import sympy as sp
 
-    from ..derive.latex import latex
+    from ..derive.document.latex import latex
 
     steps = []
     for step in derivation.steps:
@@ -62,9 +62,9 @@ def action_command(arch, bias, activation, latex_file, markdown_file, pdf, as_js
 
     Every equation is computed by the engine; --latex/--pdf write it as a document.
     """
-    from ..derive import field_theory as FT
-    from ..derive.latex import compile_pdf, latex, render_document
-    from ..derive.markdown import render_markdown
+    from ..derive.document import field_theory as FT
+    from ..derive.document.latex import compile_pdf, latex, render_document
+    from ..derive.document.markdown import render_markdown
     from ..rules import action as A
 
     net = FT.network_for(arch, bias)
@@ -150,9 +150,9 @@ def paper_command(out_dir, activation, as_json):
 
     from tqdm import tqdm
 
-    from ..derive import derivation as D
-    from ..derive.latex import compile_pdf, render_document, tex_engine
-    from ..derive.markdown import render_markdown
+    from ..derive.document import derivation as D
+    from ..derive.document.latex import compile_pdf, render_document, tex_engine
+    from ..derive.document.markdown import render_markdown
     from ..errors import InvalidParameter
 
     out = Path(out_dir)

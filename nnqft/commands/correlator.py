@@ -43,7 +43,7 @@ def correlator_command(arch, activation, bias, observable, order, exact, latex_f
         raise InvalidParameter("give --order K or --exact")
     if order is not None and exact:
         raise InvalidParameter("give either --order K or --exact, not both")
-    from ..derive.amplitudes import correlator
+    from ..derive.loops.amplitudes import correlator
 
     result = correlator(arch, observable, bias=bias, order=order, exact=exact)
     out = result.to_dict()
@@ -77,7 +77,7 @@ def xi_command(sigma_w2, sigma_b2, width, as_json):
         raise InvalidParameter(f"--sigma-b2 must be non-negative, got {sigma_b2}")
     if width is not None and width < 1:
         raise InvalidParameter(f"--width must be an integer >= 1, got {width}")
-    from ..derive.amplitudes import correlation_lengths
+    from ..derive.loops.amplitudes import correlation_lengths
 
     result = correlation_lengths(sigma_w2, width, sigma_b2)
     emit(result, as_json, _xi_text(result))

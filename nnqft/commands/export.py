@@ -57,7 +57,7 @@ def export_command(formula, language, order, output, as_json):
     The function's argument order and the meaning of each argument are documented in the
     generated comment; N and T are reals holding integers.
     """
-    from ..derive.codegen import get_exporter
+    from ..derive.export.base import get_exporter
     from ..derive.formulas import get_formula
 
     exporter = get_exporter(language)  # unknown language: one line, exit 2

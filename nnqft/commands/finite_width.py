@@ -150,7 +150,7 @@ def finite_width_command(
     if samples < 2:
         raise InvalidParameter(f"--samples must be at least 2, got {samples}")
 
-    from ..derive.finite_width import finite_width, quadrature_method, universality_class
+    from ..derive.finite_width.recursions import finite_width, quadrature_method, universality_class
 
     rows = finite_width(net, depth, next_order=next_order)
     result = {
@@ -167,7 +167,7 @@ def finite_width_command(
     if c0 is not None:
         if not -1.0 <= c0 <= 1.0:
             raise InvalidParameter(f"--c0 is a correlation in [-1, 1], got {c0}")
-        from ..derive.finite_width import finite_width_two_inputs
+        from ..derive.finite_width.recursions import finite_width_two_inputs
 
         result["two_inputs"] = [
             {
@@ -183,7 +183,7 @@ def finite_width_command(
     if plot_path:
         import numpy as np
 
-        from ..derive.simulate import simulate
+        from ..derive.montecarlo.simulate import simulate
 
         results = []
         for n in widths or (16, 64):

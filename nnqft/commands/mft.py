@@ -75,7 +75,7 @@ def mft_command(activation, sigma_w2, sigma_b2, q0, nodes, as_json):
 
         nnqft mft --activation tanh --sigma-w2 1.5 --sigma-b2 0.05
     """
-    from ..derive.mft import fixed_point
+    from ..derive.meanfield.mft import fixed_point
     from ..rules.network import Network
 
     _check_nodes(nodes)
@@ -94,7 +94,7 @@ def mft_command(activation, sigma_w2, sigma_b2, q0, nodes, as_json):
 
 def _warn_quadrature(errors) -> None:
     """One stderr line when the estimated quadrature error exceeds what the tests check."""
-    from ..derive.mft import QUADRATURE_TOL
+    from ..derive.meanfield.mft import QUADRATURE_TOL
 
     if not errors:
         return
@@ -123,7 +123,7 @@ def critical_command(activation, sigma_b2, nodes, as_json):
 
     nnqft critical --activation tanh --sigma-b2 0.05
     """
-    from ..derive.mft import critical_point
+    from ..derive.meanfield.mft import critical_point
 
     _check_nodes(nodes)
     point = critical_point(activation, sigma_b2, nodes=nodes).as_dict()
@@ -179,7 +179,7 @@ def phase_command(
     """
     import numpy as np
 
-    from ..derive.phase import phase_diagram, plot_phase_diagram
+    from ..derive.meanfield.phase import phase_diagram, plot_phase_diagram
     from ..errors import InvalidParameter
 
     _check_nodes(nodes)

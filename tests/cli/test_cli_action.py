@@ -8,7 +8,7 @@ import sys
 import pytest
 import sympy as sp
 
-from nnqft.derive.latex import tex_engine
+from nnqft.derive.document.latex import tex_engine
 from nnqft.rules import symbols as S
 
 needs_tex = pytest.mark.skipif(

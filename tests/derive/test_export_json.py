@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from nnqft.derive.codegen import export
-from nnqft.derive.export_json import formula_from_json, formula_record
+from nnqft.derive.export.base import export
+from nnqft.derive.export.json import formula_from_json, formula_record
 from nnqft.derive.exprtree import to_tree
 from nnqft.derive.formulas import get_formula
 from nnqft.errors import ParseError

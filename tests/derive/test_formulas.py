@@ -2,7 +2,7 @@
 
 Second routes: Gauss-Hermite/polar quadrature for the MFT maps and kernels, the docs/conventions.md
 §5 recursions and a chi-square integral for the feedforward observables, and exhaustive
-Wick pairing (nnqft.derive.linear.exact_mean) for the recurrent 1/N series.
+Wick pairing (nnqft.derive.loops.linear.exact_mean) for the recurrent 1/N series.
 """
 
 from __future__ import annotations
@@ -183,7 +183,7 @@ def _series(expr, order):
 
 @pytest.mark.parametrize("bias", ["shared", "fresh"])
 def test_recurrent_mean_against_exhaustive_wick_pairing(bias):
-    from nnqft.derive.linear import exact_mean
+    from nnqft.derive.loops.linear import exact_mean
 
     f = get_formula(f"linear-recurrent-{bias}/mean", order=2)
     for t in (1, 2, 3, 4):
@@ -204,7 +204,7 @@ def test_recurrent_shared_mean_reference_value_at_depth_3():
 
 @pytest.mark.parametrize("act", ["linear", "relu", "leaky_relu"])
 def test_finite_width_closed_forms_against_the_recursion(act):
-    from nnqft.derive.finite_width import finite_width_symbolic
+    from nnqft.derive.finite_width.recursions import finite_width_symbolic
     from nnqft.rules.network import Network
 
     rows = finite_width_symbolic(Network("feedforward", act, sigma_b2=0, q0=S.q0), 4)

@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from nnqft.derive import amplitudes as A
-from nnqft.derive import mft
-from nnqft.derive.finite_width import finite_width, universality_class
+from nnqft.derive.finite_width.recursions import finite_width, universality_class
+from nnqft.derive.loops import amplitudes as A
+from nnqft.derive.meanfield import mft
 from nnqft.errors import InvalidParameter
 from nnqft.rules.activations import gaussian_tail
 from nnqft.rules.network import Network
@@ -140,7 +140,7 @@ def test_quadrature_error_is_estimated():
 
 
 def test_phase_grid_marks_unbounded_points():
-    from nnqft.derive.phase import phase_diagram
+    from nnqft.derive.meanfield.phase import phase_diagram
 
     pd = phase_diagram("exp(z)", [0.1, 5.0], [0.0, 0.1], progress=False)
     assert set(pd.phase[:, 1]) == {"unbounded"} and np.isnan(pd.chi_1[:, 1]).all()

@@ -9,9 +9,9 @@ import pytest
 import sympy as sp
 
 import nnqft
-from nnqft.derive import derivation as D
 from nnqft.derive.convert import to_sympy
-from nnqft.derive.export_json import formula_from_json, formula_record
+from nnqft.derive.document import derivation as D
+from nnqft.derive.export.json import formula_from_json, formula_record
 from nnqft.derive.formulas import formula_from_expression, get_formula
 from nnqft.errors import InvalidParameter, InvalidType, NnqftError, UnknownName
 from nnqft.rules import symbols as S
@@ -58,12 +58,12 @@ def test_kernel_of_a_hostile_json_formula_runs_no_text_of_it(tmp_path, monkeypat
 def test_register_chapter_rejects_module_strings_outside_the_registry():
     saved = list(D.CHAPTERS)
     try:
-        for target in ("os:system", "subprocess:run", "nnqft.derive.amplitudes:nope", 3):
+        for target in ("os:system", "subprocess:run", "nnqft.derive.loops.amplitudes:nope", 3):
             with pytest.raises(InvalidParameter, match="chapter builders") as info:
                 nnqft.register_chapter("x", target)
             assert "\n" not in str(info.value)
         assert D.chapter_names() == [n for n, _ in saved]
-        nnqft.register_chapter("loops2", "nnqft.derive.amplitudes:loop_chapter")
+        nnqft.register_chapter("loops2", "nnqft.derive.loops.amplitudes:loop_chapter")
         nnqft.register_chapter("mine", lambda activation=None: [])
         assert D.chapter_names()[-2:] == ["loops2", "mine"]
         # a hand-edited registry list is checked again before anything is imported
@@ -92,7 +92,9 @@ HOSTILE = "__import__('os').system('echo pwned')"
 
 
 def test_strings_go_to_the_expression_parser(parser_calls):
-    from nnqft.derive import codegen, finite_width, mft
+    from nnqft.derive.export import base as codegen
+    from nnqft.derive.finite_width import recursions as finite_width
+    from nnqft.derive.meanfield import mft
     from nnqft.rules.network import Network
 
     assert to_sympy(HOSTILE) == S.q

@@ -6,7 +6,7 @@ from collections import defaultdict
 import pytest
 import sympy as sp
 
-from nnqft.derive.linear import exact_mean, trace_moment
+from nnqft.derive.loops.linear import exact_mean, trace_moment
 from nnqft.diagrams.network import network_diagrams, trace_diagrams
 from nnqft.rules.symbols import N, q0, sigma_b2, sigma_w2
 

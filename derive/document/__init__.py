@@ -1,0 +1,1 @@
+"""Derivations as documents: steps, the one LaTeX printer, Markdown, chapters, TeX."""

@@ -1,0 +1,465 @@
+"""Export a derived formula to other languages: the shared base of every target.
+
+Every target lives in its own module (``export_c``, ``export_fortran``, ``export_rust``,
+``export_julia``, ``export_python`` for numpy and JAX, ``export_mathematica``,
+``export_latex``, ``export_json``) as a subclass of :class:`Exporter`, following sympy's
+printers: one shared base, settings declared per class, unknown settings rejected.
+
+What the base does for every numeric target (C, Fortran, Rust, Julia, numpy, JAX):
+
+* **argument order** is the formula's (:data:`nnqft.derive.formulas.ARGUMENT_ORDER`), stated
+  in the generated function's documentation;
+* **naming policy**: each target maps nnqft's symbol names to identifiers that are legal
+  and unambiguous there (:meth:`Exporter.symbol_name`): a trailing underscore for
+  reserved words, lower case and a collision check in case-insensitive Fortran,
+  ``sigmaW2`` in Mathematica (where ``sigma_w2`` is a pattern and ``N`` a built-in);
+* **common subexpressions** are eliminated (:func:`sympy.cse`) into temporaries
+  ``cse0, cse1, ...``;
+* **numerically stable forms** (:func:`stable_form`): ``1 - s**T`` becomes
+  ``-expm1(T*log(s))`` so that geometric sums ``(1 - s**T)/(1 - s)`` keep full precision as
+  ``s -> 1``; ``log(1 + x)`` becomes ``log1p(x)``, ``exp(x) - 1`` becomes ``expm1(x)``;
+* **special functions**: every target gets a correct erf and digamma/polygamma -- the
+  language's own where it has one (C99 ``erf``, Fortran 2008 ``erf``, SpecialFunctions.jl,
+  scipy, jax.scipy), otherwise a helper generated here from its asymptotic series
+  (:func:`polygamma_asymptotic`), whose coefficients sympy computes from Bernoulli numbers;
+* **integer depth**: N and T are passed as double-precision reals holding integer values
+  (so that ``T/N`` is never an integer division); where the exponent of a power is an
+  integer expression (``s**(T-1)``) Fortran raises to ``nint(...)`` so that negative bases
+  stay valid.
+
+>>> from nnqft.derive.formulas import get_formula
+>>> print(export(get_formula("kernel/relu"), "c").splitlines()[-5])
+    const double cse0 = sqrt(q11);
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass
+
+import sympy as sp
+from sympy.codegen.cfunctions import expm1 as _sympy_expm1
+from sympy.codegen.cfunctions import log1p
+
+from ...errors import InvalidParameter, unknown_name
+from ..formulas import Formula, get_formula
+
+__all__ = [
+    "LANGUAGES",
+    "Exporter",
+    "Prepared",
+    "export",
+    "get_exporter",
+    "prepare",
+    "stable_form",
+    "polygamma_asymptotic",
+    "function_name",
+]
+
+#: language -> module defining its exporter (relative to nnqft.derive)
+LANGUAGES = {
+    "c": ".c",
+    "fortran": ".fortran",
+    "julia": ".julia",
+    "rust": ".rust",
+    "jax": ".python",
+    "numpy": ".python",
+    "mathematica": ".mathematica",
+    "latex": ".latex",
+    "json": ".json",
+}
+
+#: the prefix of common-subexpression temporaries (legal and clash-free in every target)
+CSE_PREFIX = "cse"
+
+
+class expm1(_sympy_expm1):  # noqa: N801 - printers dispatch on the name 'expm1'
+    """exp(x) - 1 that stays as written: sympy's expm1 turns expm1(2*log(s) + log(a))
+    back into s**2*a - 1, the cancellation it is there to avoid."""
+
+    @classmethod
+    def eval(cls, arg):
+        return None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A formula ready to print: temporaries ``[(symbol, expr)]``, the result, and the
+    special functions the code needs (``{'erf', 'polygamma0', 'expm1', ...}``)."""
+
+    temporaries: tuple
+    result: sp.Expr
+    needs: frozenset
+
+
+def function_name(formula_id: str) -> str:
+    """A snake_case identifier for a formula id.
+
+    >>> function_name("mft/length-map/leaky_relu(1/100)")
+    'mft_length_map_leaky_relu_1_100'
+    """
+    name = re.sub(r"[^0-9A-Za-z]+", "_", formula_id).strip("_").lower()
+    if not name or name[0].isdigit():
+        name = "f_" + name
+    return name
+
+
+def _expand_sums(expr: sp.Expr) -> sp.Expr:
+    if expr.has(sp.Sum, sp.Product):
+        expr = expr.doit()
+        if expr.has(sp.Sum, sp.Product):
+            raise InvalidParameter(
+                "cannot export a formula with an unevaluated sum or product; "
+                "ask the engine for its closed form"
+            )
+    return expr
+
+
+def _is_power(f: sp.Expr) -> bool:
+    """A factor b**e (b > 0) or exp(a) with a symbolic exponent: the depth-dependent part."""
+    if isinstance(f, sp.exp):
+        return not f.args[0].is_number
+    return bool(f.is_Pow and not f.exp.is_number and f.base.is_positive)
+
+
+def _exponents(term: sp.Expr):
+    """(K, {positive base: exponent}) with term = K * prod base**exponent.
+
+    Positive symbols and powers of positive bases (products split into their factors)
+    go into the dict; numbers and everything else stay in K."""
+    rest, powers = [], {}
+
+    def add(base, e):
+        for f in sp.Mul.make_args(base):
+            if f.is_Pow and f.exp.is_number and f.base.is_positive:
+                add(f.base, e * f.exp)
+            elif f.is_positive and not f.is_number:
+                powers[f] = powers.get(f, 0) + e
+            else:
+                return False
+        return True
+
+    for f in sp.Mul.make_args(term):
+        if isinstance(f, sp.exp):
+            powers[sp.E] = powers.get(sp.E, 0) + f.args[0]
+        elif f.is_Pow and f.base.is_positive and not f.base.is_number:
+            if not add(f.base, f.exp):
+                rest.append(f)
+        elif f.is_positive and not f.is_number:
+            powers[f] = powers.get(f, 0) + 1
+        else:
+            rest.append(f)
+    return sp.Mul(*rest), powers
+
+
+def _pair_terms(terms: list, compound: bool, memo: dict) -> tuple[list, bool]:
+    """Rewrite one pair K*P1 - K*P2 of terms, P1/P2 depth-dependent, as
+    K*P2*expm1(log P1 - log P2) with the logarithm difference taken factor by factor."""
+    split = []
+    for t in terms:
+        if t not in memo:
+            k, p = _exponents(t)
+            memo[t] = (sp.expand(k), p)
+        split.append(memo[t])
+    numeric = [[sp.sympify(e).is_number for e in p.values()] for _, p in split]  # safe: sympy
+    depth = [sum(1 for n in row if not n) for row in numeric]
+    by_key: dict = {}
+    for idx, (k, _) in enumerate(split):
+        by_key.setdefault(k, []).append(idx)
+    pairs = [(i, j) for i, (k, _) in enumerate(split) for j in by_key.get(-k, ()) if j != i]
+    pairs.sort(
+        key=lambda ij: (
+            depth[ij[1]],
+            -depth[ij[0]],
+            len(split[ij[1]][1]),
+            -len(split[ij[0]][1]),
+            ij,
+        )
+    )
+    for i, j in pairs:
+        (ki, pi), (_, pj) = split[i], split[j]
+        delta = {b: sp.expand(pi.get(b, 0) - pj.get(b, 0)) for b in set(pi) | set(pj)}
+        delta = {b: d for b, d in delta.items() if d != 0}
+        if not delta:
+            continue
+        if (
+            depth[i] == 0
+            and depth[j] == 0
+            and not (compound and any(not b.is_Symbol for b in delta))
+        ):
+            continue  # not depth-dependent: left as derived
+        exponent = sum(d if b is sp.E else d * sp.log(b) for b, d in delta.items())
+        p2 = sp.Mul(*(b**e for b, e in pj.items()))
+        new = ki * p2 * expm1(exponent)
+        return [t for k, t in enumerate(terms) if k not in (i, j)] + [new], True
+    return terms, False
+
+
+def _stable_add(add: sp.Add, compound: bool = False) -> sp.Expr:
+    if not compound and not any(_is_power(f) for f in sp.preorder_traversal(add)):
+        return add
+    memo: dict = {}
+    for candidate in (list(add.args), list(sp.Add.make_args(sp.expand_mul(add)))):
+        terms, changed = candidate, False
+        while True:
+            terms, step = _pair_terms(terms, compound, memo)
+            if not step:
+                break
+            changed = True
+        if changed:
+            return sp.Add(*terms)
+    return add
+
+
+def stable_form(expr: sp.Expr) -> sp.Expr:
+    """Rewrite cancelling forms into ones that keep full precision.
+
+    In every sum, a pair of terms ``K*P1 - K*P2`` whose P's are depth-dependent powers
+    (``b**e`` with a symbolic exponent, b > 0; P2 may be 1) becomes
+    ``K*P2*expm1(log P1 - log P2)``, the logarithms combined exactly first (where no pair
+    shows, the sum is tried once more with products multiplied out).  So
+    ``1 - sigma_w2**T`` near sigma_w2 = 1 loses no digits, nor the geometric sum
+    ``(1 - sigma_w2**T)/(1 - sigma_w2)`` (whose denominator is exact there), nor
+    ``a**T - b**T`` for a close to b.  In formulas of N or T, pairs whose ratio is a
+    compound base are rewritten too (``s**2*(1 + 2/N) - s**2`` becomes
+    ``s**2*expm1(log1p(2/N))``).  Then ``log(1 + x)`` becomes ``log1p(x)``.  The value is
+    unchanged (exactly, symbolically).
+
+    >>> from nnqft.rules.symbols import sigma_w2, T, N
+    >>> stable_form((1 - sigma_w2**T) / (1 - sigma_w2))
+    -expm1(T*log(sigma_w2))/(1 - sigma_w2)
+    >>> stable_form((sigma_w2**2 * (1 + 2 / N))**T - sigma_w2**(2 * T))
+    sigma_w2**(2*T)*expm1(T*log1p(2/N))
+    """
+    compound = any(s.is_integer for s in expr.free_symbols)
+    out = expr.replace(lambda e: e.is_Add, lambda e: _stable_add(e, compound))
+    return out.replace(_is_log_one_plus, lambda e: log1p(e.args[0] - 1))
+
+
+def _is_log_one_plus(e) -> bool:
+    """log(1 + x) with x not a number (sympy's log1p_opt factors the argument first, which
+    turns log(1 + 2/N) into log(N + 2) - log(N) and loses the digits it should keep)."""
+    return (
+        isinstance(e, sp.log)
+        and e.args[0].is_Add
+        and e.args[0].as_coeff_add()[0] == 1
+        and not e.args[0].is_number
+    )
+
+
+def _needs(exprs) -> frozenset:
+    needs = set()
+    for e in exprs:
+        for node in sp.preorder_traversal(e):
+            if isinstance(node, sp.erf):
+                needs.add("erf")
+            elif isinstance(node, sp.polygamma):
+                m = node.args[0]
+                if not (m.is_Integer and m >= 0):
+                    raise InvalidParameter(
+                        f"cannot export {node}: polygamma order must be 0, 1, ..."
+                    )
+                needs.add(f"polygamma{int(m)}")
+            elif isinstance(node, expm1):
+                needs.add("expm1")
+            elif isinstance(node, log1p):
+                needs.add("log1p")
+            elif isinstance(node, (sp.gamma, sp.loggamma)):
+                needs.add(type(node).__name__)
+    return frozenset(needs)
+
+
+def prepare(expr: sp.Expr, *, cse: bool = True, stable: bool = True) -> Prepared:
+    """Closed forms for sums, stable forms, and common subexpressions, in that order.
+
+    >>> from nnqft.rules.symbols import q11, q22
+    >>> p = prepare(sp.exp(q11 * q22) + 1 / sp.exp(q11 * q22))
+    >>> p.temporaries, p.result
+    (((cse0, q11*q22),), exp(cse0) + exp(-cse0))
+    """
+    from ..convert import to_sympy
+
+    expr = _expand_sums(to_sympy(expr, "expression"))
+    if stable:
+        expr = stable_form(expr)
+    if cse:
+        symbols = sp.numbered_symbols(CSE_PREFIX, real=True)
+        temps, (result,) = sp.cse(expr, symbols=symbols, optimizations="basic")
+    else:
+        temps, result = [], expr
+    temps = tuple((s, e) for s, e in temps)
+    return Prepared(temps, result, _needs([result] + [e for _, e in temps]))
+
+
+def polygamma_asymptotic(m: int, x: sp.Symbol, terms: int = 10) -> sp.Expr:
+    """The asymptotic series of polygamma(m, x) at large x through ``terms`` Bernoulli
+    terms (Abramowitz & Stegun 6.3.18 and 6.4.11), as a sympy expression in ``x``.
+
+    Generated helpers shift x up by the recurrence psi^(m)(x) = psi^(m)(x+1) -
+    (-1)^m m!/x^(m+1) until x >= :data:`POLYGAMMA_SHIFT`, then evaluate this series.
+
+    >>> x = sp.Symbol("x", positive=True)
+    >>> s = polygamma_asymptotic(0, x, terms=3)
+    >>> s
+    log(x) - 1/(2*x) - 1/(12*x**2) + 1/(120*x**4) - 1/(252*x**6)
+    >>> abs(float(s.subs(x, 20)) - float(sp.digamma(20).evalf(30))) < 1e-12
+    True
+    """
+    if m == 0:
+        out = sp.log(x) - 1 / (2 * x)
+        out -= sum(sp.bernoulli(2 * k) / (2 * k * x ** (2 * k)) for k in range(1, terms + 1))
+        return out
+    inner = sp.factorial(m - 1) / x**m + sp.factorial(m) / (2 * x ** (m + 1))
+    inner += sum(
+        sp.bernoulli(2 * k) * sp.factorial(2 * k + m - 1) / (sp.factorial(2 * k) * x ** (2 * k + m))
+        for k in range(1, terms + 1)
+    )
+    return (-1) ** (m + 1) * inner
+
+
+#: helpers shift the argument of polygamma up to at least this before the series
+POLYGAMMA_SHIFT = 16
+#: Bernoulli terms kept in the helpers' series (error below 1e-17 relative for x >= 16)
+POLYGAMMA_TERMS = 12
+
+
+def polygamma_pieces(m: int):
+    """(series in w = 1/x as a Horner polynomial plus the log term, shift increment) for a
+    generated polygamma(m, .) helper: psi^(m)(x) = acc + series(x) after shifting, where
+    each shift adds ``increment(x)`` to acc."""
+    x = sp.Symbol("x", positive=True)
+    w = sp.Symbol("w", positive=True)
+    series = polygamma_asymptotic(m, x, POLYGAMMA_TERMS)
+    log_part = sp.log(x) if m == 0 else sp.Integer(0)
+    poly = sp.expand((series - log_part).subs(x, 1 / w))
+    horner = sp.horner(sp.Poly(poly, w).as_expr(), w) if poly != 0 else sp.Integer(0)
+    increment = -((-1) ** m) * sp.factorial(m) / x ** (m + 1)
+    return x, w, log_part, horner, increment
+
+
+class Exporter:
+    """Shared base of every export target.
+
+    Subclasses set ``language``, ``extension``, ``reserved`` (words that cannot name a
+    variable), may extend ``default_settings``, and implement :meth:`render`.
+    """
+
+    language = ""
+    extension = ""
+    reserved: frozenset = frozenset()
+    case_insensitive = False
+    exact = False  # exact targets (CAS, LaTeX, JSON) keep the expression as derived
+    default_settings = {"function_name": None, "cse": True, "stable": True}
+
+    def __init__(self, **settings):
+        unknown = set(settings) - set(self.default_settings)
+        if unknown:
+            raise InvalidParameter(
+                f"unknown option(s) {', '.join(sorted(unknown))} for {self.language} export; "
+                f"allowed: {', '.join(sorted(self.default_settings))}"
+            )
+        self.settings = {**self.default_settings, **settings}
+
+    # --- naming policy -------------------------------------------------------------
+    def symbol_name(self, name: str) -> str:
+        """The identifier standing for nnqft's symbol ``name`` in this language."""
+        name = re.sub(r"\W", "_", name)
+        if self.case_insensitive:
+            name = name.lower()
+        if name.lower() in self.reserved or name in self.reserved:
+            name += "_"
+        return name
+
+    def function_name(self, formula: Formula) -> str:
+        return self.settings["function_name"] or function_name(formula.id)
+
+    def names(self, formula: Formula, prepared: Prepared | None = None) -> dict:
+        """{symbol: identifier} for the arguments and temporaries; raises on a collision."""
+        syms = list(formula.arguments)
+        if prepared is not None:
+            syms += [s for s, _ in prepared.temporaries]
+        out = {s: self.symbol_name(s.name) for s in syms}
+        seen = {}
+        for s, n in out.items():
+            key = n.lower() if self.case_insensitive else n
+            if key in seen:
+                raise InvalidParameter(
+                    f"{self.language} naming clash: {seen[key]} and {s.name} both become {n!r}"
+                )
+            seen[key] = s.name
+        return out
+
+    def renamed(self, expr: sp.Expr, names: dict) -> sp.Expr:
+        """``expr`` with every symbol renamed (assumptions kept: integer exponents stay
+        recognisable)."""
+        return expr.xreplace({s: sp.Symbol(n, **s.assumptions0) for s, n in names.items()})
+
+    # --- documentation --------------------------------------------------------------
+    def doc_lines(self, formula: Formula, names: dict) -> list[str]:
+        """The comment block every generated function carries."""
+        from ... import __version__
+
+        lines = [f"{formula.id}: {formula.description}"]
+        lines.append(f"Derived by nnqft {__version__}: {formula.derivation}.")
+        if formula.order is not None:
+            lines.append(f"Truncated after order 1/N^{formula.order}.")
+        lines.append("Arguments, in order:")
+        for s in formula.arguments:
+            kind = (
+                "positive integer, passed as a real"
+                if s.is_integer
+                else (
+                    "positive real"
+                    if s.is_positive
+                    else ("non-negative real" if s.is_nonnegative else "real")
+                )
+            )
+            lines.append(f"  {names[s]}: {s.name} ({kind})")
+        if formula.validity:
+            lines.append("Valid where: " + "; ".join(sp.sstr(c) for c in formula.validity))
+        for note in formula.notes:
+            lines.append(note)
+        return lines
+
+    # --- the export -------------------------------------------------------------------
+    def prepare(self, formula: Formula) -> Prepared:
+        if self.exact:
+            expr = _expand_sums(formula.expression)
+            return Prepared((), expr, _needs([expr]))
+        return prepare(formula.expression, cse=self.settings["cse"], stable=self.settings["stable"])
+
+    def export(self, formula: Formula) -> str:
+        """The source text of one function (or document) for ``formula``."""
+        prepared = self.prepare(formula)
+        names = self.names(formula, prepared)
+        return self.render(formula, prepared, names)
+
+    def render(self, formula: Formula, prepared: Prepared, names: dict) -> str:
+        raise NotImplementedError
+
+
+def get_exporter(language: str, **settings) -> Exporter:
+    """The exporter of ``language`` (see :data:`LANGUAGES`) with ``settings``.
+
+    >>> get_exporter("cobol")
+    Traceback (most recent call last):
+    ...
+    nnqft.errors.UnknownName: unknown language 'cobol'; known: c, fortran, ...
+    """
+    key = str(language).lower()
+    if key not in LANGUAGES:
+        raise unknown_name("language", language, LANGUAGES)
+    module = importlib.import_module(LANGUAGES[key], __package__)
+    return module.EXPORTERS[key](**settings)
+
+
+def export(formula: Formula | str, language: str, **settings) -> str:
+    """Source code for ``formula`` (a :class:`Formula` or a formula id) in ``language``.
+
+    >>> print(export("kernel/linear", "fortran").splitlines()[-1])
+    end module kernel_linear_mod
+    """
+    if isinstance(formula, str):
+        formula = get_formula(formula)
+    return get_exporter(language, **settings).export(formula)

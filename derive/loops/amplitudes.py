@@ -1,0 +1,1031 @@
+"""Diagram values of the linear network, summed over time labels in closed form.
+
+Conventions: docs/conventions.md §4-5.
+
+The engine's working form is the W-pairing picture of docs/conventions.md §4.  For a recurrent
+linear net
+
+    E Q(T) = q0 M(T, T) + sigma_b2 sum_{k,m<T} M(k, m)          (shared bias)
+    E Q(T) = q0 M(T, T) + sigma_b2 sum_{k<T} M(k, k)             (fresh bias)
+
+with ``M(k, m) = (1/N) E tr[(W^T)^k W^m]``.  Every pairing of ``(W^T)^k W^m`` is one
+reduced diagram of :func:`nnqft.diagrams.network.trace_diagrams` (ladders of parallel pairs
+collapsed) with a multiplicity >= 1 on each reduced chord; a diagram with ``a`` chords
+within the first factor, ``b`` across and ``c`` within the second, all at order
+``1/N^d``, places its chords in
+
+    C_abc(k, m) = sum_{2i+l=k, 2j+l=m} binom(i-1, a-1) binom(l-1, b-1) binom(j-1, c-1)
+
+ways (compositions of the ladder lengths), each worth ``sigma_w2^((k+m)/2) / N^d``.  The
+sums over the time labels (k, m, or the ladder lengths i, j, l) are done here in closed
+form: polynomial-times-geometric sums by an exact antidifference, parity constraints
+(k = m mod 2, floor((T-1-l)/2)) by substituting T = 2v + tau and recombining with
+(1 +- (-1)^T)/2.  No unevaluated Sum remains.  The 1/N expansion is exact to the order
+requested: the coefficient of 1/N^d is the sum of the diagrams of deficit d.
+
+>>> from nnqft.rules.symbols import T, sigma_b2, sigma_w2, q0
+>>> c = recurrent_mean_coefficients("shared", 1)
+>>> sp.simplify(c[0] - (q0*sigma_w2**T + sigma_b2*(1 - sigma_w2**T)/(1 - sigma_w2)))
+0
+>>> sp.simplify(c[1].subs(T, 3))       # the 1/N term of E Q(3): 2 sigma_w2 sigma_b2
+2*sigma_b2*sigma_w2
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from ...diagrams.network import MAX_TRACE_DEFICIT, trace_diagrams
+from ...errors import InvalidParameter, OrderTooHigh
+from ...rules import symbols as S
+
+__all__ = [
+    "sum_closed_form",
+    "composition_count",
+    "topologies",
+    "type_sum",
+    "recurrent_mean_coefficients",
+    "expand",
+    "MAX_RECURRENT_ORDER",
+    "type_weights",
+    "feedforward_variance_coefficients",
+    "log_digamma_coefficients",
+    "stationary_limit",
+    "recurrent_variance_coefficients",
+    "Correlator",
+    "correlator",
+    "correlation_lengths",
+    "loop_chapter",
+]
+
+#: the highest power of 1/N the recurrent closed forms reach
+MAX_RECURRENT_ORDER = MAX_TRACE_DEFICIT
+
+_KINDS = ("diagonal", "shared", "fresh")
+_u = sp.Symbol("u", integer=True)
+_v = sp.Symbol("v", integer=True, nonnegative=True)
+
+
+# --- algebra backend ---------------------------------------------------------------------
+
+
+def expand(expr: sp.Expr, backend: str = "auto") -> sp.Expr:
+    """``sympy.expand`` done by symengine when it is installed (``backend='auto'``), with
+    nnqft's symbols (and their assumptions) restored; ``backend='sympy'`` forces sympy.
+
+    >>> from nnqft.rules.symbols import N
+    >>> expand((1 + 1/N)**2, "sympy") == expand((1 + 1/N)**2, "symengine")
+    True
+    """
+    if backend not in ("auto", "sympy", "symengine"):
+        raise InvalidParameter(f"unknown backend {backend!r}; known: auto, sympy, symengine")
+    if backend != "sympy":
+        try:
+            import symengine as se
+        except ImportError:  # pragma: no cover - symengine is a dependency
+            if backend == "symengine":
+                raise
+        else:
+            names = {s.name: s for s in expr.free_symbols}
+            out = sp.sympify(se.expand(se.sympify(expr)))  # safe: sympy/symengine objects
+            return out.xreplace({s: names.get(s.name, s) for s in out.free_symbols})
+    return sp.expand(expr)
+
+
+# --- closed-form summation ---------------------------------------------------------------
+
+
+@functools.cache
+def _antidifference(r: sp.Expr, p: int) -> sp.Expr:
+    """The polynomial P(u) of degree p with ``r P(u+1) - P(u) = u^p`` (r != 1), so that
+    ``sum_{u=lo}^{hi} u^p r^u = r^(hi+1) P(hi+1) - r^lo P(lo)``."""
+    cs = sp.symbols(f"c0:{p + 1}")
+    P = sum(c * _u**j for j, c in enumerate(cs))
+    eqs = sp.Poly(sp.expand(r * P.subs(_u, _u + 1) - P - _u**p), _u).all_coeffs()
+    sol = sp.solve(eqs, cs, dict=True)[0]
+    return sp.expand(P.subs(sol))
+
+
+def _split_term(term: sp.Expr, u: sp.Symbol):
+    """term = const * u^p * ratio^u; returns (const, p, ratio)."""
+    const, p, ratio = sp.Integer(1), 0, sp.Integer(1)
+    for f in sp.Mul.make_args(term):
+        if not f.has(u):
+            const *= f
+        elif f == u:
+            p += 1
+        elif f.is_Pow and f.base == u and f.exp.is_Integer and f.exp > 0:
+            p += int(f.exp)
+        elif f.is_Pow and not f.base.has(u):
+            exp = sp.expand(f.exp)
+            alpha = exp.coeff(u)
+            rest = sp.expand(exp - alpha * u)
+            if rest.has(u) or alpha.has(u):
+                raise InvalidParameter(f"exponent {f.exp} is not linear in {u}")
+            ratio *= f.base**alpha
+            const *= f.base**rest
+        else:
+            raise InvalidParameter(f"cannot sum {term} over {u} in closed form")
+    return const, p, ratio
+
+
+def sum_closed_form(expr: sp.Expr, u: sp.Symbol, lo, hi) -> sp.Expr:
+    """``sum_{u=lo}^{hi} expr`` in closed form, for expr a sum of polynomial x geometric
+    terms in u (exact for hi >= lo - 1; hi may be symbolic).
+
+    >>> x, n = sp.symbols("x n")
+    >>> exact = sp.summation(_u * x**_u, (_u, 0, n)).args[1][0]   # sympy's r != 1 branch
+    >>> sp.simplify(sum_closed_form(_u * x**_u, _u, 0, n) - exact)
+    0
+    """
+    groups: dict = defaultdict(lambda: defaultdict(lambda: sp.Integer(0)))
+    for term in sp.Add.make_args(expand(expr)):
+        const, p, ratio = _split_term(term, u)
+        groups[ratio][p] += const
+    total = sp.Integer(0)
+    for ratio, by_power in groups.items():
+        if ratio == 1:
+            poly = sum(c * u**p for p, c in by_power.items())
+            total += sp.summation(poly, (u, lo, hi))
+            continue
+        for p, c in by_power.items():
+            P = _antidifference(ratio, p)
+            total += c * (ratio ** (hi + 1) * P.subs(_u, hi + 1) - ratio**lo * P.subs(_u, lo))
+    return total
+
+
+def composition_count(n: sp.Expr, parts: int) -> sp.Expr:
+    """Ways to write n >= 1 as an ordered sum of ``parts`` >= 1 positive integers, as a
+    polynomial in n: binomial(n - 1, parts - 1) (a ladder split into ``parts`` rungs).
+
+    >>> composition_count(sp.Symbol("n"), 3)
+    n**2/2 - 3*n/2 + 1
+    """
+    return sp.expand(sp.expand_func(sp.binomial(n - 1, parts - 1)))
+
+
+# --- topologies ---------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=8)
+def topologies(order: int) -> dict:
+    """The reduced diagrams of M(k, m) through 1/N^order grouped by canonical id.
+
+    Returns ``{id: (deficit, [types of each member])}``; a class holds a diagram and its
+    transpose (the two factors of z.z exchanged), which is the only symmetry.
+
+    >>> sorted(d for d, _ in topologies(1).values())
+    [0, 0, 1, 1, 1, 1]
+    """
+    classes: dict = {}
+    for d in trace_diagrams(order):
+        entry = classes.setdefault(d.id, (d.deficit, []))
+        entry[1].append(d.types)
+    return classes
+
+
+def type_weights(order: int) -> dict[int, dict[tuple, int]]:
+    """``{deficit: {(a, b, c): number of reduced diagrams}}`` through 1/N^order."""
+    out: dict = defaultdict(lambda: defaultdict(int))
+    for deficit, members in topologies(order).values():
+        for types in members:
+            out[deficit][types] += 1
+    return {d: dict(w) for d, w in out.items()}
+
+
+def _parity_combine(parts: dict[int, sp.Expr]) -> sp.Expr:
+    """Combine closed forms valid for T = 2v (tau=0) and T = 2v + 1 (tau=1) into one in T."""
+    T = S.T
+    forms = {tau: expand(e.subs(_v, (T - tau) / 2)) for tau, e in parts.items()}
+    if _tidy(forms[0] - forms[1], factor=False) == 0:
+        return forms[0]
+    even = (1 + (-1) ** T) / 2
+    odd = (1 - (-1) ** T) / 2
+    return even * forms[0] + odd * forms[1]
+
+
+def _H(a: int, upper, s) -> sp.Expr:
+    """H_a(U) = sum_{i>=0}^{U} comp(i, a) s^i (comp(i, 0) = [i = 0])."""
+    if a == 0:
+        return sp.Integer(1)
+    i = sp.Symbol("i", integer=True)
+    return sum_closed_form(composition_count(i, a) * s**i, i, 1, upper)
+
+
+@functools.cache
+def type_sum(kind: str, a: int, b: int, c: int, critical: bool = False) -> sp.Expr:
+    """The sum over time labels of the placements of a reduced diagram of types (a, b, c),
+    each weighted sigma_w2^((k+m)/2), in closed form in T:
+
+    * ``'diagonal'``: k = m = T (the input part, q0 M(T, T));
+    * ``'shared'``: all k, m <= T - 1 (shared bias, sigma_b2 sum M(k, m));
+    * ``'fresh'``: k = m <= T - 1 (fresh bias, sigma_b2 sum M(k, k)).
+
+    Valid for T >= 1.  ``critical=True`` sums at sigma_w2 = 1 (pure polynomial sums).
+
+    >>> type_sum("diagonal", 0, 1, 0)        # the planar rung ladder
+    sigma_w2**T
+    """
+    s = sp.Integer(1) if critical else S.sigma_w2
+    i, l = sp.Symbol("i", integer=True), sp.Symbol("l", integer=True)
+    parts = {}
+    for tau in (0, 1):
+        T = 2 * _v + tau
+        if kind == "diagonal":
+            if a == 0 and c == 0:
+                val = composition_count(T, b) if b else sp.Integer(0)
+            elif a == 0 or c == 0:
+                val = sp.Integer(0)
+            elif b == 0:
+                val = composition_count(_v, a) * composition_count(_v, c) if tau == 0 else 0
+            else:
+                summand = composition_count(i, a) * composition_count(i, c)
+                summand *= composition_count(T - 2 * i, b)
+                val = sum_closed_form(summand, i, 1, _v - 1 + tau)
+            val = s**T * val
+        elif kind == "fresh":
+            if a == 0 and c == 0:
+                val = sp.Integer(1) if b == 0 else _geometric_ladder(b, T - 1, s)
+            elif a == 0 or c == 0:
+                val = sp.Integer(0)
+            else:
+                pair = composition_count(i, a) * composition_count(i, c) * s ** (2 * i)
+                if b == 0:
+                    val = sum_closed_form(pair, i, 1, _v - 1 + tau)
+                else:
+                    inner = sum_closed_form(composition_count(l, b) * s**l, l, 1, T - 1 - 2 * i)
+                    val = sum_closed_form(pair * inner, i, 1, _v - 1)
+        elif kind == "shared":
+            if b == 0:
+                upper = _v - 1 + tau  # floor((T - 1)/2)
+                val = _H(a, upper, s) * _H(c, upper, s)
+            else:
+                HH = _H(a, _u, s) * _H(c, _u, s)
+                val = sp.Integer(0)
+                for shift, top in ((1, _v - 1), (2, _v - 2 + tau)):  # l = T - shift - 2u
+                    ell = T - shift - 2 * _u
+                    summand = composition_count(ell, b) * s**ell * HH
+                    val += sum_closed_form(summand, _u, 0, top)
+        else:
+            raise InvalidParameter(f"unknown sum kind {kind!r}; known: {', '.join(_KINDS)}")
+        parts[tau] = val
+    return _parity_combine(parts)
+
+
+def _geometric_ladder(b: int, upper, s) -> sp.Expr:
+    l = sp.Symbol("l", integer=True)
+    return sum_closed_form(composition_count(l, b) * s**l, l, 1, upper)
+
+
+def _s_exponents(expr: sp.Expr, s: sp.Symbol) -> set:
+    return {p.exp for p in expr.atoms(sp.Pow) if p.base == s}
+
+
+def _rational_normal_form(coeff: sp.Expr, s, w, factor: bool) -> sp.Expr:
+    """``coeff`` (a rational function of sigma_w2 or sqrt(sigma_w2), T, q0, ...) over one
+    denominator, computed in a sympy rational function field (much faster than
+    together/factor on expression trees); numerator and denominator factored."""
+    half = any(not e.is_integer for e in _s_exponents(coeff, s))
+    var = w if half else s
+    expr = coeff.subs(s, w**2) if half else coeff
+    gens = [var, *sorted(expr.free_symbols - {var}, key=str)]
+    field_, *_ = sp.field(gens, sp.QQ)
+    value = field_(0)
+    for term in sp.Add.make_args(expr):
+        value += field_.from_expr(term)
+    num, den = value.numer.as_expr(), value.denom.as_expr()
+    if factor:
+        num, den = sp.factor(num), sp.factor(den)
+    out = num / den
+    return out.subs(w, sp.sqrt(s)) if half else out
+
+
+def _tidy(expr: sp.Expr, factor: bool = True) -> sp.Expr:
+    """Normal form of a closed form in T: group the terms by their T-dependent factor
+    ``(-1)^(jT) sigma_w2^(alpha T)`` and factor each (polynomial-in-T) coefficient
+    (``factor=False``: only bring each coefficient over a common denominator, enough to
+    decide whether the form is zero)."""
+    s, T = S.sigma_w2, S.T
+    expr = expand(expr)
+    groups: dict = defaultdict(lambda: sp.Integer(0))
+    for term in sp.Add.make_args(expr):
+        sign, alpha, rest = 0, sp.Integer(0), sp.Integer(1)
+        for f in sp.Mul.make_args(term):
+            if f.is_Pow and f.exp.has(T):
+                base, exp = f.base, sp.expand(f.exp)
+                if base.could_extract_minus_sign():
+                    sign += exp.coeff(T)
+                    rest *= (-1) ** (exp - exp.coeff(T) * T)
+                    base = -base
+                if base == 1:
+                    continue
+                if base.is_Pow and base.base == s:  # sqrt(sigma_w2)
+                    exp, base = exp * base.exp, s
+                if base != s:
+                    raise InvalidParameter(f"unexpected T-dependent factor {f}")
+                alpha += exp.coeff(T)
+                rest *= s ** sp.expand(exp - exp.coeff(T) * T)
+            else:
+                rest *= f
+        groups[(sign % 2, alpha)] += rest
+    out = sp.Integer(0)
+    w = sp.Symbol("w", positive=True)  # sqrt(sigma_w2), so half-integer powers factor
+    for (sign, alpha), coeff in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        coeff = _rational_normal_form(coeff, s, w, factor)
+        if coeff != 0:
+            out += coeff * (-1) ** (sign * T) * s ** (alpha * T)
+    return out
+
+
+@functools.lru_cache(maxsize=16)
+def recurrent_mean_coefficients(bias: str, order: int, critical: bool = False) -> dict:
+    """Coefficients ``{d: E_d(T)}`` of ``E Q(T) = sum_d E_d(T) / N^d`` for a recurrent linear
+    net, summed from the diagrams of each order in closed form in T (valid for T >= 1);
+    ``critical=True``: at sigma_w2 = 1.
+
+    >>> recurrent_mean_coefficients("fresh", 1)[1]
+    0
+    """
+    if bias not in ("shared", "fresh"):
+        raise InvalidParameter(f"unknown bias {bias!r}; known: fresh, shared")
+    if isinstance(order, bool) or not isinstance(order, int) or order < 0:
+        raise InvalidParameter(f"order must be a non-negative integer, got {order!r}")
+    if order > MAX_RECURRENT_ORDER:
+        raise OrderTooHigh(
+            f"order {order} is beyond reach for the recurrent linear network "
+            f"(maximum {MAX_RECURRENT_ORDER})"
+        )
+    weights = type_weights(order)
+    out = {}
+    for d in range(order + 1):
+        total = sp.Integer(0)
+        for (a, b, c), w in weights.get(d, {}).items():
+            diagonal = type_sum("diagonal", a, b, c, critical)
+            total += w * (S.q0 * diagonal + S.sigma_b2 * type_sum(bias, a, b, c, critical))
+        out[d] = _tidy(total)
+    return out
+
+
+# --- recurrent variance at leading order -----------------------------------------------------
+
+
+def _geometric_partial(upper, s) -> sp.Expr:
+    """G(U) = sum_{y=0}^{U} s^y in closed form (G(-1) = 0)."""
+    y = sp.Symbol("y", integer=True)
+    return sum_closed_form(s**y, y, 0, upper)
+
+
+@functools.lru_cache(maxsize=8)
+def recurrent_variance_coefficients(bias: str, order: int = 1) -> dict:
+    """Coefficients of ``Var Q(T) = V_1(T)/N + O(1/N^2)`` for a recurrent linear net.
+
+    Given W, z(T) = W^T x + (bias part) is Gaussian with covariance C, so
+    ``Var Q = E Var(Q|W) + Var E(Q|W)`` and at O(1/N)
+
+        V_1 = 2 q0^2 [phi(M^2) - phi(M)^2] + 4 q0 phi(A^T C A) + 2 phi(C^2),   A = W^T
+
+    with phi the planar (N -> oo) normalised trace, M = (W^T)^T W^T.  The planar pairings
+    of a cyclic word c^a c*^b c^d c*^e (c = W, c* = W^T) are ladders at the four block
+    junctions, x12 + x41 = a, x12 + x23 = b, x23 + x34 = d, x34 + x41 = e, each worth
+    sigma_w2^(x12+x23+x34+x41); summing the block lengths over 0..T-1 reduces to
+    geometric sums, done in closed form:
+
+    * ``phi(M^2) - phi(M)^2 = T s^(2T)``; ``phi(c^T c*^T c^j c*^j) = (j+1) s^(T+j)``;
+    * shared: ``phi((B B^T)^2) = sum_m s^m (G(m) + G(m-1)) G(T-1-m)^2``,
+      fresh: ``sum_y s^(2y) G(T-1-y)^2``, with G(U) = sum_{y<=U} s^y.
+
+    >>> from nnqft.rules.symbols import T, q0, sigma_b2, sigma_w2
+    >>> v1 = recurrent_variance_coefficients("shared")[1]
+    >>> sp.simplify(v1.subs(sigma_b2, 0) - 2*T*q0**2*sigma_w2**(2*T))
+    0
+    """
+    if bias not in ("shared", "fresh"):
+        raise InvalidParameter(f"unknown bias {bias!r}; known: fresh, shared")
+    if order not in (0, 1):
+        raise OrderTooHigh("Var Q of the recurrent net is derived through 1/N (maximum 1)")
+    s, b, q0, T = S.sigma_w2, S.sigma_b2, S.q0, S.T
+    if order == 0:
+        return {0: sp.Integer(0)}
+    j, m = sp.Symbol("j", integer=True), sp.Symbol("m", integer=True)
+    input_part = 2 * q0**2 * T * s ** (2 * T)
+    cross = 4 * b * q0 * sum_closed_form((j + 1) * s ** (T + j), j, 0, T - 1)
+    if bias == "shared":
+        summand = s**m * (_geometric_partial(m, s) + _geometric_partial(m - 1, s))
+        summand *= _geometric_partial(T - 1 - m, s) ** 2
+    else:
+        summand = s ** (2 * m) * _geometric_partial(T - 1 - m, s) ** 2
+    bias_part = 2 * b**2 * sum_closed_form(summand, m, 0, T - 1)
+    return {0: sp.Integer(0), 1: _tidy(input_part + cross + bias_part)}
+
+
+# --- feedforward series from the exact forms -----------------------------------------------
+
+
+def feedforward_variance_coefficients(order: int) -> dict[int, sp.Expr]:
+    """Coefficients of 1/N^j (j <= order) of the exact feedforward Var Q(T), each a closed
+    form in T: expanding a^(T-t) = sigma_w2^(2(T-t)) (1 + 2/N)^(T-t) in
+    ``V(T) = (2/N) sum_t a^(T-t) m(t)^2`` gives
+    ``V_(j+1) = 2^(j+1) sum_t binomial(T-t, j) sigma_w2^(2(T-t)) m(t)^2``.
+
+    >>> from nnqft.rules.symbols import T
+    >>> sp.factor(feedforward_variance_coefficients(1)[1].subs(S.sigma_b2, 0))
+    2*T*q0**2*sigma_w2**(2*T)
+    """
+    from .linear import feedforward_mean
+
+    s, T = S.sigma_w2, S.T
+    t = sp.Symbol("t", integer=True)
+    m_t = feedforward_mean(t)
+    out = {0: sp.Integer(0)}
+    for j in range(order):
+        binom = sp.expand(sp.expand_func(sp.binomial(T - t, j)))
+        summand = 2 ** (j + 1) * binom * s ** (2 * (T - t)) * m_t**2
+        out[j + 1] = _tidy(sum_closed_form(summand, t, 1, T))
+    return out
+
+
+def log_digamma_coefficients(order: int) -> dict[int, sp.Expr]:
+    """Coefficients of 1/N^k of ``psi(N/2) - ln(N/2)`` (its asymptotic series:
+    -1/N - sum_k B_2k 2^(2k) / (2k N^(2k))).
+
+    >>> log_digamma_coefficients(4)
+    {0: 0, 1: -1, 2: -1/3, 3: 0, 4: 2/15}
+    """
+    out = {k: sp.Integer(0) for k in range(order + 1)}
+    if order >= 1:
+        out[1] = sp.Integer(-1)
+    for k in range(1, order // 2 + 1):
+        out[2 * k] = -sp.bernoulli(2 * k) * 2 ** (2 * k) / (2 * k)
+    return out
+
+
+def stationary_limit(expr: sp.Expr) -> sp.Expr:
+    """The T -> oo limit of a closed form for 0 < sigma_w2 < 1: every term carrying
+    sigma_w2^(alpha T) with alpha > 0 vanishes.
+
+    >>> stationary_limit(S.sigma_w2**S.T * S.q0 + S.sigma_b2 / (1 - S.sigma_w2))
+    -sigma_b2/(sigma_w2 - 1)
+    """
+    tidy = _tidy(expr)
+    keep = [
+        term
+        for term in sp.Add.make_args(tidy)
+        if not any(f.is_Pow and f.exp.has(S.T) for f in sp.Mul.make_args(term))
+    ]
+    return sp.factor(sp.Add(*keep))
+
+
+# --- public API ------------------------------------------------------------------------------
+
+OBSERVABLES = ("mean", "variance", "log-mean")
+#: rules/engine version, part of every cache key; bump when a derivation changes
+ENGINE_VERSION = "linear-wick-4"
+
+
+@dataclass(frozen=True)
+class Correlator:
+    """A derived observable of ``Q(T) = |z(T)|^2/N`` for a linear network.
+
+    ``expression`` is a sympy expression in sigma_w2, sigma_b2, q0, N, T;
+    ``coefficients`` maps k to the coefficient of 1/N^k; ``exact`` says whether the
+    expression is exact at finite N (else it is truncated after 1/N^order); ``validity``
+    lists the conditions; ``steps`` is the derivation as (title, prose, equation) triples.
+    """
+
+    arch: str
+    bias: str | None
+    observable: str
+    order: int | None
+    exact: bool
+    expression: sp.Expr
+    coefficients: dict
+    validity: tuple
+    steps: tuple = field(default=(), compare=False, repr=False)
+
+    @property
+    def latex(self) -> str:
+        """LaTeX of the expression."""
+        return sp.latex(self.expression)
+
+    def derivation(self):
+        """The derivation as a :class:`nnqft.derive.document.derivation.Derivation`."""
+        from ..document.derivation import Derivation, Equation, Step
+
+        steps = tuple(
+            Step(
+                title,
+                prose,
+                tuple(Equation(_as_equation(e)) for e in eqs),
+                "nnqft.derive.loops.amplitudes",
+            )
+            for title, prose, eqs in self.steps
+        )
+        name = _formula_name(self.arch, self.bias, self.observable)
+        return Derivation(f"Loop corrections: {name}", steps)
+
+    def to_dict(self) -> dict:
+        """JSON-ready view (expressions as sympy-parsable strings)."""
+        return {
+            "formula": _formula_name(self.arch, self.bias, self.observable),
+            "arch": self.arch,
+            "activation": "linear",
+            "bias": self.bias,
+            "observable": self.observable,
+            "order": self.order,
+            "exact": self.exact,
+            "expression": sp.sstr(self.expression),
+            "coefficients": {str(k): sp.sstr(v) for k, v in self.coefficients.items()},
+            "latex": self.latex,
+            "validity": list(self.validity),
+        }
+
+
+def _encode_equation(eq) -> dict:
+    """An equation as {'lhs': tree, 'rhs': tree} (:mod:`nnqft.derive.exprtree` data trees),
+    rebuilt only when a derivation is built (so that a cached request does not pay for it)."""
+    from ..exprtree import to_tree
+
+    return {"lhs": to_tree(eq.lhs), "rhs": to_tree(eq.rhs)}
+
+
+def _as_equation(eq):
+    if isinstance(eq, dict):
+        from ..exprtree import from_tree
+
+        return sp.Eq(from_tree(eq["lhs"]), from_tree(eq["rhs"]), evaluate=False)
+    return eq
+
+
+def _formula_name(arch, bias, observable) -> str:
+    model = "linear-feedforward" if arch == "feedforward" else f"linear-recurrent-{bias}"
+    return f"{model}/{observable}"
+
+
+def _series(coefficients: dict) -> sp.Expr:
+    return sp.Add(*[c / S.N**k for k, c in sorted(coefficients.items())])
+
+
+def _check_request(arch, observable, bias, order, exact):
+    from ...errors import NoExactForm, unknown_name
+
+    if arch not in ("feedforward", "recurrent"):
+        raise unknown_name("architecture", arch, ("feedforward", "recurrent"))
+    if observable not in OBSERVABLES:
+        raise unknown_name("observable", observable, OBSERVABLES)
+    if arch == "recurrent":
+        bias = "shared" if bias is None else bias
+        if bias not in ("shared", "fresh"):
+            raise unknown_name("bias convention", bias, ("shared", "fresh"))
+    elif bias is not None:
+        raise InvalidParameter(
+            f"bias convention {bias!r} applies to recurrent nets only; "
+            "a feedforward net has a new bias in every layer"
+        )
+    if exact and order is not None:
+        raise InvalidParameter("give either an order or exact, not both")
+    if not exact:
+        if order is None:
+            raise InvalidParameter("give an order (a non-negative integer) or exact=True")
+        if isinstance(order, bool) or not isinstance(order, int) or order < 0:
+            raise InvalidParameter(f"order must be a non-negative integer, got {order!r}")
+        limit = _max_order(arch, observable)
+        if order > limit:
+            raise OrderTooHigh(
+                f"order {order} is beyond reach for {_formula_name(arch, bias, observable)} "
+                f"(maximum {limit})"
+            )
+    elif arch == "recurrent":
+        raise NoExactForm(
+            f"no exact finite-N closed form for {_formula_name(arch, bias, observable)}; "
+            f"use --order K (K <= {_max_order(arch, observable)})"
+        )
+    return bias
+
+
+def _max_order(arch: str, observable: str) -> int:
+    if arch == "recurrent":
+        return MAX_RECURRENT_ORDER if observable == "mean" else 1
+    return {"mean": 8, "variance": 6, "log-mean": 1}[observable]
+
+
+def _rules_version(arch, bias) -> dict:
+    from ...rules.feynman import linear_network_rules
+
+    rules = linear_network_rules(arch, bias)
+    vertex = rules.vertex("double_trace")
+    return {
+        "engine": ENGINE_VERSION,
+        "model": rules.model,
+        "vertex": vertex.monomial,
+        "coupling": sp.sstr(vertex.coupling),
+        "time_weight": vertex.time_weight,
+    }
+
+
+def _topology_ids(order: int) -> list:
+    """Sorted canonical ids of the reduced diagrams through ``order`` (cached on disk)."""
+    from ..cache import cached
+
+    def compute():
+        return {"ids": sorted(topologies(order))}
+
+    return cached({"what": "trace-diagram-ids", "engine": ENGINE_VERSION, "order": order}, compute)[
+        "ids"
+    ]
+
+
+def correlator(arch: str, observable: str, *, bias=None, order=None, exact=False) -> Correlator:
+    """Derive an observable of Q(T) = |z(T)|^2/N for a linear net (docs/conventions.md §5).
+
+    ``observable``: ``'mean'`` (E Q), ``'variance'`` (Var Q) or ``'log-mean'`` (E ln Q);
+    ``order=K`` truncates after 1/N^K; ``exact=True`` gives the finite-N closed form
+    where one exists (feedforward mean, variance, and log-mean at sigma_b2 = 0).  Recurrent
+    means come from the diagrams of :mod:`nnqft.diagrams.network`, summed over time labels in
+    closed form; results are cached by content (:mod:`nnqft.derive.cache`).
+
+    >>> c = correlator("recurrent", "mean", bias="fresh", order=1)
+    >>> c.coefficients[1]
+    0
+    >>> correlator("feedforward", "variance", order=1).coefficients[0]
+    0
+    """
+    bias = _check_request(arch, observable, bias, order, exact)
+    from ..cache import cached
+
+    content = {
+        "what": "correlator",
+        "arch": arch,
+        "bias": bias,
+        "observable": observable,
+        "order": order,
+        "exact": bool(exact),
+        "rules": _rules_version(arch, bias),
+    }
+    if arch == "recurrent" and order:
+        content["diagrams"] = _topology_ids(order)
+
+    def compute():
+        c = _derive(arch, observable, bias, order, exact)
+        return {
+            "expression": c.expression,
+            "coefficients": {str(k): v for k, v in c.coefficients.items()},
+            "validity": list(c.validity),
+            "steps": [[t, p, [_encode_equation(e) for e in eqs]] for t, p, eqs in c.steps],
+        }
+
+    data = cached(content, compute)
+    return Correlator(
+        arch,
+        bias,
+        observable,
+        order,
+        bool(exact),
+        data["expression"],
+        {int(k): v for k, v in data["coefficients"].items()},
+        tuple(data["validity"]),
+        tuple((t, p, tuple(eqs)) for t, p, eqs in data["steps"]),
+    )
+
+
+def _rules_step(arch, bias):
+    from ...rules.feynman import linear_network_rules
+    from ..document.latex import latex
+
+    vertex = linear_network_rules(arch, bias).vertex("double_trace")
+    kernel = r"K(t,s) = 1" if arch == "recurrent" else r"K(t,s) = \delta_{ts}"
+    fields = r"(\tilde z(t)\cdot\tilde z(s))\,(z(t-1)\cdot z(s-1))"
+    return (
+        "Feynman rules",
+        "Averaging the MSRDJ action over $W$ gives the double-trace vertex "
+        f"${latex(vertex.coupling / 2)}\\, K(t,s)\\,{fields}$ with ${kernel}$; each vertex "
+        f"is a Wick pair of two $W$'s worth ${latex(vertex.coupling)}$, and each closed "
+        "neuron-index loop gives a factor $N$.",
+        (sp.Eq(sp.Symbol("g_vertex"), vertex.coupling),),
+    )
+
+
+def _derive(arch, observable, bias, order, exact) -> Correlator:
+    from .linear import feedforward_mean, feedforward_variance, finite_width_lyapunov
+
+    s, q0, T = S.sigma_w2, S.q0, S.T
+    steps = [_rules_step(arch, bias)]
+    validity = ["T >= 1 (integer depth)"]
+    Q = sp.Function("Q")(T)
+    if arch == "feedforward":
+        mean = feedforward_mean()
+        steps.append(
+            (
+                "Cactus resummation",
+                "With a new W in every layer only equal-time pairs exist: the diagrams are the "
+                "cactus chains, whose sum is the mean-field length map, exact at every N.",
+                (sp.Eq(sp.Symbol("E_Q"), mean),),
+            )
+        )
+        if observable == "mean":
+            expression = mean
+            coefficients = {k: (mean if k == 0 else sp.Integer(0)) for k in range((order or 0) + 1)}
+            validity.append("exact at every N: E Q(T) has no 1/N corrections")
+        elif observable == "variance":
+            steps.append(
+                (
+                    "Variance recursion",
+                    "Given layer t-1 the $z_i(t)$ are iid Gaussian, so "
+                    "$V(t) = (1 + 2/N) \\sigma_w^4 V(t-1) + (2/N) m(t)^2$, solved in closed "
+                    "form.",
+                    (),
+                )
+            )
+            coefficients = feedforward_variance_coefficients(order if order is not None else 3)
+            expression = feedforward_variance() if exact else _series(coefficients)
+            if exact:
+                validity.append("exact at finite N; coefficients: the first terms of its series")
+            else:
+                validity.append(f"truncated after 1/N^{order}")
+        else:  # log-mean
+            if exact:
+                expression = feedforward_log_mean_exact()
+                lam = log_digamma_coefficients(4)
+                coefficients = {0: sp.log(q0) + T * sp.log(s)}
+                coefficients.update({k: T * lam[k] for k in range(1, 5)})
+                validity.append("exact at sigma_b2 = 0 only (no closed form for sigma_b2 > 0)")
+                steps.append(
+                    (
+                        "Chi-square product",
+                        "At sigma_b2 = 0, Q(t) = sigma_w2 Q(t-1) chi2_N/N, and "
+                        "E ln(chi2_N/N) = psi(N/2) - ln(N/2).",
+                        (sp.Eq(sp.Symbol("lambda_N"), finite_width_lyapunov() / 2),),
+                    )
+                )
+            else:
+                v1 = feedforward_variance_coefficients(1)[1]
+                coefficients = {0: sp.log(mean)}
+                if order >= 1:
+                    coefficients[1] = sp.factor(-v1 / (2 * mean**2))
+                expression = _series(coefficients)
+                validity.append("delta method: E ln Q = ln E Q - Var Q/(2 (E Q)^2) + O(1/N^2)")
+        steps.append(("Result", f"The {observable} of Q(T).", (sp.Eq(Q, expression),)))
+        return Correlator(
+            arch,
+            None,
+            observable,
+            order,
+            exact,
+            expression,
+            coefficients,
+            tuple(validity),
+            tuple(steps),
+        )
+    # recurrent
+    weights = type_weights(order)
+    counts = {d: sum(w.values()) for d, w in weights.items()}
+    steps.append(
+        (
+            "Words and pairings",
+            "$z(T) = W^T x + \\sum_j W^j b$, so $E Q(T) = q_0 M(T,T) + \\sigma_b^2 \\sum "
+            "M(k,m)$ with $M(k,m) = N^{-1} E\\,\\mathrm{tr}[(W^\\top)^k W^m]$; every Wick "
+            "pairing of $(W^\\top)^k W^m$ is a "
+            "reduced diagram (ladders of parallel pairs collapsed) with multiplicities. "
+            f"Reduced diagrams by power of 1/N: {counts}.",
+            (),
+        )
+    )
+    mean_c = recurrent_mean_coefficients(bias, max(order, 1) if observable == "log-mean" else order)
+    steps.append(
+        (
+            "Sums over time labels",
+            "Each reduced diagram with $a$, $b$, $c$ pairs within, across and within the "
+            "factors is placed in $\\binom{i-1}{a-1}\\binom{l-1}{b-1}\\binom{j-1}{c-1}$ ways; "
+            "the sums over the ladder lengths are geometric and done in closed form, "
+            "parities by $T = 2v + \\tau$. $E_d$ is the coefficient of $N^{-d}$.",
+            tuple(sp.Eq(sp.Symbol(f"E_{d}"), c) for d, c in mean_c.items()),
+        )
+    )
+    if observable == "mean":
+        coefficients = dict(mean_c)
+        validity.append(f"truncated after 1/N^{order}")
+        if order >= 1:
+            critical = recurrent_mean_coefficients(bias, 1, critical=True)[1]
+            validity.append(f"at sigma_w2 = 1 the 1/N coefficient is {sp.sstr(critical)}")
+    else:
+        var_c = recurrent_variance_coefficients(bias, min(order, 1))
+        steps.append(
+            (
+                "Variance at leading order",
+                "Given W, z(T) is Gaussian with mean $W^T x$ and covariance C "
+                "($\\sigma_b^2 B B^\\top$, $B = \\sum_j W^j$, shared; "
+                "$\\sigma_b^2 \\sum_j W^j (W^j)^\\top$, fresh), so Var Q = "
+                "E Var(Q|W) + Var E(Q|W); at O(1/N) only planar (non-crossing) pairings "
+                "of four-block words enter: ladders at the four block junctions.",
+                (sp.Eq(sp.Symbol("V_1"), var_c.get(1, sp.Integer(0))),),
+            )
+        )
+        if observable == "variance":
+            coefficients = var_c
+            validity.append(f"truncated after 1/N^{order}")
+        else:
+            m0, m1 = mean_c[0], mean_c.get(1, sp.Integer(0))
+            coefficients = {0: sp.log(m0)}
+            if order >= 1:
+                coefficients[1] = sp.factor(sp.together(m1 / m0 - var_c[1] / (2 * m0**2)))
+            validity.append(
+                "delta method: E ln Q = ln E Q - Var Q/(2 (E Q)^2) + O(1/N^2); "
+                f"truncated after 1/N^{order}"
+            )
+    expression = _series(coefficients)
+    steps.append(("Result", f"The {observable} of Q(T).", (sp.Eq(Q, expression),)))
+    return Correlator(
+        arch,
+        bias,
+        observable,
+        order,
+        exact,
+        expression,
+        coefficients,
+        tuple(validity),
+        tuple(steps),
+    )
+
+
+def feedforward_log_mean_exact() -> sp.Expr:
+    """Exact E ln Q(T) of the linear feedforward net at sigma_b2 = 0 (see
+    :func:`nnqft.derive.loops.linear.feedforward_log_mean`)."""
+    from .linear import feedforward_log_mean
+
+    return feedforward_log_mean(S.T, 0)
+
+
+def _finite_input(name: str, value, *, positive: bool = False) -> None:
+    """Refuse NaN, inf and out-of-range numbers for :func:`correlation_lengths`."""
+    import math
+
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InvalidParameter(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise InvalidParameter(f"{name} must be a finite number, got {value}")
+    if positive and number <= 0:
+        raise InvalidParameter(f"{name} must be positive, got {value}")
+    if not positive and number < 0:
+        raise InvalidParameter(f"{name} must be non-negative, got {value}")
+
+
+#: what each number of :func:`correlation_lengths` means, and where it holds
+CORRELATION_LENGTH_NOTES = {
+    "xi_mean_field": "q(t) - q* ~ sigma_w2^t: -1/ln sigma_w2, for 0 < sigma_w2 < 1",
+    "xi_fluctuation": "Var Q/(E Q)^2 + 1 = (1 + 2/N)^T exactly (feedforward, sigma_b2 = 0)",
+    "lyapunov_exponent": "(1/2T) E ln(|J(T) d|^2/|d|^2) of the input-output Jacobian "
+    "J(T) = W(T)...W(1) of a feedforward net: exact at every N, T and sigma_b2 (the bias "
+    "drops out of J); at sigma_b2 = 0 also half the slope of E ln Q(T)",
+    "xi_typical": "-1/(2 lyapunov_exponent): decay length of a typical squared perturbation "
+    "|J(T) d|^2 (of the typical Q = exp E ln Q only at sigma_b2 = 0)",
+    "sigma_w2_critical": "where lyapunov_exponent = 0: (N/2) exp(-psi(N/2)), any sigma_b2",
+    "q_star_recurrent": "recurrent net, shared bias: the T -> oo limit of E Q(T) taken order by "
+    "order in 1/N and truncated after 1/N (O(1/N^2) dropped), for 0 < sigma_w2 < 1; not an "
+    "exact finite-N value: at finite N the exact E Q(T) has no T -> oo limit (the spectral "
+    "radius of a Gaussian W exceeds 1 with positive probability)",
+}
+
+
+def _length_reasons(s: float, b, n, lyap: float, critical: float) -> dict:
+    """{key: reason} for the numbers of :func:`correlation_lengths` that are undefined or
+    infinite at sigma_w2 = s, sigma_b2 = b (None: symbolic), width n, exponent ``lyap``."""
+    import math
+
+    reasons = {}
+    if s == 1:
+        reasons["xi_mean_field"] = (
+            "infinite: sigma_w2 = 1 is marginal (q(t) = q0 + t sigma_b2 has no fixed point "
+            "for sigma_b2 > 0 and stays at q0 for sigma_b2 = 0)"
+        )
+    elif s > 1:
+        reasons["xi_mean_field"] = (
+            "undefined: sigma_w2 > 1 has no fixed point, q(t) grows like sigma_w2^t"
+        )
+    if b is None:
+        reasons["xi_fluctuation"] = "holds at sigma_b2 = 0 only (sigma_b2 not given)"
+    elif b != 0:
+        reasons["xi_fluctuation"] = (
+            "undefined for sigma_b2 > 0: Var Q/(E Q)^2 + 1 = (1 + 2/N)^T holds at sigma_b2 = 0 "
+            "only (with a bias it is not exponential in T; see `nnqft correlator --observable "
+            "variance --exact`)"
+        )
+    if math.isclose(s, critical, rel_tol=1e-13) or lyap == 0:
+        reasons["xi_typical"] = "infinite: sigma_w2 is the finite-width critical point"
+    elif lyap > 0:
+        reasons["xi_typical"] = (
+            "undefined: lyapunov_exponent > 0, perturbations grow (sigma_w2 > sigma_w2_critical)"
+        )
+    if s >= 1:
+        why = "undefined: for sigma_w2 >= 1 the recurrent E Q(T) grows with T, no stationary q*"
+        reasons["q_star_recurrent"] = why
+        reasons["q_star_recurrent_coefficients"] = why
+    return reasons
+
+
+def correlation_lengths(sigma_w2=None, width=None, sigma_b2=None) -> dict:
+    """The depth scales of linear networks, symbolic or at numbers (docs/conventions.md §3, §5).
+
+    * ``xi_mean_field = -1/ln sigma_w2`` (0 < sigma_w2 < 1);
+    * ``xi_fluctuation``: Var Q/(E Q)^2 + 1 = (1 + 2/N)^T = exp(T/xi_V) (feedforward,
+      sigma_b2 = 0), so xi_V = 1/ln(1 + 2/N) ~ N/2;
+    * ``lyapunov_exponent`` = (1/2)[ln sigma_w2 + psi(N/2) - ln(N/2)]: the exponent of the
+      Jacobian W(T)...W(1), exact for every sigma_b2 (the bias drops out of it), and at
+      sigma_b2 = 0 half the slope of E ln Q(T); ``xi_typical = -1/(2 lyapunov)``;
+    * ``sigma_w2_critical``: where the finite-width exponent vanishes, (N/2) exp(-psi(N/2));
+    * ``q_star_recurrent``: the T -> oo limit of the engine's recurrent shared-bias E Q(T)
+      taken order by order and truncated after 1/N (0 < sigma_w2 < 1), with its 1/N
+      coefficient; ``q_star_recurrent_truncated_at`` says so.
+
+    With numbers for all three, a length that is infinite or undefined there is None and
+    ``reasons`` says why; ``notes`` says what each number means and where it holds.
+
+    >>> r = correlation_lengths(0.5, 16, 1.0)
+    >>> round(r["q_star_recurrent"], 6)     # 2 + (2/16) * 0.5/0.125
+    2.5
+    >>> correlation_lengths(1.5, 16, 1.0)["reasons"]["xi_mean_field"]
+    'undefined: sigma_w2 > 1 has no fixed point, q(t) grows like sigma_w2^t'
+    """
+    from .linear import finite_width_lyapunov
+
+    if sigma_w2 is not None:
+        _finite_input("sigma_w2", sigma_w2, positive=True)
+    if sigma_b2 is not None:
+        _finite_input("sigma_b2", sigma_b2)
+    if width is not None and (isinstance(width, bool) or not isinstance(width, int) or width < 1):
+        raise InvalidParameter(f"width must be an integer >= 1, got {width!r}")
+    s = S.sigma_w2 if sigma_w2 is None else sp.nsimplify(sigma_w2)
+    n = S.N if width is None else sp.Integer(width)
+    bb = S.sigma_b2 if sigma_b2 is None else sp.nsimplify(sigma_b2)
+    two_lyap = finite_width_lyapunov(n, s)
+    c = recurrent_mean_coefficients("shared", 1)
+    q_star = [stationary_limit(c[0]), stationary_limit(c[1])]
+    out = {
+        "xi_mean_field": -1 / sp.log(s),
+        "xi_fluctuation": 1 / sp.log(1 + 2 / n),
+        "lyapunov_exponent": two_lyap / 2,
+        "xi_typical": -1 / two_lyap,
+        "sigma_w2_critical": n / 2 * sp.exp(-sp.polygamma(0, n / 2)),
+        "q_star_recurrent": q_star[0] + q_star[1] / n,
+        "q_star_recurrent_coefficients": {"0": q_star[0], "1": q_star[1]},
+    }
+    subs = {S.sigma_w2: s, S.sigma_b2: bb}
+    out = {k: (v.subs(subs) if isinstance(v, sp.Basic) else v) for k, v in out.items()}
+    out["q_star_recurrent_coefficients"] = {
+        k: v.subs(subs) for k, v in out["q_star_recurrent_coefficients"].items()
+    }
+    if sigma_w2 is not None and width is not None:
+        lyap = float(out["lyapunov_exponent"])
+        reasons = _length_reasons(
+            float(sigma_w2),
+            None if sigma_b2 is None else float(sigma_b2),
+            width,
+            lyap,
+            float(out["sigma_w2_critical"]),
+        )
+        if sigma_b2 is None:
+            reasons.pop("xi_fluctuation")  # stays a number; notes say where it holds
+        for key in reasons:
+            out[key] = None if key != "q_star_recurrent_coefficients" else {"0": None, "1": None}
+        if sigma_b2 is not None:
+            out = {
+                k: (
+                    {kk: None if vv is None else float(vv) for kk, vv in v.items()}
+                    if isinstance(v, dict)
+                    else None
+                    if v is None
+                    else float(v)
+                )
+                for k, v in out.items()
+            }
+        else:
+            out = {
+                k: (float(v) if isinstance(v, sp.Basic) and v.is_number else v)
+                for k, v in out.items()
+            }
+        out["reasons"] = reasons
+    out["q_star_recurrent_truncated_at"] = "1/N"
+    out["notes"] = dict(CORRELATION_LENGTH_NOTES)
+    return out
+
+
+def loop_chapter(activation=None) -> list:
+    """The paper's loop-corrections chapter: derivations of the recurrent (shared bias)
+    E Q(T) and Var Q(T) through 1/N and of the exact feedforward variance.
+
+    ``activation`` is accepted for the chapter registry; the loop corrections are derived
+    for the linear network only.
+
+    >>> [d.title for d in loop_chapter()][0]
+    'Loop corrections: linear-recurrent-shared/mean'
+    """
+    requests = [
+        ("recurrent", "mean", {"bias": "shared", "order": 1}),
+        ("recurrent", "variance", {"bias": "shared", "order": 1}),
+        ("feedforward", "variance", {"exact": True}),
+    ]
+    return [correlator(arch, obs, **kw).derivation() for arch, obs, kw in requests]

@@ -1,0 +1,1 @@
+"""Monte Carlo of real random networks: samplers, chunked runs, Lyapunov exponents."""
