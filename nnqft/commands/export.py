@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import click
 
-from ._common import emit, json_option
+from ._common import NameChoice, OutputPath, emit, json_option
+
+
+def _languages():
+    from ..derive.codegen import LANGUAGES
+
+    return LANGUAGES
+
 
 LANGUAGE_HELP = "c, fortran, julia, rust, jax, numpy, mathematica, latex or json"
 
@@ -45,11 +52,17 @@ def list_command(as_json, ids_only):
 
 @click.command("export")
 @click.argument("formula")
-@click.option("--lang", "language", required=True, help=f"Target language: {LANGUAGE_HELP}.")
+@click.option(
+    "--lang",
+    "language",
+    type=NameChoice("language", _languages, metavar="LANG"),
+    required=True,
+    help=f"Target language: {LANGUAGE_HELP}.",
+)
 @click.option(
     "--order", type=int, default=None, help="Order in 1/N for formulas that are 1/N series."
 )
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Also write the code here.")
+@click.option("--output", "-o", type=OutputPath(), help="Also write the code here.")
 @json_option
 def export_command(formula, language, order, output, as_json):
     """Export FORMULA (an id from `nnqft list`) as a function in another language.
