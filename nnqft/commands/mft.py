@@ -40,8 +40,10 @@ def _text(result: dict) -> str:
 def _check_nodes(nodes) -> None:
     from ..errors import InvalidParameter
 
-    if nodes is not None and not 2 <= nodes <= MAX_NODES:
-        raise InvalidParameter(f"--nodes must be an integer from 2 to {MAX_NODES}, got {nodes}")
+    if nodes is not None and nodes < 2:
+        raise InvalidParameter(f"--nodes must be an integer >= 2, got {nodes}")
+    if nodes is not None and nodes > MAX_NODES:
+        raise InvalidParameter(f"--nodes {nodes} is above the cap of {MAX_NODES} nodes")
 
 
 @click.command("mft")
@@ -160,9 +162,12 @@ def phase_command(
     from ..errors import InvalidParameter
 
     _check_nodes(nodes)
-    if not 2 <= points <= MAX_POINTS:
+    if points < 2:
+        raise InvalidParameter(f"--points must be an integer >= 2, got {points}")
+    if points > MAX_POINTS:
         raise InvalidParameter(
-            f"--points must be an integer from 2 to {MAX_POINTS} (the cap), got {points}"
+            f"--points {points} is above the cap of {MAX_POINTS} per axis "
+            f"({MAX_POINTS}x{MAX_POINTS} grid cells)"
         )
     for name, (lo, hi), low in (
         ("--sigma-w2-range", sigma_w2_range, 0.0),
