@@ -173,6 +173,7 @@ def paper_command(out_dir, activation, as_json):
     saddle point -> MFT maps -> Lyapunov exponent -> edge of chaos, and every registered
     later chapter) as one LaTeX document and Markdown, and compile it to PDF when TeX is
     installed."""
+    import sys
     from pathlib import Path
 
     from tqdm import tqdm
@@ -187,9 +188,7 @@ def paper_command(out_dir, activation, as_json):
         raise InvalidParameter(f"--out {out_dir} exists and is not a folder")
     out.mkdir(exist_ok=True)
     chapters = []
-    for name in tqdm(
-        D.chapter_names(), desc="chapters", disable=None, file=click.get_text_stream("stderr")
-    ):
+    for name in tqdm(D.chapter_names(), desc="chapters", disable=None, file=sys.stderr):
         chapters.extend(D.paper_chapters(activation=activation, only=[name]))
     title = "The field theory of deep neural networks, derived"
     preface = (

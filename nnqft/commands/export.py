@@ -13,6 +13,8 @@ def _languages():
     return LANGUAGES
 
 
+#: `check --order` truncates both sides through 1/N^K: a series of K + 1 terms
+MAX_CHECK_ORDER = 10
 LANGUAGE_HELP = "c, fortran, julia, rust, jax, numpy, mathematica, latex or json"
 
 
@@ -99,7 +101,10 @@ def export_command(formula, language, order, output, as_json):
 @click.argument("expression")
 @click.option("--against", "formula", required=True, help="Formula id (see `nnqft list`).")
 @click.option(
-    "--order", type=int, default=None, help="Compare through 1/N^K only (both sides truncated)."
+    "--order",
+    type=int,
+    default=None,
+    help=f"Compare through 1/N^K only (both sides truncated; K from 0 to {MAX_CHECK_ORDER}).",
 )
 @json_option
 def check_command(expression, formula, order, as_json):
@@ -109,6 +114,12 @@ def check_command(expression, formula, order, as_json):
     points of the formula's domain; when they differ, names the first order in 1/N (and
     the lowest power of sigma_w2) where they do.
     """
+    if order is not None and not 0 <= order <= MAX_CHECK_ORDER:
+        from ..errors import InvalidParameter
+
+        raise InvalidParameter(
+            f"--order must be an integer from 0 to {MAX_CHECK_ORDER}, got {order}"
+        )
     from ..derive.check import check
 
     result = check(expression, formula, order=order)

@@ -221,3 +221,9 @@ def test_help_does_not_import_numpy():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("order", ["-1", "11", str(2**31)])
+def test_check_order_is_capped(order, capsys):
+    args = ["check", "q0", "--against", "linear-feedforward/mean", "--order", order]
+    refused(args, capsys, "from 0 to 10", seconds=3.0)
