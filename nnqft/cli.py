@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import sys
+import warnings
 
 import click
 
@@ -58,6 +59,44 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
+#: numpy's floating-point warnings: raised as errors inside a command, then reported
+_NUMPY_WARNING = r".*(overflow|invalid value|divide by zero|underflow) encountered"
+
+
+def _numeric_failure(exc: RuntimeWarning) -> str:
+    """The one-line cause of a floating-point error: what overflowed, and where.
+
+    >>> try:
+    ...     raise RuntimeWarning("overflow encountered in exp")
+    ... except RuntimeWarning as exc:
+    ...     print(_numeric_failure(exc))
+    numerical overflow (overflow encountered in exp); the values are beyond float64: \
+try smaller parameters
+    """
+    where = None
+    tb = exc.__traceback__
+    while tb is not None:
+        module = tb.tb_frame.f_globals.get("__name__", "")
+        if module.startswith("nnqft.") and not module.startswith("nnqft.cli"):
+            where = f"{tb.tb_frame.f_code.co_name} in {module}"
+        tb = tb.tb_next
+    message = str(exc)
+    kind = next(
+        (k for k in ("overflow", "invalid value", "divide by zero", "underflow") if k in message),
+        "floating-point error",
+    )
+    place = f" computing {where}" if where else ""
+    return (
+        f"numerical {kind}{place} ({message}); the values are beyond float64: "
+        "try smaller parameters"
+    )
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings as one line each on stderr, without file, line or category."""
+    click.echo(f"nnqft: warning: {' '.join(str(message).split())}", err=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script and ``python -m nnqft``."""
     args = sys.argv[1:] if argv is None else list(argv)
@@ -65,7 +104,12 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(cli.get_help(click.Context(cli, info_name="nnqft")))
         sys.exit(0)
     try:
-        rv = cli.main(args=args, prog_name="nnqft", standalone_mode=False)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            warnings.filterwarnings("error", message=_NUMPY_WARNING, category=RuntimeWarning)
+            rv = cli.main(args=args, prog_name="nnqft", standalone_mode=False)
+    except RuntimeWarning as exc:
+        _fail(_numeric_failure(exc))
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.Abort:

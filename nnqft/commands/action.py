@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from ._common import emit, json_option
+from ._common import ARCH_TYPE, BIAS_HELP, BIAS_TYPE, OutputPath, check_bias, emit, json_option
 
 _ARCH_HELP = "Architecture: feedforward or recurrent."
 
@@ -44,17 +44,30 @@ def _write(path, text: str) -> str:
 
 
 @click.command("action")
-@click.option("--arch", default="feedforward", show_default=True, help=_ARCH_HELP)
-@click.option("--bias", default=None, help="Recurrent bias convention: shared (default) or fresh.")
+@click.option("--arch", type=ARCH_TYPE, default="feedforward", show_default=True, help=_ARCH_HELP)
+@click.option("--bias", type=BIAS_TYPE, default=None, help=BIAS_HELP)
 @click.option(
     "--activation",
     default=None,
     help="Specialise phi to this activation (name, name(params) or expression of z); "
     "default: phi stays abstract.",
 )
-@click.option("--latex", "latex_file", default=None, help="Write the derivation as a LaTeX file.")
-@click.option("--markdown", "markdown_file", default=None, help="Write it as Markdown.")
-@click.option("--pdf", is_flag=True, help="Compile the LaTeX file to PDF (needs latexmk/pdflatex).")
+@click.option(
+    "--latex",
+    "latex_file",
+    type=OutputPath(suffixes=(".tex",)),
+    default=None,
+    help="Write the derivation as a LaTeX file (FILE.tex).",
+)
+@click.option(
+    "--markdown", "markdown_file", type=OutputPath(), default=None, help="Write it as Markdown."
+)
+@click.option(
+    "--pdf",
+    is_flag=True,
+    help="Compile the LaTeX file to PDF (needs latexmk or pdflatex; without --latex the file "
+    "is nnqft-action-ARCH[-BIAS].tex in the current folder).",
+)
 @json_option
 def action_command(arch, bias, activation, latex_file, markdown_file, pdf, as_json):
     """Derive a network's MSRDJ field theory: action, disorder average, collective fields,
@@ -67,6 +80,16 @@ def action_command(arch, bias, activation, latex_file, markdown_file, pdf, as_js
     from ..derive.document.markdown import render_markdown
     from ..rules import action as A
 
+    check_bias(arch, bias)
+    if pdf:
+        from ..derive.document.latex import tex_engine
+        from ..errors import InvalidParameter
+
+        if tex_engine() is None:
+            raise InvalidParameter("--pdf needs a TeX engine: install latexmk or pdflatex")
+        if latex_file is None:
+            name = f"nnqft-action-{arch}{'-' + (bias or 'shared') if arch == 'recurrent' else ''}"
+            latex_file = OutputPath(suffixes=(".tex",)).convert(f"{name}.tex", None, None)
     net = FT.network_for(arch, bias)
     derivation = FT.field_theory(arch, bias, activation)
     sp2 = A.saddle_point(net, replicas=2)
@@ -99,8 +122,6 @@ def action_command(arch, bias, activation, latex_file, markdown_file, pdf, as_js
                 "method": res["method"],
             }
         )
-    if pdf and latex_file is None:
-        latex_file = f"nnqft-action-{net.arch}{'-' + net.bias if net.bias else ''}.tex"
     result["latex_file"] = _write(latex_file, render_document(derivation)) if latex_file else None
     result["markdown_file"] = (
         _write(markdown_file, render_markdown(derivation)) if markdown_file else None
@@ -138,7 +159,13 @@ def action_command(arch, bias, activation, latex_file, markdown_file, pdf, as_js
 
 
 @click.command("paper")
-@click.option("--out", "out_dir", required=True, help="Folder to write the paper into.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=OutputPath(kind="dir"),
+    required=True,
+    help="Folder to write the paper into (created if missing; its parent must exist).",
+)
 @click.option("--activation", default=None, help="Also specialise every chapter to it.")
 @json_option
 def paper_command(out_dir, activation, as_json):
@@ -146,6 +173,7 @@ def paper_command(out_dir, activation, as_json):
     saddle point -> MFT maps -> Lyapunov exponent -> edge of chaos, and every registered
     later chapter) as one LaTeX document and Markdown, and compile it to PDF when TeX is
     installed."""
+    import sys
     from pathlib import Path
 
     from tqdm import tqdm
@@ -158,11 +186,9 @@ def paper_command(out_dir, activation, as_json):
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InvalidParameter(f"--out {out_dir} exists and is not a folder")
-    out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(exist_ok=True)
     chapters = []
-    for name in tqdm(
-        D.chapter_names(), desc="chapters", disable=None, file=click.get_text_stream("stderr")
-    ):
+    for name in tqdm(D.chapter_names(), desc="chapters", disable=None, file=sys.stderr):
         chapters.extend(D.paper_chapters(activation=activation, only=[name]))
     title = "The field theory of deep neural networks, derived"
     preface = (

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import click
 
-from ._common import arch_option, bias_option, emit, json_option
+from ._common import NameChoice, OutputPath, arch_option, bias_option, check_bias, emit, json_option
 
 
 @click.command("correlator")
@@ -22,19 +22,29 @@ from ._common import arch_option, bias_option, emit, json_option
 @bias_option
 @click.option(
     "--observable",
+    type=NameChoice("observable", ("mean", "variance", "log-mean")),
     default="mean",
     show_default=True,
     help="mean (E Q), variance (Var Q) or log-mean (E ln Q) of Q(T) = |z(T)|^2/N.",
 )
 @click.option("--order", type=int, default=None, help="Truncate after 1/N^K.")
 @click.option("--exact", is_flag=True, help="Exact at finite N (where a closed form exists).")
-@click.option("--latex", "latex_file", default=None, help="Write the derivation to FILE.tex.")
+@click.option(
+    "--latex",
+    "latex_file",
+    type=OutputPath(suffixes=(".tex",)),
+    default=None,
+    help="Write the derivation to FILE.tex.",
+)
 @json_option
 def correlator_command(arch, activation, bias, observable, order, exact, latex_file, as_json):
     """Closed form of E Q(T), Var Q(T) or E ln Q(T) for a linear network, in 1/N."""
     from ..errors import InvalidParameter
     from ..rules.activations import get_activation
 
+    check_bias(arch, bias)
+    if order is not None and order < 0:
+        raise InvalidParameter(f"--order must be a non-negative integer, got {order}")
     if get_activation(activation).name != "linear":
         raise InvalidParameter(
             f"the loop corrections are derived for the linear network only, got {activation!r}"

@@ -6,13 +6,37 @@ import itertools
 
 import click
 
-from ._common import emit, format_mapping, format_rows, json_option
+from ._common import (
+    MAX_DEPTH,
+    NameChoice,
+    OutputPath,
+    check_depth,
+    emit,
+    format_mapping,
+    format_rows,
+    json_option,
+)
+
+#: the diagram counts grow factorially: most external legs, and most half-edges
+#: (legs + 4 * order) of a phi^4 diagram the command generates
+MAX_LEGS = 12
+MAX_HALF_EDGES = 34
+
+
+def _models():
+    from ..rules.feynman import MODELS
+
+    return MODELS
+
+
+# on-phi4 is accepted without loading the rules module (its path imports no sympy)
+MODEL_TYPE = NameChoice("model", _models, metavar="MODEL", light=("on-phi4",))
 
 _MODEL_HELP = "on-phi4, linear-feedforward, linear-recurrent (-shared / -fresh)."
 
 
 @click.command("rules")
-@click.option("--model", default="on-phi4", show_default=True, help=_MODEL_HELP)
+@click.option("--model", type=MODEL_TYPE, default="on-phi4", show_default=True, help=_MODEL_HELP)
 @json_option
 @click.option("--latex", "as_latex", is_flag=True, help="Print the rules as a LaTeX tabular.")
 @click.option(
@@ -55,19 +79,39 @@ def rules_command(model, as_json, as_latex, from_action):
 
 
 @click.command("diagrams")
-@click.option("--model", default="on-phi4", show_default=True, help=_MODEL_HELP)
-@click.option("--legs", default=2, show_default=True, type=int, help="External legs (0: vacuum).")
-@click.option("--order", required=True, type=int, help="Number of vertices.")
+@click.option("--model", type=MODEL_TYPE, default="on-phi4", show_default=True, help=_MODEL_HELP)
+@click.option(
+    "--legs",
+    default=2,
+    show_default=True,
+    type=int,
+    help=f"External legs (0: vacuum; at most {MAX_LEGS}).",
+)
+@click.option(
+    "--order",
+    required=True,
+    type=int,
+    help=f"Number of vertices (phi^4: legs + 4 order at most {MAX_HALF_EDGES}).",
+)
 @click.option("--connected", is_flag=True, help="Connected diagrams only.")
 @click.option("--1pi", "one_pi", is_flag=True, help="One-particle-irreducible (implies connected).")
 @click.option(
     "--no-self-loops", is_flag=True, help="Drop diagrams with a line from a vertex to itself."
 )
 @click.option(
-    "--draw", "draw_dir", default=None, help="Write TikZ-Feynman .tex and .png per diagram here."
+    "--draw",
+    "draw_dir",
+    type=OutputPath(kind="dir"),
+    default=None,
+    help="Write TikZ-Feynman .tex and .png per diagram into this folder.",
 )
 @click.option("--pdf", is_flag=True, help="With --draw: also compile diagrams.tex with lualatex.")
-@click.option("--depth", default=None, type=int, help="Linear network models: the depth T.")
+@click.option(
+    "--depth",
+    default=None,
+    type=int,
+    help=f"Linear network models: the depth T (at most {MAX_DEPTH}).",
+)
 @click.option(
     "--count-only",
     is_flag=True,
@@ -90,12 +134,29 @@ def diagrams_command(
             from ..errors import unknown_name
 
             raise unknown_name("model", model, MODELS)
+    if pdf and not draw_dir:
+        raise InvalidParameter("--pdf compiles the drawings: it needs --draw DIR")
+    if pdf:
+        import shutil
+
+        if shutil.which("lualatex") is None:
+            raise InvalidParameter("--pdf needs lualatex (TeX Live with TikZ-Feynman)")
+    for name, value in (("--legs", legs), ("--order", order)):
+        if value < 0:
+            raise InvalidParameter(f"{name} must be a non-negative integer, got {value}")
     if model.startswith("linear-"):
+        if depth is not None:
+            check_depth(depth)
         return _network(model, order, depth, draw_dir, pdf, as_json)
     if depth is not None:
         raise InvalidParameter("--depth applies to the linear network models only")
     if count_only and draw_dir:
         raise InvalidParameter("--count-only lists no diagrams: it cannot be used with --draw")
+    if legs > MAX_LEGS or legs + 4 * order > MAX_HALF_EDGES:
+        raise InvalidParameter(
+            f"--legs {legs} --order {order} is beyond the cap: legs <= {MAX_LEGS} and "
+            f"legs + 4*order <= {MAX_HALF_EDGES} (e.g. --legs 2 --order 8, --legs 4 --order 7)"
+        )
     from ..diagrams.phi4 import iter_diagrams
 
     with warnings.catch_warnings(record=True) as caught:

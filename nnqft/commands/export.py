@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import click
 
-from ._common import emit, json_option
+from ._common import NameChoice, OutputPath, emit, json_option
 
+
+def _languages():
+    from ..derive.export.base import LANGUAGES
+
+    return LANGUAGES
+
+
+#: `check --order` truncates both sides through 1/N^K: a series of K + 1 terms
+MAX_CHECK_ORDER = 10
 LANGUAGE_HELP = "c, fortran, julia, rust, jax, numpy, mathematica, latex or json"
 
 
@@ -45,11 +54,17 @@ def list_command(as_json, ids_only):
 
 @click.command("export")
 @click.argument("formula")
-@click.option("--lang", "language", required=True, help=f"Target language: {LANGUAGE_HELP}.")
+@click.option(
+    "--lang",
+    "language",
+    type=NameChoice("language", _languages, metavar="LANG"),
+    required=True,
+    help=f"Target language: {LANGUAGE_HELP}.",
+)
 @click.option(
     "--order", type=int, default=None, help="Order in 1/N for formulas that are 1/N series."
 )
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Also write the code here.")
+@click.option("--output", "-o", type=OutputPath(), help="Also write the code here.")
 @json_option
 def export_command(formula, language, order, output, as_json):
     """Export FORMULA (an id from `nnqft list`) as a function in another language.
@@ -122,9 +137,9 @@ class _ExpressionFirst(click.Command):
 @click.option("--against", "formula", required=True, help="Formula id (see `nnqft list`).")
 @click.option(
     "--order",
-    type=click.IntRange(min=0),
+    type=int,
     default=None,
-    help="Compare through 1/N^K only (both sides truncated); K >= 0.",
+    help=f"Compare through 1/N^K only (both sides truncated; K from 0 to {MAX_CHECK_ORDER}).",
 )
 @json_option
 def check_command(expression, formula, order, as_json):
@@ -134,6 +149,12 @@ def check_command(expression, formula, order, as_json):
     points of the formula's domain; when they differ, names the first order in 1/N (and
     the lowest power of sigma_w2) where they do.
     """
+    if order is not None and not 0 <= order <= MAX_CHECK_ORDER:
+        from ..errors import InvalidParameter
+
+        raise InvalidParameter(
+            f"--order must be an integer from 0 to {MAX_CHECK_ORDER}, got {order}"
+        )
     from ..derive.check import check
 
     result = check(expression, formula, order=order)

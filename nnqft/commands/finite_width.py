@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import click
 
-from ._common import activation_option, emit, json_option, q0_option
+from ._common import (
+    MAX_DEPTH,
+    OutputPath,
+    activation_option,
+    check_depth,
+    check_simulation,
+    emit,
+    json_option,
+    q0_option,
+)
 
 
 def _plot(path: str, net, rows, results) -> None:
@@ -90,7 +99,13 @@ def _plot(path: str, net, rows, results) -> None:
 @click.option("--sigma-w2", type=float, default=1.0, show_default=True, help="C_W = sigma_w2.")
 @click.option("--sigma-b2", type=float, default=0.0, show_default=True, help="C_b = sigma_b2.")
 @q0_option
-@click.option("--depth", type=int, default=8, show_default=True, help="Number of layers.")
+@click.option(
+    "--depth",
+    type=int,
+    default=8,
+    show_default=True,
+    help=f"Number of layers (at most {MAX_DEPTH}).",
+)
 @click.option("--next-order", is_flag=True, help="Also K2, V1, W3: the next 1/n coefficients.")
 @click.option("--universality", is_flag=True, help="Also the activation's universality class.")
 @click.option(
@@ -99,7 +114,13 @@ def _plot(path: str, net, rows, results) -> None:
     default=None,
     help="Also two inputs of correlation c0: K12 and the 1/n correction to the correlation map.",
 )
-@click.option("--plot", "plot_path", default=None, help="Write theory vs simulation to FILE.png.")
+@click.option(
+    "--plot",
+    "plot_path",
+    type=OutputPath(suffixes=(".png",)),
+    default=None,
+    help="Write theory vs simulation to FILE.png.",
+)
 @click.option(
     "--width",
     "widths",
@@ -137,18 +158,20 @@ def finite_width_command(
     from ..errors import InvalidParameter
     from ..rules.network import Network
 
-    if depth < 1:
-        raise InvalidParameter(f"depth must be an integer >= 1, got {depth}")
+    check_depth(depth)
     if widths and not plot_path:
         raise InvalidParameter("--width sets the simulated widths; it needs --plot FILE.png")
     net = Network("feedforward", activation, sigma_w2, sigma_b2, depth=depth, q0=q0)
-    if plot_path and not plot_path.lower().endswith(".png"):
-        raise InvalidParameter(f"--plot writes a PNG file; got {plot_path!r}")
     for n in widths:
         if n < 1:
             raise InvalidParameter(f"--width must be a positive integer, got {n}")
     if samples < 2:
         raise InvalidParameter(f"--samples must be at least 2, got {samples}")
+    if c0 is not None and not -1.0 <= c0 <= 1.0:
+        raise InvalidParameter(f"--c0 is a correlation in [-1, 1], got {c0}")
+    if plot_path:
+        for n in widths or (16, 64):
+            check_simulation("fast", n, depth, samples)
 
     from ..derive.finite_width.recursions import finite_width, quadrature_method, universality_class
 

@@ -7,14 +7,18 @@ import math
 
 import click
 
-from ._common import activation_option, emit, json_option, q0_option
+from ._common import OutputPath, activation_option, emit, json_option, note, q0_option
+
+#: most Gauss-Hermite nodes (--nodes) and grid points per axis (phase --points)
+MAX_NODES = 20_000
+MAX_POINTS = 1_000
 
 nodes_option = click.option(
     "--nodes",
     type=int,
     default=None,
-    help="Force Gauss-Hermite quadrature with this many nodes (default: closed form where "
-    "the activation has one, else 201 to 1601 nodes, more at larger q).",
+    help="Force Gauss-Hermite quadrature with this many nodes, 2 to 20000 (default: closed "
+    "form where the activation has one, else 201 to 1601 nodes, more at larger q).",
 )
 
 
@@ -49,6 +53,8 @@ def _check_nodes(nodes) -> None:
 
     if nodes is not None and nodes < 2:
         raise InvalidParameter(f"--nodes must be an integer >= 2, got {nodes}")
+    if nodes is not None and nodes > MAX_NODES:
+        raise InvalidParameter(f"--nodes {nodes} is above the cap of {MAX_NODES} nodes")
 
 
 @click.command("mft")
@@ -147,16 +153,21 @@ def critical_command(activation, sigma_b2, nodes, as_json):
     help="Grid range of sigma_b2 (MIN MAX).",
 )
 @click.option(
-    "--points", type=int, default=101, show_default=True, help="Grid points along each axis."
+    "--points",
+    type=int,
+    default=101,
+    show_default=True,
+    help=f"Grid points along each axis, 2 to {MAX_POINTS}.",
 )
 @q0_option
 @nodes_option
 @click.option(
     "--plot",
     "plot_path",
-    type=click.Path(dir_okay=False),
+    type=OutputPath(suffixes="matplotlib"),
     default=None,
-    help="Write a PNG: the xi_c map with the edge of chaos on top.",
+    help="Write a plot (FILE.png; any matplotlib format): the xi_c map with the edge of "
+    "chaos on top.",
 )
 @click.option(
     "--xi-max",
@@ -185,6 +196,11 @@ def phase_command(
     _check_nodes(nodes)
     if points < 2:
         raise InvalidParameter(f"--points must be an integer >= 2, got {points}")
+    if points > MAX_POINTS:
+        raise InvalidParameter(
+            f"--points {points} is above the cap of {MAX_POINTS} per axis "
+            f"({MAX_POINTS}x{MAX_POINTS} grid cells)"
+        )
     for name, (lo, hi), low in (
         ("--sigma-w2-range", sigma_w2_range, 0.0),
         ("--sigma-b2-range", sigma_b2_range, 0.0),
@@ -196,6 +212,8 @@ def phase_command(
             raise InvalidParameter(f"{name} must be {what}, got MIN = {lo}")
     if not xi_max > 0:
         raise InvalidParameter(f"--xi-max must be positive, got {xi_max}")
+    if points > 200:
+        note(f"phase: {points}x{points} grid cells; this can take minutes")
     diagram = phase_diagram(
         activation,
         np.linspace(*sigma_w2_range, points),

@@ -4,7 +4,22 @@ from __future__ import annotations
 
 import click
 
-from ._common import activation_option, arch_option, bias_option, emit, json_option, q0_option
+from ._common import (
+    MAX_DEPTH,
+    MAX_JOBS,
+    MAX_SIMULATION_SECONDS,
+    NameChoice,
+    OutputPath,
+    activation_option,
+    arch_option,
+    bias_option,
+    check_bias,
+    check_depth,
+    check_simulation,
+    emit,
+    json_option,
+    q0_option,
+)
 
 
 def _plot(path: str, result, theory_q, theory_c) -> None:
@@ -82,14 +97,22 @@ def _plot(path: str, result, theory_q, theory_c) -> None:
 @click.option(
     "--sigma-b2", type=float, default=0.0, show_default=True, help="Bias variance sigma_b2."
 )
-@click.option("--width", type=int, required=True, help="Width N (neurons per layer).")
-@click.option("--depth", type=int, required=True, help="Depth T (layers or time steps).")
+@click.option(
+    "--width",
+    type=int,
+    required=True,
+    help="Width N (neurons per layer); refused when one chunk's arrays would pass 4 GiB.",
+)
+@click.option(
+    "--depth", type=int, required=True, help=f"Depth T (layers or time steps; at most {MAX_DEPTH})."
+)
 @click.option(
     "--samples",
     type=int,
     default=10000,
     show_default=True,
-    help="Number of independent random networks.",
+    help="Number of independent random networks.  Jobs estimated over "
+    f"{MAX_SIMULATION_SECONDS:.0f} s are refused; over 10 s the estimate is printed first.",
 )
 @q0_option
 @bias_option
@@ -101,7 +124,7 @@ def _plot(path: str, result, theory_q, theory_c) -> None:
 )
 @click.option(
     "--sampler",
-    type=click.Choice(["auto", "full", "fast"]),
+    type=NameChoice("sampler", ("auto", "full", "fast")),
     default="auto",
     show_default=True,
     help="full: real weight matrices; fast: exact layer-by-layer Gaussian "
@@ -113,14 +136,14 @@ def _plot(path: str, result, theory_q, theory_c) -> None:
     type=int,
     default=1,
     show_default=True,
-    help="Worker processes (results do not depend on it).",
+    help=f"Worker processes, 1 to {MAX_JOBS} (results do not depend on it).",
 )
 @click.option(
     "--plot",
     "plot_path",
-    type=click.Path(dir_okay=False),
+    type=OutputPath(suffixes="matplotlib"),
     default=None,
-    help="Write a PNG of theory vs simulation per layer.",
+    help="Write a plot of theory vs simulation per layer (FILE.png; any matplotlib format).",
 )
 @json_option
 def simulate_command(
@@ -152,8 +175,14 @@ def simulate_command(
     from ..errors import InvalidParameter
     from ..rules.network import Network
 
-    if jobs < 1:
-        raise InvalidParameter(f"--jobs must be an integer >= 1, got {jobs}")
+    check_bias(arch, bias)
+    if not 1 <= jobs <= MAX_JOBS:
+        raise InvalidParameter(f"--jobs must be an integer from 1 to {MAX_JOBS}, got {jobs}")
+    if samples < 1:
+        raise InvalidParameter(f"--samples must be an integer >= 1, got {samples}")
+    if width < 1:
+        raise InvalidParameter(f"--width must be an integer >= 1, got {width}")
+    check_depth(depth)
     net = Network(
         arch,
         activation,
@@ -167,8 +196,10 @@ def simulate_command(
     two = c0 is not None
     if two and not -1.0 <= c0 <= 1.0:
         raise InvalidParameter(f"--c0 is a correlation and must lie in [-1, 1], got {c0}")
-    if samples < 1:
-        raise InvalidParameter(f"--samples must be an integer >= 1, got {samples}")
+    if sampler == "fast" and net.arch != "feedforward":
+        raise InvalidParameter("--sampler fast is exact only for feedforward nets; use full")
+    resolved = sampler if sampler != "auto" else ("fast" if net.arch == "feedforward" else "full")
+    check_simulation(resolved, width, depth, samples, 2 if two else 1)
     result = simulate(
         net, samples, seed=seed, jobs=jobs, sampler=sampler, inputs=2 if two else 1, c0=c0
     )
