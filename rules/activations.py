@@ -722,4 +722,33 @@ def _custom(expr: sp.Expr, name: str) -> Activation:
     if expr.free_symbols - {z}:
         extra = ", ".join(sorted(str(s) for s in expr.free_symbols - {z}))
         raise InvalidParameter(f"activation expression {name!r} may depend on z only, not {extra}")
+    if z not in expr.free_symbols:
+        raise InvalidParameter(
+            f"activation expression {name!r} does not depend on z: a constant phi carries no "
+            "signal (chi_1 = 0); use an expression of z"
+        )
+    _check_real_and_finite(expr, name)
     return Activation(name, expr, description="user expression; quadrature")
+
+
+#: where a user's phi is probed: both signs, zero, and the scale of typical pre-activations
+_PROBES = (-3.7, -1.3, -0.2, 0, 0.45, 1.1, 2.9)
+
+
+def _check_real_and_finite(expr: sp.Expr, name: str) -> None:
+    """Refuse a phi that is complex or infinite somewhere on the real line (log(z), 1/z):
+    every Gaussian expectation integrates over all real z."""
+    import math
+
+    f = sp.lambdify(z, expr, "mpmath")
+    for point in _PROBES:
+        try:
+            value = complex(f(point))
+        except (ZeroDivisionError, ValueError, OverflowError, TypeError):
+            value = complex("nan")
+        if value.imag != 0 or not math.isfinite(value.real):
+            shown = "not finite" if not math.isfinite(abs(value)) else f"{value:.3g}"
+            raise InvalidParameter(
+                f"activation expression {name!r} must be real and finite for every real z; "
+                f"at z = {point} it is {shown}"
+            )

@@ -958,25 +958,46 @@ def correlation_lengths(sigma_w2=None, width=None, sigma_b2=None) -> dict:
         _finite_input("sigma_b2", sigma_b2)
     if width is not None and (isinstance(width, bool) or not isinstance(width, int) or width < 1):
         raise InvalidParameter(f"width must be an integer >= 1, got {width!r}")
-    s = S.sigma_w2 if sigma_w2 is None else sp.nsimplify(sigma_w2)
-    n = S.N if width is None else sp.Integer(width)
-    bb = S.sigma_b2 if sigma_b2 is None else sp.nsimplify(sigma_b2)
-    two_lyap = finite_width_lyapunov(n, s)
+    numeric = sigma_w2 is not None and width is not None
+    two_lyap = finite_width_lyapunov(S.N, S.sigma_w2)
     c = recurrent_mean_coefficients("shared", 1)
     q_star = [stationary_limit(c[0]), stationary_limit(c[1])]
     out = {
-        "xi_mean_field": -1 / sp.log(s),
-        "xi_fluctuation": 1 / sp.log(1 + 2 / n),
+        "xi_mean_field": -1 / sp.log(S.sigma_w2),
+        "xi_fluctuation": 1 / sp.log(1 + 2 / S.N),
         "lyapunov_exponent": two_lyap / 2,
         "xi_typical": -1 / two_lyap,
-        "sigma_w2_critical": n / 2 * sp.exp(-sp.polygamma(0, n / 2)),
-        "q_star_recurrent": q_star[0] + q_star[1] / n,
+        "sigma_w2_critical": S.N / 2 * sp.exp(-sp.polygamma(0, S.N / 2)),
+        "q_star_recurrent": q_star[0] + q_star[1] / S.N,
         "q_star_recurrent_coefficients": {"0": q_star[0], "1": q_star[1]},
     }
-    subs = {S.sigma_w2: s, S.sigma_b2: bb}
-    out = {k: (v.subs(subs) if isinstance(v, sp.Basic) else v) for k, v in out.items()}
+    if numeric:
+        # numbers through mpmath: substituting an Integer N would make sympy expand psi(N/2)
+        # into a harmonic number (minutes at N = 10^5), and sympy's evalf of psi takes the
+        # same route; nsimplify of a subnormal float is not the number given
+        args = (S.sigma_w2, S.N, S.sigma_b2)
+        point = (float(sigma_w2), width, float("nan") if sigma_b2 is None else float(sigma_b2))
+
+        def value(v):
+            if sigma_b2 is None and S.sigma_b2 in v.free_symbols:  # exact, in sigma_b2
+                exact = sp.nsimplify(sigma_w2, rational=True)
+                return v.subs({S.sigma_w2: exact, S.N: sp.Integer(width)})
+            try:
+                return sp.Float(float(sp.lambdify(args, v, "mpmath")(*point)))
+            except (ZeroDivisionError, ValueError, OverflowError):
+                return sp.nan  # a pole (e.g. -1/ln sigma_w2 at 1): reasons say why
+    else:
+        subs = {}
+        if sigma_w2 is not None:
+            subs[S.sigma_w2] = sp.nsimplify(sigma_w2)
+        if width is not None:  # a large width stays a float: psi(N/2) must not expand
+            subs[S.N] = sp.Integer(width) if width <= 1000 else sp.Float(width, 30)
+        if sigma_b2 is not None:
+            subs[S.sigma_b2] = sp.nsimplify(sigma_b2)
+        value = lambda v: v.subs(subs)  # noqa: E731
+    out = {k: (value(v) if isinstance(v, sp.Basic) else v) for k, v in out.items()}
     out["q_star_recurrent_coefficients"] = {
-        k: v.subs(subs) for k, v in out["q_star_recurrent_coefficients"].items()
+        k: value(v) for k, v in out["q_star_recurrent_coefficients"].items()
     }
     if sigma_w2 is not None and width is not None:
         lyap = float(out["lyapunov_exponent"])

@@ -2,6 +2,7 @@
 traceback or a wrong number (issue 10 part 4)."""
 
 import json
+import math
 
 import pytest
 from conftest import run_cli as run
@@ -63,3 +64,22 @@ def test_mft_warns_about_quadrature_error(capsys):
     data, err = _ok("mft --activation swish --sigma-w2 1.99 --sigma-b2 0.8 --json", capsys)
     assert data["quadrature_error"]["xi_q"] > 1e-6
     assert err.startswith("nnqft: warning: estimated quadrature error")
+
+
+def test_xi_at_large_width_and_subnormal_sigma_is_fast_and_finite(capsys):
+    """psi(N/2) at N = 10^5 is evaluated numerically (sympy's harmonic-number expansion took
+    minutes); a subnormal sigma_w2 gives the number of -1/ln sigma_w2, not a complex value."""
+    import time
+
+    start = time.perf_counter()
+    code, out, err = run(
+        ["xi", "--sigma-w2", "0.9", "--sigma-b2", "0.1", "--width", "100000", "--json"], capsys
+    )
+    assert code == 0, err
+    assert time.perf_counter() - start < 20
+    data = json.loads(out)
+    # (N/2) exp(-psi(N/2)) = 1 + 1/N + O(1/N^2)
+    assert data["sigma_w2_critical"] == pytest.approx(1 + 1e-5, rel=1e-9)
+    code, out, err = run(["xi", "--sigma-w2", "5e-324", "--width", "1", "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["xi_mean_field"] == pytest.approx(-1 / math.log(5e-324))

@@ -139,3 +139,20 @@ def test_graded_quadrature_stays_accurate_at_large_variance(var):
 def test_expressions_with_unknown_functions_are_rejected():
     with pytest.raises(InvalidParameter, match="unknown function"):
         get_activation("sigmoid(z) - 1/2")
+
+
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ("1", "does not depend on z"),
+        ("0*z", "does not depend on z"),
+        ("log(z)", "real and finite"),
+        ("sqrt(z)", "real and finite"),
+        ("1/z", "real and finite"),
+    ],
+)
+def test_user_activation_must_be_a_real_finite_function_of_z(text, says):
+    from nnqft.errors import InvalidParameter
+
+    with pytest.raises(InvalidParameter, match=says):
+        get_activation(text)
