@@ -94,11 +94,11 @@ _LAZY = {
     "expm1": ("sympy.codegen.cfunctions", "expm1"),
     "log1p": ("sympy.codegen.cfunctions", "log1p"),
     # nnqft's own Function subclasses: the averages of the action, the exporters' expm1
-    "nnqft.GaussianMean": ("nnqft.rules.action", "GaussianMean"),
-    "nnqft.BivariateGaussianMean": ("nnqft.rules.action", "BivariateGaussianMean"),
-    "nnqft.PathIntegral": ("nnqft.rules.action", "PathIntegral"),
-    "nnqft.DisorderAverage": ("nnqft.rules.action", "DisorderAverage"),
-    "nnqft.Average": ("nnqft.rules.action", "Average"),
+    "nnqft.GaussianMean": ("nnqft.rules.action.objects", "GaussianMean"),
+    "nnqft.BivariateGaussianMean": ("nnqft.rules.action.objects", "BivariateGaussianMean"),
+    "nnqft.PathIntegral": ("nnqft.rules.action.objects", "PathIntegral"),
+    "nnqft.DisorderAverage": ("nnqft.rules.action.objects", "DisorderAverage"),
+    "nnqft.Average": ("nnqft.rules.action.objects", "Average"),
     "nnqft.expm1": ("nnqft.derive.export.base", "expm1"),
 }
 

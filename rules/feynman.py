@@ -414,7 +414,7 @@ def _field_legs(expr) -> list[tuple[str, sp.Expr, sp.Expr]]:
 
 def rules_from_action(network) -> FeynmanRules:
     """Feynman rules of a linear network read off the engine's disorder-averaged MSRDJ
-    action (:func:`nnqft.rules.action.disorder_average`), not typed in.
+    action (:func:`nnqft.rules.action.disorder.disorder_average`), not typed in.
 
     The term quadratic in zt with coefficient c gives the correlator line 2c B(t,s) (B = 1
     if it couples two summed times, delta_ts if one); the quartic term with coefficient c
@@ -427,7 +427,7 @@ def rules_from_action(network) -> FeynmanRules:
     >>> r.vertex("double_trace").coupling, r.propagator("correlator").time_structure
     (sigma_w2/N, 'sigma_b2 B(t,s), B = delta_ts')
     """
-    from .action import disorder_average
+    from .action.disorder import disorder_average
 
     if network.activation.name != "linear":
         raise InvalidParameter(

@@ -8,7 +8,7 @@ import pytest
 
 # The subpackages live in other folders (package-dir mapping), so walk each one's own path,
 # recursively (derive/ has rooms).
-ROOTS = ["nnqft", "nnqft.rules", "nnqft.derive", "nnqft.diagrams"]
+ROOTS = ["nnqft", "nnqft.algebra", "nnqft.rules", "nnqft.derive", "nnqft.diagrams"]
 MODULES = sorted(
     set(ROOTS)
     | {

@@ -13,7 +13,7 @@ import pytest
 from conftest import REFERENCE_FILE, reference_values
 
 ROOT = Path(__file__).resolve().parents[1]
-SCANNED = ["tests", "rules", "derive", "diagrams", "nnqft", "examples", "benchmarks"]
+SCANNED = ["tests", "algebra", "rules", "derive", "diagrams", "nnqft", "examples", "benchmarks"]
 TOP_LEVEL = ["README.md", "pyproject.toml", ".ci/run"]
 SUFFIXES = {".py", ".md", ".toml", ".json", ".txt", ".cfg", ".tex", ".sh", ""}
 # written in pieces so that this file does not match itself
@@ -25,7 +25,7 @@ FORBIDDEN = [
     "DESIGN" + ".md",
     "STYLE" + ".md",
 ]
-PRODUCT = ["rules", "derive", "diagrams", "nnqft"]
+PRODUCT = ["algebra", "rules", "derive", "diagrams", "nnqft"]
 
 
 def _text_files(folders, extra=()):

@@ -1,6 +1,7 @@
 r"""The field theory of a random network as a :class:`~nnqft.derive.document.derivation.Derivation`.
 
-The chain, each link computed by :mod:`nnqft.rules.action` (docs/conventions.md §2-3):
+The chain, each link computed by :mod:`nnqft.rules.action` (docs/conventions.md §2-3), a concrete
+activation put in by :mod:`nnqft.derive.meanfield.saddle`:
 model -> MSRDJ action -> disorder average (Gaussian rule) -> collective fields ->
 single-neuron action times N -> saddle point -> mean-field maps -> two replicas ->
 linearised distance recursion -> chi_1 -> lambda_max = (1/2) ln chi_1 -> edge of chaos.
@@ -16,11 +17,13 @@ from __future__ import annotations
 
 import sympy as sp
 
+from ...algebra.sums import simplify_sums
 from ...errors import unknown_name
 from ...rules import action as A
 from ...rules import symbols as S
 from ...rules.activations import Activation, get_activation, method_name
 from ...rules.network import Network
+from ..meanfield.saddle import specialise
 from .derivation import Derivation, Equation, Step
 from .latex import latex
 
@@ -128,7 +131,7 @@ def _sources(net, act):
         "The action is linear in the weights and biases; the engine reads off their "
         "coefficients $J^W$ and $J^b$.",
         (
-            _eq(_S, A.simplify_sums(rest) + sw + sb),
+            _eq(_S, simplify_sums(rest) + sw + sb),
             _eq(_J_W[fw.indices], jw),
             _eq(_J_b[fb.indices], jb),
         ),
@@ -179,7 +182,7 @@ def _collective(net, act):
         (
             cf.definition,
             _eq(sp.Integer(1), A.PathIntegral(cf.lagrange, A.Q, A.Qt)),
-            _eq(_S_bar, A.simplify_sums(cf.with_q + cf.lagrange)),
+            _eq(_S_bar, simplify_sums(cf.with_q + cf.lagrange)),
         ),
         "nnqft.rules.action.collective_fields",
     )
@@ -232,7 +235,7 @@ def _mft(net, act):
     sp_ = A.saddle_point(net)
     eqs = [*sp_.equal_time, sp_.initial, _eq(_L(S.q), sp_.maps["length"])]
     if act is not None:
-        spec = A.specialise(sp_.maps["length"], act)
+        spec = specialise(sp_.maps["length"], act)
         how = "closed form" if not spec.has(A.GaussianMean) else method_name(act)
         eqs.append(Equation(_eq(_L(S.q), spec), note=f"{act.name}, {how}"))
     return Step(
@@ -268,7 +271,7 @@ def _replicas(net, act):
         *_u_definitions(),
     ]
     if act is not None:
-        spec = A.specialise(sp2.maps["correlation"], act)
+        spec = specialise(sp2.maps["correlation"], act)
         how = "closed form" if not spec.has(A.BivariateGaussianMean) else method_name(act)
         eqs.append(Equation(_eq(_F(S.q11, S.q22, S.q12), spec), note=f"{act.name}, {how}"))
     return Step(
@@ -285,7 +288,7 @@ def _distance(net, act):
     dr = A.distance_recursion(net)
     eqs = [dr.distance, dr.fixed_point, dr.linearised, _eq(A.chi_1, dr.chi_1)]
     if act is not None:
-        spec = A.specialise(dr.chi_1, act)
+        spec = specialise(dr.chi_1, act)
         eqs.append(Equation(_eq(A.chi_1, spec), note=act.name))
     return Step(
         "The linearised distance",
@@ -322,8 +325,8 @@ def activation_results(act: Activation, net: Network | None = None) -> dict:
     net = net or network_for("feedforward")
     sp_ = A.saddle_point(net)
     dr = A.distance_recursion(net)
-    length = A.specialise(sp_.maps["length"], act)
-    chi = A.specialise(dr.chi_1, act)
+    length = specialise(sp_.maps["length"], act)
+    chi = specialise(dr.chi_1, act)
     critical, condition, plain = None, None, None
     if not chi.has(A.q_star) and not chi.has(A.GaussianMean):
         sols = sp.solve(sp.Eq(chi, 1), S.sigma_w2)
@@ -331,9 +334,9 @@ def activation_results(act: Activation, net: Network | None = None) -> dict:
             critical, condition = _eq(S.sigma_w2, sols[0]), "for every $\\sigma_b^2$"
             plain = "for every sigma_b2"
     else:
-        at_zero = A.specialise(dr.fixed_point.rhs.xreplace({A.q_star: 0, S.sigma_b2: 0}), act)
+        at_zero = specialise(dr.fixed_point.rhs.xreplace({A.q_star: 0, S.sigma_b2: 0}), act)
         if sp.simplify(at_zero) == 0:
-            chi0 = A.specialise(dr.chi_1.xreplace({A.q_star: 0}), act)
+            chi0 = specialise(dr.chi_1.xreplace({A.q_star: 0}), act)
             sols = sp.solve(sp.Eq(sp.simplify(chi0), 1), S.sigma_w2)
             if len(sols) == 1:
                 critical, condition = _eq(S.sigma_w2, sols[0]), "at $\\sigma_b^2 = 0$ ($q^*=0$)"

@@ -369,7 +369,7 @@ def _is_structural(f) -> bool:
 
 
 def _factor_key(f):
-    from ...rules.action import NEURON, REPLICA, TIME
+    from ...rules.action.objects import NEURON, REPLICA, TIME
 
     names = [_name_of(n) for n in sp.preorder_traversal(f)]
     ranks = [_RANK.get(n, 6) for n in names if n is not None]
@@ -406,7 +406,7 @@ def _term_key(term):
 
 
 def _index_rank(sym):
-    from ...rules.action import NEURON, REPLICA, TIME
+    from ...rules.action.objects import NEURON, REPLICA, TIME
 
     for pool in (TIME, NEURON, REPLICA):
         if sym in pool:
@@ -415,7 +415,7 @@ def _index_rank(sym):
 
 
 def _means():
-    from ...rules.action import Average, BivariateGaussianMean, GaussianMean
+    from ...rules.action.objects import Average, BivariateGaussianMean, GaussianMean
 
     return (GaussianMean, BivariateGaussianMean, Average)
 

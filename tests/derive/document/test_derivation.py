@@ -5,9 +5,11 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from nnqft.algebra import normal_form
 from nnqft.derive.document import derivation as D
 from nnqft.derive.document import field_theory as FT
 from nnqft.derive.meanfield import mft
+from nnqft.derive.meanfield.saddle import numeric_function_of, specialise
 from nnqft.errors import InvalidParameter, InvalidType, UnknownName
 from nnqft.rules import action as A
 from nnqft.rules import symbols as S
@@ -36,11 +38,11 @@ def test_saddle_point_equals_mft_maps(derived, arch, bias, activation):
     # closed forms agree to rounding; tanh is two quadratures: 1201 Gauss-Hermite nodes here
     # (201 nodes err by 4e-5 at q = 6: tanh's poles), mft picks its own node counts
     nodes, rtol = (1201, 1e-9) if activation == "tanh" else (None, 1e-12)
-    L = A.numeric_function_of(sp2.maps["length"], (S.sigma_w2, S.sigma_b2, S.q), activation, nodes)
-    F = A.numeric_function_of(
+    L = numeric_function_of(sp2.maps["length"], (S.sigma_w2, S.sigma_b2, S.q), activation, nodes)
+    F = numeric_function_of(
         sp2.maps["correlation"], (S.sigma_w2, S.sigma_b2, S.q11, S.q22, S.q12), activation, nodes
     )
-    chi = A.numeric_function_of(dr.chi_1, (S.sigma_w2, A.q_star), activation, nodes)
+    chi = numeric_function_of(dr.chi_1, (S.sigma_w2, A.q_star), activation, nodes)
     for _ in range(3):
         sw, sb = rng.uniform(0.5, 3.0), rng.uniform(0.0, 0.5)
         net = Network(arch, activation, sigma_w2=sw, sigma_b2=sb, bias=bias)
@@ -63,8 +65,8 @@ def test_derived_integrands_by_quadrature_match_mft(derived, activation):
     by Gauss-Hermite quadrature; erf and sin compare against mft's closed forms."""
     sp2, dr = derived["feedforward", None]
     args = (S.sigma_w2, S.sigma_b2, S.q11, S.q22, S.q12)
-    F = A.numeric_function_of(sp2.maps["correlation"], args, activation, use_kernels=False)
-    chi = A.numeric_function_of(dr.chi_1, (S.sigma_w2, A.q_star), activation, use_kernels=False)
+    F = numeric_function_of(sp2.maps["correlation"], args, activation, use_kernels=False)
+    chi = numeric_function_of(dr.chi_1, (S.sigma_w2, A.q_star), activation, use_kernels=False)
     net = Network("feedforward", activation, sigma_w2=1.3, sigma_b2=0.2)
     q11, q22, q12 = np.array([0.4, 1.5]), np.array([0.9, 2.0]), np.array([0.3, -1.1])
     np.testing.assert_allclose(
@@ -77,10 +79,10 @@ def test_derived_integrands_by_quadrature_match_mft(derived, activation):
 def test_specialised_closed_forms_equal_mft_symbolic(derived, activation):
     sp2, dr = derived["feedforward", None]
     net = Network("feedforward", activation)
-    assert sp.simplify(A.specialise(sp2.maps["length"], activation) - mft.length_map(net, S.q)) == 0
-    corr = A.specialise(sp2.maps["correlation"], activation)
+    assert sp.simplify(specialise(sp2.maps["length"], activation) - mft.length_map(net, S.q)) == 0
+    corr = specialise(sp2.maps["correlation"], activation)
     assert sp.simplify(corr - mft.correlation_map(net, S.q11, S.q22, S.q12)) == 0
-    chi = A.specialise(dr.chi_1, activation).xreplace({A.q_star: S.q})
+    chi = specialise(dr.chi_1, activation).xreplace({A.q_star: S.q})
     assert sp.simplify(chi - mft.chi_1(net, S.q)) == 0
 
 
@@ -131,7 +133,7 @@ def _equal(got, want) -> bool:
         return True
     if not isinstance(got, sp.Expr) or not isinstance(want, sp.Expr) or got.has(A.PathIntegral):
         return False
-    return A.normal_form(sp.expand(got - want)) == []
+    return normal_form(sp.expand(got - want)) == []
 
 
 @pytest.mark.parametrize("arch,bias", ARCHS)
@@ -213,9 +215,9 @@ def test_linearised_distance_matches_iterating_the_derived_map(derived):
     at (1.5, 0.05) the result is also the reference chi_1 of tests/reference/values.json."""
     sp2, dr = derived["feedforward", None]
     args = (S.sigma_w2, S.sigma_b2)
-    L = A.numeric_function_of(sp2.maps["length"], (*args, S.q), "tanh")
-    F = A.numeric_function_of(sp2.maps["correlation"], (*args, S.q11, S.q22, S.q12), "tanh")
-    chi = A.numeric_function_of(dr.chi_1, (S.sigma_w2, A.q_star), "tanh")
+    L = numeric_function_of(sp2.maps["length"], (*args, S.q), "tanh")
+    F = numeric_function_of(sp2.maps["correlation"], (*args, S.q11, S.q22, S.q12), "tanh")
+    chi = numeric_function_of(dr.chi_1, (S.sigma_w2, A.q_star), "tanh")
     for sw, sb in [(1.5, 0.05), (3.0, 0.3)]:
         q = 1.0
         for _ in range(400):

@@ -1,18 +1,19 @@
-"""The MSRDJ action and its disorder average, derived by nnqft.rules.action.
+"""The disorder average (nnqft.rules.action.disorder): the generic Gaussian rule applied to
+the coefficients read off the MSRDJ action.
 
 Independent routes: the vertex and bias term against docs/conventions.md §2 written out by hand
 here; the Gaussian rule against Monte Carlo of real weights (fixed seed, tolerance in
-standard errors); Price's theorem against finite differences of quadrature.
+standard errors).
 """
 
 import numpy as np
 import pytest
 import sympy as sp
 
-from nnqft.errors import InvalidParameter, NnqftError
+from nnqft.algebra import normal_form
+from nnqft.errors import NnqftError
 from nnqft.rules import action as A
 from nnqft.rules import symbols as S
-from nnqft.rules.activations import bivariate_gaussian_mean, get_activation
 from nnqft.rules.network import Network
 
 i, j = A.NEURON[:2]
@@ -27,7 +28,7 @@ NETS = [
 
 def same(a, b):
     """Equal as sums over indices (canonical normal forms)."""
-    return A.normal_form(sp.expand(a - b)) == []
+    return normal_form(sp.expand(a - b)) == []
 
 
 def handwritten_average(net):
@@ -135,81 +136,3 @@ def test_linear_coefficient_reads_the_sources():
     assert jb == A.zt[fb.indices]
     with pytest.raises(NnqftError, match="not linear"):
         A.linear_coefficient(sp.Sum(A.W[i, j, t] ** 2, (i, 1, N), (j, 1, N), (t, 1, T)), fw)
-
-
-@pytest.mark.parametrize("net", NETS, ids=lambda n: f"{n.arch}-{n.bias}")
-def test_collective_fields_decouple_the_neurons(net):
-    cf = A.collective_fields(net)
-    # the single-neuron action has no neuron index and no network fields left
-    assert not cf.single_neuron.has(A.z, A.zt)
-    assert not (cf.single_neuron.free_symbols & set(A.NEURON))
-    # N x (single-neuron) reproduces the averaged action once Q takes its definition
-    n = net.width
-    qq = cf.qq_term
-    assert qq.has(A.Q) and qq.has(A.Qt)
-    # the definition is symmetric under (t) <-> (s)
-    rhs = cf.definition.rhs
-    assert same(rhs, rhs.xreplace({t: s, s: t}))
-    assert cf.initial.rhs == S.sigma_w2 * S.q0 or net.q0 != S.q0
-    assert n == N
-
-
-@pytest.mark.parametrize("net", NETS, ids=lambda n: f"{n.arch}-{n.bias}")
-def test_saddle_point_conjugate_vanishes_and_maps_agree_across_architectures(net):
-    sp1 = A.saddle_point(net)
-    assert sp1.solution_qt.rhs == 0
-    q = S.q
-    expected = S.sigma_w2 * A.GaussianMean(sp.Lambda(A.u, A.phi(A.u) ** 2), q) + S.sigma_b2
-    assert sp.simplify(sp1.maps["length"] - expected) == 0
-    sp2 = A.saddle_point(net, replicas=2)
-    assert sp2.maps["length"] == sp1.maps["length"]  # replica diagonal = one input
-
-
-def test_recurrent_two_time_covariance_keeps_its_off_diagonal():
-    shared = A.saddle_point(NETS[1]).two_time.rhs
-    fresh = A.saddle_point(NETS[2]).two_time.rhs
-    ff = A.saddle_point(NETS[0]).two_time.rhs
-    assert ff.has(sp.KroneckerDelta)  # layers are independent
-    assert not shared.has(sp.KroneckerDelta)  # shared bias correlates all times
-    assert sp.simplify((shared - fresh).xreplace({s: t})) == 0  # equal at t = s
-
-
-def test_distance_recursion_and_lyapunov():
-    dr = A.distance_recursion(NETS[0])
-    expected_chi = S.sigma_w2 * A.GaussianMean(
-        sp.Lambda(A.u, sp.Derivative(A.phi(A.u), A.u) ** 2), A.q_star
-    )
-    assert sp.simplify(dr.chi_1 - expected_chi) == 0
-    assert dr.lyapunov.rhs == sp.log(A.chi_1) / 2
-    assert dr.critical == sp.Eq(A.chi_1, 1)
-    assert dr.ordered == (A.chi_1 < 1) and dr.chaotic == (A.chi_1 > 1)
-
-
-def test_price_theorem_against_finite_differences():
-    """d/dq12 E[phi(u1) phi(u2)] = E[phi'(u1) phi'(u2)] for tanh, by quadrature."""
-    f = sp.Lambda((A.u1, A.u2), A.phi(A.u1) * A.phi(A.u2))
-    deriv = sp.diff(A.BivariateGaussianMean(f, S.q11, S.q22, S.q12), S.q12)
-    tanh = get_activation("tanh")
-    g = A.numeric_function_of(deriv, (S.q11, S.q22, S.q12), tanh, use_kernels=False)
-    ph = tanh.numeric(0)
-    h = 1e-4
-    for v1, v2, c in [(0.7, 1.3, 0.2), (2.0, 0.5, -0.4)]:
-        fd = (
-            bivariate_gaussian_mean(ph, ph, v1, v2, c + h)
-            - bivariate_gaussian_mean(ph, ph, v1, v2, c - h)
-        ) / (2 * h)
-        assert abs(float(g(v1, v2, c)) - fd) < 1e-7
-
-
-def test_gaussian_mean_rules():
-    assert A.GaussianMean(sp.Lambda(A.u, A.u**4), S.q) == 3 * S.q**2
-    assert A.GaussianMean(sp.Lambda(A.u, sp.cos(A.u)), 0) == 1
-    collapsed = A.BivariateGaussianMean(sp.Lambda((A.u1, A.u2), A.u1 * A.u2), S.q, S.q, S.q)
-    assert collapsed == S.q
-    with pytest.raises(InvalidParameter):
-        A.GaussianMean(S.q, S.q)
-
-
-def test_bad_replica_count():
-    with pytest.raises(InvalidParameter, match="replicas"):
-        A.msrdj_action(NETS[0], replicas=3)
