@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from nnqft.derive.gaussian import bivariate_gaussian_mean
 from nnqft.errors import InvalidParameter, NnqftError
 from nnqft.rules import action as A
 from nnqft.rules import symbols as S
-from nnqft.rules.activations import bivariate_gaussian_mean, get_activation
+from nnqft.rules.activations import get_activation
 from nnqft.rules.network import Network
 
 i, j = A.NEURON[:2]
