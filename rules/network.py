@@ -135,7 +135,7 @@ def require_network(net, *, arch: str | None = None, what: str = "this computati
     if not isinstance(net, Network):
         raise InvalidType(f"expected a Network, got {type(net).__name__}")
     if arch is not None and net.arch != arch:
-        raise InvalidParameter(f"{what} is for {arch} nets; got arch={net.arch!r}")
+        raise InvalidParameter(f"{what}: for {arch} nets only; got arch={net.arch!r}")
     return net
 
 
