@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from nnqft.derive.meanfield import mft
+from nnqft.derive import meanfield
 from nnqft.derive.meanfield.phase import phase_diagram
 from nnqft.rules.network import Network
 
@@ -36,25 +36,32 @@ def main() -> None:
     rows = [
         (
             "tanh fixed point + chi's + xi's, ordered (1.5, 0.05)",
-            lambda: mft.fixed_point(tanh_ordered),
+            lambda: meanfield.fixed_point(tanh_ordered),
             50,
         ),
         (
             "tanh fixed point + chi's + xi's, chaotic (4.0, 0.3)",
-            lambda: mft.fixed_point(tanh_chaotic),
+            lambda: meanfield.fixed_point(tanh_chaotic),
             50,
         ),
         (
             "erf fixed point (closed form), chaotic (3.0, 0.2)",
-            lambda: mft.fixed_point(erf_chaotic),
+            lambda: meanfield.fixed_point(erf_chaotic),
             50,
         ),
         (
             "tanh critical point at sigma_b2 = 0.05 (scan + Brent)",
-            lambda: (mft._ratio_scan.cache_clear(), mft.critical_point("tanh", 0.05)),
+            lambda: (
+                meanfield.criticality._ratio_scan.cache_clear(),
+                meanfield.critical_point("tanh", 0.05),
+            ),
             20,
         ),
-        ("tanh critical line, 200 sigma_b2 values", lambda: mft.critical_line("tanh", grid_b), 3),
+        (
+            "tanh critical line, 200 sigma_b2 values",
+            lambda: meanfield.critical_line("tanh", grid_b),
+            3,
+        ),
         (
             "tanh phase grid 200 x 200 (incl. critical line)",
             lambda: phase_diagram("tanh", grid_w, grid_b, progress=False),

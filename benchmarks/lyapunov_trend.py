@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from nnqft.derive.meanfield.mft import fixed_point
+from nnqft.derive.meanfield import fixed_point
 from nnqft.derive.montecarlo.lyapunov import measure_lyapunov
 from nnqft.rules.network import Network
 

@@ -195,7 +195,7 @@ def register_formula(
     id: str, module: str, build: Callable, needs: tuple = (), orders: bool = False
 ) -> None:
     """Add a provider: ``build(order)`` returns a :class:`Formula`; it is listed only when
-    ``module`` (relative to nnqft, e.g. ``'.derive.meanfield.mft'``) imports and has ``needs``."""
+    ``module`` (relative to nnqft, e.g. ``'.derive.meanfield'``) imports and has ``needs``."""
     _PROVIDERS[id] = _Provider(id, module, tuple(needs), build, orders)
 
 
@@ -306,18 +306,18 @@ def _kernel_formula(name, which, attr, desc, order=None) -> Formula:
 _FAMILIES.append(_kernel_family)
 
 
-# --- mean-field theory (derive/meanfield/mft.py) --------------------------------------------------
+# --- mean-field theory (derive/meanfield/) --------------------------------------------------
 
 
 def _mft_family() -> list[_Provider]:
-    if _module(".derive.meanfield.mft") is None:
+    if _module(".derive.meanfield") is None:
         return []
     out = []
     for name in _closed_form_activations():
         out.append(
             _Provider(
                 f"mft/length-map/{name}",
-                ".derive.meanfield.mft",
+                ".derive.meanfield",
                 ("length_map",),
                 functools.partial(_mft_length_map, name),
             )
@@ -325,7 +325,7 @@ def _mft_family() -> list[_Provider]:
         out.append(
             _Provider(
                 f"mft/chi1/{name}",
-                ".derive.meanfield.mft",
+                ".derive.meanfield",
                 ("chi_1",),
                 functools.partial(_mft_chi1, name),
             )
@@ -333,7 +333,7 @@ def _mft_family() -> list[_Provider]:
         out.append(
             _Provider(
                 f"mft/correlation-map/{name}",
-                ".derive.meanfield.mft",
+                ".derive.meanfield",
                 ("correlation_map",),
                 functools.partial(_mft_correlation_map, name),
             )
@@ -348,9 +348,9 @@ def _net(name):
 
 
 def _mft_length_map(name, order=None) -> Formula:
-    from .meanfield import mft
+    from . import meanfield
 
-    expr = sp.sympify(mft.length_map(_net(name), S.q))  # safe: a sympy result
+    expr = sp.sympify(meanfield.length_map(_net(name), S.q))  # safe: a sympy result
     return formula_from_expression(
         expr,
         f"mft/length-map/{name}",
@@ -359,14 +359,14 @@ def _mft_length_map(name, order=None) -> Formula:
         f"phi = {name}",
         derivation="saddle point of the collective-field action (docs/conventions.md §3), "
         "closed-form Gaussian kernel",
-        source="nnqft.derive.meanfield.mft.length_map",
+        source="nnqft.derive.meanfield.length_map",
     )
 
 
 def _mft_chi1(name, order=None) -> Formula:
-    from .meanfield import mft
+    from . import meanfield
 
-    expr = sp.sympify(mft.chi_1(_net(name), S.q))  # safe: a sympy result
+    expr = sp.sympify(meanfield.chi_1(_net(name), S.q))  # safe: a sympy result
     return formula_from_expression(
         expr,
         f"mft/chi1/{name}",
@@ -374,14 +374,14 @@ def _mft_chi1(name, order=None) -> Formula:
         description=f"chi_1 = sigma_w2 E[phi'(sqrt(q) z)^2] at variance q (at q = q* it "
         f"decides order/chaos), phi = {name}",
         derivation="derivative of the correlation map at c = 1 (docs/conventions.md §3)",
-        source="nnqft.derive.meanfield.mft.chi_1",
+        source="nnqft.derive.meanfield.chi_1",
     )
 
 
 def _mft_correlation_map(name, order=None) -> Formula:
-    from .meanfield import mft
+    from . import meanfield
 
-    corr = mft.correlation_map(_net(name), S.q11, S.q22, S.q12)
+    corr = meanfield.correlation_map(_net(name), S.q11, S.q22, S.q12)
     expr = sp.sympify(corr)  # safe: a sympy result
     return formula_from_expression(
         expr,
@@ -391,7 +391,7 @@ def _mft_correlation_map(name, order=None) -> Formula:
         f"sigma_b2, phi = {name}",
         derivation="saddle point of the two-replica collective-field action "
         "(docs/conventions.md §3)",
-        source="nnqft.derive.meanfield.mft.correlation_map",
+        source="nnqft.derive.meanfield.correlation_map",
         validity=(sp.Abs(S.q12) < sp.sqrt(S.q11 * S.q22),),
     )
 

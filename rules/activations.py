@@ -6,16 +6,15 @@ form, its two Gaussian kernels (docs/conventions.md §3)::
     kernel            = E[phi(u1)  phi(u2)]
     derivative_kernel = E[phi'(u1) phi'(u2)],   (u1, u2) ~ N(0, [[q11, q12], [q12, q22]])
 
-as sympy expressions in the symbols ``q11, q22, q12``.  Everything else (mean-field maps,
-chi's, finite-width recursions, export) is derived from these by the other packages.
-Where no closed form exists the numbers come from vectorised Gauss-Hermite quadrature
-with a stated node count (:data:`DEFAULT_NODES`).
+as sympy expressions in the symbols ``q11, q22, q12``.  An entry may also state higher
+moments E[phi(u)^p] in ``q`` (``moments``).  This module says what an activation IS; the
+numbers (closed forms evaluated, quadrature where there are none) come from
+:func:`nnqft.derive.gaussian.expect`, which everything else (mean-field maps, chi's,
+finite-width recursions, export) uses.
 
 >>> relu = get_activation("relu")
 >>> diagonal_kernel(relu)                      # E[relu(u)^2], u ~ N(0, q)
 q/2
->>> float(mean_square(get_activation("tanh"), 1.0))     # quadrature, 201 nodes
-0.3942944903978...
 
 Register your own with :func:`register` or pass an expression of ``z``:
 
@@ -26,7 +25,6 @@ Register your own with :func:`register` or pass an expression of ``z``:
 from __future__ import annotations
 
 import functools
-import math
 import numbers
 import re
 from collections.abc import Callable
@@ -39,29 +37,13 @@ from ..errors import InvalidParameter, ParseError, UnknownActivation, unknown_na
 from .symbols import q, q11, q12, q22, z
 
 __all__ = [
-    "DEFAULT_NODES",
     "Activation",
     "register",
     "get_activation",
     "known_activations",
     "diagonal_kernel",
     "numeric_function",
-    "NODE_BANDS",
-    "hermite_rule",
-    "node_counts",
-    "hermite_groups",
-    "PANEL_NODES",
-    "legendre_rule",
-    "panel_rule",
-    "gaussian_mean",
-    "bivariate_gaussian_mean",
-    "gaussian_kernel",
-    "mean_square",
-    "method_name",
 ]
-
-#: Gauss-Hermite nodes used when an activation has no closed-form kernel.
-DEFAULT_NODES = 201
 
 
 @dataclass(frozen=True)
@@ -69,7 +51,9 @@ class Activation:
     """One activation function phi(z) with its closed-form Gaussian kernels, if any.
 
     ``kernel`` and ``derivative_kernel`` are sympy expressions in ``q11, q22, q12`` (see the
-    module docstring) or ``None`` where no closed form is known.
+    module docstring) or ``None`` where no closed form is known; ``moments`` maps powers p
+    to E[phi(u)^p], u ~ N(0, q), in ``q`` (a dict or pairs; stored as sorted pairs), for the
+    moments known in closed form beyond the kernels' E[phi^2].
 
     >>> act = get_activation("erf")
     >>> act.expr
@@ -83,6 +67,31 @@ class Activation:
     kernel: sp.Expr | None = None
     derivative_kernel: sp.Expr | None = None
     description: str = ""
+    moments: tuple = ()
+
+    def __post_init__(self):
+        pairs = self.moments.items() if isinstance(self.moments, dict) else self.moments
+        try:
+            pairs = tuple(sorted((int(p), sp.sympify(e)) for p, e in pairs))
+        except (TypeError, ValueError, sp.SympifyError):
+            raise InvalidParameter(
+                f"moments of activation {self.name!r} must map powers to expressions in q"
+            ) from None
+        for p, e in pairs:
+            if p < 1 or e.free_symbols - {q}:
+                raise InvalidParameter(
+                    f"moment E[phi^{p}] of activation {self.name!r} must be an expression in q "
+                    f"for a power p >= 1, got {e}"
+                )
+        object.__setattr__(self, "moments", pairs)
+
+    def moment(self, p: int) -> sp.Expr | None:
+        """E[phi(u)^p], u ~ N(0, q), as the entry states it, or None.
+
+        >>> Activation("cube", z**3, moments={2: 15 * q**3}).moment(2)
+        15*q**3
+        """
+        return dict(self.moments).get(p)
 
     @property
     def has_closed_form(self) -> bool:
@@ -167,247 +176,6 @@ def numeric_function(expr: sp.Expr, args: tuple = (z,)) -> Callable:
     return f
 
 
-@functools.lru_cache(maxsize=64)
-def hermite_rule(nodes: int) -> tuple[np.ndarray, np.ndarray]:
-    """Probabilists' Gauss-Hermite nodes and weights normalised to the N(0, 1) measure."""
-    if isinstance(nodes, bool) or not isinstance(nodes, numbers.Integral) or nodes < 2:
-        raise InvalidParameter(f"quadrature needs an integer number of nodes >= 2, got {nodes!r}")
-    from scipy.special import roots_hermitenorm  # stable for thousands of nodes (hermegauss is not)
-
-    x, w = roots_hermitenorm(int(nodes))
-    return x, w / w.sum()
-
-
-#: Gauss-Hermite node counts by variance, used when no count is forced.  phi(sqrt(var) x)
-#: sharpens as the variance grows and a fixed rule loses digits (tanh against 6001 nodes:
-#: 201 nodes are off by 1e-6 at var = 3 and 2e-4 at var = 5); each band keeps E phi^2,
-#: E phi'^2 and d E phi^2/dq of tanh within 1e-10 up to var = 10 (1e-8 at var = 16).
-NODE_BANDS = ((1.2, DEFAULT_NODES), (2.8, 401), (6.0, 801), (np.inf, 1601))
-
-
-def node_counts(var, nodes: int | None = None) -> np.ndarray:
-    """Gauss-Hermite nodes per point: ``nodes`` if given, else graded by :data:`NODE_BANDS`."""
-    var = np.asarray(var, dtype=float)
-    if nodes is not None:
-        hermite_rule(nodes)  # validates
-        return np.full(var.shape, int(nodes))
-    edges = np.array([b for b, _ in NODE_BANDS[:-1]])
-    counts = np.array([n for _, n in NODE_BANDS])
-    return counts[np.searchsorted(edges, var, side="left")]
-
-
-def hermite_groups(var, nodes: int | None = None):
-    """Yield ``(index, x, w)``: the flat indices of ``var`` that share one Gauss-Hermite rule."""
-    counts = node_counts(np.ravel(var), nodes)
-    for n in np.unique(counts):
-        x, w = hermite_rule(int(n))
-        yield np.flatnonzero(counts == n), x, w
-
-
-#: Gauss-Legendre nodes per panel of :func:`panel_rule`
-PANEL_NODES = 16
-#: above this variance :func:`gaussian_mean` leaves the graded Gauss-Hermite rules for
-#: :func:`panel_rule` (graded Gauss-Hermite: 1e-10 up to var = 10, 1e-8 at 16, then worse)
-PANEL_ABOVE = 10.0
-
-
-@functools.lru_cache(maxsize=8)
-def legendre_rule(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Gauss-Legendre nodes and weights on [-1, 1]."""
-    return np.polynomial.legendre.leggauss(n)
-
-
-def panel_rule(var: float, kinks: tuple = ()) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes u and weights (Gaussian density included) for E f(u), u ~ N(0, var).
-
-    Composite Gauss-Legendre on |u| <= 13 sqrt(var) (the tail beyond is e^-84), panels no
-    wider than 1 in u (where activations vary; beyond var ~ 2e4 only for |u| <= 20) nor
-    sqrt(var)/2 (where the Gaussian does), with the integers in [-20, 20] and the
-    activation's kinks as panel edges: ~1e-13 relative for smooth and kinked phi alike,
-    also at large variance, where Gauss-Hermite loses accuracy (tanh at var = 20: 4e-4
-    with 201 nodes).
-
-    >>> u, w = panel_rule(50.0)
-    >>> round(float(w @ np.tanh(u) ** 2), 12) == round(float(w @ np.tanh(-u) ** 2), 12)
-    True
-    """
-    s = math.sqrt(var)
-    h = min(1.0, s / 2)
-    m = min(int(math.ceil(13.0 * s / h)), 2000)
-    edges = np.linspace(-13.0 * s, 13.0 * s, 2 * m + 1)
-    extra = [float(k) for k in range(-20, 21)] + [float(k) for k in kinks]
-    inner = [k for k in extra if abs(k) < 13.0 * s]
-    if inner:
-        edges = np.unique(np.concatenate([edges, inner]))
-    t, w = legendre_rule(PANEL_NODES)
-    lo, hi = edges[:-1, None], edges[1:, None]
-    u = ((lo + hi) / 2 + (hi - lo) / 2 * t).ravel()
-    wu = ((hi - lo) / 2 * w).ravel() * np.exp(-(u**2) / (2 * var)) / math.sqrt(2 * math.pi * var)
-    return u, wu
-
-
-#: standard-normal units probed by :func:`gaussian_tail`: up to the panel rule's edge (13) and
-#: beyond it, to tell a divergent integral from one the rules cannot reach
-_TAIL_X = np.concatenate([np.linspace(0.0, 13.0, 53), [16.0, 20.0, 25.0, 30.0, 40.0]])
-
-
-def gaussian_tail(f: Callable, var: float) -> str | None:
-    """Why ``E f(u)``, u ~ N(0, var), cannot be computed by the quadrature rules, or None.
-
-    Looks at the log of the integrand, h(x) = ln|f(sqrt(var) x)| - x^2/2, on both sides:
-    ``'diverges'`` where h does not fall off beyond the rules' edge |x| = 13 (e.g.
-    exp(z^2)^2 at var >= 1/4), ``'unresolved'`` where it is still within e^-36 of its peak
-    at that edge (the mass lies beyond the nodes: exp(z) at var ~ 30), ``'overflows'``
-    where f itself overflows inside the edge.  A cheap check (58 evaluations per side).
-
-    >>> gaussian_tail(lambda u: np.exp(2 * u**2), 1.0)
-    'diverges'
-    >>> gaussian_tail(lambda u: np.tanh(u) ** 2, 50.0) is None
-    True
-    """
-    var = float(var)
-    if not var > 0:
-        return None
-    inside = _TAIL_X <= 13.0
-    for sign in (1.0, -1.0):
-        with np.errstate(all="ignore"):
-            vals = np.abs(np.broadcast_to(f(sign * math.sqrt(var) * _TAIL_X), _TAIL_X.shape))
-            h = np.log(vals) - _TAIL_X**2 / 2
-        if not np.isfinite(vals[inside]).all():
-            return "overflows"
-        finite = np.isfinite(h)  # beyond the edge f may overflow: those points say nothing
-        if not finite[inside].any():
-            continue
-        edge = h[inside][-1]
-        beyond = h[~inside & finite]
-        if np.isfinite(edge) and beyond.size and beyond.max() >= edge:
-            return "diverges"
-        if np.isfinite(edge) and edge > np.max(h[inside & finite]) - 36.0:
-            return "unresolved"
-    return None
-
-
-def gaussian_mean(f: Callable, var, nodes: int | None = None) -> np.ndarray:
-    """E[f(u)] for u ~ N(0, var), vectorised over ``var``, by Gauss-Hermite quadrature.
-
-    ``nodes`` forces one rule; by default the count grows with the variance
-    (:data:`NODE_BANDS`), and above :data:`PANEL_ABOVE` the :func:`panel_rule` is used.
-
-    >>> round(float(gaussian_mean(lambda u: u**4, 2.0)), 10)   # 3 var^2
-    12.0
-    """
-    var = np.asarray(var, dtype=float)
-    flat = var.ravel()
-    out = np.empty(flat.shape)
-    wide = np.flatnonzero(flat > PANEL_ABOVE) if nodes is None else np.array([], dtype=int)
-    for i in wide:
-        u, wu = panel_rule(float(flat[i]))
-        with np.errstate(over="ignore", invalid="ignore"):
-            out[i] = np.broadcast_to(f(u), u.shape) @ wu
-    narrow = np.setdiff1d(np.arange(flat.size), wide)
-    for idx, x, w in hermite_groups(flat[narrow], nodes):
-        idx = narrow[idx]
-        with np.errstate(over="ignore", invalid="ignore"):
-            vals = np.broadcast_to(f(np.sqrt(flat[idx])[:, None] * x), (idx.size, x.size))
-        # einsum, not BLAS: a threaded matvec is ~20x slower on a busy machine
-        out[idx] = np.einsum("ij,j->i", vals, w)
-    return out.reshape(var.shape)
-
-
-def bivariate_gaussian_mean(
-    f: Callable, g: Callable, var1, var2, cov, nodes: int | None = None
-) -> np.ndarray:
-    """E[f(u1) g(u2)] for (u1, u2) ~ N(0, [[var1, cov], [cov, var2]]), vectorised.
-
-    Written as u1 = sqrt(var1) x1, u2 = sqrt(var2) (c x1 + sqrt(1 - c^2) x2) with a tensor
-    product of Gauss-Hermite rules whose node counts follow the variances (outer:
-    max(var1, var2); inner: var2 (1 - c^2)) unless ``nodes`` forces one; memory is
-    nodes^2 per point, so large batches are processed in slices.
-
-    >>> round(float(bivariate_gaussian_mean(lambda u: u, lambda u: u, 1.0, 2.0, 0.5)), 10)
-    0.5
-    """
-    var1, var2, cov = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (var1, var2, cov)))
-    shape = var1.shape
-    v1, v2, cv = (a.ravel() for a in (var1, var2, cov))
-    s1, s2 = np.sqrt(v1), np.sqrt(v2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        c = np.clip(np.where(s1 * s2 > 0, cv / (s1 * s2), 0.0), -1.0, 1.0)
-    r = np.sqrt(1.0 - c * c)
-    outer, inner = node_counts(np.maximum(v1, v2), nodes), node_counts(v2 * r * r, nodes)
-    out = np.empty(v1.shape)
-    for n1, n2 in np.unique(np.stack([outer, inner], axis=1), axis=0):
-        sel = np.flatnonzero((outer == n1) & (inner == n2))
-        (x1, w1), (x2, w2) = hermite_rule(int(n1)), hermite_rule(int(n2))
-        step = max(1, 2_000_000 // (int(n1) * int(n2)))
-        for lo in range(0, sel.size, step):
-            i = sel[lo : lo + step]
-            with np.errstate(over="ignore", invalid="ignore"):
-                fu = np.broadcast_to(f(s1[i, None] * x1), (i.size, x1.size))
-                u2 = s2[i, None, None] * (
-                    c[i, None, None] * x1[None, :, None] + r[i, None, None] * x2[None, None, :]
-                )
-                gu = np.einsum("mab,b->ma", np.broadcast_to(g(u2), u2.shape), w2)
-            out[i] = np.einsum("ma,ma,a->m", fu, gu, w1)
-    return out.reshape(shape)
-
-
-@functools.lru_cache(maxsize=8)
-def _polar_rules(angular: int, radial: int):
-    """Gauss-Legendre rules: ``angular`` nodes on [-1, 1]; radial nodes on [0, 12] in panels."""
-    xa, wa = np.polynomial.legendre.leggauss(angular)
-    xr, wr = np.polynomial.legendre.leggauss(radial)
-    edges = np.array([0.0, 1.0, 2.0, 3.5, 5.0, 7.0, 9.0, 12.0])  # e^{-72} beyond 12
-    r = np.concatenate([(a + b) / 2 + (b - a) / 2 * xr for a, b in zip(edges, edges[1:])])
-    w = np.concatenate([(b - a) / 2 * wr for a, b in zip(edges, edges[1:])])
-    return xa, wa, r, w * r * np.exp(-(r**2) / 2)
-
-
-def polar_gaussian_mean(
-    f: Callable, g: Callable, var1, var2, cov, angular: int = 24, radial: int = 24
-) -> np.ndarray:
-    """E[f(u1) g(u2)] for functions smooth except at u = 0 (ReLU-like), vectorised.
-
-    In the whitened plane x = r (cos a, sin a), the integrand is smooth on every arc between
-    the four angles where u1 or u2 vanishes; Gauss-Legendre on each arc and in r gives
-    near machine precision where tensor Gauss-Hermite converges only algebraically.
-    """
-    xa, wa, r, wr = _polar_rules(angular, radial)
-    var1, var2, cov = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (var1, var2, cov)))
-    shape = var1.shape
-    s1, s2 = np.sqrt(var1.ravel()), np.sqrt(var2.ravel())
-    with np.errstate(invalid="ignore", divide="ignore"):
-        c = np.clip(np.where(s1 * s2 > 0, cov.ravel() / (s1 * s2), 0.0), -1.0, 1.0)
-    beta = np.arccos(c)  # u2 = s2 r cos(a - beta)
-    cuts = np.sort(
-        np.mod(
-            np.stack(
-                [
-                    np.full_like(beta, np.pi / 2),
-                    np.full_like(beta, 3 * np.pi / 2),
-                    beta + np.pi / 2,
-                    beta + 3 * np.pi / 2,
-                ]
-            ),
-            2 * np.pi,
-        ),
-        axis=0,
-    )
-    cuts = np.concatenate([cuts, cuts[:1] + 2 * np.pi])  # (5, m): four arcs covering the circle
-    lo, hi = cuts[:-1], cuts[1:]
-    a = (lo + hi)[..., None] / 2 + (hi - lo)[..., None] / 2 * xa  # (4, m, na)
-    wa_ = (hi - lo)[..., None] / 2 * wa
-    ca, cb = np.cos(a), np.cos(a - beta[None, :, None])
-    u1 = s1[None, :, None, None] * ca[..., None] * r
-    u2 = s2[None, :, None, None] * cb[..., None] * r
-    vals = (f(u1) * g(u2)) @ wr  # (4, m, na)
-    return (np.einsum("kma,kma->m", vals, wa_) / (2 * np.pi)).reshape(shape)
-
-
-def _kinked_at_zero(act: Activation) -> bool:
-    return act.kinks == (0,)
-
-
 @functools.lru_cache(maxsize=256)
 def diagonal_kernel(act: Activation, derivative: int = 0) -> sp.Expr | None:
     """The single-variable kernel E[phi^(k)(u)^2], u ~ N(0, q), as an expression in ``q``.
@@ -418,62 +186,6 @@ def diagonal_kernel(act: Activation, derivative: int = 0) -> sp.Expr | None:
     if kern is None or derivative not in (0, 1):
         return None
     return sp.simplify(kern.subs({q11: q, q22: q, q12: q}))
-
-
-@functools.lru_cache(maxsize=256)
-def _kernel_function(expr: sp.Expr) -> Callable:
-    return numeric_function(expr, (q11, q22, q12))
-
-
-def gaussian_kernel(
-    act: Activation, var1, var2, cov, derivative: int = 0, nodes: int | None = None
-):
-    """E[phi^(k)(u1) phi^(k)(u2)] (k = ``derivative`` in 0, 1), vectorised.
-
-    Uses the closed form when there is one and ``nodes`` is None; otherwise quadrature with
-    ``nodes`` Gauss-Hermite nodes per dimension (default: graded by variance,
-    :data:`NODE_BANDS`), or the polar rule for activations kinked at 0.
-    """
-    var1, var2, cov = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (var1, var2, cov)))
-    bound = np.sqrt(var1 * var2)
-    cov = np.clip(cov, -bound, bound)  # rounding can push |c| past 1 and break acos/asin
-    kern = act.kernel if derivative == 0 else act.derivative_kernel
-    if derivative not in (0, 1):
-        kern = None
-    if kern is not None and nodes is None:
-        return np.asarray(_kernel_function(kern)(var1, var2, cov), dtype=float) + 0.0 * cov
-    f = act.numeric(derivative)
-    if _kinked_at_zero(act):
-        return polar_gaussian_mean(f, f, var1, var2, cov)
-    return bivariate_gaussian_mean(f, f, var1, var2, cov, nodes)
-
-
-def mean_square(act: Activation, var, derivative: int = 0, nodes: int | None = None):
-    """E[phi^(k)(u)^2], u ~ N(0, var), vectorised; closed form where known.
-
-    >>> float(mean_square(get_activation("relu"), 3.0))
-    1.5
-    """
-    var = np.asarray(var, dtype=float)
-    diag = diagonal_kernel(act, derivative) if nodes is None else None
-    if diag is not None:
-        return np.asarray(numeric_function(diag, (q,))(var), dtype=float) + 0.0 * var
-    f = act.numeric(derivative)
-    if _kinked_at_zero(act):
-        return polar_gaussian_mean(lambda u: f(u) ** 2, lambda u: 1.0, var, var, var)
-    return gaussian_mean(lambda u: f(u) ** 2, var, nodes)
-
-
-def method_name(act: Activation, nodes: int | None = None) -> str:
-    """How nnqft evaluates this activation's Gaussian integrals, for reports."""
-    if act.has_closed_form and nodes is None:
-        return "closed-form"
-    if _kinked_at_zero(act):
-        return "polar gauss-legendre (4 arcs x 24 angular x 168 radial nodes)"
-    if nodes is None:
-        bands = f"{NODE_BANDS[0][1]}-{NODE_BANDS[-1][1]}"
-        return f"gauss-hermite({bands} nodes, more at larger variance)"
-    return f"gauss-hermite({nodes} nodes)"
 
 
 # --- the registry -----------------------------------------------------------------------
@@ -618,6 +330,7 @@ def register(name: str, factory: Callable[..., Activation] | Activation) -> None
     _REGISTRY[name] = (
         factory if callable(factory) and not isinstance(factory, Activation) else (lambda: factory)
     )
+    _build.cache_clear()  # a name registered again must give the new activation
 
 
 def known_activations() -> list[str]:

@@ -24,7 +24,14 @@ from ..errors import InvalidParameter, InvalidType, unknown_name
 from . import symbols as S
 from .activations import Activation, get_activation
 
-__all__ = ["Network", "ARCHITECTURES", "BIAS_CONVENTIONS"]
+__all__ = [
+    "Network",
+    "ARCHITECTURES",
+    "BIAS_CONVENTIONS",
+    "require_network",
+    "resolve_depth",
+    "numeric_variances",
+]
 
 ARCHITECTURES = ("feedforward", "recurrent")
 BIAS_CONVENTIONS = ("shared", "fresh")
@@ -110,3 +117,52 @@ class Network:
         if "arch" in changes and changes["arch"] == "feedforward" and "bias" not in changes:
             changes["bias"] = None
         return replace(self, **changes)
+
+
+# --- the checks every computation on a Network makes --------------------------------------
+
+
+def require_network(net, *, arch: str | None = None, what: str = "this computation") -> Network:
+    """``net`` itself when it is a :class:`Network` (of architecture ``arch``, if given).
+
+    >>> require_network(Network("feedforward", "relu")).arch
+    'feedforward'
+    >>> require_network("relu")
+    Traceback (most recent call last):
+    ...
+    nnqft.errors.InvalidType: expected a Network, got str
+    """
+    if not isinstance(net, Network):
+        raise InvalidType(f"expected a Network, got {type(net).__name__}")
+    if arch is not None and net.arch != arch:
+        raise InvalidParameter(f"{what}: for {arch} nets only; got arch={net.arch!r}")
+    return net
+
+
+def resolve_depth(net: Network, depth=None) -> int:
+    """The number of layers: ``depth`` if given, else the network's (an integer >= 1).
+
+    >>> resolve_depth(Network("feedforward", "relu", depth=5)), resolve_depth(Network(), 3)
+    (5, 3)
+    """
+    depth = net.depth if depth is None else depth
+    if isinstance(depth, bool) or not isinstance(depth, numbers.Integral) or depth < 1:
+        raise InvalidParameter(f"depth must be an integer >= 1, got {depth!r}")
+    return int(depth)
+
+
+def numeric_variances(net: Network, what: str, hint: str = "") -> tuple[float, float, float]:
+    """(sigma_w2, sigma_b2, q0) as floats; a clear error where one is a symbol.
+
+    >>> numeric_variances(Network("feedforward", "relu", 2, 0.5), "fixed_point")
+    (2.0, 0.5, 1.0)
+    """
+    for name in ("sigma_w2", "sigma_b2", "q0"):
+        v = getattr(net, name)
+        if not isinstance(v, numbers.Real):
+            raise InvalidParameter(
+                f"{what} needs numbers for sigma_w2, sigma_b2 and q0: a number for {name}, "
+                f"got {v} (sigma_w2={net.sigma_w2}, sigma_b2={net.sigma_b2}, q0={net.q0})"
+                + (f"; {hint}" if hint else "")
+            )
+    return float(net.sigma_w2), float(net.sigma_b2), float(net.q0)

@@ -21,8 +21,9 @@ from ...algebra.sums import simplify_sums
 from ...errors import unknown_name
 from ...rules import action as A
 from ...rules import symbols as S
-from ...rules.activations import Activation, get_activation, method_name
+from ...rules.activations import Activation, get_activation
 from ...rules.network import Network
+from ..gaussian import method_name
 from ..meanfield.saddle import specialise
 from .derivation import Derivation, Equation, Step
 from .latex import latex

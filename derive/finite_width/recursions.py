@@ -30,7 +30,7 @@ cos, ...) and otherwise from composite Gauss-Legendre panels in u with the kinks
 edges (~1e-13 relative, smooth or kinked, any variance; see :func:`quadrature_method`).
 The two-input version integrates in the plane with the same panels (outer u1, inner u2
 given u1), ~1e-12 at any variance.
-K0 is the mean-field length-map iterate (:func:`nnqft.derive.meanfield.mft.q_trajectory`), computed
+K0 is the mean-field length-map iterate (:func:`nnqft.derive.meanfield.q_trajectory`), computed
 here with the same rule as the other moments.  Sympy expressions come from
 :func:`finite_width_symbolic` wherever the Gaussian integrals close.
 
@@ -53,21 +53,20 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
-from ...errors import InvalidParameter, InvalidType, NoExactForm
+from ...errors import InvalidParameter, NoExactForm
 from ...rules import symbols as S
-from ...rules.activations import (
-    PANEL_NODES,
-    Activation,
-    diagonal_kernel,
-    gaussian_tail,
-    get_activation,
-    legendre_rule,
-    mean_square,
-    numeric_function,
-    panel_rule,
-)
-from ...rules.network import Network
+from ...rules.activations import Activation, get_activation
+from ...rules.network import Network, numeric_variances, require_network, resolve_depth
 from ..convert import to_sympy
+from ..gaussian import (
+    PlaneRule,
+    closed_form,
+    expect,
+    gaussian_moment,
+    gaussian_tail,
+    kernel_derivatives,
+    panel_method,
+)
 
 __all__ = [
     "finite_width",
@@ -85,40 +84,21 @@ __all__ = [
 
 
 def _network(net) -> Network:
-    if not isinstance(net, Network):
-        raise InvalidType(f"expected a Network, got {type(net).__name__}")
-    if net.arch != "feedforward":
-        raise InvalidParameter(
-            "the finite-width recursions (docs/conventions.md §7) are for feedforward nets; "
-            f"got arch={net.arch!r}"
-        )
-    return net
+    return require_network(
+        net, arch="feedforward", what="the finite-width recursions (docs/conventions.md §7)"
+    )
 
 
 def _numeric(net: Network) -> tuple[float, float, float]:
-    values = []
-    for name in ("sigma_w2", "sigma_b2", "q0"):
-        v = getattr(net, name)
-        if not isinstance(v, numbers.Real):
-            raise InvalidParameter(
-                f"numeric finite-width recursions need a number for {name}, got {v}; "
-                "use finite_width_symbolic for expressions"
-            )
-        values.append(float(v))
-    cw, cb, q0 = values
+    cw, cb, q0 = numeric_variances(
+        net, "the numeric finite-width recursions", "use finite_width_symbolic for expressions"
+    )
     if cb + cw * q0 <= 0:
         raise InvalidParameter(
             "the first-layer variance sigma_b2 + sigma_w2*q0 must be positive "
             f"(got {cb + cw * q0:g}); a zero input with no bias gives z = 0 exactly"
         )
     return cw, cb, q0
-
-
-def _depth(net: Network, depth) -> int:
-    depth = net.depth if depth is None else depth
-    if isinstance(depth, bool) or not isinstance(depth, numbers.Integral) or depth < 1:
-        raise InvalidParameter(f"depth must be an integer >= 1, got {depth!r}")
-    return int(depth)
 
 
 def _in_range(K: float, layer: int) -> None:
@@ -133,16 +113,6 @@ def _in_range(K: float, layer: int) -> None:
 # --- one-variable Gaussian expectations ---------------------------------------------------
 
 
-def _hermite_e(k: int, x: np.ndarray) -> np.ndarray:
-    """Probabilists' Hermite polynomial He_k(x) by the three-term recurrence."""
-    h0, h1 = np.ones_like(x), x
-    if k == 0:
-        return h0
-    for j in range(1, k):
-        h0, h1 = h1, x * h1 - j * h0
-    return h1
-
-
 def quadrature_method(act: Activation, quadrature: bool = False) -> str:
     """How :func:`finite_width` integrates this activation, with its stated accuracy.
 
@@ -154,21 +124,9 @@ def quadrature_method(act: Activation, quadrature: bool = False) -> str:
     >>> quadrature_method(get_activation("relu"))
     'closed-form'
     """
-    if not quadrature and _closed_moment_functions(act) is not None:
+    if not quadrature and _closes(act):
         return "closed-form"
-    kinks = f", split at kinks {', '.join(str(k) for k in act.kinks)}" if act.kinks else ""
-    return (
-        f"gauss-legendre panels ({PANEL_NODES} nodes, width <= 1{kinks}), relative accuracy ~1e-13"
-    )
-
-
-def _expect(act: Activation, var: float, fns) -> np.ndarray:
-    """[E f(u) for f in fns], u ~ N(0, var) (a scalar); each f takes (u, x = u/sqrt(var))."""
-    u, w = panel_rule(var, tuple(float(k) for k in act.kinks))
-    x = u / math.sqrt(var)
-    with np.errstate(over="ignore", invalid="ignore"):
-        vals = np.stack([f(u, x) for f in fns])
-    return vals @ w
+    return panel_method(act)
 
 
 @dataclass(frozen=True)
@@ -181,19 +139,15 @@ class _Moments:
     d1: float  # <phi'^2>
 
 
+#: the moments the recursions need: d^k<phi^2>/dK^k (k <= 4), d^k<phi^4>/dK^k (k <= 2), <phi^6>
+_M2 = ("phi^2", "d/dq phi^2", "d^2/dq^2 phi^2", "d^3/dq^3 phi^2", "d^4/dq^4 phi^2")
+_M4 = ("phi^4", "d/dq phi^4", "d^2/dq^2 phi^4")
+
+
 @functools.lru_cache(maxsize=128)
-def _closed_moment_functions(act: Activation):
-    """Lambdified d^k<phi^2>/dK^k (k <= 4), d^k<phi^4>/dK^k (k <= 2), <phi^6>; None if open."""
-    m2, m4, _ = _symbolic_moments(act)
-    m6 = gaussian_moment(act.expr**6) if m4 is not None else None
-    if m2 is None or m4 is None or m6 is None:
-        return None
-    args = (S.q,)
-    return (
-        [numeric_function(sp.diff(m2, S.q, k), args) for k in range(5)],
-        [numeric_function(sp.diff(m4, S.q, k), args) for k in range(3)],
-        numeric_function(m6, args),
-    )
+def _closes(act: Activation) -> bool:
+    """True when <phi^2>, <phi^4> and <phi^6> all close (entry or symbolic integration)."""
+    return all(closed_form(act, w, integrate=True) is not None for w in ("phi^2", "phi^4", "phi^6"))
 
 
 def _moments(act: Activation, K: float, order: int = 1, quadrature: bool = False) -> _Moments:
@@ -202,7 +156,7 @@ def _moments(act: Activation, K: float, order: int = 1, quadrature: bool = False
     Raises :class:`InvalidParameter` naming the Gaussian integral when it diverges, overflows
     or lies beyond the quadrature's reach at K (never inf/nan as a number).
     """
-    if quadrature or _closed_moment_functions(act) is None:
+    if quadrature or not _closes(act):
         _check_integrable(act, K, order)  # a panel sum of a divergent integral is finite
     try:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -245,37 +199,16 @@ _TAIL_WORDS = {
 
 
 def _raw_moments(act: Activation, K: float, order: int, quadrature: bool) -> _Moments:
-    closed = None if quadrature else _closed_moment_functions(act)
-    d1_closed = None if quadrature else diagonal_kernel(act, 1)
-    if d1_closed is not None:
-        d1 = float(mean_square(act, K, 1))
-    else:
-        dphi = act.numeric(1)
-        d1 = float(_expect(act, K, [lambda u, x: dphi(u) ** 2])[0])
-    if closed is not None:
-        f2, f4, f6 = closed
-        return _Moments(
-            tuple(float(f(K)) for f in f2),
-            tuple(float(f(K)) for f in f4),
-            float(f6(K)),
-            d1,
-        )
-    phi = act.numeric(0)
-    k2 = 5 if order > 1 else 3
-    k4 = 3 if order > 1 else 1
-
-    def weighted(power, k):
-        return lambda u, x: phi(u) ** power * _hermite_e(2 * k, x)
-
-    fns = [weighted(2, k) for k in range(k2)] + [weighted(4, k) for k in range(k4)]
-    if order > 1:
-        fns.append(weighted(6, 0))
-    vals = _expect(act, K, fns)
-    scale = [(2.0 * K) ** -k for k in range(5)]
-    m2 = tuple(float(vals[k] * scale[k]) for k in range(k2))
-    m4 = tuple(float(vals[k2 + k] * scale[k]) for k in range(k4))
-    m6 = float(vals[-1]) if order > 1 else math.nan
-    return _Moments(m2, m4, m6, d1)
+    """Closed forms when <phi^2>, <phi^4>, <phi^6> all close (unless ``quadrature``), else one
+    panel rule; <phi'^2> from the entry's derivative kernel where it has one."""
+    d1 = float(expect(act, "phi'^2", K, rule="panel", closed="none" if quadrature else "entry"))
+    closed = "integrate" if not quadrature and _closes(act) else "none"
+    k2 = 5 if order > 1 or closed == "integrate" else 3
+    k4 = 3 if order > 1 or closed == "integrate" else 1
+    whats = _M2[:k2] + _M4[:k4] + (("phi^6",) if order > 1 or closed == "integrate" else ())
+    vals = [float(v) for v in expect(act, whats, K, rule="panel", closed=closed)]
+    m6 = vals[-1] if len(whats) > k2 + k4 else math.nan
+    return _Moments(tuple(vals[:k2]), tuple(vals[k2 : k2 + k4]), m6, d1)
 
 
 # --- the recursions -------------------------------------------------------------------------
@@ -302,7 +235,7 @@ def finite_width(
     """
     net = _network(net)
     cw, cb, q0 = _numeric(net)
-    T = _depth(net, depth)
+    T = resolve_depth(net, depth)
     act = net.activation
     order = 2 if next_order else 1
     rows = []
@@ -355,96 +288,10 @@ def finite_width(
 # --- symbolic Gaussian moments ----------------------------------------------------------------
 
 
-def _half_line_moment(k: int, var) -> sp.Expr:
-    """E[u^k 1(u > 0)] for u ~ N(0, var)."""
-    return (2 * var) ** sp.Rational(k, 2) * sp.gamma(sp.Rational(k + 1, 2)) / (2 * sp.sqrt(sp.pi))
-
-
-def _smooth_moment(expr: sp.Expr, var) -> sp.Expr | None:
-    """E[expr(u)] for polynomials times exponentials of linear forms (sin, cos, exp, ...)."""
-    a = sp.Dummy("a")
-    expr = sp.expand(sp.powsimp(sp.expand(expr.rewrite(sp.exp)), combine="exp"))
-    total = sp.Integer(0)
-    for term in sp.Add.make_args(expr):
-        exps = [f for f in sp.Mul.make_args(term) if isinstance(f, sp.exp) or f.func == sp.exp]
-        rest = sp.Mul(*[f for f in sp.Mul.make_args(term) if f not in exps])
-        arg = sp.expand(sum((f.args[0] for f in exps), sp.Integer(0)))
-        poly_arg = sp.Poly(arg, S.z) if arg.is_polynomial(S.z) else None
-        if poly_arg is None or poly_arg.degree() > 1 or not rest.is_polynomial(S.z):
-            return None
-        slope, offset = poly_arg.coeff_monomial(S.z), poly_arg.coeff_monomial(1)
-        generating = sp.exp(offset + a**2 * var / 2)  # E exp(offset + a u)
-        for (k,), c in sp.Poly(rest, S.z).terms():
-            total += c * sp.diff(generating, a, k).subs(a, slope)
-    return total
-
-
-def gaussian_moment(expr, var=S.q) -> sp.Expr | None:
-    """E[expr(u)] for u ~ N(0, var) in closed form, or None when the integral does not close.
-
-    Handles polynomials, piecewise polynomials split at 0 (Max, Min, Abs, Heaviside,
-    Piecewise: ReLU, leaky ReLU) and polynomials times sin, cos, exp of linear arguments.
-    ``expr`` is a sympy expression in ``z`` (or an :class:`Activation`, meaning phi).
-
-    >>> gaussian_moment(sp.Max(0, S.z) ** 4)
-    3*q**2/2
-    >>> sp.simplify(gaussian_moment(sp.sin(S.z) ** 2) - (1 - sp.exp(-2 * S.q)) / 2)
-    0
-    >>> gaussian_moment(sp.tanh(S.z) ** 2) is None
-    True
-    """
-    if isinstance(expr, Activation):
-        expr = expr.expr
-    expr = to_sympy(expr, "expr")
-    var = to_sympy(var, "var")
-    if S.z not in expr.free_symbols:
-        return expr
-    pieces = expr.rewrite(sp.Piecewise)
-    if not pieces.has(sp.Piecewise):
-        out = _smooth_moment(expr, var)
-        return None if out is None else sp.simplify(out)
-    folded = sp.piecewise_fold(pieces)
-    if not isinstance(folded, sp.Piecewise):
-        return None
-    remaining = sp.S.Reals
-    total = sp.Integer(0)
-    for piece, cond in folded.args:
-        try:
-            region = cond.as_set().intersect(remaining) if cond is not sp.true else remaining
-        except (NotImplementedError, TypeError, AttributeError):
-            return None
-        remaining = remaining - region
-        if region.is_empty or region.measure == 0:
-            continue
-        if region == sp.S.Reals:
-            sign = None
-        elif region in (sp.Interval.open(0, sp.oo), sp.Interval(0, sp.oo)):
-            sign = 1
-        elif region in (sp.Interval.open(-sp.oo, 0), sp.Interval(-sp.oo, 0)):
-            sign = -1
-        else:
-            return None
-        if not piece.is_polynomial(S.z):
-            return None
-        poly = sp.Poly(sp.expand(piece), S.z)
-        for (k,), c in poly.terms():
-            if sign is None:
-                total += c * (0 if k % 2 else sp.factorial2(k - 1) * var ** sp.Rational(k, 2))
-            else:
-                total += c * sign**k * _half_line_moment(k, var)
-    return sp.simplify(total)
-
-
 @functools.lru_cache(maxsize=128)
 def _symbolic_moments(act: Activation):
     """(<phi^2>, <phi^4>, <phi'^2>) as expressions in q, each None where it does not close."""
-    m2 = diagonal_kernel(act, 0)
-    if m2 is None:
-        m2 = gaussian_moment(act.expr**2)
-    d1 = diagonal_kernel(act, 1)
-    if d1 is None:
-        d1 = gaussian_moment(act.derivative(1) ** 2)
-    return m2, gaussian_moment(act.expr**4), d1
+    return tuple(closed_form(act, w, integrate=True) for w in ("phi^2", "phi^4", "phi'^2"))
 
 
 def finite_width_symbolic(net: Network, depth: int | None = None):
@@ -460,7 +307,7 @@ def finite_width_symbolic(net: Network, depth: int | None = None):
     (q0*sigma_w2**3/4, 5*q0**2*sigma_w2**6/8, 0)
     """
     net = _network(net)
-    T = _depth(net, depth)
+    T = resolve_depth(net, depth)
     act = net.activation
     m2, m4, d1 = _symbolic_moments(act)
     if m2 is None:
@@ -543,69 +390,10 @@ def scale_invariant_closed_form(activation, layer=S.T):
 _PAIRS = ((0, 0), (1, 1), (0, 1))  # the kernel components (11, 22, 12)
 
 
-@functools.lru_cache(maxsize=64)
-def _kernel_function2(act: Activation):
-    """E[phi(u1) phi(u2)] from the closed-form kernel, lambdified in (q11, q22, q12)."""
-    return numeric_function(act.kernel, (S.q11, S.q22, S.q12))
-
-
-@functools.lru_cache(maxsize=64)
-def _kernel_derivatives(act: Activation):
-    """Gradient and Hessian of E[phi phi] in (q11, q22, q12), lambdified, from the closed form."""
-    args = (S.q11, S.q22, S.q12)
-    grad = [sp.diff(act.kernel, a) for a in args]
-    hess = [[sp.diff(g, b) for b in args] for g in grad]
-    return (
-        [numeric_function(g, args) for g in grad],
-        [[numeric_function(h, args) for h in row] for row in hess],
-    )
-
-
-class _PlaneRule:
-    """E[f(u1) g(u2)] for (u1, u2) ~ N(0, [[var1, cov], [cov, var2]]), to ~1e-12.
-
-    Outer integral over u1 by the one-variable panel rule; inner over u2 given u1
-    (conditional mean mu, standard deviation sd) by 10-node Gauss-Legendre panels in
-    x2 = (u2 - mu)/sd of width <= 1/2 on [-13, 13], split also where u2 crosses the
-    integers in [-20, 20] and the kinks, so features of phi near u2 = 0 are resolved at any
-    variance (tensor Gauss-Hermite is not: 40% error in K1 for tanh at K ~ 3).  At
-    |c| = 1 the inner integral is the point u2 = mu.  Inner sums are cached per function.
-    """
-
-    def __init__(self, var1: float, var2: float, cov: float, kinks: tuple):
-        self.u1, self.w1 = panel_rule(var1, kinks)
-        s1, s2 = math.sqrt(var1), math.sqrt(var2)
-        rho = min(1.0, max(-1.0, cov / (s1 * s2)))
-        mu = rho * s2 / s1 * self.u1
-        sd = s2 * math.sqrt(max(0.0, 1.0 - rho * rho))
-        if sd <= 1e-12 * s2:
-            self.u2, self.w2 = mu[:, None], np.ones((mu.size, 1))
-        else:
-            t, w = legendre_rule(10)
-            features = np.array([float(k) for k in range(-20, 21)] + list(kinks))
-            mapped = np.clip((features[None, :] - mu[:, None]) / sd, -13.0, 13.0)
-            uniform = np.broadcast_to(np.linspace(-13.0, 13.0, 53), (mu.size, 53))
-            edges = np.sort(np.concatenate([uniform, mapped], axis=1), axis=1)
-            lo, hi = edges[:, :-1, None], edges[:, 1:, None]
-            x2 = (lo + hi) / 2 + (hi - lo) / 2 * t
-            w2 = (hi - lo) / 2 * w * np.exp(-(x2**2) / 2) / math.sqrt(2 * math.pi)
-            self.u2 = (mu[:, None, None] + sd * x2).reshape(mu.size, -1)
-            self.w2 = w2.reshape(mu.size, -1)
-        self._inner = {}
-
-    def mean(self, f, g) -> float:
-        key = id(g)
-        if key not in self._inner:
-            with np.errstate(over="ignore", invalid="ignore"):
-                self._inner[key] = (g, np.einsum("jk,jk->j", g(self.u2), self.w2))
-        with np.errstate(over="ignore", invalid="ignore"):
-            return float(self.w1 @ (f(self.u1) * self._inner[key][1]))
-
-
 def _cross_derivatives(act, cw, k11, k22, k12, rule, quadrature=False):
     """Row 12 of the Jacobian and the Hessian of F12 = C_b + C_W E[phi(u1) phi(u2)]."""
     if act.kernel is not None and not quadrature:
-        grad, hess = _kernel_derivatives(act)
+        grad, hess = kernel_derivatives(act)
         a = (k11, k22, k12)
         return (
             np.array([cw * float(g(*a)) for g in grad]),
@@ -639,7 +427,7 @@ def finite_width_two_inputs(
     """The kernel matrix K_{alpha beta} at O(1) and O(1/n) for two inputs, layer by layer.
 
     Inputs of norm q0 and correlation ``c0`` (as
-    :func:`nnqft.derive.meanfield.mft.correlation_trajectory`).
+    :func:`nnqft.derive.meanfield.correlation_trajectory`).
     Per layer: ``K0`` and ``K1`` as (K11, K22, K12), ``V`` the 3x3 matrix with
     Cov(z_i,a z_i,b, z_j,c z_j,d) = V[(ab),(cd)]/n (i != j; basis 11, 22, 12), and the
     correlation E[z1 z2]/sqrt(E z1^2 E z2^2) = ``correlation0`` + ``correlation1``/n.
@@ -661,13 +449,13 @@ def finite_width_two_inputs(
     """
     net = _network(net)
     cw, cb, q0 = _numeric(net)
-    T = _depth(net, depth)
+    T = resolve_depth(net, depth)
     if isinstance(c0, bool) or not isinstance(c0, numbers.Real) or not -1 <= c0 <= 1:
         raise InvalidParameter(f"input correlation c0 must be a number in [-1, 1], got {c0!r}")
     act = net.activation
+    closed = "none" if quadrature else "entry"
     kinks = tuple(float(x) for x in act.kinks)
     powers = [act.numeric(0)] + [(lambda u, i=i: act.numeric(0)(u) ** i) for i in (2, 3)]
-    closed_kernel = None if quadrature or act.kernel is None else _kernel_function2(act)
     k = np.array([cb + cw * q0, cb + cw * q0, cb + cw * q0 * float(c0)])
     K1 = np.zeros(3)
     V = np.zeros((3, 3))
@@ -695,7 +483,7 @@ def finite_width_two_inputs(
         )
         if layer == T:
             break
-        rule = _PlaneRule(k11, k22, k12, kinks)
+        rule = PlaneRule(k11, k22, k12, kinks)
         grad12, hess12 = _cross_derivatives(act, cw, k11, k22, k12, rule, quadrature)
         J = np.zeros((3, 3))
         J[0, 0], J[1, 1], J[2] = cw * mo[0].m2[1], cw * mo[1].m2[1], grad12
@@ -706,7 +494,7 @@ def finite_width_two_inputs(
             return rule.mean(powers[i - 1], powers[j - 1])
 
         e11, e22 = mo[0].m2[0], mo[1].m2[0]
-        e12 = E(1, 1) if closed_kernel is None else float(closed_kernel(k11, k22, k12))
+        e12 = float(expect(act, "phi phi", k11, k22, k12, rule="panel", closed=closed))
         e22_22 = E(2, 2)
         Scov = cw**2 * np.array(
             [

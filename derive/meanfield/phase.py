@@ -1,9 +1,10 @@
 """Phase diagrams of the mean-field theory: depth scales over a (sigma_w2, sigma_b2) grid.
 
-The whole grid goes through the vectorised fixed-point engine of :mod:`nnqft.derive.meanfield.mft`
-at once (in chunks, with a progress bar on a terminal): Newton on the length map for every
-point, then the correlation fixed point c* for the chaotic points (docs/conventions.md §3).  The
-edge of chaos chi_1 = 1 is drawn over the xi_c map by :func:`plot_phase_diagram`.
+The whole grid goes through the vectorised fixed-point engine of
+:mod:`nnqft.derive.meanfield.fixed_point` at once (in chunks, with a progress bar on a
+terminal): Newton on the length map for every point, then the correlation fixed point c*
+for the chaotic points (docs/conventions.md §3).  The edge of chaos chi_1 = 1 is drawn over
+the xi_c map by :func:`plot_phase_diagram`.
 
 >>> pd = phase_diagram("erf", [0.5, 1.5, 3.0], [0.0, 0.2])
 >>> pd.phase.tolist()
@@ -20,7 +21,9 @@ import numpy as np
 
 from ...errors import InvalidParameter
 from ...rules.activations import get_activation
-from . import mft
+from ._inputs import _array
+from .criticality import CriticalLine, critical_line
+from .fixed_point import _CHUNK, _mean_field_arrays, _method
 
 __all__ = [
     "PhaseDiagram",
@@ -57,7 +60,7 @@ class PhaseDiagram:
     xi_q: np.ndarray
     xi_c: np.ndarray
     phase: np.ndarray
-    critical_line: mft.CriticalLine
+    critical_line: CriticalLine
     method: str
 
     def as_dict(self) -> dict:
@@ -72,7 +75,7 @@ class PhaseDiagram:
 
 
 def _grid(name: str, values) -> np.ndarray:
-    arr = mft._array(name, values).ravel()
+    arr = _array(name, values).ravel()
     if arr.size == 0:
         raise InvalidParameter(f"the {name} grid is empty")
     if name == "sigma_w2" and (arr <= 0).any():
@@ -103,11 +106,11 @@ def phase_diagram(
     sb = _grid(
         "sigma_b2", np.linspace(*DEFAULT_SIGMA_B2, 101) if sigma_b2_grid is None else sigma_b2_grid
     )
-    q0 = float(mft._array("q0", q0))
+    q0 = float(_array("q0", q0))
     W, B = np.meshgrid(sw, sb)
     flat_w, flat_b = W.ravel(), B.ravel()
     pieces = []
-    starts = range(0, flat_w.size, mft._CHUNK)
+    starts = range(0, flat_w.size, _CHUNK)
     bar = tqdm(
         starts,
         desc=f"phase diagram ({act.name})",
@@ -115,17 +118,17 @@ def phase_diagram(
         disable=None if progress is None else not progress,
     )
     for lo in bar:
-        sl = slice(lo, lo + mft._CHUNK)
-        pieces.append(mft._mean_field_arrays(act, flat_w[sl], flat_b[sl], q0, nodes))
+        sl = slice(lo, lo + _CHUNK)
+        pieces.append(_mean_field_arrays(act, flat_w[sl], flat_b[sl], q0, nodes))
     fields = {k: np.concatenate([p[k] for p in pieces]).reshape(W.shape) for k in pieces[0]}
-    line = mft.critical_line(act, sb, nodes=nodes)
+    line = critical_line(act, sb, nodes=nodes)
     return PhaseDiagram(
         activation=act.name,
         sigma_w2=sw,
         sigma_b2=sb,
         q0=q0,
         critical_line=line,
-        method=mft._method(act, nodes),
+        method=_method(act, nodes),
         **fields,
     )
 

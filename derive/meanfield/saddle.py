@@ -24,14 +24,8 @@ from sympy.utilities.lambdify import implemented_function
 from ...errors import NnqftError
 from ...rules import symbols as S
 from ...rules.action.objects import BivariateGaussianMean, GaussianMean, phi
-from ...rules.activations import (
-    bivariate_gaussian_mean,
-    gaussian_kernel,
-    gaussian_mean,
-    get_activation,
-    mean_square,
-    numeric_function,
-)
+from ...rules.activations import get_activation, numeric_function
+from ..gaussian import bivariate_gaussian_mean, gaussian_kernel, gaussian_mean, mean_square
 
 __all__ = ["specialise", "numeric_function_of"]
 

@@ -81,7 +81,7 @@ def mft_command(activation, sigma_w2, sigma_b2, q0, nodes, as_json):
 
         nnqft mft --activation tanh --sigma-w2 1.5 --sigma-b2 0.05
     """
-    from ..derive.meanfield.mft import fixed_point
+    from ..derive.meanfield import fixed_point
     from ..rules.network import Network
 
     _check_nodes(nodes)
@@ -100,7 +100,7 @@ def mft_command(activation, sigma_w2, sigma_b2, q0, nodes, as_json):
 
 def _warn_quadrature(errors) -> None:
     """One stderr line when the estimated quadrature error exceeds what the tests check."""
-    from ..derive.meanfield.mft import QUADRATURE_TOL
+    from ..derive.meanfield import QUADRATURE_TOL
 
     if not errors:
         return
@@ -129,7 +129,7 @@ def critical_command(activation, sigma_b2, nodes, as_json):
 
     nnqft critical --activation tanh --sigma-b2 0.05
     """
-    from ..derive.meanfield.mft import critical_point
+    from ..derive.meanfield import critical_point
 
     _check_nodes(nodes)
     point = critical_point(activation, sigma_b2, nodes=nodes).as_dict()

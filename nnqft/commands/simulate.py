@@ -170,7 +170,7 @@ def simulate_command(
 
         nnqft simulate --activation tanh --sigma-w2 1.5 --sigma-b2 0.05 --width 16 --depth 6
     """
-    from ..derive.meanfield.mft import correlation_trajectory, q_trajectory
+    from ..derive.meanfield import correlation_trajectory, q_trajectory
     from ..derive.montecarlo.simulate import simulate
     from ..errors import InvalidParameter
     from ..rules.network import Network

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from nnqft.cli import main
-from nnqft.derive.meanfield.mft import q_trajectory
+from nnqft.derive.meanfield import q_trajectory
 from nnqft.rules.network import Network
 
 BASE = ["simulate", "--activation", "tanh", "--sigma-w2", "1.5", "--sigma-b2", "0.05"]

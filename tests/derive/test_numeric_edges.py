@@ -5,11 +5,11 @@ import math
 import numpy as np
 import pytest
 
+from nnqft.derive import meanfield
 from nnqft.derive.finite_width.recursions import finite_width, universality_class
+from nnqft.derive.gaussian import gaussian_tail
 from nnqft.derive.loops import amplitudes as A
-from nnqft.derive.meanfield import mft
 from nnqft.errors import InvalidParameter
-from nnqft.rules.activations import gaussian_tail
 from nnqft.rules.network import Network
 
 
@@ -118,7 +118,7 @@ def test_constant_activation_has_no_universality_class():
     "act, sw", [("gelu", 4.0), ("swish", 4.0), ("softplus", 4.0), ("relu", 3.0), ("exp(z)", 5.0)]
 )
 def test_no_fixed_point_nulls_every_quantity_alike(act, sw):
-    mf = mft.fixed_point(_net(act, sw))
+    mf = meanfield.fixed_point(_net(act, sw))
     assert mf.q_star == math.inf and mf.phase == "unbounded"
     for key in ("c_star", "chi_1", "chi_c", "chi_parallel", "lyapunov_exponent", "xi_q", "xi_c"):
         assert math.isnan(getattr(mf, key)), key
@@ -126,17 +126,17 @@ def test_no_fixed_point_nulls_every_quantity_alike(act, sw):
 
 
 def test_divergent_length_map_is_the_reason():
-    mf = mft.fixed_point(_net("exp(z**2)", 0.1))
+    mf = meanfield.fixed_point(_net("exp(z**2)", 0.1))
     assert mf.phase == "unbounded" and "diverges" in mf.reasons["q_star"]
 
 
 def test_quadrature_error_is_estimated():
-    far = mft.fixed_point(_net("swish", 1.99, 0.8))
+    far = meanfield.fixed_point(_net("swish", 1.99, 0.8))
     assert far.q_star == pytest.approx(113.8214, rel=1e-6)
     assert far.quadrature_error["xi_q"] > 1e-6  # graded rule vs 1.5x nodes: ~3e-5
-    near = mft.fixed_point(_net("tanh", 1.5, 0.05))
+    near = meanfield.fixed_point(_net("tanh", 1.5, 0.05))
     assert max(near.quadrature_error.values()) < 1e-12
-    assert mft.fixed_point(_net("erf", 1.5, 0.05)).quadrature_error is None  # closed form
+    assert meanfield.fixed_point(_net("erf", 1.5, 0.05)).quadrature_error is None  # closed form
 
 
 def test_phase_grid_marks_unbounded_points():

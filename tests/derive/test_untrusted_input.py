@@ -92,15 +92,15 @@ HOSTILE = "__import__('os').system('echo pwned')"
 
 
 def test_strings_go_to_the_expression_parser(parser_calls):
+    from nnqft.derive import meanfield
     from nnqft.derive.export import base as codegen
     from nnqft.derive.finite_width import recursions as finite_width
-    from nnqft.derive.meanfield import mft
     from nnqft.rules.network import Network
 
     assert to_sympy(HOSTILE) == S.q
     assert formula_from_expression(HOSTILE).expression == S.q
     finite_width.gaussian_moment(HOSTILE)
-    mft.length_map(Network("feedforward", "linear"), HOSTILE)
+    meanfield.length_map(Network("feedforward", "linear"), HOSTILE)
     codegen.prepare(HOSTILE)
     assert parser_calls == [HOSTILE] * 5
 

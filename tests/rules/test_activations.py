@@ -4,17 +4,14 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from nnqft.errors import InvalidParameter, UnknownActivation
-from nnqft.rules.activations import (
-    Activation,
+from nnqft.derive.gaussian import (
     bivariate_gaussian_mean,
     gaussian_kernel,
     gaussian_mean,
-    get_activation,
-    known_activations,
     mean_square,
-    register,
 )
+from nnqft.errors import InvalidParameter, UnknownActivation
+from nnqft.rules.activations import Activation, get_activation, known_activations, register
 from nnqft.rules.symbols import z
 
 CLOSED = [n for n in known_activations() if get_activation(n).has_closed_form] + [

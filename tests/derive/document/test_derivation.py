@@ -1,4 +1,4 @@
-"""Derivations: the engine's saddle point equals derive/meanfield/mft.py's maps, every equation of a
+"""Derivations: the engine's saddle point equals derive/meanfield/'s maps, every equation of a
 derivation is re-derived here from the engine, and the chapter registry works."""
 
 import numpy as np
@@ -6,9 +6,9 @@ import pytest
 import sympy as sp
 
 from nnqft.algebra import normal_form
+from nnqft.derive import meanfield
 from nnqft.derive.document import derivation as D
 from nnqft.derive.document import field_theory as FT
-from nnqft.derive.meanfield import mft
 from nnqft.derive.meanfield.saddle import numeric_function_of, specialise
 from nnqft.errors import InvalidParameter, InvalidType, UnknownName
 from nnqft.rules import action as A
@@ -31,7 +31,7 @@ def derived():
 @pytest.mark.parametrize("arch,bias", ARCHS)
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_saddle_point_equals_mft_maps(derived, arch, bias, activation):
-    """Lambdified saddle-point equations vs mft.length_map / correlation_map / chi_1 at
+    """Lambdified saddle-point equations vs meanfield.length_map / correlation_map / chi_1 at
     random points (seeded); closed forms for linear, relu, erf, quadrature for tanh."""
     sp2, dr = derived[arch, bias]
     rng = np.random.default_rng(3)
@@ -49,14 +49,16 @@ def test_saddle_point_equals_mft_maps(derived, arch, bias, activation):
         q = rng.uniform(0.05, 4.0, 6)
         q11, q22 = rng.uniform(0.05, 4.0, 6), rng.uniform(0.05, 4.0, 6)
         q12 = rng.uniform(-0.95, 0.95, 6) * np.sqrt(q11 * q22)
-        np.testing.assert_allclose(L(sw, sb, q), mft.length_map(net, q), rtol=rtol, atol=1e-14)
+        np.testing.assert_allclose(
+            L(sw, sb, q), meanfield.length_map(net, q), rtol=rtol, atol=1e-14
+        )
         np.testing.assert_allclose(
             F(sw, sb, q11, q22, q12),
-            mft.correlation_map(net, q11, q22, q12),
+            meanfield.correlation_map(net, q11, q22, q12),
             rtol=rtol,
             atol=1e-14,
         )
-        np.testing.assert_allclose(chi(sw, q), mft.chi_1(net, q), rtol=rtol, atol=1e-14)
+        np.testing.assert_allclose(chi(sw, q), meanfield.chi_1(net, q), rtol=rtol, atol=1e-14)
 
 
 @pytest.mark.parametrize("activation", ["erf", "tanh", "sin"])
@@ -70,20 +72,23 @@ def test_derived_integrands_by_quadrature_match_mft(derived, activation):
     net = Network("feedforward", activation, sigma_w2=1.3, sigma_b2=0.2)
     q11, q22, q12 = np.array([0.4, 1.5]), np.array([0.9, 2.0]), np.array([0.3, -1.1])
     np.testing.assert_allclose(
-        F(1.3, 0.2, q11, q22, q12), mft.correlation_map(net, q11, q22, q12), rtol=1e-8
+        F(1.3, 0.2, q11, q22, q12), meanfield.correlation_map(net, q11, q22, q12), rtol=1e-8
     )
-    np.testing.assert_allclose(chi(1.3, q11), mft.chi_1(net, q11), rtol=1e-8)
+    np.testing.assert_allclose(chi(1.3, q11), meanfield.chi_1(net, q11), rtol=1e-8)
 
 
 @pytest.mark.parametrize("activation", ["linear", "relu", "erf"])
 def test_specialised_closed_forms_equal_mft_symbolic(derived, activation):
     sp2, dr = derived["feedforward", None]
     net = Network("feedforward", activation)
-    assert sp.simplify(specialise(sp2.maps["length"], activation) - mft.length_map(net, S.q)) == 0
+    assert (
+        sp.simplify(specialise(sp2.maps["length"], activation) - meanfield.length_map(net, S.q))
+        == 0
+    )
     corr = specialise(sp2.maps["correlation"], activation)
-    assert sp.simplify(corr - mft.correlation_map(net, S.q11, S.q22, S.q12)) == 0
+    assert sp.simplify(corr - meanfield.correlation_map(net, S.q11, S.q22, S.q12)) == 0
     chi = specialise(dr.chi_1, activation).xreplace({A.q_star: S.q})
-    assert sp.simplify(chi - mft.chi_1(net, S.q)) == 0
+    assert sp.simplify(chi - meanfield.chi_1(net, S.q)) == 0
 
 
 def test_critical_points_from_the_engine():
@@ -97,7 +102,7 @@ def test_critical_points_from_the_engine():
     assert got == {"relu": 2, "erf": sp.pi / 4, "linear": 1, "tanh": 1}
     # the critical erf point has chi_1 = 1 by mft at q* = 0
     net = Network("feedforward", "erf", sigma_w2=float(sp.pi / 4), sigma_b2=0.0)
-    assert abs(float(mft.chi_1(net, 0.0)) - 1) < 1e-12
+    assert abs(float(meanfield.chi_1(net, 0.0)) - 1) < 1e-12
 
 
 # --- each equation re-derived ----------------------------------------------------------

@@ -2,7 +2,7 @@
 
 Routes: the reference values; exact laws of scale-invariant nets; closed forms against
 quadrature; quadrature against scipy's adaptive integrator and finite differences; the
-exact finite-n recursion of linear nets; the mean-field code of derive/meanfield/mft.py; and real
+exact finite-n recursion of linear nets; the mean-field code of derive/meanfield/; and real
 random networks (the exact fast sampler of derive/montecarlo/simulate.py), with tolerances in
 standard errors and fixed seeds.
 """
@@ -15,9 +15,9 @@ import sympy as sp
 from conftest import reference_values
 from scipy.integrate import quad
 
+from nnqft.derive import meanfield
 from nnqft.derive.finite_width.recursions import (
     _moments,
-    _PlaneRule,
     finite_width,
     finite_width_symbolic,
     finite_width_two_inputs,
@@ -26,7 +26,7 @@ from nnqft.derive.finite_width.recursions import (
     scale_invariant_closed_form,
     universality_class,
 )
-from nnqft.derive.meanfield import mft
+from nnqft.derive.gaussian import PlaneRule
 from nnqft.derive.montecarlo.simulate import fast_feedforward_preactivations, simulate
 from nnqft.errors import InvalidParameter, InvalidType, NoExactForm, UnknownActivation
 from nnqft.rules import symbols as S
@@ -187,15 +187,15 @@ def test_quadrature_accuracy_against_adaptive_integration(act, K):
     "act, cw, cb", [("tanh", 1.5, 0.05), ("erf", 2.0, 0.1), ("gelu", 1.9, 0.2)]
 )
 def test_k0_and_chis_agree_with_mean_field_code(act, cw, cb):
-    """K0 is the mean-field length-map iterate; chi_par, chi_perp as derive/meanfield/mft.py."""
+    """K0 is the mean-field length-map iterate; chi_par, chi_perp as derive/meanfield/."""
     n = net(act, cw, cb, q0=1.2)
     rows = finite_width(n, 10)
     K0 = np.array([r["K0"] for r in rows])
-    np.testing.assert_allclose(K0, mft.q_trajectory(n, 10), rtol=1e-9)
+    np.testing.assert_allclose(K0, meanfield.q_trajectory(n, 10), rtol=1e-9)
     np.testing.assert_allclose(
-        [r["chi_parallel"] for r in rows], mft.chi_parallel(n, K0), rtol=1e-8
+        [r["chi_parallel"] for r in rows], meanfield.chi_parallel(n, K0), rtol=1e-8
     )
-    np.testing.assert_allclose([r["chi_perp"] for r in rows], mft.chi_1(n, K0), rtol=1e-9)
+    np.testing.assert_allclose([r["chi_perp"] for r in rows], meanfield.chi_1(n, K0), rtol=1e-9)
 
 
 # --- universality classes ---------------------------------------------------------------------
@@ -234,7 +234,7 @@ def test_k_star_zero_large_depth(act):
 
 @pytest.mark.parametrize("act", ["gelu", "swish"])
 def test_k_star_nonzero_criticality(act):
-    """chi_par = chi_perp = 1 at the reported point, checked with derive/meanfield/mft.py, and the
+    """chi_par = chi_perp = 1 at the reported point, checked with derive/meanfield/, and the
     large-depth laws V = nu_eff (l-1) K*^2, K1/(l^2 K*) -> const."""
     u = universality_class(act)
     assert u.name == "K*!=0"
@@ -246,10 +246,10 @@ def test_k_star_nonzero_criticality(act):
     assert cw * _scipy_mean(lambda u: float(dphi(u)) ** 2, K) == pytest.approx(1.0, rel=1e-10)
     chi_par = cw * _scipy_mean(lambda u: float(phi(u) ** 2 * (u * u / K - 1)), K) / (2 * K)
     assert chi_par == pytest.approx(1.0, rel=1e-10)
-    # ... and derive/meanfield/mft.py, whose 201-node Gauss-Hermite rule is good to ~1e-7 at K* ~ 14
-    assert float(mft.length_map(n, K)) == pytest.approx(K, rel=1e-6)
-    assert float(mft.chi_1(n, K)) == pytest.approx(1.0, rel=1e-6)
-    assert float(mft.chi_parallel(n, K)) == pytest.approx(1.0, rel=1e-6)
+    # ... and derive/meanfield/, whose 201-node Gauss-Hermite rule is good to ~1e-7 at K* ~ 14
+    assert float(meanfield.length_map(n, K)) == pytest.approx(K, rel=1e-6)
+    assert float(meanfield.chi_1(n, K)) == pytest.approx(1.0, rel=1e-6)
+    assert float(meanfield.chi_parallel(n, K)) == pytest.approx(1.0, rel=1e-6)
     rows = finite_width(n, 400)
     r = rows[-1]
     assert r["K0"] == pytest.approx(K, rel=1e-6)
@@ -294,7 +294,7 @@ def test_two_inputs_closed_form_and_price_theorem_agree(act, cw, cb, q0):
 def test_plane_rule_against_nested_adaptive_integration(v1, v2, c):
     s1, s2 = math.sqrt(v1), math.sqrt(v2)
     tanh = get_activation("tanh")
-    rule = _PlaneRule(v1, v2, c * s1 * s2, ())
+    rule = PlaneRule(v1, v2, c * s1 * s2, ())
     for k in (0, 2):
         f = tanh.numeric(k)
 
@@ -325,7 +325,7 @@ def test_plane_rule_against_nested_adaptive_integration(v1, v2, c):
 def test_two_inputs_k0_is_the_correlation_trajectory():
     n = net("tanh", 1.5, 0.05)
     rows = finite_width_two_inputs(n, 0.3, 7)
-    q11, q22, q12, c = mft.correlation_trajectory(n, 0.3, 7)
+    q11, q22, q12, c = meanfield.correlation_trajectory(n, 0.3, 7)
     np.testing.assert_allclose([r["K0"][2] for r in rows], q12, rtol=1e-9)
     np.testing.assert_allclose([r["correlation0"] for r in rows], c, rtol=1e-9)
 

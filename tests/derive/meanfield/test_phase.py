@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from nnqft.derive.meanfield import mft
+from nnqft.derive import meanfield
 from nnqft.derive.meanfield.phase import phase_diagram, plot_phase_diagram
 from nnqft.errors import InvalidParameter
 from nnqft.rules.network import Network
@@ -25,7 +25,7 @@ def test_grid_equals_single_fixed_points(tanh_grid):
     assert pd.xi_c.shape == (SB.size, SW.size)
     for i, sb in enumerate(SB):
         for j in (0, 3, 5, 8):
-            mf = mft.fixed_point(Network("feedforward", "tanh", sigma_w2=SW[j], sigma_b2=sb))
+            mf = meanfield.fixed_point(Network("feedforward", "tanh", sigma_w2=SW[j], sigma_b2=sb))
             for key in ("q_star", "c_star", "chi_1", "chi_c", "xi_q", "xi_c"):
                 assert getattr(pd, key)[i, j] == pytest.approx(
                     getattr(mf, key), rel=1e-12, abs=1e-14

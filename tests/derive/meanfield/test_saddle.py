@@ -5,10 +5,11 @@ Price's theorem against finite differences of quadrature.
 
 import sympy as sp
 
+from nnqft.derive.gaussian import bivariate_gaussian_mean
 from nnqft.derive.meanfield.saddle import numeric_function_of
 from nnqft.rules import action as A
 from nnqft.rules import symbols as S
-from nnqft.rules.activations import bivariate_gaussian_mean, get_activation
+from nnqft.rules.activations import get_activation
 
 
 def test_price_theorem_against_finite_differences():

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.special import digamma
 
-from nnqft.derive.meanfield.mft import fixed_point
+from nnqft.derive.meanfield import fixed_point
 from nnqft.derive.montecarlo.lyapunov import measure_lyapunov
 from nnqft.errors import InvalidParameter, UnknownName
 from nnqft.rules.network import Network

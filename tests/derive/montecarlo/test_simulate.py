@@ -10,7 +10,7 @@ import pytest
 from conftest import reference_values
 from scipy.special import digamma
 
-from nnqft.derive.meanfield.mft import correlation_trajectory, q_trajectory
+from nnqft.derive.meanfield import correlation_trajectory, q_trajectory
 from nnqft.derive.montecarlo.simulate import (
     _Moments,
     fast_feedforward_preactivations,

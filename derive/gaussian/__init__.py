@@ -1,0 +1,61 @@
+"""Gaussian expectations of activations: one API, :func:`expect`, over the activation's
+closed forms (its entry in :mod:`nnqft.rules.activations`) and the quadrature rules of
+:mod:`nnqft.derive.gaussian.quadrature` (docs/conventions.md §3, §7)."""
+
+from .expect import (
+    MEAN_FIELD,
+    RULES,
+    closed_form,
+    expect,
+    gaussian_kernel,
+    kernel_derivatives,
+    mean_square,
+    method_name,
+    panel_method,
+)
+from .quadrature import (
+    DEFAULT_NODES,
+    NODE_BANDS,
+    PANEL_ABOVE,
+    PANEL_NODES,
+    PlaneRule,
+    bivariate_gaussian_mean,
+    gaussian_mean,
+    gaussian_tail,
+    hermite_groups,
+    hermite_rule,
+    legendre_rule,
+    mehler_coefficients,
+    node_counts,
+    panel_rule,
+    polar_gaussian_mean,
+)
+from .symbolic import gaussian_moment
+
+__all__ = [
+    "MEAN_FIELD",
+    "RULES",
+    "closed_form",
+    "expect",
+    "gaussian_kernel",
+    "kernel_derivatives",
+    "mean_square",
+    "method_name",
+    "panel_method",
+    "DEFAULT_NODES",
+    "NODE_BANDS",
+    "PANEL_ABOVE",
+    "PANEL_NODES",
+    "PlaneRule",
+    "bivariate_gaussian_mean",
+    "gaussian_mean",
+    "gaussian_tail",
+    "hermite_groups",
+    "hermite_rule",
+    "legendre_rule",
+    "mehler_coefficients",
+    "node_counts",
+    "panel_rule",
+    "polar_gaussian_mean",
+    "gaussian_moment",
+]

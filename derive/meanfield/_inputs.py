@@ -1,0 +1,59 @@
+"""Input handling shared by the mean-field modules: numbers, arrays, symbolic requests."""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from ...errors import InvalidParameter, InvalidType, NoExactForm
+from ...rules.activations import Activation
+from ...rules.network import Network
+from ..gaussian import MEAN_FIELD, expect
+
+
+def _symbolic(net: Network, *values) -> bool:
+    """True when a result must be a sympy expression: q or a variance is a sympy object."""
+    return any(isinstance(v, sp.Basic) for v in (net.sigma_w2, net.sigma_b2, *values))
+
+
+def _array(name: str, value, *, nonnegative: bool = True) -> np.ndarray:
+    """A float array from a number or array-like; rejects strings, NaN and negative values."""
+    if isinstance(value, (str, bytes, bool)) or value is None:
+        raise InvalidType(f"{name} must be a number or an array of numbers, got {value!r}")
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise InvalidType(
+            f"{name} must be a number or an array of numbers, got {value!r}"
+        ) from None
+    if np.isnan(arr).any():
+        raise InvalidParameter(f"{name} must not be NaN")
+    if nonnegative and (arr < 0).any():
+        raise InvalidParameter(f"{name} must be non-negative, got {arr.min():g}")
+    return arr
+
+
+def _out(arr):
+    """0-d arrays come back as numpy floats, larger ones as arrays."""
+    arr = np.asarray(arr, dtype=float)
+    return arr[()] if arr.ndim == 0 else arr
+
+
+def _no_closed_form(act: Activation, what: str) -> NoExactForm:
+    return NoExactForm(
+        f"activation {act.name!r} has no closed-form Gaussian kernel, so {what} has no "
+        "symbolic form; give numbers for q, sigma_w2 and sigma_b2 to use quadrature "
+        "(closed forms: linear, relu, leaky_relu, abrelu, erf, gelu, sin, cos)"
+    )
+
+
+def _sym(value):
+    from ..convert import to_sympy
+
+    return sp.nsimplify(value) if isinstance(value, float) else to_sympy(value, "q")
+
+
+def _moments(act: Activation, q, nodes: int | None):
+    """E[phi^2], E[phi'^2] and dE[phi^2]/dq at variances ``q``: one call of
+    :func:`~nnqft.derive.gaussian.expect` with the mean-field engine's rule ("hermite")."""
+    return expect(act, MEAN_FIELD, q, nodes=nodes, rule="hermite")
