@@ -178,9 +178,11 @@ def _on_dask(client, worker: Callable, tasks: Sequence[tuple], bar) -> list:
         client.cancel(futures)
 
 
-def connect(address: str, timeout: float = CONNECT_TIMEOUT):
-    """A ``distributed.Client`` of the scheduler at ``address``, or one line saying why not."""
+def connect(address: str, timeout: float | None = None):
+    """A ``distributed.Client`` of the scheduler at ``address``, or one line saying why not
+    (after ``timeout`` seconds, default :data:`CONNECT_TIMEOUT`)."""
     distributed = _import_distributed()
+    timeout = CONNECT_TIMEOUT if timeout is None else timeout
     try:
         return distributed.Client(address, timeout=timeout, set_as_default=False)
     except (OSError, TimeoutError) as exc:
@@ -228,7 +230,7 @@ def run_chunks(
                     threads_per_worker=1,
                     processes=True,
                     host="127.0.0.1",
-                    dashboard_address=None,
+                    dashboard_address=":0",
                     silence_logs=logging.ERROR,
                 ) as cluster,
                 Client(cluster, set_as_default=False) as client,

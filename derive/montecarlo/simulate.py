@@ -274,13 +274,17 @@ def _observables(zs: Iterable[np.ndarray], two: bool) -> dict[str, np.ndarray]:
 
 
 def _simulate_chunk(
-    net: Network, sampler: str, c0, size: int, seed, backend: str = "numpy"
+    net: Network, sampler: str, c0, size: int, seed, backend: str = "numpy", pad: int = 0
 ) -> dict[str, _Moments]:
-    """One independently seeded chunk of ``size`` networks -> moments of each observable."""
+    """One independently seeded chunk of ``size`` networks -> moments of each observable.
+
+    JAX draws ``max(size, pad)`` networks and keeps the first ``size``, so that every chunk
+    of a run has one shape and one compilation."""
     if backend == "jax":
         from .jax_backend import full_observables
 
-        obs = full_observables(net, size, seed, c0)
+        obs = full_observables(net, max(size, pad), seed, c0)
+        obs = {name: values[:size] for name, values in obs.items()}
     else:
         rng = np.random.default_rng(seed)
         gen = _fast_preactivations if sampler == "fast" else _full_preactivations
@@ -423,7 +427,7 @@ def simulate(
 
     sizes = chunk_sizes(samples, _chunk_length(net, sampler, inputs, samples))
     seeds = chunk_seeds(seed, len(sizes))
-    tasks = [(net, sampler, c0, size, s, backend) for size, s in zip(sizes, seeds)]
+    tasks = [(net, sampler, c0, size, s, backend, sizes[0]) for size, s in zip(sizes, seeds)]
     parts = run_chunks(
         _simulate_chunk, tasks, jobs=jobs, scheduler=scheduler, desc=f"simulate ({sampler})"
     )
