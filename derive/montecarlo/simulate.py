@@ -24,7 +24,8 @@ Two samplers:
 
 Networks are processed in chunks seeded independently by ``numpy.random.SeedSequence``;
 chunk sizes do not depend on ``jobs``, and chunk results are merged in chunk order, so the
-numbers for a given seed are identical for any number of worker processes.
+numbers for a given seed are identical for any number of worker processes, on one process
+or a Dask cluster (derive/montecarlo/chunks.py).
 
 >>> from nnqft.rules.network import Network
 >>> net = Network("feedforward", "linear", sigma_w2=2.0, sigma_b2=0.0, width=8, depth=3)
@@ -40,16 +41,17 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ...errors import InvalidParameter, InvalidType, unknown_name
 from ...rules.network import Network
+from .chunks import chunk_seeds, chunk_sizes, isotropic_inputs, positive_int, run_chunks
 
 __all__ = [
+    "BACKENDS",
     "SAMPLERS",
     "LayerStatistics",
     "SimulationResult",
@@ -61,6 +63,9 @@ __all__ = [
 
 #: sampler names accepted by :func:`simulate`
 SAMPLERS = ("auto", "full", "fast")
+
+#: array libraries of the full-matrix sampler (jax: optional, ``pip install 'nnqft[jax]'``)
+BACKENDS = ("numpy", "jax")
 
 #: about this many float64 numbers per chunk (weights for 'full', pre-activations for 'fast')
 _CHUNK_FLOATS = 2_000_000
@@ -90,54 +95,6 @@ def numeric_network(net: Network, *, depth: bool = True) -> Network:
         if not isinstance(getattr(net, name), numbers.Integral):
             raise InvalidParameter(f"Monte Carlo needs a numeric {name}, got {getattr(net, name)}")
     return net
-
-
-def _positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise InvalidType(f"{name} must be an integer >= 1, got {value!r}")
-    if value < 1:
-        raise InvalidParameter(f"{name} must be an integer >= 1, got {value}")
-    return int(value)
-
-
-# --- running chunks -----------------------------------------------------------------------
-
-
-def _chunk_sizes(total: int, chunk: int) -> list[int]:
-    full, rest = divmod(total, chunk)
-    return [chunk] * full + ([rest] if rest else [])
-
-
-def run_chunks(
-    worker: Callable, tasks: Sequence[tuple], *, jobs: int = 1, desc: str = "simulate"
-) -> list:
-    """``[worker(*task) for task in tasks]``, in order, over ``jobs`` processes, with progress.
-
-    The progress bar (tqdm on stderr) is silent when stderr is not a terminal.  ``worker``
-    must be a module-level function so that it can be sent to a worker process.
-
-    >>> run_chunks(pow, [(2, 3), (3, 2)])
-    [8, 9]
-    """
-    from tqdm import tqdm
-
-    jobs = _positive_int("jobs", jobs)
-    bar = tqdm(total=len(tasks), desc=desc, unit="chunk", disable=None, leave=False)
-    try:
-        if jobs == 1 or len(tasks) == 1:
-            out = []
-            for task in tasks:
-                out.append(worker(*task))
-                bar.update()
-            return out
-        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
-            out = []
-            for value in pool.map(worker, *zip(*tasks)):
-                out.append(value)
-                bar.update()
-            return out
-    finally:
-        bar.close()
 
 
 # --- moments, merged exactly across chunks ------------------------------------------------
@@ -222,26 +179,12 @@ def _phi(net: Network) -> Callable[[np.ndarray], np.ndarray]:
     return net.activation.numeric()
 
 
-def _inputs(rng: np.random.Generator, batch: int, width: int, q0: float, c0) -> np.ndarray:
-    """Inputs of shape (batch, width, k), isotropic directions, |x|^2/N = q0, x1.x2/N = q0 c0."""
-    g = rng.standard_normal((batch, width, 1 if c0 is None else 2))
-    e1 = g[..., :1] / np.linalg.norm(g[..., :1], axis=1, keepdims=True)
-    scale = math.sqrt(width * q0)
-    if c0 is None:
-        return scale * e1
-    if width < 2:
-        raise InvalidParameter("two inputs with a chosen correlation need width >= 2")
-    v = g[..., 1:] - e1 * np.sum(e1 * g[..., 1:], axis=1, keepdims=True)
-    e2 = v / np.linalg.norm(v, axis=1, keepdims=True)
-    return scale * np.concatenate([e1, c0 * e1 + math.sqrt(1.0 - c0 * c0) * e2], axis=2)
-
-
 def _full_preactivations(net: Network, batch: int, rng: np.random.Generator, c0):
     """Yield z(t), t = 1..T, shape (batch, N, k), from real weight matrices."""
     n, depth = net.width, net.depth
     sw, sb = math.sqrt(net.sigma_w2 / n), math.sqrt(net.sigma_b2)
     phi = _phi(net)
-    h = _inputs(rng, batch, n, float(net.q0), c0)
+    h = isotropic_inputs(rng, batch, n, float(net.q0), c0)
     recurrent = net.arch == "recurrent"
     if recurrent:
         w = sw * rng.standard_normal((batch, n, n))
@@ -301,7 +244,7 @@ def fast_feedforward_preactivations(
     net = numeric_network(net)
     if net.arch != "feedforward":
         raise InvalidParameter("the fast sampler is exact only for feedforward nets")
-    samples = _positive_int("samples", samples)
+    samples = positive_int("samples", samples)
     out = np.empty((net.depth, samples, net.width))
     for t, z in enumerate(_fast_preactivations(net, samples, rng, None)):
         out[t] = z[..., 0]
@@ -330,11 +273,22 @@ def _observables(zs: Iterable[np.ndarray], two: bool) -> dict[str, np.ndarray]:
     return out
 
 
-def _simulate_chunk(net: Network, sampler: str, c0, size: int, seed) -> dict[str, _Moments]:
-    """One independently seeded chunk of ``size`` networks -> moments of each observable."""
-    rng = np.random.default_rng(seed)
-    gen = _fast_preactivations if sampler == "fast" else _full_preactivations
-    obs = _observables(gen(net, size, rng, c0), c0 is not None)
+def _simulate_chunk(
+    net: Network, sampler: str, c0, size: int, seed, backend: str = "numpy", pad: int = 0
+) -> dict[str, _Moments]:
+    """One independently seeded chunk of ``size`` networks -> moments of each observable.
+
+    JAX draws ``max(size, pad)`` networks and keeps the first ``size``, so that every chunk
+    of a run has one shape and one compilation."""
+    if backend == "jax":
+        from .jax_backend import full_observables
+
+        obs = full_observables(net, max(size, pad), seed, c0)
+        obs = {name: values[:size] for name, values in obs.items()}
+    else:
+        rng = np.random.default_rng(seed)
+        gen = _fast_preactivations if sampler == "fast" else _full_preactivations
+        obs = _observables(gen(net, size, rng, c0), c0 is not None)
     return {name: _Moments.of(values) for name, values in obs.items()}
 
 
@@ -392,9 +346,15 @@ class SimulationResult:
         return [row.as_dict() for row in self.layers]
 
 
-def _resolve_sampler(net: Network, sampler: str) -> str:
+def _resolve_sampler(net: Network, sampler: str, backend: str = "numpy") -> str:
     if sampler not in SAMPLERS:
         raise unknown_name("sampler", sampler, SAMPLERS)
+    if backend not in BACKENDS:
+        raise unknown_name("backend", backend, BACKENDS)
+    if backend == "jax":
+        if sampler == "fast":
+            raise InvalidParameter("backend 'jax' runs the full-matrix sampler; use sampler 'full'")
+        return "full"
     if sampler == "auto":
         return "fast" if net.arch == "feedforward" else "full"
     if sampler == "fast" and net.arch != "feedforward":
@@ -420,14 +380,22 @@ def simulate(
     inputs: int = 1,
     c0: float | None = None,
     q0: float | None = None,
+    scheduler: str | None = None,
+    backend: str = "numpy",
 ) -> SimulationResult:
     """Sample ``samples`` independent random networks and measure Q(t) layer by layer.
 
     ``sampler`` is ``'full'`` (real weight matrices), ``'fast'`` (exact layer-by-layer
     Gaussian, feedforward only) or ``'auto'`` (fast for feedforward, full for recurrent).
     ``inputs=2`` propagates two inputs of correlation ``c0`` through the same network and
-    adds c(t) and Q12(t).  ``q0`` overrides ``net.q0``.  The numbers depend on ``seed`` and
-    ``sampler`` only, not on ``jobs``.
+    adds c(t) and Q12(t).  ``q0`` overrides ``net.q0``.
+
+    Chunks run where ``scheduler`` says (:func:`~nnqft.derive.montecarlo.chunks.run_chunks`:
+    ``'serial'``, ``'local'`` Dask cluster of ``jobs`` processes, ``'tcp://HOST:PORT'``;
+    default serial for ``jobs=1``, local otherwise).  The numbers depend on ``seed``,
+    ``sampler`` and ``backend`` only, not on ``jobs`` or ``scheduler``.  ``backend='jax'``
+    runs the full-matrix sampler in JAX (float64, on a GPU where present): the same
+    distribution as numpy but other random streams.
 
     >>> net = Network("recurrent", "tanh", 4.0, 0.3, width=32, depth=4, bias="fresh")
     >>> r = simulate(net, 64, inputs=2, c0=0.9)
@@ -435,8 +403,8 @@ def simulate(
     ('full', True)
     """
     net = numeric_network(net)
-    samples = _positive_int("samples", samples)
-    jobs = _positive_int("jobs", jobs)
+    samples = positive_int("samples", samples)
+    jobs = positive_int("jobs", jobs)
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise InvalidParameter(f"seed must be a non-negative integer, got {seed!r}")
     if inputs not in (1, 2):
@@ -451,12 +419,18 @@ def simulate(
         net = net.replace(q0=q0)
     if inputs == 2 and net.width < 2:
         raise InvalidParameter("two inputs with a chosen correlation need width >= 2")
-    sampler = _resolve_sampler(net, sampler)
+    sampler = _resolve_sampler(net, sampler, backend)
+    if backend == "jax":
+        from .jax_backend import require_jax
 
-    sizes = _chunk_sizes(samples, _chunk_length(net, sampler, inputs, samples))
-    seeds = np.random.SeedSequence(seed).spawn(len(sizes))
-    tasks = [(net, sampler, c0, size, s) for size, s in zip(sizes, seeds)]
-    parts = run_chunks(_simulate_chunk, tasks, jobs=jobs, desc=f"simulate ({sampler})")
+        require_jax()  # one line saying what to install, before any chunk runs
+
+    sizes = chunk_sizes(samples, _chunk_length(net, sampler, inputs, samples))
+    seeds = chunk_seeds(seed, len(sizes))
+    tasks = [(net, sampler, c0, size, s, backend, sizes[0]) for size, s in zip(sizes, seeds)]
+    parts = run_chunks(
+        _simulate_chunk, tasks, jobs=jobs, scheduler=scheduler, desc=f"simulate ({sampler})"
+    )
     stats = {name: _merge_all(p[name] for p in parts) for name in parts[0]}
 
     q, lnq = stats["Q"], stats["lnQ"]

@@ -136,7 +136,24 @@ def _plot(path: str, result, theory_q, theory_c) -> None:
     type=int,
     default=1,
     show_default=True,
-    help=f"Worker processes, 1 to {MAX_JOBS} (results do not depend on it).",
+    help=f"Worker processes of a local Dask cluster, 1 to {MAX_JOBS} (results do not depend "
+    "on it; more than 1 needs 'nnqft[distributed]').",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="local|tcp://HOST:PORT",
+    help="Run the chunks on Dask: 'local' starts a LocalCluster of --jobs processes (the "
+    "default when --jobs > 1), tcp://HOST:PORT submits to an existing cluster.  Same numbers "
+    "as --jobs 1.",
+)
+@click.option(
+    "--backend",
+    type=NameChoice("backend", ("numpy", "jax")),
+    default="numpy",
+    show_default=True,
+    help="Array library of the full-matrix sampler; jax (needs 'nnqft[jax]') uses a GPU where "
+    "present and other random streams than numpy (same statistics, not the same bits).",
 )
 @click.option(
     "--plot",
@@ -160,6 +177,8 @@ def simulate_command(
     sampler,
     seed,
     jobs,
+    scheduler,
+    backend,
     plot_path,
     as_json,
 ):
@@ -171,6 +190,7 @@ def simulate_command(
         nnqft simulate --activation tanh --sigma-w2 1.5 --sigma-b2 0.05 --width 16 --depth 6
     """
     from ..derive.meanfield import correlation_trajectory, q_trajectory
+    from ..derive.montecarlo.chunks import DASK_HINT, MissingDependency, resolve_scheduler
     from ..derive.montecarlo.simulate import simulate
     from ..errors import InvalidParameter
     from ..rules.network import Network
@@ -178,6 +198,23 @@ def simulate_command(
     check_bias(arch, bias)
     if not 1 <= jobs <= MAX_JOBS:
         raise InvalidParameter(f"--jobs must be an integer from 1 to {MAX_JOBS}, got {jobs}")
+    if scheduler is not None:
+        try:
+            ok = scheduler != "serial" and resolve_scheduler(scheduler)
+        except InvalidParameter:
+            ok = False
+        if not ok:
+            raise InvalidParameter(
+                f"--scheduler must be 'local' or tcp://HOST:PORT (port 1 to 65535), "
+                f"got {scheduler!r}"
+            )
+    if jobs > 1 or scheduler is not None:
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise MissingDependency(
+                f"--jobs > 1 and --scheduler run on Dask, which is not installed: {DASK_HINT}"
+            ) from None
     if samples < 1:
         raise InvalidParameter(f"--samples must be an integer >= 1, got {samples}")
     if width < 1:
@@ -198,10 +235,22 @@ def simulate_command(
         raise InvalidParameter(f"--c0 is a correlation and must lie in [-1, 1], got {c0}")
     if sampler == "fast" and net.arch != "feedforward":
         raise InvalidParameter("--sampler fast is exact only for feedforward nets; use full")
+    if backend == "jax" and sampler == "fast":
+        raise InvalidParameter("--backend jax runs the full-matrix sampler; use --sampler full")
     resolved = sampler if sampler != "auto" else ("fast" if net.arch == "feedforward" else "full")
+    if backend == "jax":
+        resolved = "full"
     check_simulation(resolved, width, depth, samples, 2 if two else 1)
     result = simulate(
-        net, samples, seed=seed, jobs=jobs, sampler=sampler, inputs=2 if two else 1, c0=c0
+        net,
+        samples,
+        seed=seed,
+        jobs=jobs,
+        sampler=sampler,
+        inputs=2 if two else 1,
+        c0=c0,
+        scheduler=scheduler,
+        backend=backend,
     )
     if two:
         _, _, _, theory_c = correlation_trajectory(net, c0)

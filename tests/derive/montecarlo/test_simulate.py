@@ -204,15 +204,6 @@ def test_fast_preactivations_second_moments():
 # --- bookkeeping ---------------------------------------------------------------------------
 
 
-def test_same_numbers_for_any_number_of_jobs():
-    net = Network("recurrent", "tanh", 2.0, 0.1, width=64, depth=4, bias="fresh")
-    one = simulate(net, 1500, seed=21, inputs=2, c0=0.2, jobs=1)
-    two = simulate(net, 1500, seed=21, inputs=2, c0=0.2, jobs=2)
-    assert one.rows() == two.rows()
-    other = simulate(net, 1500, seed=22, inputs=2, c0=0.2)
-    assert one.rows() != other.rows()
-
-
 def test_moments_merge_exactly():
     rng = np.random.default_rng(0)
     x = rng.lognormal(size=(1000, 3))
