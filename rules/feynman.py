@@ -24,6 +24,16 @@ Two models are built in:
 ['response', 'correlator']
 >>> get_rules("linear-recurrent").vertex("double_trace").time_weight
 'K(t,s) = 1'
+
+Time structure is data (:class:`TimeStructure`: a sympy kernel in the times ``t, s``, the
+leg times, the summed times, a causal relation); the strings above are rendered from it.
+
+>>> t, s = TIMES
+>>> get_rules("linear-feedforward").vertex("double_trace").time.at(3, 3)
+1
+>>> response = get_rules("linear-feedforward").propagator("response").time
+>>> response.causal, response.at(2, 3)
+(t >= s, 0)
 """
 
 from __future__ import annotations
@@ -36,6 +46,8 @@ from ..errors import InvalidParameter, unknown_name
 from . import symbols as S
 
 __all__ = [
+    "TIMES",
+    "TimeStructure",
     "Field",
     "Propagator",
     "Vertex",
@@ -50,6 +62,70 @@ __all__ = [
 
 #: the quartic coupling of the O(N) model, V = (g/4!)(phi.phi)^2
 g = sp.Symbol("g", positive=True)
+#: the two time labels of a kernel (the symbols of :mod:`nnqft.rules.action`'s time sums)
+TIMES = (sp.Symbol("t", integer=True, positive=True), sp.Symbol("s", integer=True, positive=True))
+
+
+@dataclass(frozen=True)
+class TimeStructure:
+    """How a propagator or a vertex depends on its time labels, as data (docs/conventions.md §4).
+
+    ``kernel`` is a sympy expression in :data:`TIMES` ``(t, s)`` (``1`` or
+    ``KroneckerDelta(t, s)`` here), called ``name`` in the conventions (``K`` for the vertex,
+    ``B`` for the bias covariance, ``''`` for the response line's own delta).  A vertex lists
+    the time of each leg in ``legs`` and the times it sums over 1..T in ``summed``.  A
+    propagator may carry a ``causal`` relation between its head time ``t`` and its tail time
+    ``s`` (``t >= s``) outside which it vanishes.
+
+    >>> t, s = TIMES
+    >>> k = TimeStructure(sp.KroneckerDelta(t, s), "K", legs=(t, s), summed=(t, s))
+    >>> k.render(), k.at(2, 2), k.at(2, 1)
+    ('K(t,s) = delta_ts', 1, 0)
+    """
+
+    kernel: sp.Expr
+    name: str = ""
+    legs: tuple[sp.Expr, ...] = ()
+    summed: tuple[sp.Symbol, ...] = ()
+    causal: sp.Basic | None = None
+
+    def at(self, t, s) -> sp.Expr:
+        """The kernel at times ``(t, s)``; 0 where the causal relation fails (a Piecewise
+        where it cannot be decided)."""
+        times = dict(zip(TIMES, (sp.sympify(t), sp.sympify(s))))
+        value = self.kernel.subs(times, simultaneous=True)
+        if self.causal is None:
+            return value
+        holds = self.causal.subs(times, simultaneous=True)
+        if holds in (sp.true, sp.false):
+            return value if holds else sp.Integer(0)
+        return sp.Piecewise((value, holds), (0, True))
+
+    def kernel_text(self) -> str:
+        """The kernel as text: ``1`` or ``delta_ts``."""
+        t, s = TIMES
+        if self.kernel == sp.KroneckerDelta(t, s):
+            return "delta_ts"
+        return sp.sstr(self.kernel)
+
+    def render(self) -> str:
+        """``K(t,s) = delta_ts``, or the bare kernel where it has no name."""
+        text = self.kernel_text()
+        return f"{self.name}(t,s) = {text}" if self.name else text
+
+    def leg_labels(self) -> tuple[str, ...]:
+        """The leg times as short labels: ``('t', 's', 't-1', 's-1')``."""
+        return tuple(sp.sstr(leg).replace(" ", "") for leg in self.legs)
+
+    def to_dict(self) -> dict:
+        """JSON-ready fields (sympy as strings; ``causal`` is null where there is none)."""
+        return {
+            "name": self.name,
+            "kernel": sp.sstr(self.kernel),
+            "legs": [sp.sstr(leg) for leg in self.legs],
+            "summed": [sp.sstr(x) for x in self.summed],
+            "causal": None if self.causal is None else sp.sstr(self.causal),
+        }
 
 
 @dataclass(frozen=True)
@@ -70,30 +146,45 @@ class Propagator:
     """A free propagator <a b>_0 between fields ``fields = (a, b)``.
 
     ``kind`` is the edge attribute diagrams carry.  A ``directed`` propagator points from
-    ``fields[0]`` (the tail, e.g. the response field zt) to ``fields[1]`` (the head, e.g. z);
-    ``causal`` means it vanishes unless the head's time is not earlier than the tail's.
-    ``value`` is its sympy value; ``index_structure`` and ``time_structure`` say how it
-    carries the neuron index (always d_ij here) and the time labels.
+    ``fields[0]`` (the tail, e.g. the response field zt) to ``fields[1]`` (the head, e.g. z).
+    ``value`` is its sympy value; ``index_structure`` says how it carries the neuron index
+    (always d_ij here) and ``time`` (a :class:`TimeStructure`, None without times) how it
+    carries the time labels; ``causal`` and ``time_structure`` are read off ``time``.
     """
 
     kind: str
     fields: tuple[str, str]
     value: sp.Expr
     directed: bool = False
-    causal: bool = False
     index_structure: str = "delta_ij"
-    time_structure: str = ""
+    time: TimeStructure | None = None
     description: str = ""
+
+    @property
+    def causal(self) -> bool:
+        """True when it vanishes unless the head's time is not earlier than the tail's."""
+        return self.time is not None and self.time.causal is not None
+
+    @property
+    def time_structure(self) -> str:
+        """The time structure as text, e.g. ``'sigma_b2 B(t,s), B = delta_ts'``."""
+        if self.time is None:
+            return ""
+        if not self.time.name:
+            return self.time.render()
+        name = self.time.name
+        return f"{sp.sstr(self.value)} {name}(t,s), {name} = {self.time.kernel_text()}"
 
 
 @dataclass(frozen=True)
 class Vertex:
     """An interaction vertex.
 
-    ``legs`` are the fields of its legs in a fixed order; ``times`` the time label of
-    each leg (empty strings where the theory has no time); ``coupling`` the factor a
+    ``legs`` are the fields of its legs in a fixed order; ``coupling`` the factor a
     diagram gets per vertex (the sign of exp(S) or exp(-S) included, the 1/n! of the
-    monomial cancelled by the leg permutations, as usual); ``time_weight`` the time kernel.
+    monomial cancelled by the leg permutations, as usual); ``time`` the
+    :class:`TimeStructure` (None where the theory has no time), from which ``times`` (the
+    label of each leg) and ``time_weight`` (the kernel as text) are read.
 
     ``index_pairings`` is the neuron-index (trace) structure: a tuple of
     ``(weight, ((leg, leg), (leg, leg), ...))``; the vertex tensor is the weighted sum over
@@ -106,10 +197,19 @@ class Vertex:
     legs: tuple[str, ...]
     coupling: sp.Expr
     index_pairings: tuple[tuple[sp.Rational, tuple[tuple[int, int], ...]], ...]
-    times: tuple[str, ...] = ()
-    time_weight: str = ""
+    time: TimeStructure | None = None
     monomial: str = ""
     description: str = ""
+
+    @property
+    def times(self) -> tuple[str, ...]:
+        """The time label of each leg, e.g. ``('t', 's', 't-1', 's-1')`` (empty without time)."""
+        return () if self.time is None else self.time.leg_labels()
+
+    @property
+    def time_weight(self) -> str:
+        """The time kernel as text, e.g. ``'K(t,s) = 1'`` (empty without time)."""
+        return "" if self.time is None else self.time.render()
 
     @property
     def degree(self) -> int:
@@ -198,6 +298,7 @@ class FeynmanRules:
                     "value": sp.sstr(p.value),
                     "index_structure": p.index_structure,
                     "time_structure": p.time_structure,
+                    "time": None if p.time is None else p.time.to_dict(),
                     "description": p.description,
                 }
                 for p in self.propagators
@@ -213,6 +314,7 @@ class FeynmanRules:
                         for w, pairs in v.index_pairings
                     ],
                     "time_weight": v.time_weight,
+                    "time": None if v.time is None else v.time.to_dict(),
                     "monomial": v.monomial,
                     "description": v.description,
                 }
@@ -336,20 +438,26 @@ def linear_network_rules(arch: str = "feedforward", bias: str | None = None) -> 
             raise InvalidParameter(
                 f"feedforward networks have a fresh bias per layer; got bias={bias!r}"
             )
-        kernel, bias_kernel = "K(t,s) = delta_ts", "B = delta_ts"
+    t, s = TIMES
+    delta = sp.KroneckerDelta(t, s)
+    if arch == "feedforward":
+        if bias is not None:
+            raise InvalidParameter(
+                f"feedforward networks have a fresh bias per layer; got bias={bias!r}"
+            )
+        kernel, bias_kernel = delta, delta
     else:
         bias = "shared" if bias is None else bias
         if bias not in ("shared", "fresh"):
             raise unknown_name("bias convention", bias, ["shared", "fresh"])
-        kernel = "K(t,s) = 1"
-        bias_kernel = "B = 1" if bias == "shared" else "B = delta_ts"
+        kernel = sp.Integer(1)
+        bias_kernel = sp.Integer(1) if bias == "shared" else delta
     vertex = Vertex(
         kind="double_trace",
         legs=("zt", "zt", "z", "z"),
-        times=("t", "s", "t-1", "s-1"),
         coupling=S.sigma_w2 / S.N,
         index_pairings=((sp.Integer(1), ((0, 1), (2, 3))),),
-        time_weight=kernel,
+        time=TimeStructure(kernel, "K", legs=(t, s, t - 1, s - 1), summed=(t, s)),
         monomial="(sigma_w2/2N) K(t,s) (zt(t).zt(s)) (z(t-1).z(s-1))",
         description="double-trace vertex: zt_i(t) zt_i(s) share index i, z_j(t-1) z_j(s-1) share j",
     )
@@ -366,15 +474,14 @@ def linear_network_rules(arch: str = "feedforward", bias: str | None = None) -> 
                 fields=("zt", "z"),
                 value=sp.Integer(1),
                 directed=True,
-                causal=True,
-                time_structure="delta_ts",
+                time=TimeStructure(delta, causal=sp.Ge(t, s)),
                 description="<z_i(t) zt_j(s)>_0 = d_ij d_ts, arrow zt -> z (causal)",
             ),
             Propagator(
                 kind="correlator",
                 fields=("z", "z"),
                 value=S.sigma_b2,
-                time_structure=f"sigma_b2 B(t,s), {bias_kernel}",
+                time=TimeStructure(bias_kernel, "B"),
                 description="<z_i(t) z_j(s)>_0 = sigma_b2 d_ij B(t,s) (+ x x^T at t = 0)",
             ),
         ),
@@ -446,8 +553,8 @@ def rules_from_action(network) -> FeynmanRules:
             legs = _field_legs(outer.function)
             if [f for f, _, _ in legs] != ["zt", "zt"]:
                 raise InvalidParameter(f"unexpected quadratic term {term}")
-            kernel = "B = 1" if len({t for _, _, t in legs}) == 2 else "B = delta_ts"
-            correlator = (2 * coefficient, kernel)
+            two = len({t for _, _, t in legs}) == 2
+            correlator = (2 * coefficient, sp.Integer(1) if two else sp.KroneckerDelta(*TIMES))
             continue
         # the double-trace term: each neuron sum is one index trace, zt trace first
         traces = sorted(
@@ -464,7 +571,7 @@ def rules_from_action(network) -> FeynmanRules:
             start += len(trace)
         # name the two zt times t and s (one summed time, squared: its copies t and s
         # with K = delta_ts) and express the z times through them
-        t_sym, s_sym = sp.Symbol("t"), sp.Symbol("s")
+        t_sym, s_sym = TIMES
         first, second = legs[0][2], legs[1][2]
         two_times = first != second
         time_labels = []
@@ -473,14 +580,14 @@ def rules_from_action(network) -> FeynmanRules:
                 t = t.subs({first: t_sym, second: s_sym}, simultaneous=True)
             else:
                 t = t.subs(first, s_sym if k in (1, 3) else t_sym)
-            time_labels.append(sp.sstr(t).replace(" ", ""))
+            time_labels.append(t)
+        kernel = sp.Integer(1) if two_times else sp.KroneckerDelta(t_sym, s_sym)
         vertex = Vertex(
             kind="double_trace",
             legs=fields,
-            times=tuple(time_labels),
             coupling=sp.simplify(2 * coefficient),
             index_pairings=((sp.Integer(1), tuple(pairings)),),
-            time_weight="K(t,s) = 1" if two_times else "K(t,s) = delta_ts",
+            time=TimeStructure(kernel, "K", legs=tuple(time_labels), summed=(t_sym, s_sym)),
             monomial=sp.sstr(term),
             description="double-trace vertex read off the disorder-averaged action",
         )
@@ -493,7 +600,7 @@ def rules_from_action(network) -> FeynmanRules:
             kind="correlator",
             fields=("z", "z"),
             value=correlator[0],
-            time_structure=f"{sp.sstr(correlator[0])} B(t,s), {correlator[1]}",
+            time=TimeStructure(correlator[1], "B"),
             description="<z_i(t) z_j(s)>_0 read off the zt zt term of the averaged action",
         ),
     )

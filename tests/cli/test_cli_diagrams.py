@@ -101,6 +101,13 @@ def test_rules_command():
     assert kinds["response"]["directed"] and kinds["response"]["causal"]
     assert kinds["correlator"]["value"] == "sigma_b2"
     assert ff["vertices"][0]["coupling"] == "sigma_w2/N"
+    # time structure as data beside its text: K = delta_ts for a feedforward net, both
+    # times summed, the response line causal
+    time = ff["vertices"][0]["time"]
+    assert time["name"] == "K" and time["kernel"] == "KroneckerDelta(s, t)"
+    assert time["summed"] == ["t", "s"] and ff["vertices"][0]["times"] == ["t", "s", "t-1", "s-1"]
+    assert kinds["response"]["time"]["causal"] == "t >= s"
+    assert kinds["correlator"]["time"]["causal"] is None
     text = run("rules", "--model", "linear-recurrent").stdout
     assert "double_trace" in text and "K(t,s) = 1" in text
     latex = run("rules", "--model", "linear-recurrent", "--latex").stdout
@@ -114,6 +121,11 @@ def test_rules_from_action_matches_the_table():
     declared = json.loads(run("rules", "--model", "linear-recurrent", "--json").stdout)
     assert derived["vertices"][0]["coupling"] == declared["vertices"][0]["coupling"]
     assert derived["vertices"][0]["time_weight"] == declared["vertices"][0]["time_weight"]
+    assert derived["vertices"][0]["time"] == declared["vertices"][0]["time"]
+    assert derived["vertices"][0]["time"]["kernel"] == "1"  # one W for all times
+    assert [p["time"] for p in derived["propagators"]] == [
+        p["time"] for p in declared["propagators"]
+    ]
     proc = run("rules", "--model", "on-phi4", "--from-action")
     assert proc.returncode == 2 and "linear" in proc.stderr
 

@@ -9,13 +9,17 @@ import sympy as sp
 from nnqft.errors import InvalidParameter, UnknownName
 from nnqft.rules.feynman import (
     MODELS,
+    TIMES,
     FeynmanRules,
+    TimeStructure,
     g,
     get_rules,
     linear_network_rules,
     on_phi4_rules,
 )
-from nnqft.rules.symbols import N, sigma_b2, sigma_w2
+from nnqft.rules.symbols import N, T, sigma_b2, sigma_w2
+
+NETS = [("feedforward", None), ("recurrent", "shared"), ("recurrent", "fresh")]
 
 
 def vertex_tensor(vertex, n):
@@ -92,10 +96,10 @@ def test_rules_read_off_the_engines_action_agree_with_physics_md(arch, bias):
     dv, rv = declared.vertex("double_trace"), derived.vertex("double_trace")
     assert (rv.legs, rv.times, rv.index_pairings) == (dv.legs, dv.times, dv.index_pairings)
     assert sp.simplify(rv.coupling - dv.coupling) == 0
-    assert rv.time_weight == dv.time_weight
+    assert rv.time == dv.time  # kernel, leg times and summed times, as sympy data
     dc, rc = declared.propagator("correlator"), derived.propagator("correlator")
     assert sp.simplify(rc.value - dc.value) == 0
-    assert rc.time_structure == dc.time_structure
+    assert rc.time == dc.time
 
 
 def test_rules_from_action_needs_the_linear_network():
@@ -111,13 +115,76 @@ def test_linear_rules_structure():
     response = ff.propagator("response")
     assert response.directed and response.causal and response.fields == ("zt", "z")
     assert ff.propagator("correlator").value == sigma_b2
-    assert ff.vertex("double_trace").time_weight == "K(t,s) = delta_ts"
     rec = linear_network_rules("recurrent")
     assert rec.model == "linear-recurrent-shared"
-    assert "B = 1" in rec.propagator("correlator").time_structure
+
+
+@pytest.mark.parametrize("arch,bias", NETS)
+def test_time_kernels_are_the_disorder_covariances(arch, bias):
+    """Two routes: the kernels K(t,s), B(t,s) of the rules (data) and the time factors of
+    the weight and bias covariances of rules.action (E W(t) W(s), E b(t) b(s))."""
+    from nnqft.rules.action import disorder_families
+    from nnqft.rules.network import Network
+
+    net = Network(arch, "linear", bias=bias)
+    weights, biases = disorder_families(net)
+    i, j, k, l = sp.symbols("i j k l", integer=True, positive=True)
+    neuron = {i: 1, k: 1, j: 2, l: 2}
+    rules = linear_network_rules(arch, bias)
+    kernel = rules.vertex("double_trace").time.kernel
+    bias_kernel = rules.propagator("correlator").time.kernel
+    for a, b in itertools.product(range(1, 4), repeat=2):
+        times = dict(zip(TIMES, (a, b)))
+        w_cov = weights.covariance.subs({**neuron, **times})
+        assert w_cov == sigma_w2 / N * kernel.subs(times)
+        assert biases.covariance.subs({**neuron, **times}) == sigma_b2 * bias_kernel.subs(times)
+
+
+@pytest.mark.parametrize("arch,bias", NETS)
+def test_time_structure_semantics(arch, bias):
+    """What the data says: the response line is causal (zero when the head z is earlier
+    than the tail zt), the vertex sums both times, and sum_{t,s <= T} K(t,s) counts the
+    pairs of layers one W is shared across (T for feedforward, T^2 for recurrent)."""
+    t, s = TIMES
+    rules = linear_network_rules(arch, bias)
+    response = rules.propagator("response").time
+    assert [response.at(a, b) for a, b in ((2, 2), (3, 2), (2, 3))] == [1, 0, 0]
+    assert response.causal == sp.Ge(t, s) and response.at(2, 3) == 0
+    assert response.at(t, t + 1) == 0  # decided for symbolic times too
+    assert response.at(t, s) == sp.Piecewise((sp.KroneckerDelta(t, s), t >= s), (0, True))
+    vertex = rules.vertex("double_trace").time
+    assert vertex.summed == (t, s) and vertex.legs == (t, s, t - 1, s - 1)
+    depth = 4
+    pairs = sum(vertex.at(a, b) for a in range(1, depth + 1) for b in range(1, depth + 1))
+    assert pairs == (depth if arch == "feedforward" else depth**2)
+    assert sp.summation(vertex.at(t, s), (t, 1, T), (s, 1, T)).subs(T, depth).doit() == pairs
+    # the bias is one vector for all times exactly when it is shared
+    shared = rules.propagator("correlator").time.at(1, 2) == 1
+    assert shared == (bias == "shared")
+
+
+def test_time_structure_text_is_rendered_from_the_data():
+    """The strings of ``nnqft rules`` follow the data (no string is stored)."""
+    t, s = TIMES
+    delta = TimeStructure(sp.KroneckerDelta(t, s), "K")
+    assert delta.render() == "K(t,s) = delta_ts" and delta.kernel_text() == "delta_ts"
+    assert TimeStructure(sp.Integer(1), "B").render() == "B(t,s) = 1"
+    other = TimeStructure(sp.exp(-abs(t - s)), "K")
+    assert other.render() == "K(t,s) = " + sp.sstr(other.kernel) and other.at(2, 2) == 1
     fresh = linear_network_rules("recurrent", "fresh")
-    assert "delta_ts" in fresh.propagator("correlator").time_structure
-    assert fresh.vertex("double_trace").time_weight == "K(t,s) = 1"
+    assert fresh.vertex("double_trace").times == ("t", "s", "t-1", "s-1")
+    as_json = fresh.to_dict()
+    (vertex,) = as_json["vertices"]
+    assert vertex["time"] == {
+        "name": "K",
+        "kernel": "1",
+        "legs": ["t", "s", "t - 1", "s - 1"],
+        "summed": ["t", "s"],
+        "causal": None,
+    }
+    response, correlator = as_json["propagators"]
+    assert response["time"]["causal"] == "t >= s" and response["causal"]
+    assert correlator["time"]["kernel"] == sp.sstr(sp.KroneckerDelta(t, s))
 
 
 def test_registry_and_serialisation():

@@ -1,7 +1,5 @@
 """Closed forms from the diagrams against exact enumeration and the known structure."""
 
-import time
-
 import pytest
 import sympy as sp
 
@@ -101,14 +99,29 @@ def test_backends_agree():
     assert A.expand(expr, "symengine").free_symbols == expr.free_symbols
 
 
-def test_correlator_api_and_cache():
-    start = time.perf_counter()
+def test_correlator_api_and_cache(tmp_path, monkeypatch):
+    """The second request is read from the cache: the derivation is not run again, no
+    new entry is written, and what is read back equals what was derived."""
+    monkeypatch.setenv("NNQFT_CACHE_DIR", str(tmp_path))
+    calls = []
+    derive = A._derive
+
+    def spy(*args):
+        calls.append(args)
+        return derive(*args)
+
+    monkeypatch.setattr(A, "_derive", spy)
     first = A.correlator("recurrent", "mean", bias="shared", order=1)
-    cold = time.perf_counter() - start
-    start = time.perf_counter()
+    assert len(calls) == 1
+    entries = sorted(tmp_path.glob("**/*.json"))  # the correlator and its diagram ids
+    assert entries
     again = A.correlator("recurrent", "mean", bias="shared", order=1)
-    warm = time.perf_counter() - start
-    assert again == first and warm < max(1.0, cold)
+    assert len(calls) == 1, "the cached correlator was derived again"
+    assert again == first and sorted(tmp_path.glob("**/*.json")) == entries
+    for entry in entries:  # without the entries the derivation runs again, to the same result
+        entry.unlink()
+    assert A.correlator("recurrent", "mean", bias="shared", order=1) == first
+    assert len(calls) == 2
     assert sp.simplify(first.expression - (first.coefficients[0] + first.coefficients[1] / N)) == 0
     assert first.to_dict()["coefficients"].keys() == {"0", "1"}
     assert "Feynman rules" in first.derivation().to_latex()
