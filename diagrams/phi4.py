@@ -331,10 +331,11 @@ def _factor_data(poly: dict, denom: int, n_legs: int) -> tuple:
     return data
 
 
-def _from_raw(raw: RawDiagram, order: int, n_legs: int, labels_all) -> Diagram:
+def _from_raw(raw: RawDiagram, order: int, n_legs: int, ident=None) -> Diagram:
     poly, denom = contract(len(raw.labels), list(raw.labels), list(raw.edges))
     factor, chans, n_factor, text = _factor_data(poly, denom, n_legs)
-    ident = _raw_id(raw)
+    if ident is None:
+        ident = _raw_id(raw)
     d = Diagram(
         id=ident,
         labels=raw.labels,
@@ -544,10 +545,12 @@ def iter_diagrams(
     if connected:
         raws = conn(list(range(1, n_legs + 1)), order)
         with gc_paused():
-            ordered = [r for _, r in sorted((_raw_id(r), r) for r in raws)]
+            ordered = sorted((_raw_id(r), r) for r in raws)
         for start in range(0, len(ordered), 512):  # built in batches, the collector paused
             with gc_paused():
-                batch = [_from_raw(r, order, n_legs, None) for r in ordered[start : start + 512]]
+                batch = [
+                    _from_raw(r, order, n_legs, ident) for ident, r in ordered[start : start + 512]
+                ]
             for d in batch:
                 if d.one_pi or not one_pi:
                     yield d
