@@ -318,9 +318,7 @@ def _factor_data(poly: dict, denom: int, n_legs: int) -> tuple:
     key = (denom, n_legs, tuple((ch, tuple(pp.items())) for ch, pp in poly.items()))
     data = _FACTORS.get(key)
     if data is None:
-        factor = {
-            ch: {p: Fraction(c, denom) for p, c in sorted(pp) if c} for ch, pp in key[2]
-        }
+        factor = {ch: {p: Fraction(c, denom) for p, c in sorted(pp) if c} for ch, pp in key[2]}
         chans = tuple(channel_coefficients(factor, n_legs))
         total: Counter = Counter()
         for q in chans:
@@ -638,7 +636,6 @@ def _warn_expected(n_legs, order, connected, self_loops) -> None:
     estimate = expected_count(n_legs, order, connected, self_loops)
     about = f"about {estimate} connected diagrams" if estimate else "many diagrams"
     warnings.warn(
-        f"{n_legs}-point phi^4 diagrams at order {order}: expect {about}; "
-        "this may take a while",
+        f"{n_legs}-point phi^4 diagrams at order {order}: expect {about}; this may take a while",
         stacklevel=3,
     )
