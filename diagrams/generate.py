@@ -22,6 +22,9 @@ diagrams; identical vacuum components divide the symmetry factor by k!.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import gc
 import itertools
 from collections import Counter
 from dataclasses import dataclass
@@ -50,6 +53,39 @@ class RawDiagram:
     @property
     def symmetry_factor(self) -> Fraction:
         return Fraction(1, self.aut)
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """The cyclic garbage collector paused inside the block (restored after).
+
+    Growth and diagram building allocate millions of small acyclic containers, which
+    reference counting frees; the collector's repeated passes over the live states
+    would cost a fifth of a run.
+
+    >>> with gc_paused():
+    ...     gc.isenabled()
+    False
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _gc_paused(func):
+    """``func`` run inside :func:`gc_paused`."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with gc_paused():
+            return func(*args, **kwargs)
+
+    return wrapper
 
 
 def _key(kinds, open_, edges, leg_code, vertex_code):
@@ -152,6 +188,7 @@ def _finish(kinds, edges, node_aut, positions) -> RawDiagram:
     return RawDiagram(tuple(labels), tuple(sorted(out)), node_aut * extra)
 
 
+@_gc_paused
 def generate_connected_by_edges(
     n_legs: int, order: int, *, self_loops: bool = True, leg_labels=None, progress=None
 ) -> list[RawDiagram]:
@@ -242,6 +279,7 @@ def _partitions(r: int, largest: int, max_parts: int):
             yield (k,) + rest
 
 
+@_gc_paused
 def generate_connected(
     n_legs: int, order: int, *, self_loops: bool = True, leg_labels=None, progress=None
 ) -> list[RawDiagram]:

@@ -60,15 +60,15 @@ def contract(n_nodes: int, leg_label: list, edges: list[tuple[int, int]]):
     ({((1, 2),): Counter({0: 2, 1: 1})}, 3)
     """
     n_vertices = sum(1 for lab in leg_label if lab is None)
-    other: dict[int, int] = {}
-    node_of: dict[int, int] = {}
-    slots: dict[int, list[int]] = {x: [] for x in range(n_nodes)}
+    n_ends = 2 * len(edges)
+    other = [h ^ 1 for h in range(n_ends)]  # half-edge 2e / 2e + 1: the ends of line e
+    node_of = [0] * n_ends
+    slots: list[list[int]] = [[] for _ in range(n_nodes)]
     for e, (u, v) in enumerate(edges):
-        a, b = 2 * e, 2 * e + 1
-        other[a], other[b] = b, a
-        node_of[a], node_of[b] = u, v
-        slots[u].append(a)
-        slots[v].append(b)
+        node_of[2 * e] = u
+        node_of[2 * e + 1] = v
+        slots[u].append(2 * e)
+        slots[v].append(2 * e + 1)
     for x in range(n_nodes):
         want = 1 if leg_label[x] is not None else 4
         if len(slots[x]) != want:

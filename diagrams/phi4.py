@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import InvalidParameter, InvalidType, OrderTooHigh
 from .canonical import canonical_form
-from .generate import RawDiagram, generate_connected
+from .generate import RawDiagram, gc_paused, generate_connected
 from .on_tensor import channel_coefficients, contract, on_factor, on_factor_expr
 from .polystr import factor_string
 
@@ -80,6 +80,8 @@ class Diagram:
     connected: bool
     one_pi: bool
     channels: dict = field(repr=False, default_factory=dict)
+    # (n_factor_str, channel strings) where the generator has them at hand (internal)
+    _text: tuple = field(repr=False, default=())
 
     def __eq__(self, other):
         return isinstance(other, Diagram) and self.id == other.id
@@ -130,6 +132,8 @@ class Diagram:
     @property
     def n_factor_str(self) -> str:
         """The O(N) factor as a factored sympy string, e.g. ``'(N + 2)**2/9'``."""
+        if self._text:
+            return self._text[0]
         return _fmt(self.n_factor)
 
     @property
@@ -160,7 +164,9 @@ class Diagram:
             "n_factor": self.n_factor_str,
         }
         if self.n_legs == 4:
-            out["n_factor_channels"] = [_fmt(p) for p in self.n_factor_channels]
+            out["n_factor_channels"] = (
+                list(self._text[1]) if self._text else [_fmt(p) for p in self.n_factor_channels]
+            )
         out.update(
             {
                 "order": self.order,
@@ -302,25 +308,48 @@ def is_cactus(diagram) -> bool:
 # generation
 
 
-def _from_raw(raw: RawDiagram, order: int, n_legs: int, labels_all) -> Diagram:
+_FACTORS: dict = {}
+
+
+def _factor_data(poly: dict, denom: int, n_legs: int) -> tuple:
+    """``(channels, n_factor_channels, n_factor, (n_factor_str, channel strings))`` of a
+    contraction result, cached by its integer form (a run has few distinct factors, so
+    the Fractions and factored strings are made once per factor, not per diagram)."""
+    key = (denom, n_legs, tuple((ch, tuple(pp.items())) for ch, pp in poly.items()))
+    data = _FACTORS.get(key)
+    if data is None:
+        factor = {ch: {p: Fraction(c, denom) for p, c in sorted(pp) if c} for ch, pp in key[2]}
+        chans = tuple(channel_coefficients(factor, n_legs))
+        total: Counter = Counter()
+        for q in chans:
+            total.update(q)
+        n_factor = {p: c for p, c in sorted(total.items()) if c}
+        strings = tuple(_fmt(q) for q in chans) if n_legs == 4 else ()
+        data = _FACTORS[key] = (factor, chans, n_factor, (_fmt(n_factor), strings))
+    return data
+
+
+def _from_raw(raw: RawDiagram, order: int, n_legs: int, ident=None) -> Diagram:
     poly, denom = contract(len(raw.labels), list(raw.labels), list(raw.edges))
-    factor = {
-        ch: {p: Fraction(c, denom) for p, c in sorted(pp.items()) if c} for ch, pp in poly.items()
-    }
-    ident = _raw_id(raw)
-    return Diagram(
+    factor, chans, n_factor, text = _factor_data(poly, denom, n_legs)
+    if ident is None:
+        ident = _raw_id(raw)
+    d = Diagram(
         id=ident,
         labels=raw.labels,
         edges=raw.edges,
         order=order,
         n_legs=n_legs,
         symmetry_factor=raw.symmetry_factor,
-        n_factor_channels=tuple(channel_coefficients(factor, n_legs)),
+        n_factor_channels=tuple(dict(q) for q in chans),
         loops=loop_number(raw.labels, raw.edges),
         connected=True,
         one_pi=is_one_particle_irreducible(raw.labels, raw.edges),
-        channels=factor,
+        channels={ch: dict(q) for ch, q in factor.items()},
+        _text=text,
     )
+    d.__dict__["n_factor"] = dict(n_factor)  # the cached_property, filled in
+    return d
 
 
 def _raw_id(raw: RawDiagram) -> str:
@@ -513,10 +542,16 @@ def iter_diagrams(
 
     if connected:
         raws = conn(list(range(1, n_legs + 1)), order)
-        for _, r in sorted((_raw_id(r), r) for r in raws):
-            d = _from_raw(r, order, n_legs, None)
-            if d.one_pi or not one_pi:
-                yield d
+        with gc_paused():
+            ordered = sorted((_raw_id(r), r) for r in raws)
+        for start in range(0, len(ordered), 512):  # built in batches, the collector paused
+            with gc_paused():
+                batch = [
+                    _from_raw(r, order, n_legs, ident) for ident, r in ordered[start : start + 512]
+                ]
+            for d in batch:
+                if d.one_pi or not one_pi:
+                    yield d
         return
     else:
         result = []
@@ -568,25 +603,39 @@ def _bar(n_legs, order):
     return callback
 
 
-def expected_count(n_legs: int, order: int, connected: bool = True, self_loops: bool = True):
-    """An estimate of the number of diagrams, extrapolated geometrically from the exact
-    counts at the two orders below (generated, so cheap relative to the run itself).
+#: exact numbers of connected diagrams with labelled legs, by (legs, self-loops allowed),
+#: orders 0, 1, 2, ... (generated once; tests/diagrams check the lower ones)
+_KNOWN_COUNTS = {
+    (0, True): (0, 1, 2, 4, 10, 28, 97, 359, 1635),
+    (2, True): (1, 1, 3, 10, 39, 174, 853, 4632, 27607),
+    (4, True): (0, 1, 7, 42, 255, 1592, 10441, 72314),
+    (0, False): (0, 0, 1, 1, 3, 6, 19, 50, 204),
+    (2, False): (1, 0, 1, 2, 7, 27, 112, 540, 2879),
+    (4, False): (0, 1, 3, 13, 60, 301, 1661, 9934),
+}
 
-    >>> expected_count(2, 5)   # exact: 174
-    152
+
+def expected_count(n_legs: int, order: int, connected: bool = True, self_loops: bool = True):
+    """The number of connected diagrams: exact from a table where known, else
+    extrapolated geometrically from the table's last two orders (nothing is generated).
+
+    >>> expected_count(2, 5), expected_count(2, 9)
+    (174, 160000)
     """
-    lower = [
-        len(generate_connected(n_legs, k, self_loops=self_loops)) for k in (order - 2, order - 1)
-    ]
-    if not lower[0]:
-        return lower[1]
-    return round(lower[1] ** 2 / lower[0])
+    known = _KNOWN_COUNTS.get((n_legs, bool(self_loops)))
+    if known is None:
+        return None
+    if order < len(known):
+        return known[order]
+    a, b = known[-2], known[-1]
+    estimate = b * (b / a) ** (order - len(known) + 1)
+    return int(float(f"{estimate:.2g}"))
 
 
 def _warn_expected(n_legs, order, connected, self_loops) -> None:
     estimate = expected_count(n_legs, order, connected, self_loops)
+    about = f"about {estimate} connected diagrams" if estimate else "many diagrams"
     warnings.warn(
-        f"{n_legs}-point phi^4 diagrams at order {order}: expect about {estimate} connected "
-        "diagrams (extrapolated from the two orders below); this may take a while",
+        f"{n_legs}-point phi^4 diagrams at order {order}: expect {about}; this may take a while",
         stacklevel=3,
     )

@@ -98,8 +98,53 @@ def _sturm(p: list) -> list[list]:
 
 
 def _variations(seq, x: Fraction) -> int:
-    signs = [s for s in (_eval(p, x) for p in seq) if s]
-    return sum(1 for a, b in zip(signs, signs[1:]) if (a < 0) != (b < 0))
+    """Sign changes of the integer Sturm sequence ``seq`` at ``x`` (exact integer
+    arithmetic: the sign of p(n/d) is the sign of d^deg p(n/d))."""
+    n, d = x.numerator, x.denominator
+    last = 0
+    changes = 0
+    for p in seq:
+        acc = 0
+        scale = 1
+        for c in reversed(p):  # Horner on sum c_k n^k d^(deg-k)
+            acc = acc * n + c * scale
+            scale *= d
+        if acc:
+            if last and (acc < 0) != (last < 0):
+                changes += 1
+            last = acc
+    return changes
+
+
+def _integer(p: list) -> list[int]:
+    """A positive multiple of the rational coefficient list ``p`` with integer entries."""
+    m = math.lcm(*(Fraction(c).denominator for c in p))
+    return [int(c * m) for c in p]
+
+
+def _float_root(p: list, lo: float, hi: float) -> float:
+    """The root of ``p`` in (lo, hi), where it changes sign, by float bisection."""
+    f = [float(c) for c in p]
+
+    def ev(x):
+        acc = 0.0
+        for c in reversed(f):
+            acc = acc * x + c
+        return acc
+
+    flo = ev(lo)
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if mid in (lo, hi):
+            break
+        fm = ev(mid)
+        if fm == 0:
+            return mid
+        if (fm < 0) == (flo < 0):
+            lo, flo = mid, fm
+        else:
+            hi = mid
+    return (lo + hi) / 2
 
 
 def _simplest(x: Fraction, y: Fraction) -> Fraction:
@@ -119,6 +164,23 @@ def _rational_roots(p: list) -> list[Fraction]:
     bound = 1 + max(Fraction(abs(c), lead) for c in p[:-1])
     width = Fraction(1, 2 * lead * lead)  # rationals of denominator <= lead are further apart
     roots: list[Fraction] = []
+    # proposals first: numerical roots, each rounded to the simplest nearby rational and
+    # kept only if it is an exact root; the exact isolation below then proves that what
+    # is left has no rational root (usually at once: no real root remains)
+    if len(sq) > 2:
+        try:
+            proposals = _roots([float(c) for c in sq])
+        except (OverflowError, ZeroDivisionError):
+            proposals = []
+        for z in proposals:
+            x = z.real
+            if abs(z.imag) > 1e-6 * (1 + abs(x)) or not -bound < x < 0 or len(sq) < 2:
+                continue
+            tol = Fraction(1e-9 * (1 + abs(x)))
+            r = -_simplest(Fraction(-x) - tol, Fraction(-x) + tol)
+            if _eval(sq, r) == 0:
+                roots.append(r)
+                sq = _divmod(sq, [-r, 1])[0]
     while len(sq) > 1:
         r = _one_root(sq, bound, width)
         if r is None:
@@ -129,13 +191,31 @@ def _rational_roots(p: list) -> list[Fraction]:
 
 
 def _one_root(sq: list, bound: Fraction, width: Fraction) -> Fraction | None:
-    """A rational root of the square-free ``sq`` in (-bound, 0), or None if it has none."""
-    seq = _sturm(sq)
+    """A rational root of the square-free ``sq`` in (-bound, 0), or None if it has none.
+
+    Sturm bisection down to isolated roots; an interval with exactly one root is then
+    shrunk at once around a float estimate of it (the sign change there checked exactly)
+    to below ``width``, where the simplest rational is the only candidate."""
+    seq = [_integer(p) for p in _sturm(sq)]
     stack = [(-bound, Fraction(0))]
     while stack:
         lo, hi = stack.pop()
-        if _variations(seq, lo) == _variations(seq, hi):  # no root in (lo, hi]
+        vlo, vhi = _variations(seq, lo), _variations(seq, hi)
+        if vlo == vhi:  # no root in (lo, hi]
             continue
+        if hi - lo > width and vlo - vhi == 1:
+            x = Fraction(_float_root(sq, float(lo), float(hi)))
+            a, b = max(lo, x - width / 4), min(hi, x + width / 4)
+            sa, sb = _eval(sq, a), _eval(sq, b)
+            if sa == 0:
+                return a
+            if sb == 0:
+                return b
+            if (sa < 0) != (sb < 0) and lo < a < b <= hi:  # the root is in (a, b)
+                r = -_simplest(-b, -a)
+                if _eval(sq, r) == 0:
+                    return r
+                continue
         if hi - lo > width:
             mid = (lo + hi) / 2
             if _eval(sq, mid) == 0:

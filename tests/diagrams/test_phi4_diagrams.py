@@ -270,9 +270,29 @@ def test_large_runs_warn_with_the_expected_count(monkeypatch):
     from nnqft.diagrams import phi4
 
     monkeypatch.setattr(phi4, "LARGE_RUN_EDGES", 5)
-    with pytest.warns(UserWarning, match="expect about 33 connected diagrams"):
+    with pytest.warns(UserWarning, match="expect about 39 connected diagrams"):
         ds = phi4.generate_diagrams(2, 4, connected=True, progress=True)
-    assert len(ds) == 39  # 10**2/3 ~ 33 extrapolated from orders 2 and 3; the count is 39
+    assert len(ds) == 39  # the table's exact count
+
+
+def test_expected_count_table_is_exact_and_generates_nothing(monkeypatch):
+    from nnqft.diagrams import phi4
+
+    for (legs, loops), counts in phi4._KNOWN_COUNTS.items():
+        for order in range(1 if legs == 0 else 0, 5 if legs == 4 else 6):
+            expected = counts[order]
+            got = len(generate_diagrams(legs, order, connected=True, self_loops=loops))
+            assert got == expected, (legs, loops, order)
+
+    def fail(*args, **kwargs):
+        raise AssertionError("the estimate must not generate diagrams")
+
+    monkeypatch.setattr(phi4, "generate_connected", fail)
+    assert phi4.expected_count(2, 7) == 4632
+    assert phi4.expected_count(2, 9) == 160000  # 27607**2 / 4632, two figures
+    assert phi4.expected_count(6, 3) is None
+    with pytest.warns(UserWarning, match="expect many diagrams"):
+        phi4._warn_expected(6, 3, True, True)
 
 
 def test_bad_input():

@@ -97,3 +97,25 @@ def test_bridge_search_agrees_with_removing_each_line():
             rng.shuffle(moved)
             want = _one_pi_by_union_find(labels, edges)
             assert one_pi(labels, edges) == want == one_pi(shuffled, moved)
+
+
+def test_numerical_root_proposals_are_checked_exactly():
+    """Rational roots of large denominators (found from float estimates), irrational
+    real roots next to them (proved non-rational by the shrunk Sturm interval), repeated
+    roots: the text is sympy's, and every factor the numerics propose is exact."""
+    from nnqft.diagrams import polystr
+
+    cases = [
+        (3 * N + 2) * (7 * N + 5) * (N**2 + 10 * N + 1),
+        (N + 2) ** 2 * (N**2 + 3 * N + 1) * (2187 * N + 2186),
+        (N**2 + 10 * N + 1) * (N**2 + 9 * N + 19),
+        (729 * N + 728) * (N + 8) ** 3 / 81,
+        N**3 * (N**2 + 6 * N + 20) * (5 * N + 4) ** 2,
+    ]
+    for expr in cases:
+        polystr._cached.cache_clear()
+        assert factor_string(_items(expr)) == str(sp.factor(expr)), expr
+    # a float proposal that is not a root is rejected by the exact check
+    roots = sorted(polystr._rational_roots([1, 1000001, 1000000]))
+    assert roots == [Fraction(-1), Fraction(-1, 1000000)]
+    assert polystr._rational_roots([1, 10, 1]) == []
