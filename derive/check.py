@@ -118,6 +118,7 @@ def _latex_to_text(text: str) -> str:
             f"LaTeX input needs the antlr4 runtime: pip install '{LATEX_REQUIREMENT}' "
             "(or pip install 'nnqft[latex]'), or write the expression in sympy syntax"
         ) from None
+    from sympy.core.function import AppliedUndef
     from sympy.parsing.latex import parse_latex
     from sympy.printing.str import StrPrinter
 
@@ -132,6 +133,16 @@ def _latex_to_text(text: str) -> str:
             if name in ("sigma_w", "sigma_b"):
                 return f"sqrt({name}2)"  # \sigma_w^2 -> sigma_w2
             return name
+
+        def _print_Function(self, f):
+            # sympy's LaTeX parser reads "q_0 \left(x\right)" as a call q_0(x): no formula
+            # has undefined functions, so a one-argument call of a name is a product
+            if isinstance(f, AppliedUndef) and len(f.args) == 1:
+                if f.func.__name__ == "psi":  # nnqft's printer writes digamma as \psi
+                    return f"digamma({self._print(f.args[0])})"
+                head = self._print_Symbol(sp.Symbol(f.func.__name__))
+                return f"{head}*({self._print(f.args[0])})"
+            return super()._print_Function(f)
 
     try:
         return _Names({"order": None}).doprint(expr)

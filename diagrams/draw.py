@@ -47,6 +47,13 @@ def _names(graph):
     return {x: f"n{i}" for i, x in enumerate(legs[:1] + rest + legs[1:])}
 
 
+def _leg_label(label) -> str:
+    r"""A leg label in math: numbers as they are, a word upright (nnqft's LaTeX policy,
+    :func:`nnqft.derive.document.printer.symbol_latex`), e.g. ``\mathrm{source}``."""
+    text = str(label)
+    return rf"\mathrm{{{text}}}" if len(text) > 1 and text.isalpha() else text
+
+
 def tikz_body(graph) -> str:
     """The ``\\feynmandiagram`` of a diagram (needs lualatex for the automatic layout)."""
     names = _names(graph)
@@ -63,7 +70,7 @@ def tikz_body(graph) -> str:
         text = names[x]
         if x in legs and x not in done:
             done.add(x)
-            text += f" [particle=\\({graph.nodes[x].get('leg')}\\)]"
+            text += f" [particle=\\({_leg_label(graph.nodes[x].get('leg'))}\\)]"
         return text
 
     def edge_key(e):

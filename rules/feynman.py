@@ -326,50 +326,6 @@ class FeynmanRules:
             "notes": list(self.notes),
         }
 
-    def to_latex(self) -> str:
-        """A LaTeX ``tabular`` of the rules."""
-        lines = [
-            r"\begin{tabular}{llll}",
-            r"element & fields & value & index structure \\ \hline",
-        ]
-        for p in self.propagators:
-            a, b = (self._latex_of(f) for f in p.fields)
-            arrow = r"\to" if p.directed else "-"
-            lines.append(
-                f"propagator ({_tex_text(p.kind)}) & ${a} {arrow} {b}$ & ${sp.latex(p.value)}$ & "
-                r"$\delta_{ij}$ \\"
-            )
-        for v in self.vertices:
-            legs = ", ".join(
-                self._latex_of(f) + (f"({t})" if t else "")
-                for f, t in zip(v.legs, v.times or [""] * v.degree)
-            )
-            idx = " + ".join(
-                (sp.latex(w) if w != 1 else "") + "".join(rf"\delta_{{{a}{b}}}" for a, b in pairs)
-                for w, pairs in v.index_pairings
-            )
-            weight = f", ${_tex_math(v.time_weight)}$" if v.time_weight else ""
-            lines.append(
-                f"vertex ({_tex_text(v.kind)}) & ${legs}$ & ${sp.latex(v.coupling)}${weight} & "
-                f"${idx}$ \\\\"
-            )
-        lines.append(r"\end{tabular}")
-        return "\n".join(lines)
-
-    def _latex_of(self, name: str) -> str:
-        for f in self.fields:
-            if f.name == name:
-                return f.latex
-        return name
-
-
-def _tex_text(text: str) -> str:
-    return text.replace("_", r"\_")
-
-
-def _tex_math(text: str) -> str:
-    return text.replace("delta_ts", r"\delta_{ts}")
-
 
 def on_phi4_rules() -> FeynmanRules:
     """The O(N) vector model V = (g/4!)(phi.phi)^2 (docs/conventions.md §6).

@@ -1,5 +1,5 @@
 r"""Markdown for derivations: headings, prose, and each equation as a ``$$ ... $$`` block
-printed by :class:`~nnqft.derive.document.latex.FieldTheoryLatexPrinter`
+printed by :class:`~nnqft.derive.document.printer.NnqftLatexPrinter`
 (GitHub and Jupyter render it).
 
 >>> import sympy as sp

@@ -508,8 +508,11 @@ class Correlator:
 
     @property
     def latex(self) -> str:
-        """LaTeX of the expression."""
-        return sp.latex(self.expression)
+        """LaTeX of the expression (nnqft's one printer: the string documents and
+        ``nnqft export ID --lang latex`` print)."""
+        from ..document.printer import latex
+
+        return latex(self.expression)
 
     def derivation(self):
         """The derivation as a :class:`nnqft.derive.document.derivation.Derivation`."""

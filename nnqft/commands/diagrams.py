@@ -60,12 +60,14 @@ def rules_command(model, as_json, as_latex, from_action):
         parts = model.split("-")
         bias = parts[2] if len(parts) > 2 else None
         rules = rules_from_action(Network(parts[1], "linear", bias=bias))
+    if as_latex:
+        from ..derive.document.printer import rules_latex
     if as_latex and not as_json:
-        click.echo(rules.to_latex())
+        click.echo(rules_latex(rules))
         return 0
     result = rules.to_dict()
     if as_latex:
-        result["latex"] = rules.to_latex()
+        result["latex"] = rules_latex(rules)
     text = "\n".join(
         [
             f"model  {rules.model}: {rules.description}",

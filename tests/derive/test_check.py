@@ -75,6 +75,17 @@ def test_latex_input():
     assert check(r"q \sigma_w^2 + \sigma_b^2", "mft/length-map/linear").equivalent
 
 
+def test_latex_input_reads_the_printers_output():
+    """What nnqft prints reads back: a name before brackets is a product, not a call;
+    \\psi is digamma; merged powers of squares are powers of sigma_w2."""
+    pytest.importorskip("antlr4", reason="LaTeX input needs antlr4 (optional extra nnqft[latex])")
+    f = get_formula("linear-feedforward/log-mean")
+    w, q0, n, t = f.arguments
+    assert parse_user_expression(r"q_0 \left(1 + N\right)", f) == q0 * (1 + n)
+    assert parse_user_expression(r"\psi\left(N\right)", f) == sp.digamma(n)
+    assert parse_user_expression(r"\sigma_w^{4 T}", f) == w ** (2 * t)
+
+
 def test_bad_input():
     f = get_formula("mft/chi1/relu")
     with pytest.raises(ParseError):

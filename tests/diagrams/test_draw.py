@@ -36,3 +36,9 @@ def test_tikz_compiles_with_lualatex(tmp_path):
     index = write_drawings(diagrams, tmp_path, compile_pdf=True)
     assert len(index) == len(diagrams)
     assert (tmp_path / "diagrams.pdf").stat().st_size > 1000
+
+
+def test_word_leg_labels_are_upright():
+    g = make_diagram([("a", "b", {"kind": "correlator"})], legs={"a": "source", "b": 2})
+    body = tikz_body(g)
+    assert r"particle=\(\mathrm{source}\)" in body and r"particle=\(2\)" in body

@@ -194,7 +194,6 @@ def test_registry_and_serialisation():
         d = rules.to_dict()
         assert d["propagators"] and d["vertices"]
         assert len(rules.table()) == len(rules.propagators) + len(rules.vertices)
-        assert rules.to_latex().startswith("\\begin{tabular}")
 
 
 def test_bad_input():

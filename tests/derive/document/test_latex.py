@@ -30,7 +30,7 @@ t, s = A.TIME[:2]
     [
         (S.sigma_w2, r"\sigma_w^2"),
         (S.sigma_b2 / 2, r"\frac{\sigma_b^2}{2}"),
-        (S.sigma_w2**2, r"\left(\sigma_w^2\right)^{2}"),
+        (S.sigma_w2**2, r"\sigma_w^4"),  # powers of a square merge (was (\sigma_w^2)^{2})
         (A.zt[i, t], r"\tilde{z}_{i}(t)"),
         (A.z[j, t - 1, A.REPLICA[0]], r"z^{\alpha}_{j}(t - 1)"),
         (A.W[i, j, t], r"W_{ij}(t)"),

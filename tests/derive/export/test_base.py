@@ -275,19 +275,25 @@ def test_json_rebuilds_the_exact_expression(fid):
     )
 
 
-@pytest.mark.parametrize("fid", ["mft/length-map/relu", "mft/chi1/erf", "kernel/linear"])
+@pytest.mark.parametrize(
+    "fid",
+    [
+        "mft/length-map/relu",
+        "mft/chi1/erf",
+        "kernel/linear",
+        "linear-feedforward/mean",  # \sigma_w^{2 T}: merged powers read back
+        "finite-width/V/linear",  # \sigma_w^{4 T}
+        "linear-feedforward/log-mean",  # \ln, \psi
+    ],
+)
 def test_latex_output_parses_back(fid):
     pytest.importorskip("antlr4", reason="LaTeX parsing needs antlr4 (optional extra nnqft[latex])")
-    from nnqft.derive.check import _parse_latex
+    from nnqft.derive.check import parse_user_expression  # the LaTeX route of nnqft check
 
     f = get_formula(fid)
     text = export(f, "latex")
     body = [ln for ln in text.splitlines() if "=" in ln and not ln.startswith("%")][0]
-    back = _parse_latex(body.split("=", 1)[1].strip())
-    back = back.xreplace(
-        {s: sp.Symbol(s.name, **S.STANDARD.get(s.name, s).assumptions0) for s in back.free_symbols}
-    )
-    back = back.xreplace({s: a for s in back.free_symbols for a in f.arguments if a.name == s.name})
+    back = parse_user_expression(body.split("=", 1)[1].strip(), f)
     assert sp.simplify(back - f.expression) == 0
 
 
