@@ -68,14 +68,14 @@ class MathematicaExporter(Exporter):
     def function_name(self, formula) -> str:
         return self.settings["function_name"] or camel(formula.id)
 
-    def render(self, formula, prepared, names) -> str:
-        printer = NnqftMathematicaPrinter()
-        fname = self.function_name(formula)
-        out = [f"(* {line} *)" for line in self.doc_lines(formula, names)]
-        args = ", ".join(f"{names[s]}_" for s in formula.arguments)
-        body = printer.doprint(self.renamed(prepared.result, names))
-        out.append(f"{fname}[{args}] := {body}")
-        return "\n".join(out) + "\n"
+    printer_class = NnqftMathematicaPrinter
+    comment = "(* {} *)"
+
+    def opening(self, fname, args, formula, prepared, names) -> list[str]:
+        return []  # exact: no temporaries, the definition is one line
+
+    def closing(self, fname, args, code) -> list[str]:
+        return [f"{fname}[{', '.join(f'{a}_' for a in args)}] := {code}"]
 
 
 #: Wolfram names that sympy's parser leaves as undefined functions
