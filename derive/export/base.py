@@ -487,6 +487,15 @@ class Exporter:
         return [helper(int(need[9:]), printer) for need in needs]
 
 
+class ExactExporter(Exporter):
+    """Base of the exact targets (a CAS, a data format): the expression as derived, no
+    common subexpressions and no numerically stable rewriting, so ``function_name`` is
+    the only setting."""
+
+    exact = True
+    default_settings = {"function_name": None}
+
+
 def get_exporter(language: str, **settings) -> Exporter:
     """The exporter of ``language`` (see :data:`LANGUAGES`) with ``settings``.
 

@@ -19,7 +19,7 @@ import sympy as sp
 from sympy.printing.mathematica import MCodePrinter
 
 from ...errors import ParseError
-from .base import Exporter
+from .base import ExactExporter
 
 __all__ = ["MathematicaExporter", "NnqftMathematicaPrinter", "read_back", "EXPORTERS"]
 
@@ -54,13 +54,11 @@ class NnqftMathematicaPrinter(MCodePrinter):
         return f"Piecewise[{{{', '.join(pairs)}}}, {default}]"
 
 
-class MathematicaExporter(Exporter):
+class MathematicaExporter(ExactExporter):
     """Wolfram Language target: ``name[arg1_, ...] := expression`` (exact)."""
 
     language = "mathematica"
     extension = "wl"
-    exact = True
-    default_settings = {"function_name": None}
 
     def symbol_name(self, name: str) -> str:
         return camel(name)

@@ -27,6 +27,14 @@ __all__ = ["NumpyExporter", "JaxExporter", "NnqftSciPyPrinter", "NnqftJaxPrinter
 PYTHON_RESERVED = frozenset(keyword.kwlist) | {"numpy", "scipy", "jax", "math"}
 
 
+def _polygamma(printer, expr, module: str) -> str:
+    """polygamma(m, x) as ``module.digamma(x)`` (m = 0) or ``module.polygamma(m, x)``."""
+    m, x = expr.args
+    if m == 0:
+        return f"{module}.digamma({printer._print(x)})"
+    return f"{module}.polygamma({int(m)}, {printer._print(x)})"
+
+
 class NnqftSciPyPrinter(SciPyPrinter):
     """numpy + scipy.special printer (vectorised erf, digamma, polygamma)."""
 
@@ -34,10 +42,7 @@ class NnqftSciPyPrinter(SciPyPrinter):
         super().__init__({"strict": True, "fully_qualified_modules": True, **(settings or {})})
 
     def _print_polygamma(self, expr):
-        m, x = expr.args
-        if m == 0:
-            return f"scipy.special.digamma({self._print(x)})"
-        return f"scipy.special.polygamma({int(m)}, {self._print(x)})"
+        return _polygamma(self, expr, "scipy.special")
 
 
 class NnqftJaxPrinter(JaxPrinter):
@@ -50,10 +55,7 @@ class NnqftJaxPrinter(JaxPrinter):
         return f"jax.scipy.special.erf({self._print(expr.args[0])})"
 
     def _print_polygamma(self, expr):
-        m, x = expr.args
-        if m == 0:
-            return f"jax.scipy.special.digamma({self._print(x)})"
-        return f"jax.scipy.special.polygamma({int(m)}, {self._print(x)})"
+        return _polygamma(self, expr, "jax.scipy.special")
 
 
 class _PythonExporter(Exporter):

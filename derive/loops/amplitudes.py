@@ -705,7 +705,6 @@ def _derive(arch, observable, bias, order, exact) -> Correlator:
     s, q0, T = S.sigma_w2, S.q0, S.T
     steps = [_rules_step(arch, bias)]
     validity = ["T >= 1 (integer depth)"]
-    Q = sp.Function("Q")(T)
     if arch == "feedforward":
         mean = feedforward_mean()
         steps.append(
@@ -758,18 +757,8 @@ def _derive(arch, observable, bias, order, exact) -> Correlator:
                     coefficients[1] = sp.factor(-v1 / (2 * mean**2))
                 expression = _series(coefficients)
                 validity.append("delta method: E ln Q = ln E Q - Var Q/(2 (E Q)^2) + O(1/N^2)")
-        steps.append(("Result", f"The {observable} of Q(T).", (sp.Eq(Q, expression),)))
-        return Correlator(
-            arch,
-            None,
-            observable,
-            order,
-            exact,
-            expression,
-            coefficients,
-            tuple(validity),
-            tuple(steps),
-        )
+        request = (arch, None, observable, order, exact)
+        return _result(request, expression, coefficients, validity, steps)
     # recurrent
     weights = type_weights(order)
     counts = {d: sum(w.values()) for d, w in weights.items()}
@@ -827,18 +816,16 @@ def _derive(arch, observable, bias, order, exact) -> Correlator:
                 f"truncated after 1/N^{order}"
             )
     expression = _series(coefficients)
-    steps.append(("Result", f"The {observable} of Q(T).", (sp.Eq(Q, expression),)))
-    return Correlator(
-        arch,
-        bias,
-        observable,
-        order,
-        exact,
-        expression,
-        coefficients,
-        tuple(validity),
-        tuple(steps),
-    )
+    request = (arch, bias, observable, order, exact)
+    return _result(request, expression, coefficients, validity, steps)
+
+
+def _result(request, expression, coefficients, validity, steps) -> Correlator:
+    """The :class:`Correlator` of ``request`` = (arch, bias, observable, order, exact), its
+    derivation closed by the result step."""
+    Q = sp.Function("Q")(S.T)
+    steps.append(("Result", f"The {request[2]} of Q(T).", (sp.Eq(Q, expression),)))
+    return Correlator(*request, expression, coefficients, tuple(validity), tuple(steps))
 
 
 def feedforward_log_mean_exact() -> sp.Expr:
