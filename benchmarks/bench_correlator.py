@@ -10,8 +10,9 @@ import tempfile
 import time
 
 CODE = (
-    "import time; from nnqft.derive.loops.amplitudes import correlator; t = time.perf_counter(); "
-    "correlator('recurrent', 'mean', bias='{bias}', order={order}); "
+    "import time; from nnqft import Network; from nnqft.derive.loops.amplitudes import correlator; "
+    "net = Network('recurrent', 'linear', bias='{bias}'); t = time.perf_counter(); "
+    "correlator(net, 'mean', order={order}); "
     "print(time.perf_counter() - t)"
 )
 

@@ -244,8 +244,9 @@ def get_formula(id: str, order: int | None = None) -> Formula:
         known = [i for i, q in providers.items() if _available(q)]
         raise unknown_name("formula id", id, known)
     if order is not None:
-        if isinstance(order, bool) or not isinstance(order, int) or order < 0:
-            raise InvalidParameter(f"order must be an integer >= 0, got {order!r}")
+        from ..rules.network import check_order
+
+        check_order(order)
     return _build(id, order)
 
 
@@ -309,90 +310,66 @@ _FAMILIES.append(_kernel_family)
 # --- mean-field theory (derive/meanfield/) --------------------------------------------------
 
 
+#: what -> (mft function, its arguments after the network, exported arguments, description,
+#: derivation, validity); the description is completed by ``phi = <activation>``
+_MFT = {
+    "length-map": (
+        "length_map",
+        (S.q,),
+        (S.sigma_w2, S.sigma_b2, S.q),
+        "mean-field length map q -> sigma_w2 E[phi(sqrt(q) z)^2] + sigma_b2",
+        "saddle point of the collective-field action (docs/conventions.md §3), "
+        "closed-form Gaussian kernel",
+        (),
+    ),
+    "chi1": (
+        "chi_1",
+        (S.q,),
+        (S.sigma_w2, S.sigma_b2, S.q),
+        "chi_1 = sigma_w2 E[phi'(sqrt(q) z)^2] at variance q (at q = q* it decides order/chaos)",
+        "derivative of the correlation map at c = 1 (docs/conventions.md §3)",
+        (),
+    ),
+    "correlation-map": (
+        "correlation_map",
+        (S.q11, S.q22, S.q12),
+        (S.sigma_w2, S.sigma_b2, S.q11, S.q22, S.q12),
+        "mean-field covariance map q12 -> sigma_w2 E[phi(u1) phi(u2)] + sigma_b2",
+        "saddle point of the two-replica collective-field action (docs/conventions.md §3)",
+        (sp.Abs(S.q12) < sp.sqrt(S.q11 * S.q22),),
+    ),
+}
+
+
 def _mft_family() -> list[_Provider]:
     if _module(".derive.meanfield") is None:
         return []
-    out = []
-    for name in _closed_form_activations():
-        out.append(
-            _Provider(
-                f"mft/length-map/{name}",
-                ".derive.meanfield",
-                ("length_map",),
-                functools.partial(_mft_length_map, name),
-            )
+    return [
+        _Provider(
+            f"mft/{what}/{name}",
+            ".derive.meanfield",
+            (_MFT[what][0],),
+            functools.partial(_mft_formula, what, name),
         )
-        out.append(
-            _Provider(
-                f"mft/chi1/{name}",
-                ".derive.meanfield",
-                ("chi_1",),
-                functools.partial(_mft_chi1, name),
-            )
-        )
-        out.append(
-            _Provider(
-                f"mft/correlation-map/{name}",
-                ".derive.meanfield",
-                ("correlation_map",),
-                functools.partial(_mft_correlation_map, name),
-            )
-        )
-    return out
+        for name in _closed_form_activations()
+        for what in _MFT
+    ]
 
 
-def _net(name):
+def _mft_formula(what, name, order=None) -> Formula:
     from ..rules.network import Network
-
-    return Network("feedforward", name)
-
-
-def _mft_length_map(name, order=None) -> Formula:
     from . import meanfield
 
-    expr = sp.sympify(meanfield.length_map(_net(name), S.q))  # safe: a sympy result
+    fname, inputs, arguments, description, derivation, validity = _MFT[what]
+    expr = getattr(meanfield, fname)(Network("feedforward", name), *inputs)
     return formula_from_expression(
-        expr,
-        f"mft/length-map/{name}",
-        arguments=(S.sigma_w2, S.sigma_b2, S.q),
-        description=f"mean-field length map q -> sigma_w2 E[phi(sqrt(q) z)^2] + sigma_b2, "
-        f"phi = {name}",
-        derivation="saddle point of the collective-field action (docs/conventions.md §3), "
-        "closed-form Gaussian kernel",
-        source="nnqft.derive.meanfield.length_map",
-    )
-
-
-def _mft_chi1(name, order=None) -> Formula:
-    from . import meanfield
-
-    expr = sp.sympify(meanfield.chi_1(_net(name), S.q))  # safe: a sympy result
-    return formula_from_expression(
-        expr,
-        f"mft/chi1/{name}",
-        arguments=(S.sigma_w2, S.sigma_b2, S.q),
-        description=f"chi_1 = sigma_w2 E[phi'(sqrt(q) z)^2] at variance q (at q = q* it "
-        f"decides order/chaos), phi = {name}",
-        derivation="derivative of the correlation map at c = 1 (docs/conventions.md §3)",
-        source="nnqft.derive.meanfield.chi_1",
-    )
-
-
-def _mft_correlation_map(name, order=None) -> Formula:
-    from . import meanfield
-
-    corr = meanfield.correlation_map(_net(name), S.q11, S.q22, S.q12)
-    expr = sp.sympify(corr)  # safe: a sympy result
-    return formula_from_expression(
-        expr,
-        f"mft/correlation-map/{name}",
-        arguments=(S.sigma_w2, S.sigma_b2, S.q11, S.q22, S.q12),
-        description=f"mean-field covariance map q12 -> sigma_w2 E[phi(u1) phi(u2)] + "
-        f"sigma_b2, phi = {name}",
-        derivation="saddle point of the two-replica collective-field action "
-        "(docs/conventions.md §3)",
-        source="nnqft.derive.meanfield.correlation_map",
-        validity=(sp.Abs(S.q12) < sp.sqrt(S.q11 * S.q22),),
+        sp.sympify(expr),  # safe: a sympy result
+        f"mft/{what}/{name}",
+        arguments=arguments,
+        description=f"{description}, phi = {name}",
+        derivation=derivation,
+        source=f"nnqft.derive.meanfield.{fname}",
+        validity=validity,
     )
 
 
@@ -419,11 +396,9 @@ _FEEDFORWARD = {
     ),
 }
 
-#: id -> (bias convention, observable, default order)
-_RECURRENT = {
-    "linear-recurrent-shared/mean": ("shared", "mean", 2),
-    "linear-recurrent-fresh/mean": ("fresh", "mean", 2),
-}
+#: the recurrent series formulas, each through 1/N^2 unless an order is asked for
+_RECURRENT = ("linear-recurrent-shared/mean", "linear-recurrent-fresh/mean")
+_RECURRENT_DEFAULT_ORDER = 2
 
 
 def _linear_family() -> list[_Provider]:
@@ -470,11 +445,14 @@ def _feedforward_formula(id, order=None) -> Formula:
 
 
 def _recurrent_formula(id, order=None) -> Formula:
+    from ..rules.feynman import parse_model_id
     from .loops import amplitudes
 
-    bias, observable, default_order = _RECURRENT[id]
-    used = default_order if order is None else order
-    corr = amplitudes.correlator("recurrent", observable, bias=bias, order=used)
+    model, observable = id.split("/")
+    net = parse_model_id(model).network
+    bias = net.bias
+    used = _RECURRENT_DEFAULT_ORDER if order is None else order
+    corr = amplitudes.correlator(net, observable, order=used)
     expr = sp.sympify(getattr(corr, "expression", corr))  # safe: a sympy result
     return formula_from_expression(
         expr,

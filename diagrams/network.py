@@ -42,7 +42,7 @@ from fractions import Fraction
 
 import networkx as nx
 
-from ..errors import InvalidParameter, OrderTooHigh, unknown_name
+from ..errors import InvalidParameter, InvalidType
 from . import canonical_id
 
 __all__ = [
@@ -52,6 +52,8 @@ __all__ = [
     "network_diagrams",
     "MAX_TRACE_DEFICIT",
     "face_count",
+    "find_root",
+    "join",
 ]
 
 #: the highest power of 1/N whose reduced diagrams :func:`trace_diagrams` will enumerate
@@ -59,11 +61,24 @@ __all__ = [
 MAX_TRACE_DEFICIT = 2
 
 
-def _find(parent: list[int], i: int) -> int:
+def find_root(parent: list[int], i: int) -> int:
+    """The root of ``i`` in the union-find forest ``parent`` (``parent[r] == r`` at a root;
+    paths are halved on the way).  A plain list, so that a forest is copied with ``list``.
+
+    >>> parent = list(range(4))
+    >>> join(parent, 0, 1); join(parent, 2, 1)
+    >>> len({find_root(parent, i) for i in range(4)})
+    2
+    """
     while parent[i] != i:
         parent[i] = parent[parent[i]]
         i = parent[i]
     return i
+
+
+def join(parent: list[int], i: int, j: int) -> None:
+    """Merge the classes of ``i`` and ``j`` in the union-find forest ``parent``."""
+    parent[find_root(parent, i)] = find_root(parent, j)
 
 
 def face_count(n: int, k: int, partner) -> int:
@@ -87,9 +102,9 @@ def face_count(n: int, k: int, partner) -> int:
             continue
         pa = ((p + 1) % n, p) if p < k else (p, (p + 1) % n)
         qa = ((q + 1) % n, q) if q < k else (q, (q + 1) % n)
-        parent[_find(parent, pa[0])] = _find(parent, qa[0])
-        parent[_find(parent, pa[1])] = _find(parent, qa[1])
-    return len({_find(parent, i) for i in range(n)})
+        join(parent, pa[0], qa[0])
+        join(parent, pa[1], qa[1])
+    return len({find_root(parent, i) for i in range(n)})
 
 
 @dataclass(frozen=True)
@@ -193,13 +208,11 @@ def trace_diagrams(max_deficit: int, progress: bool = False) -> tuple[ChordDiagr
     >>> len(trace_diagrams(1))
     10
     """
-    if isinstance(max_deficit, bool) or not isinstance(max_deficit, int) or max_deficit < 0:
-        raise InvalidParameter(f"order must be a non-negative integer, got {max_deficit!r}")
-    if max_deficit > MAX_TRACE_DEFICIT:
-        raise OrderTooHigh(
-            f"order {max_deficit} is beyond reach of the diagram engine for the recurrent "
-            f"linear network (maximum {MAX_TRACE_DEFICIT})"
-        )
+    from ..rules.network import check_order
+
+    check_order(
+        max_deficit, MAX_TRACE_DEFICIT, what="the diagram engine of the recurrent linear network"
+    )
     from tqdm import tqdm
 
     sizes = [(2 * e, k) for e in range(3 * max_deficit + 2) for k in range(e + 1)]
@@ -242,29 +255,40 @@ class NetworkDiagram:
         """Multiplicity relative to the 2 orderings of the two factors of z(T).z(T)."""
         return Fraction(self.multiplicity, 2)
 
+    def to_dict(self) -> dict:
+        """The JSON entry of ``nnqft diagrams --model linear-...`` (the CLI contract)."""
+        return {
+            "id": self.id,
+            "edges": [[str(u), str(v)] for u, v in self.graph.edges()],
+            "symmetry_factor": str(self.symmetry_factor),
+            "n_power": self.n_power,
+            "source": self.source,
+            "multiplicity": self.multiplicity,
+        }
 
-def network_diagrams(arch: str, depth: int, order: int, bias: str | None = None):
-    """The diagrams of ``E Q(depth)`` with ``order`` vertices (W pairs), feedforward or
+
+def network_diagrams(net, order: int) -> list[NetworkDiagram]:
+    """The diagrams of ``E Q(T)`` with ``order`` vertices (W pairs) for the linear network
+    ``net`` (a :class:`~nnqft.rules.network.Network` with an integer depth T), feedforward or
     recurrent, each with its power of N; their sum is the sigma_w2^order part of E Q.
 
     A feedforward W pairs only with the W of its own layer (K(t,s) = delta_ts), a
     recurrent W with any (K = 1).  Nodes carry the fixed time of the W insertion; the two
     factors of z(T).z(T) are not labelled, so mirror images share one id.
 
-    >>> [(d.order, d.n_power, d.multiplicity) for d in network_diagrams("feedforward", 2, 1)]
+    >>> from nnqft.rules.network import Network
+    >>> ds = network_diagrams(Network("feedforward", depth=2), 1)
+    >>> [(d.order, d.n_power, d.multiplicity) for d in ds]
     [(1, 0, 1)]
     """
-    if arch not in ("feedforward", "recurrent"):
-        raise unknown_name("architecture", arch, ("feedforward", "recurrent"))
-    if arch == "recurrent":
-        bias = bias or "shared"
-        if bias not in ("shared", "fresh"):
-            raise unknown_name("bias convention", bias, ("shared", "fresh"))
-    for name, value in (("depth", depth), ("order", order)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise InvalidParameter(f"{name} must be a non-negative integer, got {value!r}")
-    if depth < 1:
-        raise InvalidParameter(f"depth must be >= 1, got {depth}")
+    from ..rules.network import Network, check_order
+
+    if not isinstance(net, Network):
+        raise InvalidType(f"network_diagrams takes a Network, got {net!r}")
+    if not isinstance(net.depth, int):
+        raise InvalidParameter(f"the diagrams need an integer depth T, got {net.depth}")
+    order = check_order(order)
+    arch, bias, depth = net.arch, net.bias, net.depth
     # words: (source, injection time); the word's letters act at times t0+1 .. depth
     words = [("x", 0)] + [("b", t) for t in range(1, depth + 1)]
     found: dict[str, list] = {}

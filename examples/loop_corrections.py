@@ -9,7 +9,7 @@ import nnqft
 from nnqft.rules.symbols import N, T, q0, sigma_b2, sigma_w2
 
 # E |z(T)|^2/N through 1/N for shared weights and a shared bias (docs/conventions.md §5)
-mean = nnqft.correlator("recurrent", "mean", bias="shared", order=1)
+mean = nnqft.correlator(nnqft.Network("recurrent", "linear", bias="shared"), "mean", order=1)
 print("O(1):  ", mean.coefficients[0])
 print("O(1/N):", mean.coefficients[1])
 
@@ -18,7 +18,7 @@ at_edge = sp.limit(mean.coefficients[1], sigma_w2, 1)
 print("at sigma_w2 = 1:", sp.factor(sp.simplify(at_edge.subs((-1) ** T, 1))), "(T even)")
 
 # The stationary value T -> oo with its 1/N correction, and the depth scales
-scales = nnqft.correlation_lengths(sigma_w2=0.5, sigma_b2=1, width=16)
+scales = nnqft.correlation_lengths(nnqft.Network(sigma_w2=0.5, sigma_b2=1, width=16))
 print("q* =", scales["q_star_recurrent_coefficients"], "(coefficients of 1/N^k)")
 print("xi (mean field) =", scales["xi_mean_field"], " xi (typical, N = 16) =", scales["xi_typical"])
 

@@ -57,6 +57,8 @@ __all__ = [
     "get_rules",
     "rules_from_action",
     "MODELS",
+    "ModelId",
+    "parse_model_id",
     "g",
 ]
 
@@ -372,8 +374,11 @@ def on_phi4_rules() -> FeynmanRules:
     )
 
 
-def linear_network_rules(arch: str = "feedforward", bias: str | None = None) -> FeynmanRules:
+def linear_network_rules(arch="feedforward", bias: str | None = None) -> FeynmanRules:
     """MSRDJ Feynman rules of the linear network phi(z) = z (docs/conventions.md §2, §4).
+
+    ``arch`` is a :class:`~nnqft.rules.network.Network` (its arch and bias are used) or an
+    architecture name with ``bias``, validated by :class:`~nnqft.rules.network.Network`.
 
     Disorder covariances: E[W_ij(t) W_kl(s)] = (sigma_w2/N) d_ik d_jl K(t,s) and
     E[b_i(t) b_k(s)] = sigma_b2 d_ik B(t,s), feedforward K = B = d_ts, recurrent K = 1 with
@@ -387,25 +392,15 @@ def linear_network_rules(arch: str = "feedforward", bias: str | None = None) -> 
     >>> r.vertex("double_trace").index_pairings
     ((1, ((0, 1), (2, 3))),)
     """
-    if arch not in ("feedforward", "recurrent"):
-        raise unknown_name("architecture", arch, ["feedforward", "recurrent"])
-    if arch == "feedforward":
-        if bias is not None:
-            raise InvalidParameter(
-                f"feedforward networks have a fresh bias per layer; got bias={bias!r}"
-            )
+    from .network import Network
+
+    net = arch if isinstance(arch, Network) else Network(arch, "linear", bias=bias)
+    arch, bias = net.arch, net.bias
     t, s = TIMES
     delta = sp.KroneckerDelta(t, s)
     if arch == "feedforward":
-        if bias is not None:
-            raise InvalidParameter(
-                f"feedforward networks have a fresh bias per layer; got bias={bias!r}"
-            )
         kernel, bias_kernel = delta, delta
     else:
-        bias = "shared" if bias is None else bias
-        if bias not in ("shared", "fresh"):
-            raise unknown_name("bias convention", bias, ["shared", "fresh"])
         kernel = sp.Integer(1)
         bias_kernel = sp.Integer(1) if bias == "shared" else delta
     vertex = Vertex(
@@ -549,7 +544,7 @@ def rules_from_action(network) -> FeynmanRules:
         )
     if correlator is None or vertex is None:
         raise InvalidParameter("the averaged action lacks the bias or the double-trace term")
-    declared = linear_network_rules(network.arch, network.bias)
+    declared = linear_network_rules(network)
     propagators = (
         declared.propagator("response"),
         Propagator(
@@ -582,13 +577,52 @@ MODELS = {
 }
 
 
+@dataclass(frozen=True)
+class ModelId:
+    """A parsed model id: ``family`` is ``'on-phi4'`` or ``'linear'``; for the linear
+    network models ``network`` is the :class:`~nnqft.rules.network.Network` it names
+    (activation linear, arch and bias from the id), else None."""
+
+    id: str
+    family: str
+    network: object = None
+
+    @property
+    def canonical(self) -> str:
+        """The id with the bias spelled out (``linear-recurrent`` -> ``-shared``)."""
+        if self.network is None:
+            return self.id
+        net = self.network
+        return f"linear-{net.arch}" + (f"-{net.bias}" if net.arch == "recurrent" else "")
+
+
+def parse_model_id(model: str) -> ModelId:
+    """Parse a model id (``on-phi4``, ``linear-feedforward``, ``linear-recurrent[-shared|
+    -fresh]``): the one place a model name is taken apart.  UnknownName otherwise.
+
+    >>> m = parse_model_id("linear-recurrent")
+    >>> m.family, m.network.arch, m.network.bias, m.canonical
+    ('linear', 'recurrent', 'shared', 'linear-recurrent-shared')
+    >>> parse_model_id("on-phi4").network is None
+    True
+    """
+    if not isinstance(model, str) or model not in MODELS:
+        raise unknown_name("model", model, MODELS)
+    if model == "on-phi4":
+        return ModelId(model, "on-phi4")
+    from .network import Network
+
+    _, arch, *bias = model.split("-")
+    return ModelId(model, "linear", Network(arch, "linear", bias=bias[0] if bias else None))
+
+
 def get_rules(model: str) -> FeynmanRules:
     """The rules of a named model (see :data:`MODELS`); UnknownName otherwise.
 
     >>> get_rules("on-phi4").model
     'on-phi4'
     """
-    try:
-        return MODELS[model]()
-    except KeyError:
-        raise unknown_name("model", model, MODELS) from None
+    parsed = parse_model_id(model)
+    if parsed.network is None:
+        return on_phi4_rules()
+    return linear_network_rules(parsed.network)

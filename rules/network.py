@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from ..errors import InvalidParameter, InvalidType, unknown_name
+from ..errors import InvalidParameter, InvalidType, OrderTooHigh, unknown_name
 from . import symbols as S
 from .activations import Activation, get_activation
 
@@ -31,6 +31,7 @@ __all__ = [
     "require_network",
     "resolve_depth",
     "numeric_variances",
+    "check_order",
 ]
 
 ARCHITECTURES = ("feedforward", "recurrent")
@@ -62,6 +63,31 @@ def _number_or_symbol(name: str, value, *, positive: bool, integer: bool = False
     if not positive and value < 0:
         raise InvalidParameter(f"{name} must be non-negative, got {value}")
     return value
+
+
+def check_order(order, maximum: int | None = None, *, what: str = "") -> int:
+    """Validate a truncation order K (keep terms through 1/N^K): a non-negative integer, at
+    most ``maximum`` when given (then :class:`~nnqft.errors.OrderTooHigh` names ``what``).
+
+    The one place this rule lives: every entry point that takes an order calls it.
+
+    >>> check_order(2, 3)
+    2
+    >>> check_order(-1)
+    Traceback (most recent call last):
+    ...
+    nnqft.errors.InvalidParameter: order must be a non-negative integer, got -1
+    >>> check_order(5, 2, what="linear-recurrent-shared/mean")
+    Traceback (most recent call last):
+    ...
+    nnqft.errors.OrderTooHigh: order 5 is beyond reach for linear-recurrent-shared/mean (maximum 2)
+    """
+    if isinstance(order, bool) or not isinstance(order, numbers.Integral) or order < 0:
+        raise InvalidParameter(f"order must be a non-negative integer, got {order!r}")
+    if maximum is not None and order > maximum:
+        where = f" for {what}" if what else ""
+        raise OrderTooHigh(f"order {order} is beyond reach{where} (maximum {maximum})")
+    return int(order)
 
 
 @dataclass(frozen=True)

@@ -342,11 +342,18 @@ class Exporter:
     """Shared base of every export target.
 
     Subclasses set ``language``, ``extension``, ``reserved`` (words that cannot name a
-    variable), may extend ``default_settings``, and implement :meth:`render`.
+    variable), may extend ``default_settings``, and fill in the pieces of :meth:`render`,
+    a template method: ``printer_class`` (a sympy code printer), ``comment`` (how a doc
+    line is commented), :meth:`preamble` (includes, helpers the function needs first),
+    :meth:`opening` (the signature and declarations), :meth:`assignment` (one temporary),
+    :meth:`closing` (the return and the end) and :meth:`postamble` (helpers after it).
+    A target with another shape (JSON, LaTeX) overrides :meth:`render` itself.
     """
 
     language = ""
     extension = ""
+    printer_class = None
+    comment = "{}"  # a doc line as a comment: format string, trailing blanks stripped
     reserved: frozenset = frozenset()
     case_insensitive = False
     exact = False  # exact targets (CAS, LaTeX, JSON) keep the expression as derived
@@ -436,7 +443,57 @@ class Exporter:
         return self.render(formula, prepared, names)
 
     def render(self, formula: Formula, prepared: Prepared, names: dict) -> str:
+        """The source text: preamble, opening, one assignment per temporary, closing,
+        postamble (each a list of lines), joined with a final newline."""
+        printer = self.printer_class()
+        fname = self.function_name(formula)
+        args = [names[s] for s in formula.arguments]
+        out = self.preamble(formula, prepared, names, printer)
+        out += self.opening(fname, args, formula, prepared, names)
+        for sym, expr in prepared.temporaries:
+            out += self.assignment(names[sym], self.code(printer, self.renamed(expr, names)))
+        out += self.closing(fname, args, self.code(printer, self.renamed(prepared.result, names)))
+        out += self.postamble(formula, prepared, names, printer)
+        return "\n".join(out) + "\n"
+
+    # --- the pieces of render (defaults: a commented doc block, no helpers) ---------------
+    def code(self, printer, expr: sp.Expr) -> str:
+        """The printed expression."""
+        return printer.doprint(expr)
+
+    def commented(self, formula: Formula, names: dict) -> list[str]:
+        """The doc block, each line commented by :attr:`comment`."""
+        return [self.comment.format(line).rstrip() for line in self.doc_lines(formula, names)]
+
+    def preamble(self, formula, prepared, names, printer) -> list[str]:
+        return self.commented(formula, names)
+
+    def opening(self, fname, args, formula, prepared, names) -> list[str]:
         raise NotImplementedError
+
+    def assignment(self, name: str, code: str) -> list[str]:
+        raise NotImplementedError
+
+    def closing(self, fname, args, code: str) -> list[str]:
+        raise NotImplementedError
+
+    def postamble(self, formula, prepared, names, printer) -> list[str]:
+        return []
+
+    def helpers(self, prepared, helper, printer) -> list[str]:
+        """``helper(m, printer)`` (a function's source) for every polygamma order m the
+        expression needs, in order."""
+        needs = sorted(n for n in prepared.needs if n.startswith("polygamma"))
+        return [helper(int(need[9:]), printer) for need in needs]
+
+
+class ExactExporter(Exporter):
+    """Base of the exact targets (a CAS, a data format): the expression as derived, no
+    common subexpressions and no numerically stable rewriting, so ``function_name`` is
+    the only setting."""
+
+    exact = True
+    default_settings = {"function_name": None}
 
 
 def get_exporter(language: str, **settings) -> Exporter:

@@ -75,22 +75,23 @@ class CExporter(Exporter):
     extension = "c"
     reserved = C_RESERVED
 
-    def render(self, formula, prepared, names) -> str:
-        printer = NnqftCPrinter()
-        fname = self.function_name(formula)
-        doc = self.doc_lines(formula, names)
-        out = ["/*"] + [f" * {line}".rstrip() for line in doc] + [" */", "#include <math.h>", ""]
-        for need in sorted(prepared.needs):
-            if need.startswith("polygamma"):
-                out += [c_polygamma_helper(int(need[9:]), printer), ""]
-        args = ", ".join(f"double {names[s]}" for s in formula.arguments)
-        out.append(f"double {fname}({args}) {{")
-        for sym, expr in prepared.temporaries:
-            code = printer.doprint(self.renamed(expr, names))
-            out.append(f"    const double {names[sym]} = {code};")
-        out.append(f"    return {printer.doprint(self.renamed(prepared.result, names))};")
-        out.append("}")
-        return "\n".join(out) + "\n"
+    printer_class = NnqftCPrinter
+    comment = " * {}"
+
+    def preamble(self, formula, prepared, names, printer) -> list[str]:
+        out = ["/*", *self.commented(formula, names), " */", "#include <math.h>", ""]
+        for helper in self.helpers(prepared, c_polygamma_helper, printer):
+            out += [helper, ""]
+        return out
+
+    def opening(self, fname, args, formula, prepared, names) -> list[str]:
+        return [f"double {fname}({', '.join(f'double {a}' for a in args)}) {{"]
+
+    def assignment(self, name, code) -> list[str]:
+        return [f"    const double {name} = {code};"]
+
+    def closing(self, fname, args, code) -> list[str]:
+        return [f"    return {code};", "}"]
 
 
 EXPORTERS = {"c": CExporter}

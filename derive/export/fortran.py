@@ -160,30 +160,41 @@ class FortranExporter(Exporter):
     def function_name(self, formula) -> str:
         return super().function_name(formula)[:59]
 
-    def render(self, formula, prepared, names) -> str:
-        printer = NnqftFortranPrinter()
-        fname = self.function_name(formula)
-        out = [f"! {line}".rstrip() for line in self.doc_lines(formula, names)]
-        out += [f"module {fname}_mod", "  implicit none", "  private", f"  public :: {fname}"]
-        out += ["contains", ""]
-        args = ", ".join(names[s] for s in formula.arguments)
-        out.append(f"  pure function {fname}({args}) result(res)")
-        if formula.arguments:
-            out.append(f"    real(8), intent(in) :: {args}")
+    printer_class = NnqftFortranPrinter
+    comment = "! {}"
+
+    def code(self, printer, expr) -> str:
+        return printer._print(expr)  # no doprint: _assign does the line breaking
+
+    def preamble(self, formula, prepared, names, printer) -> list[str]:
+        return self.commented(formula, names) + [
+            f"module {self.function_name(formula)}_mod",
+            "  implicit none",
+            "  private",
+            f"  public :: {self.function_name(formula)}",
+            "contains",
+            "",
+        ]
+
+    def opening(self, fname, args, formula, prepared, names) -> list[str]:
+        out = [f"  pure function {fname}({', '.join(args)}) result(res)"]
+        if args:
+            out.append(f"    real(8), intent(in) :: {', '.join(args)}")
         out.append("    real(8) :: res")
         temps = [names[s] for s, _ in prepared.temporaries]
         for k in range(0, len(temps), 10):  # free form lines stay under 132 columns
             out.append(f"    real(8) :: {', '.join(temps[k : k + 10])}")
-        for sym, expr in prepared.temporaries:
-            code = printer._print(self.renamed(expr, names))
-            out += _assign(printer, names[sym], code, "    ")
-        code = printer._print(self.renamed(prepared.result, names))
-        out += _assign(printer, "res", code, "    ")
-        out.append(f"  end function {fname}")
-        out.append("")
-        out += _fortran_helpers(prepared.needs, printer)
-        out.append(f"end module {fname}_mod")
-        return "\n".join(out) + "\n"
+        return out
+
+    def assignment(self, name, code) -> list[str]:
+        return _assign(None, name, code, "    ")
+
+    def closing(self, fname, args, code) -> list[str]:
+        return [*_assign(None, "res", code, "    "), f"  end function {fname}", ""]
+
+    def postamble(self, formula, prepared, names, printer) -> list[str]:
+        fname = self.function_name(formula)
+        return [*_fortran_helpers(prepared.needs, printer), f"end module {fname}_mod"]
 
 
 EXPORTERS = {"fortran": FortranExporter}

@@ -24,7 +24,7 @@ import sympy as sp
 from ...errors import ParseError
 from ..exprtree import from_tree, to_tree
 from ..formulas import Formula
-from .base import Exporter
+from .base import ExactExporter
 from .latex import latex_expression
 
 __all__ = ["JsonExporter", "formula_record", "formula_from_json", "EXPORTERS"]
@@ -97,13 +97,11 @@ def formula_from_json(text: str | dict) -> Formula:
     )
 
 
-class JsonExporter(Exporter):
+class JsonExporter(ExactExporter):
     """JSON target: :func:`formula_record` as indented JSON text."""
 
     language = "json"
     extension = "json"
-    exact = True
-    default_settings = {"function_name": None}
 
     def export(self, formula: Formula) -> str:
         return json.dumps(formula_record(formula), indent=2)

@@ -53,22 +53,22 @@ class JuliaExporter(Exporter):
     extension = "jl"
     reserved = JULIA_RESERVED
 
-    def render(self, formula, prepared, names) -> str:
-        printer = NnqftJuliaPrinter()
-        fname = self.function_name(formula)
+    printer_class = NnqftJuliaPrinter
+
+    def preamble(self, formula, prepared, names, printer) -> list[str]:
         out = []
         if prepared.needs & {"erf"} or any(n.startswith("polygamma") for n in prepared.needs):
-            out.append("using SpecialFunctions")
-            out.append("")
-        out.append('"""')
-        out += self.doc_lines(formula, names)
-        out.append('"""')
-        out.append(f"function {fname}({', '.join(names[s] for s in formula.arguments)})")
-        for sym, expr in prepared.temporaries:
-            out.append(f"    {names[sym]} = {printer.doprint(self.renamed(expr, names))}")
-        out.append(f"    return {printer.doprint(self.renamed(prepared.result, names))}")
-        out.append("end")
-        return "\n".join(out) + "\n"
+            out += ["using SpecialFunctions", ""]
+        return out + ['"""', *self.doc_lines(formula, names), '"""']
+
+    def opening(self, fname, args, formula, prepared, names) -> list[str]:
+        return [f"function {fname}({', '.join(args)})"]
+
+    def assignment(self, name, code) -> list[str]:
+        return [f"    {name} = {code}"]
+
+    def closing(self, fname, args, code) -> list[str]:
+        return [f"    return {code}", "end"]
 
 
 EXPORTERS = {"julia": JuliaExporter}

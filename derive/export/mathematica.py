@@ -19,7 +19,7 @@ import sympy as sp
 from sympy.printing.mathematica import MCodePrinter
 
 from ...errors import ParseError
-from .base import Exporter
+from .base import ExactExporter
 
 __all__ = ["MathematicaExporter", "NnqftMathematicaPrinter", "read_back", "EXPORTERS"]
 
@@ -54,13 +54,11 @@ class NnqftMathematicaPrinter(MCodePrinter):
         return f"Piecewise[{{{', '.join(pairs)}}}, {default}]"
 
 
-class MathematicaExporter(Exporter):
+class MathematicaExporter(ExactExporter):
     """Wolfram Language target: ``name[arg1_, ...] := expression`` (exact)."""
 
     language = "mathematica"
     extension = "wl"
-    exact = True
-    default_settings = {"function_name": None}
 
     def symbol_name(self, name: str) -> str:
         return camel(name)
@@ -68,14 +66,14 @@ class MathematicaExporter(Exporter):
     def function_name(self, formula) -> str:
         return self.settings["function_name"] or camel(formula.id)
 
-    def render(self, formula, prepared, names) -> str:
-        printer = NnqftMathematicaPrinter()
-        fname = self.function_name(formula)
-        out = [f"(* {line} *)" for line in self.doc_lines(formula, names)]
-        args = ", ".join(f"{names[s]}_" for s in formula.arguments)
-        body = printer.doprint(self.renamed(prepared.result, names))
-        out.append(f"{fname}[{args}] := {body}")
-        return "\n".join(out) + "\n"
+    printer_class = NnqftMathematicaPrinter
+    comment = "(* {} *)"
+
+    def opening(self, fname, args, formula, prepared, names) -> list[str]:
+        return []  # exact: no temporaries, the definition is one line
+
+    def closing(self, fname, args, code) -> list[str]:
+        return [f"{fname}[{', '.join(f'{a}_' for a in args)}] := {code}"]
 
 
 #: Wolfram names that sympy's parser leaves as undefined functions

@@ -194,23 +194,26 @@ class RustExporter(Exporter):
     extension = "rs"
     reserved = RUST_RESERVED
 
-    def render(self, formula, prepared, names) -> str:
-        printer = NnqftRustPrinter()
-        fname = self.function_name(formula)
-        out = [f"/// {line}".rstrip() for line in self.doc_lines(formula, names)]
-        args = ", ".join(f"{names[s]}: f64" for s in formula.arguments)
-        out.append("#[allow(non_snake_case, unused_parens, unused_variables, clippy::all)]")
-        out.append(f"pub fn {fname}({args}) -> f64 {{")
-        for sym, expr in prepared.temporaries:
-            code = printer.doprint(self.renamed(expr, names))
-            out.append(f"    let {names[sym]}: f64 = {code};")
-        out.append(f"    {printer.doprint(self.renamed(prepared.result, names))}")
-        out.append("}")
-        if "erf" in prepared.needs:
-            out += ["", RUST_ERF]
-        for need in sorted(n for n in prepared.needs if n.startswith("polygamma")):
-            out += ["", rust_polygamma_helper(int(need[9:]), printer)]
-        return "\n".join(out) + "\n"
+    printer_class = NnqftRustPrinter
+    comment = "/// {}"
+
+    def opening(self, fname, args, formula, prepared, names) -> list[str]:
+        return [
+            "#[allow(non_snake_case, unused_parens, unused_variables, clippy::all)]",
+            f"pub fn {fname}({', '.join(f'{a}: f64' for a in args)}) -> f64 {{",
+        ]
+
+    def assignment(self, name, code) -> list[str]:
+        return [f"    let {name}: f64 = {code};"]
+
+    def closing(self, fname, args, code) -> list[str]:
+        return [f"    {code}", "}"]
+
+    def postamble(self, formula, prepared, names, printer) -> list[str]:
+        out = ["", RUST_ERF] if "erf" in prepared.needs else []
+        for helper in self.helpers(prepared, rust_polygamma_helper, printer):
+            out += ["", helper]
+        return out
 
 
 EXPORTERS = {"rust": RustExporter}

@@ -40,8 +40,9 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from ...diagrams.network import MAX_TRACE_DEFICIT, trace_diagrams
-from ...errors import InvalidParameter, OrderTooHigh
+from ...errors import InvalidParameter, InvalidType, unknown_name
 from ...rules import symbols as S
+from ...rules.network import Network, check_order
 
 __all__ = [
     "sum_closed_form",
@@ -341,6 +342,11 @@ def _tidy(expr: sp.Expr, factor: bool = True) -> sp.Expr:
     return out
 
 
+def _recurrent_bias(bias) -> str:
+    """A recurrent bias convention, validated by :class:`~nnqft.rules.network.Network`."""
+    return Network("recurrent", "linear", bias=bias).bias
+
+
 @functools.lru_cache(maxsize=16)
 def recurrent_mean_coefficients(bias: str, order: int, critical: bool = False) -> dict:
     """Coefficients ``{d: E_d(T)}`` of ``E Q(T) = sum_d E_d(T) / N^d`` for a recurrent linear
@@ -350,15 +356,8 @@ def recurrent_mean_coefficients(bias: str, order: int, critical: bool = False) -
     >>> recurrent_mean_coefficients("fresh", 1)[1]
     0
     """
-    if bias not in ("shared", "fresh"):
-        raise InvalidParameter(f"unknown bias {bias!r}; known: fresh, shared")
-    if isinstance(order, bool) or not isinstance(order, int) or order < 0:
-        raise InvalidParameter(f"order must be a non-negative integer, got {order!r}")
-    if order > MAX_RECURRENT_ORDER:
-        raise OrderTooHigh(
-            f"order {order} is beyond reach for the recurrent linear network "
-            f"(maximum {MAX_RECURRENT_ORDER})"
-        )
+    bias = _recurrent_bias(bias)
+    check_order(order, MAX_RECURRENT_ORDER, what="the recurrent linear network")
     weights = type_weights(order)
     out = {}
     for d in range(order + 1):
@@ -403,10 +402,8 @@ def recurrent_variance_coefficients(bias: str, order: int = 1) -> dict:
     >>> sp.simplify(v1.subs(sigma_b2, 0) - 2*T*q0**2*sigma_w2**(2*T))
     0
     """
-    if bias not in ("shared", "fresh"):
-        raise InvalidParameter(f"unknown bias {bias!r}; known: fresh, shared")
-    if order not in (0, 1):
-        raise OrderTooHigh("Var Q of the recurrent net is derived through 1/N (maximum 1)")
+    bias = _recurrent_bias(bias)
+    check_order(order, 1, what="Var Q of the recurrent net (derived through 1/N)")
     s, b, q0, T = S.sigma_w2, S.sigma_b2, S.q0, S.T
     if order == 0:
         return {0: sp.Integer(0)}
@@ -572,41 +569,32 @@ def _series(coefficients: dict) -> sp.Expr:
     return sp.Add(*[c / S.N**k for k, c in sorted(coefficients.items())])
 
 
-def _check_request(arch, observable, bias, order, exact):
-    from ...errors import NoExactForm, unknown_name
+def _check_request(net, observable, order, exact) -> None:
+    """The one check of a :func:`correlator` request (the Network has checked arch and
+    bias; :func:`~nnqft.rules.network.check_order` checks the order)."""
+    from ...errors import NoExactForm
 
-    if arch not in ("feedforward", "recurrent"):
-        raise unknown_name("architecture", arch, ("feedforward", "recurrent"))
+    if not isinstance(net, Network):
+        raise InvalidType(f"correlator takes a Network, got {net!r}")
+    if net.activation.name != "linear":
+        raise InvalidParameter(
+            "the loop corrections are derived for the linear network only, "
+            f"got {net.activation.name!r}"
+        )
     if observable not in OBSERVABLES:
         raise unknown_name("observable", observable, OBSERVABLES)
-    if arch == "recurrent":
-        bias = "shared" if bias is None else bias
-        if bias not in ("shared", "fresh"):
-            raise unknown_name("bias convention", bias, ("shared", "fresh"))
-    elif bias is not None:
-        raise InvalidParameter(
-            f"bias convention {bias!r} applies to recurrent nets only; "
-            "a feedforward net has a new bias in every layer"
-        )
+    name = _formula_name(net.arch, net.bias, observable)
     if exact and order is not None:
         raise InvalidParameter("give either an order or exact, not both")
     if not exact:
         if order is None:
             raise InvalidParameter("give an order (a non-negative integer) or exact=True")
-        if isinstance(order, bool) or not isinstance(order, int) or order < 0:
-            raise InvalidParameter(f"order must be a non-negative integer, got {order!r}")
-        limit = _max_order(arch, observable)
-        if order > limit:
-            raise OrderTooHigh(
-                f"order {order} is beyond reach for {_formula_name(arch, bias, observable)} "
-                f"(maximum {limit})"
-            )
-    elif arch == "recurrent":
+        check_order(order, _max_order(net.arch, observable), what=name)
+    elif net.arch == "recurrent":
         raise NoExactForm(
-            f"no exact finite-N closed form for {_formula_name(arch, bias, observable)}; "
-            f"use --order K (K <= {_max_order(arch, observable)})"
+            f"no exact finite-N closed form for {name}; "
+            f"use --order K (K <= {_max_order(net.arch, observable)})"
         )
-    return bias
 
 
 def _max_order(arch: str, observable: str) -> int:
@@ -641,22 +629,25 @@ def _topology_ids(order: int) -> list:
     ]
 
 
-def correlator(arch: str, observable: str, *, bias=None, order=None, exact=False) -> Correlator:
+def correlator(net: Network, observable: str, *, order=None, exact=False) -> Correlator:
     """Derive an observable of Q(T) = |z(T)|^2/N for a linear net (docs/conventions.md §5).
 
+    ``net`` is a :class:`~nnqft.rules.network.Network` with the linear activation (its
+    arch and bias convention are used; its parameters stay symbolic in the result).
     ``observable``: ``'mean'`` (E Q), ``'variance'`` (Var Q) or ``'log-mean'`` (E ln Q);
     ``order=K`` truncates after 1/N^K; ``exact=True`` gives the finite-N closed form
     where one exists (feedforward mean, variance, and log-mean at sigma_b2 = 0).  Recurrent
     means come from the diagrams of :mod:`nnqft.diagrams.network`, summed over time labels in
     closed form; results are cached by content (:mod:`nnqft.derive.cache`).
 
-    >>> c = correlator("recurrent", "mean", bias="fresh", order=1)
+    >>> c = correlator(Network("recurrent", "linear", bias="fresh"), "mean", order=1)
     >>> c.coefficients[1]
     0
-    >>> correlator("feedforward", "variance", order=1).coefficients[0]
+    >>> correlator(Network("feedforward"), "variance", order=1).coefficients[0]
     0
     """
-    bias = _check_request(arch, observable, bias, order, exact)
+    _check_request(net, observable, order, exact)
+    arch, bias = net.arch, net.bias
     from ..cache import cached
 
     content = {
@@ -717,7 +708,6 @@ def _derive(arch, observable, bias, order, exact) -> Correlator:
     s, q0, T = S.sigma_w2, S.q0, S.T
     steps = [_rules_step(arch, bias)]
     validity = ["T >= 1 (integer depth)"]
-    Q = sp.Function("Q")(T)
     if arch == "feedforward":
         mean = feedforward_mean()
         steps.append(
@@ -770,18 +760,8 @@ def _derive(arch, observable, bias, order, exact) -> Correlator:
                     coefficients[1] = sp.factor(-v1 / (2 * mean**2))
                 expression = _series(coefficients)
                 validity.append("delta method: E ln Q = ln E Q - Var Q/(2 (E Q)^2) + O(1/N^2)")
-        steps.append(("Result", f"The {observable} of Q(T).", (sp.Eq(Q, expression),)))
-        return Correlator(
-            arch,
-            None,
-            observable,
-            order,
-            exact,
-            expression,
-            coefficients,
-            tuple(validity),
-            tuple(steps),
-        )
+        request = (arch, None, observable, order, exact)
+        return _result(request, expression, coefficients, validity, steps)
     # recurrent
     weights = type_weights(order)
     counts = {d: sum(w.values()) for d, w in weights.items()}
@@ -839,18 +819,16 @@ def _derive(arch, observable, bias, order, exact) -> Correlator:
                 f"truncated after 1/N^{order}"
             )
     expression = _series(coefficients)
-    steps.append(("Result", f"The {observable} of Q(T).", (sp.Eq(Q, expression),)))
-    return Correlator(
-        arch,
-        bias,
-        observable,
-        order,
-        exact,
-        expression,
-        coefficients,
-        tuple(validity),
-        tuple(steps),
-    )
+    request = (arch, bias, observable, order, exact)
+    return _result(request, expression, coefficients, validity, steps)
+
+
+def _result(request, expression, coefficients, validity, steps) -> Correlator:
+    """The :class:`Correlator` of ``request`` = (arch, bias, observable, order, exact), its
+    derivation closed by the result step."""
+    Q = sp.Function("Q")(S.T)
+    steps.append(("Result", f"The {request[2]} of Q(T).", (sp.Eq(Q, expression),)))
+    return Correlator(*request, expression, coefficients, tuple(validity), tuple(steps))
 
 
 def feedforward_log_mean_exact() -> sp.Expr:
@@ -859,22 +837,6 @@ def feedforward_log_mean_exact() -> sp.Expr:
     from .linear import feedforward_log_mean
 
     return feedforward_log_mean(S.T, 0)
-
-
-def _finite_input(name: str, value, *, positive: bool = False) -> None:
-    """Refuse NaN, inf and out-of-range numbers for :func:`correlation_lengths`."""
-    import math
-
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise InvalidParameter(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(number):
-        raise InvalidParameter(f"{name} must be a finite number, got {value}")
-    if positive and number <= 0:
-        raise InvalidParameter(f"{name} must be positive, got {value}")
-    if not positive and number < 0:
-        raise InvalidParameter(f"{name} must be non-negative, got {value}")
 
 
 #: what each number of :func:`correlation_lengths` means, and where it holds
@@ -930,8 +892,11 @@ def _length_reasons(s: float, b, n, lyap: float, critical: float) -> dict:
     return reasons
 
 
-def correlation_lengths(sigma_w2=None, width=None, sigma_b2=None) -> dict:
+def correlation_lengths(net: Network | None = None) -> dict:
     """The depth scales of linear networks, symbolic or at numbers (docs/conventions.md §3, §5).
+
+    ``net`` is a :class:`~nnqft.rules.network.Network` with the linear activation (default:
+    all symbolic); its sigma_w2, sigma_b2 and width are used, each a number or a symbol.
 
     * ``xi_mean_field = -1/ln sigma_w2`` (0 < sigma_w2 < 1);
     * ``xi_fluctuation``: Var Q/(E Q)^2 + 1 = (1 + 2/N)^T = exp(T/xi_V) (feedforward,
@@ -947,20 +912,27 @@ def correlation_lengths(sigma_w2=None, width=None, sigma_b2=None) -> dict:
     With numbers for all three, a length that is infinite or undefined there is None and
     ``reasons`` says why; ``notes`` says what each number means and where it holds.
 
-    >>> r = correlation_lengths(0.5, 16, 1.0)
+    >>> r = correlation_lengths(Network(sigma_w2=0.5, width=16, sigma_b2=1.0))
     >>> round(r["q_star_recurrent"], 6)     # 2 + (2/16) * 0.5/0.125
     2.5
-    >>> correlation_lengths(1.5, 16, 1.0)["reasons"]["xi_mean_field"]
+    >>> hot = correlation_lengths(Network(sigma_w2=1.5, width=16, sigma_b2=1.0))
+    >>> hot["reasons"]["xi_mean_field"]
     'undefined: sigma_w2 > 1 has no fixed point, q(t) grows like sigma_w2^t'
     """
     from .linear import finite_width_lyapunov
 
-    if sigma_w2 is not None:
-        _finite_input("sigma_w2", sigma_w2, positive=True)
-    if sigma_b2 is not None:
-        _finite_input("sigma_b2", sigma_b2)
-    if width is not None and (isinstance(width, bool) or not isinstance(width, int) or width < 1):
-        raise InvalidParameter(f"width must be an integer >= 1, got {width!r}")
+    net = Network() if net is None else net
+    if not isinstance(net, Network):
+        raise InvalidType(f"correlation_lengths takes a Network, got {net!r}")
+    if net.activation.name != "linear":
+        raise InvalidParameter(
+            f"the depth scales are derived for the linear network only, got {net.activation.name!r}"
+        )
+
+    def given(value):
+        return None if isinstance(value, sp.Basic) else value
+
+    sigma_w2, width, sigma_b2 = given(net.sigma_w2), given(net.width), given(net.sigma_b2)
     numeric = sigma_w2 is not None and width is not None
     two_lyap = finite_width_lyapunov(S.N, S.sigma_w2)
     c = recurrent_mean_coefficients("shared", 1)
@@ -1047,9 +1019,10 @@ def loop_chapter(activation=None) -> list:
     >>> [d.title for d in loop_chapter()][0]
     'Loop corrections: linear-recurrent-shared/mean'
     """
+    shared = Network("recurrent", "linear", bias="shared")
     requests = [
-        ("recurrent", "mean", {"bias": "shared", "order": 1}),
-        ("recurrent", "variance", {"bias": "shared", "order": 1}),
-        ("feedforward", "variance", {"exact": True}),
+        (shared, "mean", {"order": 1}),
+        (shared, "variance", {"order": 1}),
+        (Network("feedforward", "linear"), "variance", {"exact": True}),
     ]
-    return [correlator(arch, obs, **kw).derivation() for arch, obs, kw in requests]
+    return [correlator(net, obs, **kw).derivation() for net, obs, kw in requests]

@@ -31,8 +31,10 @@ from collections.abc import Iterator, Sequence
 
 import sympy as sp
 
-from ...errors import InvalidParameter, NoExactForm, unknown_name
+from ...diagrams.network import find_root, join
+from ...errors import InvalidParameter, NoExactForm
 from ...rules import symbols as S
+from ...rules.network import Network
 
 __all__ = [
     "Word",
@@ -71,13 +73,6 @@ def _matchings(items: Sequence[int], allowed) -> Iterator[list[tuple[int, int]]]
             yield [(first, other), *tail]
 
 
-def _find(parent: list[int], i: int) -> int:
-    while parent[i] != i:
-        parent[i] = parent[parent[i]]
-        i = parent[i]
-    return i
-
-
 @functools.lru_cache(maxsize=4096)
 def _wick_counts(pairs: tuple) -> tuple:
     """Exact Wick enumeration of E[prod over ``pairs`` of (word1 . word2)].
@@ -113,17 +108,17 @@ def _wick_counts(pairs: tuple) -> tuple:
     for wm in _matchings(w_items, same_time):
         base_parent = list(range(n_vars))
         for e1, e2 in ends:
-            base_parent[_find(base_parent, e1)] = _find(base_parent, e2)
+            join(base_parent, e1, e2)
         for i, j in wm:
             (ri, ci, _), (rj, cj, _) = letters[i], letters[j]
-            base_parent[_find(base_parent, ri)] = _find(base_parent, rj)
-            base_parent[_find(base_parent, ci)] = _find(base_parent, cj)
+            join(base_parent, ri, rj)
+            join(base_parent, ci, cj)
         for bm in b_matchings:
             parent = list(base_parent)
             for i, j in bm:
-                parent[_find(parent, sources[i][0])] = _find(parent, sources[j][0])
-            roots = {_find(parent, v) for v in range(n_vars)}
-            x_roots = {_find(parent, v) for v in x_vars}
+                join(parent, sources[i][0], sources[j][0])
+            roots = {find_root(parent, v) for v in range(n_vars)}
+            x_roots = {find_root(parent, v) for v in x_vars}
             # every component is a closed loop (N) or a path between two input ends (N q0)
             n_x = len(x_roots)
             counts[(n_w, len(bm), n_x, len(roots) - n_w)] += 1  # N^faces (s/N)^n_w
@@ -181,9 +176,9 @@ def trace_word_moment(word: str) -> sp.Expr:
         for i, j in matching:
             fi = ((i + 1) % n, i) if word[i] == "T" else (i, (i + 1) % n)
             fj = ((j + 1) % n, j) if word[j] == "T" else (j, (j + 1) % n)
-            parent[_find(parent, fi[0])] = _find(parent, fj[0])
-            parent[_find(parent, fi[1])] = _find(parent, fj[1])
-        counts[len({_find(parent, v) for v in range(n)})] += 1
+            join(parent, fi[0], fj[0])
+            join(parent, fi[1], fj[1])
+        counts[len({find_root(parent, v) for v in range(n)})] += 1
     half = n // 2
     return sp.expand(sum(c * S.sigma_w2**half * S.N ** (f - half - 1) for f, c in counts.items()))
 
@@ -208,14 +203,8 @@ def _words(arch: str, bias: str | None, depth: int) -> list[Word]:
 
 
 def _validate(arch: str, bias: str | None, depth) -> str | None:
-    if arch not in ("feedforward", "recurrent"):
-        raise unknown_name("architecture", arch, ("feedforward", "recurrent"))
-    if arch == "recurrent":
-        bias = "shared" if bias is None else bias
-        if bias not in ("shared", "fresh"):
-            raise unknown_name("bias convention", bias, ("shared", "fresh"))
-    elif bias is not None:
-        raise InvalidParameter("a feedforward net has no bias convention (got {bias!r})")
+    """The bias convention of a linear net (arch and bias checked by the Network)."""
+    bias = Network(arch, "linear", bias=bias).bias
     if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
         raise InvalidParameter(f"depth must be an integer >= 1, got {depth!r}")
     return bias

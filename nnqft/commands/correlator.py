@@ -40,22 +40,17 @@ from ._common import NameChoice, OutputPath, arch_option, bias_option, check_bia
 def correlator_command(arch, activation, bias, observable, order, exact, latex_file, as_json):
     """Closed form of E Q(T), Var Q(T) or E ln Q(T) for a linear network, in 1/N."""
     from ..errors import InvalidParameter
-    from ..rules.activations import get_activation
+    from ..rules.network import Network
 
     check_bias(arch, bias)
-    if order is not None and order < 0:
-        raise InvalidParameter(f"--order must be a non-negative integer, got {order}")
-    if get_activation(activation).name != "linear":
-        raise InvalidParameter(
-            f"the loop corrections are derived for the linear network only, got {activation!r}"
-        )
     if order is None and not exact:
         raise InvalidParameter("give --order K or --exact")
     if order is not None and exact:
         raise InvalidParameter("give either --order K or --exact, not both")
     from ..derive.loops.amplitudes import correlator
 
-    result = correlator(arch, observable, bias=bias, order=order, exact=exact)
+    net = Network(arch, activation, bias=bias)
+    result = correlator(net, observable, order=order, exact=exact)
     out = result.to_dict()
     if latex_file:
         with open(latex_file, "w") as fh:
@@ -79,17 +74,12 @@ def correlator_command(arch, activation, bias, observable, order, exact, latex_f
 @json_option
 def xi_command(sigma_w2, sigma_b2, width, as_json):
     """Depth scales of linear networks at finite width (numbers when all values given)."""
-    from ..errors import InvalidParameter
-
-    if sigma_w2 is not None and sigma_w2 <= 0:
-        raise InvalidParameter(f"--sigma-w2 must be positive, got {sigma_w2}")
-    if sigma_b2 is not None and sigma_b2 < 0:
-        raise InvalidParameter(f"--sigma-b2 must be non-negative, got {sigma_b2}")
-    if width is not None and width < 1:
-        raise InvalidParameter(f"--width must be an integer >= 1, got {width}")
     from ..derive.loops.amplitudes import correlation_lengths
+    from ..rules.network import Network
 
-    result = correlation_lengths(sigma_w2, width, sigma_b2)
+    given = {"sigma_w2": sigma_w2, "sigma_b2": sigma_b2, "width": width}
+    net = Network("feedforward", "linear", **{k: v for k, v in given.items() if v is not None})
+    result = correlation_lengths(net)
     emit(result, as_json, _xi_text(result))
 
 

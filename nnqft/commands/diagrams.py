@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 import click
@@ -47,19 +48,17 @@ _MODEL_HELP = "on-phi4, linear-feedforward, linear-recurrent (-shared / -fresh).
 def rules_command(model, as_json, as_latex, from_action):
     """Feynman rules of a model: propagators and vertices with coupling, index and time
     structure (docs/conventions.md §4, §6)."""
-    from ..rules.feynman import get_rules
+    from ..rules.feynman import get_rules, parse_model_id
 
     rules = get_rules(model)
     if from_action:
         from ..errors import InvalidParameter
         from ..rules.feynman import rules_from_action
-        from ..rules.network import Network
 
-        if not model.startswith("linear-"):
+        network = parse_model_id(model).network
+        if network is None:
             raise InvalidParameter("--from-action applies to the linear network models only")
-        parts = model.split("-")
-        bias = parts[2] if len(parts) > 2 else None
-        rules = rules_from_action(Network(parts[1], "linear", bias=bias))
+        rules = rules_from_action(network)
     if as_latex:
         from ..derive.document.printer import rules_latex
     if as_latex and not as_json:
@@ -129,13 +128,6 @@ def diagrams_command(
 
     from ..errors import InvalidParameter
 
-    if model != "on-phi4":  # the rules module (and sympy) only where a model needs it
-        from ..rules.feynman import MODELS
-
-        if model not in MODELS:
-            from ..errors import unknown_name
-
-            raise unknown_name("model", model, MODELS)
     if pdf and not draw_dir:
         raise InvalidParameter("--pdf compiles the drawings: it needs --draw DIR")
     if pdf:
@@ -146,10 +138,14 @@ def diagrams_command(
     for name, value in (("--legs", legs), ("--order", order)):
         if value < 0:
             raise InvalidParameter(f"{name} must be a non-negative integer, got {value}")
-    if model.startswith("linear-"):
-        if depth is not None:
-            check_depth(depth)
-        return _network(model, order, depth, draw_dir, pdf, as_json)
+    if model != "on-phi4":  # the rules module (and sympy) only where a model needs it
+        from ..rules.feynman import parse_model_id
+
+        network = parse_model_id(model).network
+        if depth is None:
+            raise InvalidParameter(f"--depth T is required for model {model!r}")
+        check_depth(depth)
+        return _network(model, network.replace(depth=depth), order, draw_dir, pdf, as_json)
     if depth is not None:
         raise InvalidParameter("--depth applies to the linear network models only")
     if count_only and draw_dir:
@@ -185,16 +181,19 @@ def diagrams_command(
             "no_self_loops": no_self_loops,
         },
     }
+    from ..diagrams.listing import phi4_summary, write_json
+
     if count_only:
-        result = {**head, **_phi4_sums(diagrams, legs, channels=True)}
+        result = {**head, **phi4_summary(diagrams, legs, channels=True)}
         emit(result, as_json, format_mapping(result))
         return 0
     if as_json and not draw_dir:
-        _stream_json(head, diagrams, legs)
+        summary = functools.partial(phi4_summary, legs=legs)
+        write_json(click.get_text_stream("stdout"), head, diagrams, summary)
         return 0
     diagrams = list(diagrams)
     entries: list = []
-    result = {**head, "diagrams": entries, **_phi4_sums(diagrams, legs, write=entries.append)}
+    result = {**head, "diagrams": entries, **phi4_summary(diagrams, legs, write=entries.append)}
     if draw_dir:
         from ..diagrams.draw import write_drawings
 
@@ -205,63 +204,6 @@ def diagrams_command(
     else:
         emit(result, False, _phi4_text(result))
     return 0
-
-
-def _phi4_sums(diagrams, legs, channels=False, write=None) -> dict:
-    """count, sum_symmetry_factors, sum_symmetry_times_n_factor (and with ``channels``
-    and 4 legs, the sums per channel [A, B, C]) in one pass over ``diagrams``; each
-    diagram's JSON entry goes to ``write`` when given."""
-    from fractions import Fraction
-
-    from ..diagrams.polystr import factor_string
-
-    count = 0
-    total = Fraction(0)
-    weighted: dict = {}
-    per_channel: list[dict] = [{}, {}, {}]
-    for d in diagrams:
-        count += 1
-        s = d.symmetry_factor
-        total += s
-        for p, c in d.n_factor.items():
-            weighted[p] = weighted.get(p, 0) + s * c
-        if channels and legs == 4:
-            for acc, poly in zip(per_channel, d.n_factor_channels):
-                for p, c in poly.items():
-                    acc[p] = acc.get(p, 0) + s * c
-        if write is not None:
-            write(d.to_dict())
-    out = {
-        "count": count,
-        "sum_symmetry_factors": str(total),
-        "sum_symmetry_times_n_factor": factor_string(weighted),
-    }
-    if channels and legs == 4:
-        out["sum_symmetry_times_n_factor_channels"] = [factor_string(p) for p in per_channel]
-    return out
-
-
-def _stream_json(head: dict, diagrams, legs) -> None:
-    """Write the JSON object of ``nnqft diagrams --json`` diagram by diagram: the same
-    text as ``json.dumps`` of the whole result, without holding it."""
-    import json
-
-    out = click.get_text_stream("stdout")
-    dumps = json.JSONEncoder().encode
-    buffer: list[str] = []
-    sep = [""]
-
-    def write(entry: dict) -> None:
-        buffer.append(sep[0] + dumps(entry))
-        sep[0] = ", "
-        if len(buffer) >= 512:
-            out.write("".join(buffer))
-            buffer.clear()
-
-    out.write(dumps(head)[:-1] + ', "diagrams": [')
-    sums = _phi4_sums(diagrams, legs, write=write)
-    out.write("".join(buffer) + "], " + dumps(sums)[1:] + "\n")
-    out.flush()
 
 
 def _phi4_text(result) -> str:
@@ -288,42 +230,19 @@ def _phi4_text(result) -> str:
     )
 
 
-def _network(model, order, depth, draw_dir, pdf, as_json):
+def _network(model, network, order, draw_dir, pdf, as_json):
     """Diagrams of E Q(T) for the linear network (built by nnqft.diagrams.network)."""
-    from fractions import Fraction
+    from ..diagrams.listing import listing
+    from ..diagrams.network import network_diagrams
 
-    from ..errors import InvalidParameter
-
-    if depth is None:
-        raise InvalidParameter(f"--depth T is required for model {model!r}")
-    try:
-        from ..diagrams.network import network_diagrams
-    except ImportError:  # pragma: no cover - the network module is built alongside
-        raise InvalidParameter(f"diagrams of {model!r} are not available in this build") from None
-    parts = model.split("-")
-    arch = parts[1]
-    bias = parts[2] if len(parts) > 2 else ("shared" if arch == "recurrent" else None)
-    diagrams = network_diagrams(arch, depth, order, bias)
-    entries = []
-    for d in diagrams:
-        names = {x: str(x) for x in d.graph.nodes}
-        entries.append(
-            {
-                "id": d.id,
-                "edges": [[names[u], names[v]] for u, v in d.graph.edges()],
-                "symmetry_factor": str(d.symmetry_factor),
-                "n_power": d.n_power,
-                "source": d.source,
-                "multiplicity": d.multiplicity,
-            }
-        )
+    diagrams = network_diagrams(network, order)
+    entries: list = []
     result = {
         "model": model,
-        "depth": depth,
+        "depth": network.depth,
         "order": order,
         "diagrams": entries,
-        "count": len(entries),
-        "sum_symmetry_factors": str(sum((d.symmetry_factor for d in diagrams), Fraction(0))),
+        **listing(diagrams, write=entries.append),
     }
     if draw_dir:
         from ..diagrams.draw import write_drawings
@@ -336,7 +255,7 @@ def _network(model, order, depth, draw_dir, pdf, as_json):
     ]
     text = "\n".join(
         [
-            f"{model}: diagrams of E Q(T) at depth {depth}, order {order}",
+            f"{model}: diagrams of E Q(T) at depth {network.depth}, order {order}",
             format_rows(rows),
             f"count                 {result['count']}",
             f"sum_symmetry_factors  {result['sum_symmetry_factors']}",

@@ -18,6 +18,7 @@ from nnqft.derive.loops import amplitudes as A
 from nnqft.errors import NnqftError
 from nnqft.rules import action
 from nnqft.rules import symbols as S
+from nnqft.rules.network import Network
 
 
 def assert_round_trip(expr):
@@ -340,9 +341,10 @@ def test_cached_correlators_come_back_exactly(arch, observable, bias, order, exa
     raw = A._derive(
         arch, observable, bias or ("shared" if arch == "recurrent" else None), order, exact
     )
-    cold = A.correlator(arch, observable, bias=bias, order=order, exact=exact)
+    net = Network(arch, "linear", bias=bias)
+    cold = A.correlator(net, observable, order=order, exact=exact)
     assert entries(cache_dir)
-    warm = A.correlator(arch, observable, bias=bias, order=order, exact=exact)
+    warm = A.correlator(net, observable, order=order, exact=exact)
     for c in (cold, warm):
         assert sp.srepr(c.expression) == sp.srepr(raw.expression)
         assert c.coefficients == raw.coefficients and c.validity == raw.validity

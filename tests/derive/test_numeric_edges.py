@@ -22,7 +22,7 @@ def _net(act, sw, sb=0.0, q0=1.0, depth=8):
 
 @pytest.mark.parametrize("sw", [1.0, 1.5, 3.0])
 def test_xi_without_fixed_point_is_null_with_reason(sw):
-    r = A.correlation_lengths(sw, 16, 1.0)
+    r = A.correlation_lengths(Network(sigma_w2=sw, width=16, sigma_b2=1.0))
     assert r["xi_mean_field"] is None and r["q_star_recurrent"] is None
     assert r["q_star_recurrent_coefficients"] == {"0": None, "1": None}
     assert {"xi_mean_field", "q_star_recurrent"} <= set(r["reasons"])
@@ -32,18 +32,20 @@ def test_xi_without_fixed_point_is_null_with_reason(sw):
 
 
 def test_xi_typical_null_where_perturbations_grow():
-    r = A.correlation_lengths(1.5, 16, 0.0)
+    r = A.correlation_lengths(Network(sigma_w2=1.5, width=16, sigma_b2=0.0))
     assert r["lyapunov_exponent"] > 0 and r["xi_typical"] is None
     assert "lyapunov_exponent > 0" in r["reasons"]["xi_typical"]
-    below = A.correlation_lengths(1.03, 16, 0.0)  # 1 < sigma_w2 < sigma_w2_critical
+    below = A.correlation_lengths(
+        Network(sigma_w2=1.03, width=16, sigma_b2=0.0)
+    )  # 1 < sigma_w2 < sigma_w2_critical
     assert below["xi_typical"] > 0 and below["xi_mean_field"] is None
 
 
 def test_xi_fluctuation_only_at_zero_bias():
-    assert A.correlation_lengths(0.5, 16, 0.0)["xi_fluctuation"] == pytest.approx(
-        1 / math.log(1 + 2 / 16)
-    )
-    r = A.correlation_lengths(0.5, 16, 0.3)
+    assert A.correlation_lengths(Network(sigma_w2=0.5, width=16, sigma_b2=0.0))[
+        "xi_fluctuation"
+    ] == pytest.approx(1 / math.log(1 + 2 / 16))
+    r = A.correlation_lengths(Network(sigma_w2=0.5, width=16, sigma_b2=0.3))
     assert r["xi_fluctuation"] is None and "sigma_b2 = 0" in r["reasons"]["xi_fluctuation"]
 
 
@@ -65,12 +67,12 @@ def test_lyapunov_exponent_holds_with_bias_monte_carlo():
     logs = np.log(((z2 - z1) ** 2).sum(1) / (d**2).sum())
     slope = logs.mean() / (2 * depth)
     stderr = logs.std() / math.sqrt(samples) / (2 * depth)
-    lyap = A.correlation_lengths(sw, n, sb)["lyapunov_exponent"]
+    lyap = A.correlation_lengths(Network(sigma_w2=sw, width=n, sigma_b2=sb))["lyapunov_exponent"]
     assert abs(slope - lyap) < 4 * stderr
 
 
 def test_q_star_recurrent_is_labelled_truncated():
-    r = A.correlation_lengths(0.5, 16, 1.0)
+    r = A.correlation_lengths(Network(sigma_w2=0.5, width=16, sigma_b2=1.0))
     assert r["q_star_recurrent_truncated_at"] == "1/N"
     assert "truncated after 1/N" in r["notes"]["q_star_recurrent"]
 
@@ -81,7 +83,7 @@ def test_q_star_recurrent_is_labelled_truncated():
 def test_xi_refuses_non_finite(kw):
     args = {"sigma_w2": 0.5, "width": 8, "sigma_b2": 1.0} | kw
     with pytest.raises(InvalidParameter, match="finite|non-negative"):
-        A.correlation_lengths(**args)
+        A.correlation_lengths(Network(**args))
 
 
 # --- finite width ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import sympy as sp
 
 from nnqft.derive.loops.linear import exact_mean, trace_moment
 from nnqft.diagrams.network import network_diagrams, trace_diagrams
+from nnqft.rules.network import Network
 from nnqft.rules.symbols import N, q0, sigma_b2, sigma_w2
 
 
@@ -19,7 +20,7 @@ def test_diagrams_of_orders_up_to_3_sum_to_exact_mean(arch, bias, depth):
     exact = sp.expand(exact_mean(arch, depth, bias))
     total = sp.Integer(0)
     for order in range(0, 4):
-        for d in network_diagrams(arch, depth, order, bias):
+        for d in network_diagrams(Network(arch, "linear", bias=bias, depth=depth), order):
             source = q0 if d.source == "q0" else sigma_b2
             total += d.multiplicity * source * sigma_w2**order * N**d.n_power
     assert sp.expand(total - exact) == 0
@@ -28,12 +29,14 @@ def test_diagrams_of_orders_up_to_3_sum_to_exact_mean(arch, bias, depth):
 def test_feedforward_diagrams_are_cactus_chains():
     """Feedforward: one diagram per order, O(1): the mean-field geometric series."""
     for order in range(1, 4):
-        ds = network_diagrams("feedforward", 3, order)
+        ds = network_diagrams(Network("feedforward", depth=3), order)
         assert [(d.n_power, d.multiplicity) for d in ds] == [(0, 1)]
 
 
 def test_recurrent_n_powers_at_order_2():
-    powers = sorted(d.n_power for d in network_diagrams("recurrent", 3, 2, "shared"))
+    powers = sorted(
+        d.n_power for d in network_diagrams(Network("recurrent", bias="shared", depth=3), 2)
+    )
     assert powers == [-2, -2, 0]
 
 

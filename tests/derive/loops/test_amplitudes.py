@@ -5,7 +5,8 @@ import sympy as sp
 
 from nnqft.derive.loops import amplitudes as A
 from nnqft.derive.loops.linear import exact_mean, feedforward_mean, feedforward_variance
-from nnqft.errors import InvalidParameter, NoExactForm, OrderTooHigh, UnknownName
+from nnqft.errors import InvalidParameter, InvalidType, NoExactForm, OrderTooHigh, UnknownName
+from nnqft.rules.network import Network
 from nnqft.rules.symbols import N, T, q0, sigma_b2, sigma_w2
 
 eps = sp.Symbol("eps")
@@ -111,16 +112,16 @@ def test_correlator_api_and_cache(tmp_path, monkeypatch):
         return derive(*args)
 
     monkeypatch.setattr(A, "_derive", spy)
-    first = A.correlator("recurrent", "mean", bias="shared", order=1)
+    first = A.correlator(Network("recurrent", "linear", bias="shared"), "mean", order=1)
     assert len(calls) == 1
     entries = sorted(tmp_path.glob("**/*.json"))  # the correlator and its diagram ids
     assert entries
-    again = A.correlator("recurrent", "mean", bias="shared", order=1)
+    again = A.correlator(Network("recurrent", "linear", bias="shared"), "mean", order=1)
     assert len(calls) == 1, "the cached correlator was derived again"
     assert again == first and sorted(tmp_path.glob("**/*.json")) == entries
     for entry in entries:  # without the entries the derivation runs again, to the same result
         entry.unlink()
-    assert A.correlator("recurrent", "mean", bias="shared", order=1) == first
+    assert A.correlator(Network("recurrent", "linear", bias="shared"), "mean", order=1) == first
     assert len(calls) == 2
     assert sp.simplify(first.expression - (first.coefficients[0] + first.coefficients[1] / N)) == 0
     assert first.to_dict()["coefficients"].keys() == {"0", "1"}
@@ -128,35 +129,53 @@ def test_correlator_api_and_cache(tmp_path, monkeypatch):
 
 
 def test_feedforward_correlators():
-    exact = A.correlator("feedforward", "variance", exact=True)
+    exact = A.correlator(Network("feedforward", "linear"), "variance", exact=True)
     assert exact.exact and sp.simplify(exact.expression - feedforward_variance()) == 0
-    log = A.correlator("feedforward", "log-mean", exact=True)
+    log = A.correlator(Network("feedforward", "linear"), "log-mean", exact=True)
     assert log.coefficients[1] == -T and log.coefficients[2] == -T / 3
-    order1 = A.correlator("feedforward", "log-mean", order=1).coefficients[1]
+    order1 = A.correlator(Network("feedforward", "linear"), "log-mean", order=1).coefficients[1]
     assert sp.simplify(order1.subs(sigma_b2, 0) + T) == 0  # agrees with the exact form
 
 
 def test_bad_requests():
     with pytest.raises(OrderTooHigh, match="maximum 2"):
-        A.correlator("recurrent", "mean", order=3)
+        A.correlator(Network("recurrent", "linear"), "mean", order=3)
     with pytest.raises(NoExactForm):
-        A.correlator("recurrent", "mean", exact=True)
+        A.correlator(Network("recurrent", "linear"), "mean", exact=True)
     with pytest.raises(UnknownName):
-        A.correlator("convolutional", "mean", order=1)
+        A.correlator(Network("convolutional", "linear"), "mean", order=1)
     with pytest.raises(UnknownName):
-        A.correlator("recurrent", "median", order=1)
+        A.correlator(Network("recurrent", "linear"), "median", order=1)
     with pytest.raises(UnknownName):
-        A.correlator("recurrent", "mean", bias="frozen", order=1)
+        A.correlator(Network("recurrent", "linear", bias="frozen"), "mean", order=1)
     with pytest.raises(InvalidParameter):
-        A.correlator("feedforward", "mean", bias="shared", order=1)
+        A.correlator(Network("feedforward", "linear", bias="shared"), "mean", order=1)
+
+
+def test_correlator_takes_a_linear_network():
+    with pytest.raises(InvalidType, match="takes a Network"):
+        A.correlator("recurrent", "mean", order=1)
+    with pytest.raises(InvalidParameter, match="linear network only, got 'tanh'"):
+        A.correlator(Network("recurrent", "tanh"), "mean", order=1)
+    with pytest.raises(InvalidParameter, match="non-negative integer, got -1"):
+        A.correlator(Network("recurrent", "linear"), "mean", order=-1)
+    with pytest.raises(InvalidType, match="takes a Network"):
+        A.correlation_lengths(0.5)
+    with pytest.raises(InvalidParameter, match="linear network only"):
+        A.correlation_lengths(Network("feedforward", "relu"))
+    # the Network's own parameters do not change the (symbolic) result
+    numeric = Network("recurrent", "linear", sigma_w2=0.5, width=4)
+    assert A.correlator(numeric, "mean", order=1) == A.correlator(
+        Network("recurrent", "linear"), "mean", order=1
+    )
 
 
 def test_correlation_lengths():
-    r = A.correlation_lengths(0.5, 16, 1.0)
+    r = A.correlation_lengths(Network(sigma_w2=0.5, width=16, sigma_b2=1.0))
     assert r["xi_mean_field"] == pytest.approx(1 / sp.log(2).evalf())
     assert r["q_star_recurrent"] == pytest.approx(2 + 8 / 16)
     # typical length ~ xi (1 - xi/N) for large N; shifted critical point ~ 1 + 1/N
-    big = A.correlation_lengths(0.5, 4000, 1.0)
+    big = A.correlation_lengths(Network(sigma_w2=0.5, width=4000, sigma_b2=1.0))
     xi = 1 / float(sp.log(2))
     assert big["xi_typical"] == pytest.approx(xi * (1 - xi / 4000), rel=1e-6)
     assert big["sigma_w2_critical"] == pytest.approx(1 + 1 / 4000, rel=1e-6)
@@ -181,7 +200,7 @@ def test_fresh_recurrent_variance_equals_feedforward_at_first_order():
 
 
 def test_recurrent_log_mean_first_order():
-    c = A.correlator("recurrent", "log-mean", bias="shared", order=1)
+    c = A.correlator(Network("recurrent", "linear", bias="shared"), "log-mean", order=1)
     # sigma_b2 = 0: E ln Q = ln(q0 s^T) - T/N (the same as the feedforward net at O(1/N))
     assert sp.simplify(c.coefficients[1].subs(sigma_b2, 0) + T) == 0
 
