@@ -385,6 +385,14 @@ def _why_unbounded(net: Network, nodes) -> str:
     return "no fixed point: q(t) grows without bound from q(1) = sigma_w2 q0 + sigma_b2"
 
 
+def _ratio(num: float, den: float) -> float:
+    """|num/den|, 0 where den vanishes (a chi that underflowed to 0: the quantity is a
+    limit, e.g. lyapunov -> -inf, with no quadrature error to speak of)."""
+    with np.errstate(all="ignore"):
+        value = abs(num / den) if den != 0 and np.isfinite(den) else 0.0
+    return float(value) if np.isfinite(value) else 0.0
+
+
 def _quadrature_error(net: Network, values: dict, nodes) -> dict | None:
     """Estimated relative error of each number from the Gauss-Hermite rule (None for closed
     forms and for the polar rule at a kink at 0, whose node counts are fixed).
@@ -422,9 +430,9 @@ def _quadrature_error(net: Network, values: dict, nodes) -> dict | None:
             "chi_1": abs(d1),
             "chi_c": abs(dchic),
             "chi_parallel": abs(dp),
-            "lyapunov_exponent": abs(d1 / (2 * chi1)),
-            "xi_q": abs(dp / chipar / np.log(abs(chipar))) * abs(values["xi_q"]),
-            "xi_c": abs(dchic / chic / np.log(abs(chic))) * abs(values["xi_c"]),
+            "lyapunov_exponent": _ratio(d1, 2 * chi1),
+            "xi_q": _ratio(dp, chipar * np.log(abs(chipar))) * abs(values["xi_q"]),
+            "xi_c": _ratio(dchic, chic * np.log(abs(chic))) * abs(values["xi_c"]),
         }
     out = {}
     for key, err in abs_err.items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import sys
 
 import click
 
@@ -189,7 +190,7 @@ def diagrams_command(
         return 0
     if as_json and not draw_dir:
         summary = functools.partial(phi4_summary, legs=legs)
-        write_json(click.get_text_stream("stdout"), head, diagrams, summary)
+        write_json(sys.stdout, head, diagrams, summary)
         return 0
     diagrams = list(diagrams)
     entries: list = []

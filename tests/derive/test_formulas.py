@@ -18,6 +18,7 @@ import sympy as sp
 from conftest import reference_values
 
 from nnqft.derive import formulas
+from nnqft.derive import gaussian as G
 from nnqft.derive.formulas import ARGUMENT_ORDER, get_formula, list_formulas, register_formula
 from nnqft.errors import InvalidParameter, UnknownName
 from nnqft.rules import activations as A
@@ -101,8 +102,8 @@ def _mean_square(name, q, k=0):
     act = A.get_activation(name)
     f = act.numeric(k)
     if act.kinks == (0,):
-        return float(A.polar_gaussian_mean(lambda u: f(u) ** 2, lambda u: 1.0, q, q, q))
-    return float(A.gaussian_mean(lambda u: f(u) ** 2, q, 201))
+        return float(G.polar_gaussian_mean(lambda u: f(u) ** 2, lambda u: 1.0, q, q, q))
+    return float(G.gaussian_mean(lambda u: f(u) ** 2, q, 201))
 
 
 @pytest.mark.parametrize("act", CLOSED)
@@ -128,9 +129,9 @@ def test_kernels_against_quadrature(act):
         for k, expr in ((0, k0), (1, k1)):
             f = a.numeric(k)
             if a.kinks == (0,):
-                want = A.polar_gaussian_mean(f, f, q11, q22, q12)
+                want = G.polar_gaussian_mean(f, f, q11, q22, q12)
             else:
-                want = A.bivariate_gaussian_mean(f, f, q11, q22, q12, 121)
+                want = G.bivariate_gaussian_mean(f, f, q11, q22, q12, 121)
             assert math.isclose(float(expr.evalf(subs=subs)), float(want), rel_tol=1e-8), (act, k)
 
 

@@ -7,7 +7,7 @@ import sympy as sp
 from scipy.special import erf
 
 from nnqft.derive.document.field_theory import activation_results, field_theory
-from nnqft.derive.meanfield import mft
+from nnqft.derive import meanfield as mft
 from nnqft.errors import UnknownName
 from nnqft.rules import symbols as S
 from nnqft.rules.activations import get_activation
