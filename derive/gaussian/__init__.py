@@ -1,6 +1,17 @@
 """Gaussian expectations of activations: one API, :func:`expect`, over the activation's
 closed forms (its entry in :mod:`nnqft.rules.activations`) and the quadrature rules of
-:mod:`nnqft.derive.gaussian.quadrature` (docs/conventions.md §3, §7)."""
+:mod:`nnqft.derive.gaussian.quadrature` (docs/conventions.md §3, §7).
+
+The closed form and quadrature agree (ReLU: E[phi(u)^2] = q/2, u ~ N(0, q)):
+
+>>> from nnqft.rules import symbols as S
+>>> expect("relu", "phi^2", S.q)
+q/2
+>>> round(float(expect("relu", "phi^2", 2.0, closed="none")), 12)
+1.0
+>>> gaussian_moment(S.z**4)
+3*q**2
+"""
 
 from .expect import (
     MEAN_FIELD,

@@ -1,4 +1,23 @@
-"""Input handling shared by the mean-field modules: numbers, arrays, symbolic requests."""
+"""Input handling shared by the mean-field modules: numbers, arrays, symbolic requests.
+
+Numbers and array-likes become float arrays; bad input raises the package's errors with a
+one-line message:
+
+>>> _array("q", [0.5, 1])
+array([0.5, 1. ])
+>>> _array("q", -1.0)
+Traceback (most recent call last):
+...
+nnqft.errors.InvalidParameter: q must be non-negative, got -1
+>>> _array("q", "1.0")
+Traceback (most recent call last):
+...
+nnqft.errors.InvalidType: q must be a number or an array of numbers, got '1.0'
+>>> _out(np.array(2.5)).ndim, _out(np.array([2.5])).shape
+(0, (1,))
+>>> _symbolic(Network("feedforward", "relu")), _symbolic(Network("feedforward", "relu", 2.0, 0.0))
+(True, False)
+"""
 
 from __future__ import annotations
 
