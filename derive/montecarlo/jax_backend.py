@@ -57,7 +57,11 @@ def _kernel(expr, arch: str, bias, n: int, depth: int, batch: int, two: bool):
 
     jax = require_jax()
     jnp = jax.numpy
-    phi = sp.lambdify(z, expr + 0 * z, modules="jax")
+    import jax.scipy.special as jsp
+
+    # sympy's jax printer maps erf (and erfc) to math.erf, which rejects traced arrays
+    special = {"erf": jsp.erf, "erfc": jsp.erfc}
+    phi = sp.lambdify(z, expr + 0 * z, modules=[special, "jax"])
     recurrent = arch == "recurrent"
     k = 2 if two else 1
 

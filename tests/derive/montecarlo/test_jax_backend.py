@@ -63,10 +63,6 @@ def test_full_observables_shapes():
     np.testing.assert_allclose(obs["lnQ"], np.log(obs["Q"]))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lambdify(modules='jax') maps erf to math.erf, which rejects traced arrays",
-)
 def test_erf_runs_under_jax():
     pytest.importorskip("jax")
     net = Network("feedforward", "erf", 1.0, 0.0, width=8, depth=2)
