@@ -6,8 +6,8 @@ import pytest
 import sympy as sp
 from scipy.special import erf
 
-from nnqft.derive.document.field_theory import activation_results, field_theory
 from nnqft.derive import meanfield as mft
+from nnqft.derive.document.field_theory import activation_results, field_theory
 from nnqft.errors import UnknownName
 from nnqft.rules import symbols as S
 from nnqft.rules.activations import get_activation
