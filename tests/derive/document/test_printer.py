@@ -21,6 +21,7 @@ from nnqft.derive.loops.amplitudes import correlator
 from nnqft.errors import InvalidType
 from nnqft.rules import symbols as S
 from nnqft.rules.feynman import MODELS, get_rules, linear_network_rules
+from nnqft.rules.network import Network
 
 
 def test_settings_are_declared_and_unknown_ones_rejected():
@@ -111,7 +112,7 @@ def _export_body(fid):
 )
 def test_one_string_for_one_expression(fid, observable):
     """correlator's latex, the export's body and the document's equation are one string."""
-    result = correlator("feedforward", observable, exact=True)
+    result = correlator(Network("feedforward", "linear"), observable, exact=True)
     assert result.to_dict()["latex"] == _export_body(fid) == latex(get_formula(fid).expression)
     if observable == "mean":  # short enough to stand on one line in the document
         doc = result.derivation().to_latex()
