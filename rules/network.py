@@ -44,7 +44,12 @@ def _number_or_symbol(name: str, value, *, positive: bool, integer: bool = False
         raise InvalidType(f"{name} must be a number or a sympy symbol, got {value!r}")
     if isinstance(value, sp.Basic):
         if value.is_number:
-            value = float(value) if not value.is_Integer else int(value)
+            if value.is_real is False or value.has(sp.zoo, sp.nan):
+                raise InvalidParameter(f"{name} must be a real number, got {value}")
+            try:
+                value = float(value) if not value.is_Integer else int(value)
+            except TypeError:  # complex after all (is_real could not decide)
+                raise InvalidParameter(f"{name} must be a real number, got {value}") from None
         else:
             return value
     if not isinstance(value, numbers.Real):

@@ -33,12 +33,9 @@ def test_replace_is_a_new_validated_network():
         dict(sigma_w2=0),
         dict(sigma_b2=-0.1),
         dict(bias="shared"),
-        pytest.param(
-            dict(sigma_w2=sp.I),
-            marks=pytest.mark.xfail(
-                strict=True, raises=TypeError, reason="complex values raise a bare TypeError"
-            ),
-        ),
+        dict(sigma_w2=sp.I),
+        dict(sigma_b2=1 + sp.I),
+        dict(sigma_w2=sp.zoo),
     ],
 )
 def test_bad_values(kwargs):
