@@ -50,3 +50,20 @@ def reference_values(section=None):
     """
     values = copy.deepcopy(_load_reference())
     return values if section is None else values[section]
+
+
+#: the file a payload would create; tests run in an empty folder and assert it never appears
+PWNED = "pwned"
+#: text that runs code if it is ever evaluated as Python (each must be refused, one line)
+PAYLOADS = [
+    f"__import__('os').system('touch {PWNED}')",
+    "().__class__.__bases__",
+    "z.__class__",
+    "lambda z: z",
+    f"exec(\"open('{PWNED}', 'w')\")",
+    "eval('1')",
+    f"open('{PWNED}', 'w')",
+    f"leaky_relu(__import__('os').system('touch {PWNED}'))",
+    "getattr(z, 'x')",
+    "'abc'",
+]

@@ -13,21 +13,8 @@ import sys
 import time
 
 import pytest
-from conftest import run_cli
+from conftest import PAYLOADS, PWNED, run_cli
 
-PWNED = "pwned"
-PAYLOADS = [
-    f"__import__('os').system('touch {PWNED}')",
-    "().__class__.__bases__",
-    "z.__class__",
-    "lambda z: z",
-    f"exec(\"open('{PWNED}', 'w')\")",
-    "eval('1')",
-    f"open('{PWNED}', 'w')",
-    f"leaky_relu(__import__('os').system('touch {PWNED}'))",
-    "getattr(z, 'x')",
-    "'abc'",
-]
 #: each command that takes --activation, with the other options it needs
 COMMANDS = {
     "mft": ["mft", "--sigma-w2", "1.5", "--sigma-b2", "0.05"],

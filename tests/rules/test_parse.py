@@ -14,6 +14,7 @@ import time
 
 import pytest
 import sympy as sp
+from conftest import PAYLOADS, PWNED
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -24,18 +25,8 @@ from nnqft.rules.activations import get_activation
 from nnqft.rules.network import Network
 from nnqft.rules.parse import parse_expression, parse_number
 
-PWNED = "pwned"
 INJECTIONS = [
-    f"__import__('os').system('touch {PWNED}')",
-    "().__class__.__bases__",
-    "z.__class__",
-    "lambda z: z",
-    f"exec(\"open('{PWNED}', 'w')\")",
-    "eval('1')",
-    f"open('{PWNED}', 'w')",
-    f"leaky_relu(__import__('os').system('touch {PWNED}'))",
-    "getattr(z, 'x')",
-    "'abc'",
+    *PAYLOADS,
     "[c for c in ().__class__.__base__.__subclasses__()]",
     "z[0]",
     "__builtins__",
