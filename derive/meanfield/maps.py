@@ -64,6 +64,30 @@ def _moment(act: Activation, q: np.ndarray, which: int, nodes: int | None) -> np
     return _moments(act, np.asarray(q, dtype=float), nodes)[which]
 
 
+#: single-variance maps: closed-form key of derive.gaussian, index into _moments, the name
+#: an error uses
+_ONE_VARIANCE = {
+    "length": ("phi^2", 0, "the length map"),
+    "chi_1": ("phi'^2", 1, "chi_1"),
+    "chi_parallel": ("d/dq phi^2", 2, "chi_parallel"),
+}
+
+
+def _one_variance(net: Network, q, which: str, nodes: int | None, offset=0):
+    """sigma_w2 times E phi^2, E phi'^2 or d E phi^2/dq at variance q, plus ``offset``: the
+    activation's closed form for a symbolic q or symbolic variances, quadrature (any array
+    shape) otherwise."""
+    require_network(net)
+    act = net.activation
+    key, index, name = _ONE_VARIANCE[which]
+    if _symbolic(net, q):
+        expr = closed_form(act, key)
+        if expr is None:
+            raise _no_closed_form(act, name)
+        return net.sigma_w2 * expr.subs(S.q, _sym(q)) + offset
+    return _out(net.sigma_w2 * _moment(act, _array("q", q), index, nodes) + offset)
+
+
 # --- the maps -----------------------------------------------------------------------------
 
 
@@ -80,14 +104,7 @@ def length_map(net: Network, q, *, nodes: int | None = None):
     array([1.1, 2.1])
     """
     require_network(net)
-    act = net.activation
-    if _symbolic(net, q):
-        diag = closed_form(act, "phi^2")
-        if diag is None:
-            raise _no_closed_form(act, "the length map")
-        return net.sigma_w2 * diag.subs(S.q, _sym(q)) + net.sigma_b2
-    q = _array("q", q)
-    return _out(net.sigma_w2 * _moment(act, q, 0, nodes) + net.sigma_b2)
+    return _one_variance(net, q, "length", nodes, offset=net.sigma_b2)
 
 
 def correlation_map(net: Network, q11, q22, q12, *, nodes: int | None = None):
@@ -130,15 +147,7 @@ def chi_1(net: Network, q, *, nodes: int | None = None):
     >>> float(chi_1(Network("feedforward", "erf", sigma_w2=0.25 * np.pi, sigma_b2=0.0), 0.0))
     1.0
     """
-    require_network(net)
-    act = net.activation
-    if _symbolic(net, q):
-        diag = closed_form(act, "phi'^2")
-        if diag is None:
-            raise _no_closed_form(act, "chi_1")
-        return net.sigma_w2 * diag.subs(S.q, _sym(q))
-    q = _array("q", q)
-    return _out(net.sigma_w2 * _moment(act, q, 1, nodes))
+    return _one_variance(net, q, "chi_1", nodes)
 
 
 def chi_c(net: Network, q, c, *, nodes: int | None = None):
@@ -187,15 +196,7 @@ def chi_parallel(net: Network, q, *, nodes: int | None = None):
     >>> chi_parallel(Network("feedforward", "erf"), S.q)
     4*sigma_w2/(pi*(2*q + 1)*sqrt(4*q + 1))
     """
-    require_network(net)
-    act = net.activation
-    if _symbolic(net, q):
-        expr = closed_form(act, "d/dq phi^2")
-        if expr is None:
-            raise _no_closed_form(act, "chi_parallel")
-        return net.sigma_w2 * expr.subs(S.q, _sym(q))
-    q = _array("q", q)
-    return _out(net.sigma_w2 * _moment(act, q, 2, nodes))
+    return _one_variance(net, q, "chi_parallel", nodes)
 
 
 # --- trajectories -------------------------------------------------------------------------
