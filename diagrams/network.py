@@ -22,9 +22,9 @@ conventions of :mod:`nnqft.diagrams`:
   ``M(k, m) = (1/N) E tr[(W^T)^k W^m]`` up to a given power of 1/N.  A maximal ladder of
   parallel pairs (two pairs bounding a face of two index corners) is one reduced chord
   with a multiplicity; every pairing of every word is one reduced diagram with one choice
-  of multiplicities.  A reduced diagram at order 1/N^d has at most 3d + 1 chords (all faces
-  not holding the two marked points have >= 3 corners), so there are finitely many, and
-  their chord types (pairs within the first factor, across, within the second) are what
+  of multiplicities.  A reduced diagram at order 1/N^d has at most 2d + 1 chords
+  (:func:`max_chords`), so there are finitely many, and their chord types (pairs within
+  the first factor, across, within the second) are what
   the closed forms of :mod:`nnqft.derive.loops.amplitudes` sum over.
 
 >>> [d.types for d in trace_diagrams(0)]      # the empty word and the planar rung
@@ -51,14 +51,34 @@ __all__ = [
     "NetworkDiagram",
     "network_diagrams",
     "MAX_TRACE_DEFICIT",
+    "max_chords",
     "face_count",
     "find_root",
     "join",
 ]
 
 #: the highest power of 1/N whose reduced diagrams :func:`trace_diagrams` will enumerate
-#: (order 3 means words of up to 20 letters: beyond a brute-force reach)
-MAX_TRACE_DEFICIT = 2
+#: (order 3: words of up to 14 letters, 2 x :func:`max_chords`; order 4 would be 18)
+MAX_TRACE_DEFICIT = 3
+
+
+def max_chords(deficit: int) -> int:
+    """The most chords a reduced diagram of order 1/N^deficit can have: 2 deficit + 1
+    (and 1 at deficit 0, the rung).
+
+    Why: give each letter a row slot and a column slot.  Gap p (the index r_p) joins the
+    row slot of one neighbouring letter to the column slot of the other, except at the two
+    marked gaps (0: column-column, k: row-row); a chord joins row slot to row slot and
+    column to column.  An index loop (face) is a cycle alternating gap and chord edges, and
+    only unmarked gaps flip row <-> column, so a face without a marked gap has an even
+    number of corners.  Reduced diagrams have no two-corner faces outside the marked ones
+    (ladders), so every unmarked face has >= 4 of the 2c corners, the marked faces >= 1
+    each: 2c >= 4(F - 2) + 2, and with F = c + 1 - d this is c <= 2d + 1.
+
+    >>> [max_chords(d) for d in range(4)]
+    [1, 3, 5, 7]
+    """
+    return 2 * deficit + 1
 
 
 def find_root(parent: list[int], i: int) -> int:
@@ -202,7 +222,7 @@ def _mirror(d: ChordDiagram) -> ChordDiagram:
 def trace_diagrams(max_deficit: int, progress: bool = False) -> tuple[ChordDiagram, ...]:
     """Every reduced chord diagram of the moments M(k, m) up to order 1/N^max_deficit.
 
-    Enumerates pairings of words of up to 2(3d+1) letters with ladders pruned as they are
+    Enumerates pairings of words of up to 2 :func:`max_chords` letters with ladders pruned as they are
     built (halved by the transpose symmetry k <-> m) and keeps those with deficit <= d.
 
     >>> len(trace_diagrams(1))
@@ -215,7 +235,7 @@ def trace_diagrams(max_deficit: int, progress: bool = False) -> tuple[ChordDiagr
     )
     from tqdm import tqdm
 
-    sizes = [(2 * e, k) for e in range(3 * max_deficit + 2) for k in range(e + 1)]
+    sizes = [(2 * e, k) for e in range(max_chords(max_deficit) + 1) for k in range(e + 1)]
     found: list[ChordDiagram] = []
     bar = tqdm(sizes, desc="reduced diagrams", disable=None if progress else True, leave=False)
     for n, k in bar:

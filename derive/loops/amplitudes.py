@@ -1,27 +1,21 @@
-"""Diagram values of the linear network, summed over time labels in closed form.
+"""Correlators of the linear network: the pipeline's results, derived and cached.
 
 Conventions: docs/conventions.md §4-5.
 
-The engine's working form is the W-pairing picture of docs/conventions.md §4.  For a recurrent
-linear net
+The pipeline: the Feynman rules of the model (:func:`nnqft.rules.feynman.get_rules`) ->
+the diagrams of an order (:func:`nnqft.diagrams.network.trace_diagrams`, reduced chord
+diagrams with every ladder one chord) -> their values (:mod:`nnqft.derive.loops.evaluate`,
+sums over time labels in closed form by :mod:`nnqft.derive.loops.time_sums`) -> the
+coefficient of each power of 1/N, the sum of the diagrams of that order.  For a recurrent
+linear net the diagrams of
 
     E Q(T) = q0 M(T, T) + sigma_b2 sum_{k,m<T} M(k, m)          (shared bias)
     E Q(T) = q0 M(T, T) + sigma_b2 sum_{k<T} M(k, k)             (fresh bias)
 
-with ``M(k, m) = (1/N) E tr[(W^T)^k W^m]``.  Every pairing of ``(W^T)^k W^m`` is one
-reduced diagram of :func:`nnqft.diagrams.network.trace_diagrams` (ladders of parallel pairs
-collapsed) with a multiplicity >= 1 on each reduced chord; a diagram with ``a`` chords
-within the first factor, ``b`` across and ``c`` within the second, all at order
-``1/N^d``, places its chords in
-
-    C_abc(k, m) = sum_{2i+l=k, 2j+l=m} binom(i-1, a-1) binom(l-1, b-1) binom(j-1, c-1)
-
-ways (compositions of the ladder lengths), each worth ``sigma_w2^((k+m)/2) / N^d``.  The
-sums over the time labels (k, m, or the ladder lengths i, j, l) are done here in closed
-form: polynomial-times-geometric sums by an exact antidifference, parity constraints
-(k = m mod 2, floor((T-1-l)/2)) by substituting T = 2v + tau and recombining with
-(1 +- (-1)^T)/2.  No unevaluated Sum remains.  The 1/N expansion is exact to the order
-requested: the coefficient of 1/N^d is the sum of the diagrams of deficit d.
+with ``M(k, m) = (1/N) E tr[(W^T)^k W^m]`` are the Wick pairings of the W's; for a
+feedforward net the rules' kernel K = delta_ts leaves only the cactus (the mean field).
+The variances and the log-mean come from the routes their derivation steps name.
+:func:`correlator` is the public entry; results are cached by content.
 
 >>> from nnqft.rules.symbols import T, sigma_b2, sigma_w2, q0
 >>> c = recurrent_mean_coefficients("shared", 1)
@@ -34,15 +28,24 @@ requested: the coefficient of 1/N^d is the sum of the diagrams of deficit d.
 from __future__ import annotations
 
 import functools
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 import sympy as sp
 
-from ...diagrams.network import MAX_TRACE_DEFICIT, trace_diagrams
+from ...diagrams.network import MAX_TRACE_DEFICIT
 from ...errors import InvalidParameter, InvalidType, unknown_name
 from ...rules import symbols as S
 from ...rules.network import Network, check_order
+from .evaluate import DiagramValue, mean_coefficients, mean_diagrams, topologies, type_weights
+from .time_sums import (
+    composition_count,
+    expand,
+    geometric_partial,
+    stationary_limit,
+    sum_closed_form,
+    tidy,
+    type_sum,
+)
 
 __all__ = [
     "sum_closed_form",
@@ -66,281 +69,6 @@ __all__ = [
 #: the highest power of 1/N the recurrent closed forms reach
 MAX_RECURRENT_ORDER = MAX_TRACE_DEFICIT
 
-_KINDS = ("diagonal", "shared", "fresh")
-_u = sp.Symbol("u", integer=True)
-_v = sp.Symbol("v", integer=True, nonnegative=True)
-
-
-# --- algebra backend ---------------------------------------------------------------------
-
-
-def expand(expr: sp.Expr, backend: str = "auto") -> sp.Expr:
-    """``sympy.expand`` done by symengine when it is installed (``backend='auto'``), with
-    nnqft's symbols (and their assumptions) restored; ``backend='sympy'`` forces sympy.
-
-    >>> from nnqft.rules.symbols import N
-    >>> expand((1 + 1/N)**2, "sympy") == expand((1 + 1/N)**2, "symengine")
-    True
-    """
-    if backend not in ("auto", "sympy", "symengine"):
-        raise InvalidParameter(f"unknown backend {backend!r}; known: auto, sympy, symengine")
-    if backend != "sympy":
-        try:
-            import symengine as se
-        except ImportError:  # pragma: no cover - symengine is a dependency
-            if backend == "symengine":
-                raise
-        else:
-            names = {s.name: s for s in expr.free_symbols}
-            out = sp.sympify(se.expand(se.sympify(expr)))  # safe: sympy/symengine objects
-            return out.xreplace({s: names.get(s.name, s) for s in out.free_symbols})
-    return sp.expand(expr)
-
-
-# --- closed-form summation ---------------------------------------------------------------
-
-
-@functools.cache
-def _antidifference(r: sp.Expr, p: int) -> sp.Expr:
-    """The polynomial P(u) of degree p with ``r P(u+1) - P(u) = u^p`` (r != 1), so that
-    ``sum_{u=lo}^{hi} u^p r^u = r^(hi+1) P(hi+1) - r^lo P(lo)``."""
-    cs = sp.symbols(f"c0:{p + 1}")
-    P = sum(c * _u**j for j, c in enumerate(cs))
-    eqs = sp.Poly(sp.expand(r * P.subs(_u, _u + 1) - P - _u**p), _u).all_coeffs()
-    sol = sp.solve(eqs, cs, dict=True)[0]
-    return sp.expand(P.subs(sol))
-
-
-def _split_term(term: sp.Expr, u: sp.Symbol):
-    """term = const * u^p * ratio^u; returns (const, p, ratio)."""
-    const, p, ratio = sp.Integer(1), 0, sp.Integer(1)
-    for f in sp.Mul.make_args(term):
-        if not f.has(u):
-            const *= f
-        elif f == u:
-            p += 1
-        elif f.is_Pow and f.base == u and f.exp.is_Integer and f.exp > 0:
-            p += int(f.exp)
-        elif f.is_Pow and not f.base.has(u):
-            exp = sp.expand(f.exp)
-            alpha = exp.coeff(u)
-            rest = sp.expand(exp - alpha * u)
-            if rest.has(u) or alpha.has(u):
-                raise InvalidParameter(f"exponent {f.exp} is not linear in {u}")
-            ratio *= f.base**alpha
-            const *= f.base**rest
-        else:
-            raise InvalidParameter(f"cannot sum {term} over {u} in closed form")
-    return const, p, ratio
-
-
-def sum_closed_form(expr: sp.Expr, u: sp.Symbol, lo, hi) -> sp.Expr:
-    """``sum_{u=lo}^{hi} expr`` in closed form, for expr a sum of polynomial x geometric
-    terms in u (exact for hi >= lo - 1; hi may be symbolic).
-
-    >>> x, n = sp.symbols("x n")
-    >>> exact = sp.summation(_u * x**_u, (_u, 0, n)).args[1][0]   # sympy's r != 1 branch
-    >>> sp.simplify(sum_closed_form(_u * x**_u, _u, 0, n) - exact)
-    0
-    """
-    groups: dict = defaultdict(lambda: defaultdict(lambda: sp.Integer(0)))
-    for term in sp.Add.make_args(expand(expr)):
-        const, p, ratio = _split_term(term, u)
-        groups[ratio][p] += const
-    total = sp.Integer(0)
-    for ratio, by_power in groups.items():
-        if ratio == 1:
-            poly = sum(c * u**p for p, c in by_power.items())
-            total += sp.summation(poly, (u, lo, hi))
-            continue
-        for p, c in by_power.items():
-            P = _antidifference(ratio, p)
-            total += c * (ratio ** (hi + 1) * P.subs(_u, hi + 1) - ratio**lo * P.subs(_u, lo))
-    return total
-
-
-def composition_count(n: sp.Expr, parts: int) -> sp.Expr:
-    """Ways to write n >= 1 as an ordered sum of ``parts`` >= 1 positive integers, as a
-    polynomial in n: binomial(n - 1, parts - 1) (a ladder split into ``parts`` rungs).
-
-    >>> composition_count(sp.Symbol("n"), 3)
-    n**2/2 - 3*n/2 + 1
-    """
-    return sp.expand(sp.expand_func(sp.binomial(n - 1, parts - 1)))
-
-
-# --- topologies ---------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=8)
-def topologies(order: int) -> dict:
-    """The reduced diagrams of M(k, m) through 1/N^order grouped by canonical id.
-
-    Returns ``{id: (deficit, [types of each member])}``; a class holds a diagram and its
-    transpose (the two factors of z.z exchanged), which is the only symmetry.
-
-    >>> sorted(d for d, _ in topologies(1).values())
-    [0, 0, 1, 1, 1, 1]
-    """
-    classes: dict = {}
-    for d in trace_diagrams(order):
-        entry = classes.setdefault(d.id, (d.deficit, []))
-        entry[1].append(d.types)
-    return classes
-
-
-def type_weights(order: int) -> dict[int, dict[tuple, int]]:
-    """``{deficit: {(a, b, c): number of reduced diagrams}}`` through 1/N^order."""
-    out: dict = defaultdict(lambda: defaultdict(int))
-    for deficit, members in topologies(order).values():
-        for types in members:
-            out[deficit][types] += 1
-    return {d: dict(w) for d, w in out.items()}
-
-
-def _parity_combine(parts: dict[int, sp.Expr]) -> sp.Expr:
-    """Combine closed forms valid for T = 2v (tau=0) and T = 2v + 1 (tau=1) into one in T."""
-    T = S.T
-    forms = {tau: expand(e.subs(_v, (T - tau) / 2)) for tau, e in parts.items()}
-    if _tidy(forms[0] - forms[1], factor=False) == 0:
-        return forms[0]
-    even = (1 + (-1) ** T) / 2
-    odd = (1 - (-1) ** T) / 2
-    return even * forms[0] + odd * forms[1]
-
-
-def _H(a: int, upper, s) -> sp.Expr:
-    """H_a(U) = sum_{i>=0}^{U} comp(i, a) s^i (comp(i, 0) = [i = 0])."""
-    if a == 0:
-        return sp.Integer(1)
-    i = sp.Symbol("i", integer=True)
-    return sum_closed_form(composition_count(i, a) * s**i, i, 1, upper)
-
-
-@functools.cache
-def type_sum(kind: str, a: int, b: int, c: int, critical: bool = False) -> sp.Expr:
-    """The sum over time labels of the placements of a reduced diagram of types (a, b, c),
-    each weighted sigma_w2^((k+m)/2), in closed form in T:
-
-    * ``'diagonal'``: k = m = T (the input part, q0 M(T, T));
-    * ``'shared'``: all k, m <= T - 1 (shared bias, sigma_b2 sum M(k, m));
-    * ``'fresh'``: k = m <= T - 1 (fresh bias, sigma_b2 sum M(k, k)).
-
-    Valid for T >= 1.  ``critical=True`` sums at sigma_w2 = 1 (pure polynomial sums).
-
-    >>> type_sum("diagonal", 0, 1, 0)        # the planar rung ladder
-    sigma_w2**T
-    """
-    s = sp.Integer(1) if critical else S.sigma_w2
-    i, l = sp.Symbol("i", integer=True), sp.Symbol("l", integer=True)
-    parts = {}
-    for tau in (0, 1):
-        T = 2 * _v + tau
-        if kind == "diagonal":
-            if a == 0 and c == 0:
-                val = composition_count(T, b) if b else sp.Integer(0)
-            elif a == 0 or c == 0:
-                val = sp.Integer(0)
-            elif b == 0:
-                val = composition_count(_v, a) * composition_count(_v, c) if tau == 0 else 0
-            else:
-                summand = composition_count(i, a) * composition_count(i, c)
-                summand *= composition_count(T - 2 * i, b)
-                val = sum_closed_form(summand, i, 1, _v - 1 + tau)
-            val = s**T * val
-        elif kind == "fresh":
-            if a == 0 and c == 0:
-                val = sp.Integer(1) if b == 0 else _geometric_ladder(b, T - 1, s)
-            elif a == 0 or c == 0:
-                val = sp.Integer(0)
-            else:
-                pair = composition_count(i, a) * composition_count(i, c) * s ** (2 * i)
-                if b == 0:
-                    val = sum_closed_form(pair, i, 1, _v - 1 + tau)
-                else:
-                    inner = sum_closed_form(composition_count(l, b) * s**l, l, 1, T - 1 - 2 * i)
-                    val = sum_closed_form(pair * inner, i, 1, _v - 1)
-        elif kind == "shared":
-            if b == 0:
-                upper = _v - 1 + tau  # floor((T - 1)/2)
-                val = _H(a, upper, s) * _H(c, upper, s)
-            else:
-                HH = _H(a, _u, s) * _H(c, _u, s)
-                val = sp.Integer(0)
-                for shift, top in ((1, _v - 1), (2, _v - 2 + tau)):  # l = T - shift - 2u
-                    ell = T - shift - 2 * _u
-                    summand = composition_count(ell, b) * s**ell * HH
-                    val += sum_closed_form(summand, _u, 0, top)
-        else:
-            raise InvalidParameter(f"unknown sum kind {kind!r}; known: {', '.join(_KINDS)}")
-        parts[tau] = val
-    return _parity_combine(parts)
-
-
-def _geometric_ladder(b: int, upper, s) -> sp.Expr:
-    l = sp.Symbol("l", integer=True)
-    return sum_closed_form(composition_count(l, b) * s**l, l, 1, upper)
-
-
-def _s_exponents(expr: sp.Expr, s: sp.Symbol) -> set:
-    return {p.exp for p in expr.atoms(sp.Pow) if p.base == s}
-
-
-def _rational_normal_form(coeff: sp.Expr, s, w, factor: bool) -> sp.Expr:
-    """``coeff`` (a rational function of sigma_w2 or sqrt(sigma_w2), T, q0, ...) over one
-    denominator, computed in a sympy rational function field (much faster than
-    together/factor on expression trees); numerator and denominator factored."""
-    half = any(not e.is_integer for e in _s_exponents(coeff, s))
-    var = w if half else s
-    expr = coeff.subs(s, w**2) if half else coeff
-    gens = [var, *sorted(expr.free_symbols - {var}, key=str)]
-    field_, *_ = sp.field(gens, sp.QQ)
-    value = field_(0)
-    for term in sp.Add.make_args(expr):
-        value += field_.from_expr(term)
-    num, den = value.numer.as_expr(), value.denom.as_expr()
-    if factor:
-        num, den = sp.factor(num), sp.factor(den)
-    out = num / den
-    return out.subs(w, sp.sqrt(s)) if half else out
-
-
-def _tidy(expr: sp.Expr, factor: bool = True) -> sp.Expr:
-    """Normal form of a closed form in T: group the terms by their T-dependent factor
-    ``(-1)^(jT) sigma_w2^(alpha T)`` and factor each (polynomial-in-T) coefficient
-    (``factor=False``: only bring each coefficient over a common denominator, enough to
-    decide whether the form is zero)."""
-    s, T = S.sigma_w2, S.T
-    expr = expand(expr)
-    groups: dict = defaultdict(lambda: sp.Integer(0))
-    for term in sp.Add.make_args(expr):
-        sign, alpha, rest = 0, sp.Integer(0), sp.Integer(1)
-        for f in sp.Mul.make_args(term):
-            if f.is_Pow and f.exp.has(T):
-                base, exp = f.base, sp.expand(f.exp)
-                if base.could_extract_minus_sign():
-                    sign += exp.coeff(T)
-                    rest *= (-1) ** (exp - exp.coeff(T) * T)
-                    base = -base
-                if base == 1:
-                    continue
-                if base.is_Pow and base.base == s:  # sqrt(sigma_w2)
-                    exp, base = exp * base.exp, s
-                if base != s:
-                    raise InvalidParameter(f"unexpected T-dependent factor {f}")
-                alpha += exp.coeff(T)
-                rest *= s ** sp.expand(exp - exp.coeff(T) * T)
-            else:
-                rest *= f
-        groups[(sign % 2, alpha)] += rest
-    out = sp.Integer(0)
-    w = sp.Symbol("w", positive=True)  # sqrt(sigma_w2), so half-integer powers factor
-    for (sign, alpha), coeff in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        coeff = _rational_normal_form(coeff, s, w, factor)
-        if coeff != 0:
-            out += coeff * (-1) ** (sign * T) * s ** (alpha * T)
-    return out
-
 
 def _recurrent_bias(bias) -> str:
     """A recurrent bias convention, validated by :class:`~nnqft.rules.network.Network`."""
@@ -356,26 +84,14 @@ def recurrent_mean_coefficients(bias: str, order: int, critical: bool = False) -
     >>> recurrent_mean_coefficients("fresh", 1)[1]
     0
     """
+    from ...rules.feynman import get_rules
+
     bias = _recurrent_bias(bias)
     check_order(order, MAX_RECURRENT_ORDER, what="the recurrent linear network")
-    weights = type_weights(order)
-    out = {}
-    for d in range(order + 1):
-        total = sp.Integer(0)
-        for (a, b, c), w in weights.get(d, {}).items():
-            diagonal = type_sum("diagonal", a, b, c, critical)
-            total += w * (S.q0 * diagonal + S.sigma_b2 * type_sum(bias, a, b, c, critical))
-        out[d] = _tidy(total)
-    return out
+    return mean_coefficients(get_rules(f"linear-recurrent-{bias}"), order, critical)
 
 
 # --- recurrent variance at leading order -----------------------------------------------------
-
-
-def _geometric_partial(upper, s) -> sp.Expr:
-    """G(U) = sum_{y=0}^{U} s^y in closed form (G(-1) = 0)."""
-    y = sp.Symbol("y", integer=True)
-    return sum_closed_form(s**y, y, 0, upper)
 
 
 @functools.lru_cache(maxsize=8)
@@ -411,12 +127,12 @@ def recurrent_variance_coefficients(bias: str, order: int = 1) -> dict:
     input_part = 2 * q0**2 * T * s ** (2 * T)
     cross = 4 * b * q0 * sum_closed_form((j + 1) * s ** (T + j), j, 0, T - 1)
     if bias == "shared":
-        summand = s**m * (_geometric_partial(m, s) + _geometric_partial(m - 1, s))
-        summand *= _geometric_partial(T - 1 - m, s) ** 2
+        summand = s**m * (geometric_partial(m, s) + geometric_partial(m - 1, s))
+        summand *= geometric_partial(T - 1 - m, s) ** 2
     else:
-        summand = s ** (2 * m) * _geometric_partial(T - 1 - m, s) ** 2
+        summand = s ** (2 * m) * geometric_partial(T - 1 - m, s) ** 2
     bias_part = 2 * b**2 * sum_closed_form(summand, m, 0, T - 1)
-    return {0: sp.Integer(0), 1: _tidy(input_part + cross + bias_part)}
+    return {0: sp.Integer(0), 1: tidy(input_part + cross + bias_part)}
 
 
 # --- feedforward series from the exact forms -----------------------------------------------
@@ -441,7 +157,7 @@ def feedforward_variance_coefficients(order: int) -> dict[int, sp.Expr]:
     for j in range(order):
         binom = sp.expand(sp.expand_func(sp.binomial(T - t, j)))
         summand = 2 ** (j + 1) * binom * s ** (2 * (T - t)) * m_t**2
-        out[j + 1] = _tidy(sum_closed_form(summand, t, 1, T))
+        out[j + 1] = tidy(sum_closed_form(summand, t, 1, T))
     return out
 
 
@@ -460,27 +176,11 @@ def log_digamma_coefficients(order: int) -> dict[int, sp.Expr]:
     return out
 
 
-def stationary_limit(expr: sp.Expr) -> sp.Expr:
-    """The T -> oo limit of a closed form for 0 < sigma_w2 < 1: every term carrying
-    sigma_w2^(alpha T) with alpha > 0 vanishes.
-
-    >>> stationary_limit(S.sigma_w2**S.T * S.q0 + S.sigma_b2 / (1 - S.sigma_w2))
-    -sigma_b2/(sigma_w2 - 1)
-    """
-    tidy = _tidy(expr)
-    keep = [
-        term
-        for term in sp.Add.make_args(tidy)
-        if not any(f.is_Pow and f.exp.has(S.T) for f in sp.Mul.make_args(term))
-    ]
-    return sp.factor(sp.Add(*keep))
-
-
 # --- public API ------------------------------------------------------------------------------
 
 OBSERVABLES = ("mean", "variance", "log-mean")
 #: rules/engine version, part of every cache key; bump when a derivation changes
-ENGINE_VERSION = "linear-wick-4"
+ENGINE_VERSION = "linear-pipeline-5"
 
 
 @dataclass(frozen=True)
@@ -490,7 +190,10 @@ class Correlator:
     ``expression`` is a sympy expression in sigma_w2, sigma_b2, q0, N, T;
     ``coefficients`` maps k to the coefficient of 1/N^k; ``exact`` says whether the
     expression is exact at finite N (else it is truncated after 1/N^order); ``validity``
-    lists the conditions; ``steps`` is the derivation as (title, prose, equation) triples.
+    lists the conditions; ``steps`` is the derivation as (title, prose, equation) triples;
+    ``diagrams`` the :class:`~nnqft.derive.loops.evaluate.DiagramValue` of every diagram
+    class summed (the values of one order sum to that order's coefficient; empty where the
+    result comes from a route without diagrams, see ``validity``).
     """
 
     arch: str
@@ -502,6 +205,7 @@ class Correlator:
     coefficients: dict
     validity: tuple
     steps: tuple = field(default=(), compare=False, repr=False)
+    diagrams: tuple = field(default=(), compare=False, repr=False)
 
     @property
     def latex(self) -> str:
@@ -541,7 +245,39 @@ class Correlator:
             "coefficients": {str(k): sp.sstr(v) for k, v in self.coefficients.items()},
             "latex": self.latex,
             "validity": list(self.validity),
+            "diagrams": [d.to_dict() for d in self.diagrams],
         }
+
+
+def _diagram_data(d: DiagramValue) -> dict:
+    """A :class:`DiagramValue` as cache data (the value stays an expression tree)."""
+    return {
+        "id": d.id,
+        "order": d.order,
+        "n_power": d.n_power,
+        "symmetry_factor": str(d.symmetry_factor),
+        "multiplicity": d.multiplicity,
+        "chords": d.chords,
+        "types": [list(t) for t in d.types],
+        "value": d.value,
+        "name": d.name,
+    }
+
+
+def _diagram_from_data(data: dict) -> DiagramValue:
+    from fractions import Fraction
+
+    return DiagramValue(
+        id=data["id"],
+        order=int(data["order"]),
+        n_power=int(data["n_power"]),
+        symmetry_factor=Fraction(data["symmetry_factor"]),
+        multiplicity=int(data["multiplicity"]),
+        chords=int(data["chords"]),
+        types=tuple(tuple(int(x) for x in t) for t in data["types"]),
+        value=data["value"],
+        name=data["name"],
+    )
 
 
 def _encode_equation(eq) -> dict:
@@ -560,9 +296,12 @@ def _as_equation(eq):
     return eq
 
 
+def _model_name(arch, bias) -> str:
+    return "linear-feedforward" if arch == "feedforward" else f"linear-recurrent-{bias}"
+
+
 def _formula_name(arch, bias, observable) -> str:
-    model = "linear-feedforward" if arch == "feedforward" else f"linear-recurrent-{bias}"
-    return f"{model}/{observable}"
+    return f"{_model_name(arch, bias)}/{observable}"
 
 
 def _series(coefficients: dict) -> sp.Expr:
@@ -604,9 +343,9 @@ def _max_order(arch: str, observable: str) -> int:
 
 
 def _rules_version(arch, bias) -> dict:
-    from ...rules.feynman import linear_network_rules
+    from ...rules.feynman import get_rules
 
-    rules = linear_network_rules(arch, bias)
+    rules = get_rules(_model_name(arch, bias))
     vertex = rules.vertex("double_trace")
     return {
         "engine": ENGINE_VERSION,
@@ -669,6 +408,7 @@ def correlator(net: Network, observable: str, *, order=None, exact=False) -> Cor
             "coefficients": {str(k): v for k, v in c.coefficients.items()},
             "validity": list(c.validity),
             "steps": [[t, p, [_encode_equation(e) for e in eqs]] for t, p, eqs in c.steps],
+            "diagrams": [_diagram_data(d) for d in c.diagrams],
         }
 
     data = cached(content, compute)
@@ -682,14 +422,15 @@ def correlator(net: Network, observable: str, *, order=None, exact=False) -> Cor
         {int(k): v for k, v in data["coefficients"].items()},
         tuple(data["validity"]),
         tuple((t, p, tuple(eqs)) for t, p, eqs in data["steps"]),
+        tuple(_diagram_from_data(d) for d in data.get("diagrams", [])),
     )
 
 
 def _rules_step(arch, bias):
-    from ...rules.feynman import linear_network_rules
+    from ...rules.feynman import get_rules
     from ..document.latex import latex
 
-    vertex = linear_network_rules(arch, bias).vertex("double_trace")
+    vertex = get_rules(_model_name(arch, bias)).vertex("double_trace")
     kernel = r"K(t,s) = 1" if arch == "recurrent" else r"K(t,s) = \delta_{ts}"
     fields = r"(\tilde z(t)\cdot\tilde z(s))\,(z(t-1)\cdot z(s-1))"
     return (
@@ -703,23 +444,33 @@ def _rules_step(arch, bias):
 
 
 def _derive(arch, observable, bias, order, exact) -> Correlator:
-    from .linear import feedforward_mean, feedforward_variance, finite_width_lyapunov
+    from ...rules.feynman import get_rules
+    from .linear import feedforward_variance, finite_width_lyapunov
 
     s, q0, T = S.sigma_w2, S.q0, S.T
+    rules = get_rules(_model_name(arch, bias))
     steps = [_rules_step(arch, bias)]
     validity = ["T >= 1 (integer depth)"]
+    diagrams: tuple = ()
     if arch == "feedforward":
-        mean = feedforward_mean()
+        # the rules' K = delta_ts leaves the bare line and the rung ladder at every order
+        cactus = mean_diagrams(rules, max(order or 0, 1))
+        if any(d.order for d in cactus):  # pragma: no cover - excluded by the kernel
+            raise InvalidParameter("a feedforward mean diagram beyond O(1) survived")
+        mean = tidy(sp.Add(*[d.value for d in cactus]))
         steps.append(
             (
                 "Cactus resummation",
-                "With a new W in every layer only equal-time pairs exist: the diagrams are the "
-                "cactus chains, whose sum is the mean-field length map, exact at every N.",
+                "With a new W in every layer only equal-time pairs exist, so no pair joins two "
+                "W's of one response line and no two rungs cross: the only diagrams are the "
+                "bare bias line and the rung ladder (the cactus), whose sum is the mean-field "
+                "length map, exact at every N.",
                 (sp.Eq(sp.Symbol("E_Q"), mean),),
             )
         )
         if observable == "mean":
             expression = mean
+            diagrams = cactus
             coefficients = {k: (mean if k == 0 else sp.Integer(0)) for k in range((order or 0) + 1)}
             validity.append("exact at every N: E Q(T) has no 1/N corrections")
         elif observable == "variance":
@@ -761,7 +512,7 @@ def _derive(arch, observable, bias, order, exact) -> Correlator:
                 expression = _series(coefficients)
                 validity.append("delta method: E ln Q = ln E Q - Var Q/(2 (E Q)^2) + O(1/N^2)")
         request = (arch, None, observable, order, exact)
-        return _result(request, expression, coefficients, validity, steps)
+        return _result(request, expression, coefficients, validity, steps, diagrams)
     # recurrent
     weights = type_weights(order)
     counts = {d: sum(w.values()) for d, w in weights.items()}
@@ -776,7 +527,8 @@ def _derive(arch, observable, bias, order, exact) -> Correlator:
             (),
         )
     )
-    mean_c = recurrent_mean_coefficients(bias, max(order, 1) if observable == "log-mean" else order)
+    mean_order = max(order, 1) if observable == "log-mean" else order
+    mean_c = recurrent_mean_coefficients(bias, mean_order)
     steps.append(
         (
             "Sums over time labels",
@@ -789,6 +541,7 @@ def _derive(arch, observable, bias, order, exact) -> Correlator:
     )
     if observable == "mean":
         coefficients = dict(mean_c)
+        diagrams = mean_diagrams(rules, order)
         validity.append(f"truncated after 1/N^{order}")
         if order >= 1:
             critical = recurrent_mean_coefficients(bias, 1, critical=True)[1]
@@ -820,15 +573,17 @@ def _derive(arch, observable, bias, order, exact) -> Correlator:
             )
     expression = _series(coefficients)
     request = (arch, bias, observable, order, exact)
-    return _result(request, expression, coefficients, validity, steps)
+    return _result(request, expression, coefficients, validity, steps, diagrams)
 
 
-def _result(request, expression, coefficients, validity, steps) -> Correlator:
+def _result(request, expression, coefficients, validity, steps, diagrams=()) -> Correlator:
     """The :class:`Correlator` of ``request`` = (arch, bias, observable, order, exact), its
     derivation closed by the result step."""
     Q = sp.Function("Q")(S.T)
     steps.append(("Result", f"The {request[2]} of Q(T).", (sp.Eq(Q, expression),)))
-    return Correlator(*request, expression, coefficients, tuple(validity), tuple(steps))
+    return Correlator(
+        *request, expression, coefficients, tuple(validity), tuple(steps), tuple(diagrams)
+    )
 
 
 def feedforward_log_mean_exact() -> sp.Expr:

@@ -73,7 +73,7 @@ def test_xi_numbers(cache):
         (["--arch", "recurent", "--order", "1"], "unknown architecture"),
         (["--arch", "recurrent", "--observable", "mena", "--order", "1"], "unknown observable"),
         (["--arch", "recurrent", "--bias", "frsh", "--order", "1"], "unknown bias"),
-        (["--arch", "recurrent", "--order", "5"], "maximum 2"),
+        (["--arch", "recurrent", "--order", "5"], "maximum 3"),
         (["--arch", "recurrent", "--exact"], "no exact"),
         (["--arch", "recurrent", "--activation", "tanh", "--order", "1"], "linear"),
     ],

@@ -138,8 +138,8 @@ def test_feedforward_correlators():
 
 
 def test_bad_requests():
-    with pytest.raises(OrderTooHigh, match="maximum 2"):
-        A.correlator(Network("recurrent", "linear"), "mean", order=3)
+    with pytest.raises(OrderTooHigh, match="maximum 3"):
+        A.correlator(Network("recurrent", "linear"), "mean", order=4)
     with pytest.raises(NoExactForm):
         A.correlator(Network("recurrent", "linear"), "mean", exact=True)
     with pytest.raises(UnknownName):
