@@ -327,3 +327,28 @@ def test_bad_input():
         linear_network_rules("recurrent", bias="sometimes")
     with pytest.raises(UnknownName):
         on_phi4_rules().propagator("gluon")
+
+
+@pytest.mark.parametrize("model", sorted(EXPECTED))
+def test_cli_rules_say_they_are_derived_from_the_action(model):
+    """``nnqft rules --json`` keeps its keys and adds derived_from and the action's text;
+    the text output names the action too."""
+    import json
+    import subprocess
+    import sys
+
+    def run(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "nnqft", "rules", "--model", model, *args],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    out = json.loads(run("--json").stdout)
+    assert out["derived_from"] == "action"
+    assert out["action"] == get_rules(model).action
+    old_keys = {"model", "description", "fields", "propagators", "vertices", "external_fields"}
+    assert old_keys | {"parameters", "n_per_index_loop", "notes"} <= set(out)
+    text = run().stdout
+    assert "derived from the action: exp(" in text
