@@ -59,7 +59,7 @@ from sympy.core.function import AppliedUndef
 
 from ..algebra.indices import TIME
 from ..algebra.sums import normal_form
-from ..errors import InvalidParameter
+from ..errors import InvalidParameter, InvalidType
 from .feynman import TIMES, FeynmanRules, Propagator, TimeStructure, Vertex
 
 __all__ = ["Leg", "Monomial", "monomials_of", "vertex_of", "propagators_of", "rules_from_action"]
@@ -503,7 +503,7 @@ def rules_from_action(action) -> FeynmanRules:
     """The Feynman rules of ``action`` by expansion (see the module docstring).
 
     Raises InvalidParameter for a non-polynomial or unknown factor, a term linear in the
-    fields, a degenerate or non-local quadratic part.
+    fields, a degenerate or non-local quadratic part; InvalidType for anything but an Action.
 
     >>> x, lam = sp.symbols("x lambda")
     >>> from nnqft.rules.action.models import Action
@@ -513,6 +513,10 @@ def rules_from_action(action) -> FeynmanRules:
     >>> r.vertex("x3").coupling, r.propagator("x").value
     (-lambda, 1)
     """
+    from .action.models import Action
+
+    if not isinstance(action, Action):
+        raise InvalidType(f"rules_from_action needs an Action, got {type(action).__name__}")
     monomials = monomials_of(action)
     for m in monomials:
         if m.degree == 1:

@@ -13,7 +13,7 @@ import pytest
 import sympy as sp
 from scipy import integrate
 
-from nnqft.errors import InvalidParameter, NnqftError
+from nnqft.errors import InvalidParameter, InvalidType, NnqftError
 from nnqft.rules.action.models import (
     O_N_INDEX,
     PHI,
@@ -312,6 +312,8 @@ def test_bad_actions_raise_one_line_errors():
         from nnqft.rules.feynman import rules_from_action as from_network
 
         from_network(Network("feedforward", "tanh"))
+    with pytest.raises(InvalidType, match="needs an Action"):
+        rules_from_action("phi^4")
     # the tanh network's action, expanded directly: phi(z) = tanh(z) is not polynomial
     assert "non-polynomial" in _messages(linear_network_action(Network("feedforward", "tanh")))
 
