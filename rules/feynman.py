@@ -8,7 +8,8 @@ there are (their legs, coupling, neuron-index trace structure and time structure
 which field an external leg carries.  The diagram engine (:mod:`nnqft.diagrams`) only
 reads this data; amplitudes are evaluated in :mod:`nnqft.derive`.
 
-Two models are built in:
+No rule is typed in: every model's rules are expanded from its action
+(:mod:`nnqft.rules.expansion` reads :mod:`nnqft.rules.action.models`):
 
 * :func:`on_phi4_rules` -- the O(N) vector model with V = (g/4!)(phi.phi)^2, whose
   vertex tensor is (d d + d d + d d)/3 (docs/conventions.md §6);
@@ -38,6 +39,7 @@ leg times, the summed times, a causal relation); the strings above are rendered 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import sympy as sp
@@ -232,6 +234,10 @@ class FeynmanRules:
     n_per_index_loop: sp.Expr = S.N
     description: str = ""
     notes: tuple[str, ...] = field(default=())
+    #: where the rules come from (``'action'``: expanded by :mod:`nnqft.rules.expansion`)
+    derived_from: str = ""
+    #: the action they were expanded from, as text
+    action: str = ""
 
     def propagator(self, kind: str) -> Propagator:
         """The propagator of the given kind (UnknownName if there is none)."""
@@ -326,11 +332,24 @@ class FeynmanRules:
             "parameters": [sp.sstr(s) for s in self.parameters],
             "n_per_index_loop": sp.sstr(self.n_per_index_loop),
             "notes": list(self.notes),
+            "derived_from": self.derived_from,
+            "action": self.action,
         }
 
 
+@functools.lru_cache(maxsize=16)
+def _derived(model: str) -> FeynmanRules:
+    """The rules of a canonical model id, expanded from its action (cached: rules are frozen)."""
+    from .action.models import linear_network_action, on_phi4_action
+    from .expansion import rules_from_action as expand
+
+    network = parse_model_id(model).network
+    return expand(on_phi4_action() if network is None else linear_network_action(network))
+
+
 def on_phi4_rules() -> FeynmanRules:
-    """The O(N) vector model V = (g/4!)(phi.phi)^2 (docs/conventions.md §6).
+    """The O(N) vector model V = (g/4!)(phi.phi)^2 (docs/conventions.md §6), expanded from
+    :func:`~nnqft.rules.action.models.on_phi4_action`.
 
     The weight is exp(-x.x/2 - V); the vertex factor is -g times the symmetric tensor
     (d_ab d_cd + d_ac d_bd + d_ad d_bc)/3, each diagram carries 1/|Aut| and N per closed
@@ -341,44 +360,17 @@ def on_phi4_rules() -> FeynmanRules:
     >>> [w for w, _ in r.vertices[0].index_pairings]
     [1/3, 1/3, 1/3]
     """
-    third = sp.Rational(1, 3)
-    vertex = Vertex(
-        kind="phi4",
-        legs=("phi", "phi", "phi", "phi"),
-        coupling=-g,
-        index_pairings=(
-            (third, ((0, 1), (2, 3))),
-            (third, ((0, 2), (1, 3))),
-            (third, ((0, 3), (1, 2))),
-        ),
-        monomial="(g/4!) (phi.phi)^2",
-        description="quartic O(N) vertex -g (d d + d d + d d)/3",
-    )
-    return FeynmanRules(
-        model="on-phi4",
-        fields=(Field("phi", r"\phi", "O(N) vector field", "a"),),
-        propagators=(
-            Propagator(
-                kind="phi",
-                fields=("phi", "phi"),
-                value=sp.Integer(1),
-                index_structure="delta_ab",
-                description="<phi_a phi_b>_0 = d_ab (zero dimensions; 1/(p^2+m^2) in d dims)",
-            ),
-        ),
-        vertices=(vertex,),
-        external_fields=("phi",),
-        parameters=(g, S.N),
-        description="O(N) vector model, weight exp(-phi.phi/2 - (g/4!)(phi.phi)^2)",
-        notes=("'t Hooft coupling lambda = g N; large N keeps the cactus diagrams",),
-    )
+    return _derived("on-phi4")
 
 
 def linear_network_rules(arch="feedforward", bias: str | None = None) -> FeynmanRules:
-    """MSRDJ Feynman rules of the linear network phi(z) = z (docs/conventions.md §2, §4).
+    """MSRDJ Feynman rules of the linear network phi(z) = z (docs/conventions.md §2, §4),
+    expanded from its disorder-averaged action
+    (:func:`~nnqft.rules.action.models.linear_network_action`).
 
-    ``arch`` is a :class:`~nnqft.rules.network.Network` (its arch and bias are used) or an
-    architecture name with ``bias``, validated by :class:`~nnqft.rules.network.Network`.
+    ``arch`` is a :class:`~nnqft.rules.network.Network` (its arch and bias are used; the
+    rules stay symbolic in sigma_w2, sigma_b2, N, T) or an architecture name with ``bias``,
+    validated by :class:`~nnqft.rules.network.Network`.
 
     Disorder covariances: E[W_ij(t) W_kl(s)] = (sigma_w2/N) d_ik d_jl K(t,s) and
     E[b_i(t) b_k(s)] = sigma_b2 d_ik B(t,s), feedforward K = B = d_ts, recurrent K = 1 with
@@ -395,179 +387,36 @@ def linear_network_rules(arch="feedforward", bias: str | None = None) -> Feynman
     from .network import Network
 
     net = arch if isinstance(arch, Network) else Network(arch, "linear", bias=bias)
-    arch, bias = net.arch, net.bias
-    t, s = TIMES
-    delta = sp.KroneckerDelta(t, s)
-    if arch == "feedforward":
-        kernel, bias_kernel = delta, delta
-    else:
-        kernel = sp.Integer(1)
-        bias_kernel = sp.Integer(1) if bias == "shared" else delta
-    vertex = Vertex(
-        kind="double_trace",
-        legs=("zt", "zt", "z", "z"),
-        coupling=S.sigma_w2 / S.N,
-        index_pairings=((sp.Integer(1), ((0, 1), (2, 3))),),
-        time=TimeStructure(kernel, "K", legs=(t, s, t - 1, s - 1), summed=(t, s)),
-        monomial="(sigma_w2/2N) K(t,s) (zt(t).zt(s)) (z(t-1).z(s-1))",
-        description="double-trace vertex: zt_i(t) zt_i(s) share index i, z_j(t-1) z_j(s-1) share j",
-    )
-    model = f"linear-{arch}" + (f"-{bias}" if arch == "recurrent" else "")
-    return FeynmanRules(
-        model=model,
-        fields=(
-            Field("z", "z", "pre-activation z_i(t)", "i"),
-            Field("zt", r"\tilde z", "MSRDJ response field zt_i(t)", "i"),
-        ),
-        propagators=(
-            Propagator(
-                kind="response",
-                fields=("zt", "z"),
-                value=sp.Integer(1),
-                directed=True,
-                time=TimeStructure(delta, causal=sp.Ge(t, s)),
-                description="<z_i(t) zt_j(s)>_0 = d_ij d_ts, arrow zt -> z (causal)",
-            ),
-            Propagator(
-                kind="correlator",
-                fields=("z", "z"),
-                value=S.sigma_b2,
-                time=TimeStructure(bias_kernel, "B"),
-                description="<z_i(t) z_j(s)>_0 = sigma_b2 d_ij B(t,s) (+ x x^T at t = 0)",
-            ),
-        ),
-        vertices=(vertex,),
-        external_fields=("z",),
-        parameters=(S.sigma_w2, S.sigma_b2, S.q0, S.N, S.T),
-        description=f"linear {arch} network (phi(z) = z), disorder-averaged MSRDJ theory",
-        notes=(
-            "<zt zt>_0 = 0",
-            "per vertex sigma_w2/N, per closed neuron-index loop N, per free time sum up to T",
-        ),
-    )
+    return _derived(f"linear-{net.arch}" + (f"-{net.bias}" if net.arch == "recurrent" else ""))
 
 
-def _field_legs(expr) -> list[tuple[str, sp.Expr, sp.Expr]]:
-    """(field name, neuron index, time) of every field factor of a product, powers
-    expanded; phi(z[j, t]) counts as the field z (phi(z) = z for the linear network)."""
-    legs = []
-    for factor in sp.Mul.make_args(expr):
-        base, power = factor.as_base_exp()
-        if not (power.is_Integer and power > 0):
-            raise InvalidParameter(f"unexpected factor {factor} in the averaged action")
-        if isinstance(base, sp.Indexed):
-            leg = (str(base.base), base.indices[0], base.indices[1])
-        elif (
-            isinstance(base, sp.Function)
-            and len(base.args) == 1
-            and isinstance(base.args[0], sp.Indexed)
-        ):
-            inner = base.args[0]
-            leg = (str(inner.base), inner.indices[0], inner.indices[1])
-        else:
-            raise InvalidParameter(f"unexpected factor {factor} in the averaged action")
-        legs.extend([leg] * int(power))
-    return legs
-
-
-def rules_from_action(network) -> FeynmanRules:
-    """Feynman rules of a linear network read off the engine's disorder-averaged MSRDJ
-    action (:func:`nnqft.rules.action.disorder.disorder_average`), not typed in.
-
-    The term quadratic in zt with coefficient c gives the correlator line 2c B(t,s) (B = 1
-    if it couples two summed times, delta_ts if one); the quartic term with coefficient c
-    gives the vertex with coupling 2c (its t <-> s symmetry carries the 1/2), legs and
-    times from its factors, and the index pairing from which factors share a neuron sum.
-    The response line zt -> z (delta_ts, causal) is the update rule's kinetic term.
+def rules_from_action(action) -> FeynmanRules:
+    """The Feynman rules of an :class:`~nnqft.rules.action.models.Action` by expansion
+    (:func:`nnqft.rules.expansion.rules_from_action`); a
+    :class:`~nnqft.rules.network.Network` stands for its disorder-averaged MSRDJ action,
+    a polynomial for the linear network only.
 
     >>> from nnqft.rules.network import Network
     >>> r = rules_from_action(Network("recurrent", "linear", bias="fresh"))
     >>> r.vertex("double_trace").coupling, r.propagator("correlator").time_structure
     (sigma_w2/N, 'sigma_b2 B(t,s), B = delta_ts')
     """
-    from .action.disorder import disorder_average
+    from .action.models import linear_network_action
+    from .expansion import rules_from_action as expand
+    from .network import Network
 
-    if network.activation.name != "linear":
-        raise InvalidParameter(
-            "Feynman rules from the action are built for the linear network (phi(z) = z); "
-            f"got activation {network.activation.name!r}"
-        )
-    correlator = vertex = None
-    for term in sp.Add.make_args(disorder_average(network)):
-        sums = [f for f in sp.Mul.make_args(term) if isinstance(f, sp.Sum)]
-        if len(sums) != 1:
-            raise InvalidParameter(f"unexpected term {term} in the averaged action")
-        (outer,) = sums
-        coefficient = sp.Mul(*[f for f in sp.Mul.make_args(term) if f is not outer])
-        inner_sums = [f for f in sp.Mul.make_args(outer.function) if isinstance(f, sp.Sum)]
-        if not inner_sums:  # the bias term: zt zt
-            legs = _field_legs(outer.function)
-            if [f for f, _, _ in legs] != ["zt", "zt"]:
-                raise InvalidParameter(f"unexpected quadratic term {term}")
-            two = len({t for _, _, t in legs}) == 2
-            correlator = (2 * coefficient, sp.Integer(1) if two else sp.KroneckerDelta(*TIMES))
-            continue
-        # the double-trace term: each neuron sum is one index trace, zt trace first
-        traces = sorted(
-            (_field_legs(inner.function) for inner in inner_sums),
-            key=lambda legs: legs[0][0] != "zt",
-        )
-        legs = [leg for trace in traces for leg in trace]
-        fields = tuple(f for f, _, _ in legs)
-        if fields != ("zt", "zt", "z", "z"):
-            raise InvalidParameter(f"unexpected quartic term {term}")
-        pairings, start = [], 0
-        for trace in traces:
-            pairings.append(tuple(range(start, start + len(trace))))
-            start += len(trace)
-        # name the two zt times t and s (one summed time, squared: its copies t and s
-        # with K = delta_ts) and express the z times through them
-        t_sym, s_sym = TIMES
-        first, second = legs[0][2], legs[1][2]
-        two_times = first != second
-        time_labels = []
-        for k, (_, _, t) in enumerate(legs):
-            if two_times:
-                t = t.subs({first: t_sym, second: s_sym}, simultaneous=True)
-            else:
-                t = t.subs(first, s_sym if k in (1, 3) else t_sym)
-            time_labels.append(t)
-        kernel = sp.Integer(1) if two_times else sp.KroneckerDelta(t_sym, s_sym)
-        vertex = Vertex(
-            kind="double_trace",
-            legs=fields,
-            coupling=sp.simplify(2 * coefficient),
-            index_pairings=((sp.Integer(1), tuple(pairings)),),
-            time=TimeStructure(kernel, "K", legs=tuple(time_labels), summed=(t_sym, s_sym)),
-            monomial=sp.sstr(term),
-            description="double-trace vertex read off the disorder-averaged action",
-        )
-    if correlator is None or vertex is None:
-        raise InvalidParameter("the averaged action lacks the bias or the double-trace term")
-    declared = linear_network_rules(network)
-    propagators = (
-        declared.propagator("response"),
-        Propagator(
-            kind="correlator",
-            fields=("z", "z"),
-            value=correlator[0],
-            time=TimeStructure(correlator[1], "B"),
-            description="<z_i(t) z_j(s)>_0 read off the zt zt term of the averaged action",
-        ),
-    )
-    return FeynmanRules(
-        model=declared.model,
-        fields=declared.fields,
-        propagators=propagators,
-        vertices=(vertex,),
-        external_fields=declared.external_fields,
-        parameters=declared.parameters,
-        description=declared.description + " (from the engine's action)",
-        notes=declared.notes,
-    )
+    if isinstance(action, Network):
+        if action.activation.name != "linear":
+            raise InvalidParameter(
+                f"the MSRDJ action of a {action.activation.name} network is not a polynomial "
+                "in z: Feynman rules by expansion need the linear network (phi(z) = z)"
+            )
+        action = linear_network_action(action)
+    return expand(action)
 
 
-#: model name -> constructor of its rules (the names ``nnqft rules --model`` accepts)
+#: model name -> constructor of its rules (the names ``nnqft rules --model`` accepts),
+#: each expanded from the model's action
 MODELS = {
     "on-phi4": on_phi4_rules,
     "linear-feedforward": lambda: linear_network_rules("feedforward"),
@@ -622,7 +471,4 @@ def get_rules(model: str) -> FeynmanRules:
     >>> get_rules("on-phi4").model
     'on-phi4'
     """
-    parsed = parse_model_id(model)
-    if parsed.network is None:
-        return on_phi4_rules()
-    return linear_network_rules(parsed.network)
+    return _derived(parse_model_id(model).canonical)

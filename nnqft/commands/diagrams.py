@@ -44,7 +44,8 @@ _MODEL_HELP = "on-phi4, linear-feedforward, linear-recurrent (-shared / -fresh).
 @click.option(
     "--from-action",
     is_flag=True,
-    help="Linear network models: read the rules off the engine's disorder-averaged action.",
+    help="Linear network models: expand the network's disorder-averaged action "
+    "(every model's rules are expanded from its action; this names the network route).",
 )
 def rules_command(model, as_json, as_latex, from_action):
     """Feynman rules of a model: propagators and vertices with coupling, index and time
@@ -71,6 +72,7 @@ def rules_command(model, as_json, as_latex, from_action):
     text = "\n".join(
         [
             f"model  {rules.model}: {rules.description}",
+            f"derived from the {rules.derived_from}: {rules.action}",
             format_rows(rules.table()),
             "per closed index loop: " + str(rules.n_per_index_loop),
             *(f"note: {n}" for n in rules.notes),

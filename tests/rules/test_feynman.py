@@ -1,4 +1,6 @@
-"""FeynmanRules: the vertex tensors and couplings reproduce the actions they come from."""
+"""FeynmanRules: the rules expanded from each model's action equal the tables written
+from docs/conventions.md §4, §6 (kept here, as expectations only), and the vertex tensors
+and couplings reproduce the actions they come from."""
 
 import itertools
 
@@ -11,15 +13,140 @@ from nnqft.rules.feynman import (
     MODELS,
     TIMES,
     FeynmanRules,
+    Field,
+    Propagator,
     TimeStructure,
+    Vertex,
     g,
     get_rules,
     linear_network_rules,
     on_phi4_rules,
 )
-from nnqft.rules.symbols import N, T, sigma_b2, sigma_w2
+from nnqft.rules.symbols import N, T, q0, sigma_b2, sigma_w2
 
 NETS = [("feedforward", None), ("recurrent", "shared"), ("recurrent", "fresh")]
+
+
+# --- the tables as written from docs/conventions.md (expectations, not product code) ------
+
+
+def expected_on_phi4():
+    """§6: weight exp(-x.x/2 - (g/4!)(x.x)^2); vertex -g (dd + dd + dd)/3, propagator 1."""
+    third = sp.Rational(1, 3)
+    vertex = Vertex(
+        kind="phi4",
+        legs=("phi", "phi", "phi", "phi"),
+        coupling=-g,
+        index_pairings=(
+            (third, ((0, 1), (2, 3))),
+            (third, ((0, 2), (1, 3))),
+            (third, ((0, 3), (1, 2))),
+        ),
+    )
+    return FeynmanRules(
+        model="on-phi4",
+        fields=(Field("phi", r"\phi", "O(N) vector field", "a"),),
+        propagators=(
+            Propagator(
+                kind="phi", fields=("phi", "phi"), value=sp.Integer(1), index_structure="delta_ab"
+            ),
+        ),
+        vertices=(vertex,),
+        external_fields=("phi",),
+        parameters=(g, N),
+        description="O(N) vector model, weight exp(-phi.phi/2 - (g/4!)(phi.phi)^2)",
+        notes=("'t Hooft coupling lambda = g N; large N keeps the cactus diagrams",),
+    )
+
+
+def expected_linear(arch, bias=None):
+    """§4: response line zt -> z (delta_ts, causal), correlator sigma_b2 B(t,s), vertex
+    sigma_w2/N with K(t,s) on legs (zt(t), zt(s), z(t-1), z(s-1))."""
+    t, s = TIMES
+    delta = sp.KroneckerDelta(t, s)
+    if arch == "feedforward":
+        kernel, bias_kernel = delta, delta
+    else:
+        kernel = sp.Integer(1)
+        bias_kernel = sp.Integer(1) if bias == "shared" else delta
+    vertex = Vertex(
+        kind="double_trace",
+        legs=("zt", "zt", "z", "z"),
+        coupling=sigma_w2 / N,
+        index_pairings=((sp.Integer(1), ((0, 1), (2, 3))),),
+        time=TimeStructure(kernel, "K", legs=(t, s, t - 1, s - 1), summed=(t, s)),
+    )
+    return FeynmanRules(
+        model=f"linear-{arch}" + (f"-{bias}" if arch == "recurrent" else ""),
+        fields=(
+            Field("z", "z", "pre-activation z_i(t)", "i"),
+            Field("zt", r"\tilde z", "MSRDJ response field zt_i(t)", "i"),
+        ),
+        propagators=(
+            Propagator(
+                kind="response",
+                fields=("zt", "z"),
+                value=sp.Integer(1),
+                directed=True,
+                time=TimeStructure(delta, causal=sp.Ge(t, s)),
+            ),
+            Propagator(
+                kind="correlator",
+                fields=("z", "z"),
+                value=sigma_b2,
+                time=TimeStructure(bias_kernel, "B"),
+            ),
+        ),
+        vertices=(vertex,),
+        external_fields=("z",),
+        parameters=(sigma_w2, sigma_b2, q0, N, T),
+        description=f"linear {arch} network (phi(z) = z), disorder-averaged MSRDJ theory",
+        notes=(
+            "<zt zt>_0 = 0",
+            "per vertex sigma_w2/N, per closed neuron-index loop N, per free time sum up to T",
+        ),
+    )
+
+
+EXPECTED = {
+    "on-phi4": expected_on_phi4,
+    "linear-feedforward": lambda: expected_linear("feedforward"),
+    "linear-recurrent": lambda: expected_linear("recurrent", "shared"),
+    "linear-recurrent-shared": lambda: expected_linear("recurrent", "shared"),
+    "linear-recurrent-fresh": lambda: expected_linear("recurrent", "fresh"),
+}
+
+#: prose the expansion writes itself (from the action's term), not compared with the tables
+PROSE = ("description", "monomial")
+
+
+def _data(element):
+    return {k: v for k, v in element.__dict__.items() if k not in PROSE}
+
+
+@pytest.mark.parametrize("model", sorted(EXPECTED))
+def test_rules_expanded_from_the_action_equal_the_tables(model):
+    """Field by field: every propagator and vertex (kind, fields, value, direction, index
+    and time structure as sympy data), the fields, externals, parameters and the N per
+    index loop; and the rules say where they come from."""
+    derived, expected = get_rules(model), EXPECTED[model]()
+    assert [_data(p) for p in derived.propagators] == [_data(p) for p in expected.propagators]
+    assert [_data(v) for v in derived.vertices] == [_data(v) for v in expected.vertices]
+    for name in (
+        "model",
+        "fields",
+        "external_fields",
+        "parameters",
+        "n_per_index_loop",
+        "description",
+        "notes",
+    ):
+        assert getattr(derived, name) == getattr(expected, name), name
+    assert derived.derived_from == "action" and derived.action.startswith("exp(")
+    as_json = derived.to_dict()
+    assert as_json["derived_from"] == "action" and as_json["action"] == derived.action
+    for element in derived.propagators + derived.vertices:
+        assert element.description  # written by the expansion
 
 
 def vertex_tensor(vertex, n):
@@ -82,24 +209,17 @@ def test_double_trace_vertex_is_the_disorder_average():
     assert abs(samples.mean() - exact) < 6 * err
 
 
-@pytest.mark.parametrize(
-    "arch,bias", [("feedforward", None), ("recurrent", "shared"), ("recurrent", "fresh")]
-)
-def test_rules_read_off_the_engines_action_agree_with_physics_md(arch, bias):
-    """Two routes: the rules read off rules.action's disorder-averaged action and the
-    rules written from docs/conventions.md §4."""
+@pytest.mark.parametrize("arch,bias", NETS)
+def test_rules_from_a_network_expand_its_averaged_action(arch, bias):
+    """A Network stands for its disorder-averaged MSRDJ action: the same rules as the
+    model's (and the tables above)."""
     from nnqft.rules.feynman import rules_from_action
     from nnqft.rules.network import Network
 
     derived = rules_from_action(Network(arch, "linear", bias=bias))
-    declared = linear_network_rules(arch, bias)
-    dv, rv = declared.vertex("double_trace"), derived.vertex("double_trace")
-    assert (rv.legs, rv.times, rv.index_pairings) == (dv.legs, dv.times, dv.index_pairings)
-    assert sp.simplify(rv.coupling - dv.coupling) == 0
-    assert rv.time == dv.time  # kernel, leg times and summed times, as sympy data
-    dc, rc = declared.propagator("correlator"), derived.propagator("correlator")
-    assert sp.simplify(rc.value - dc.value) == 0
-    assert rc.time == dc.time
+    assert derived == linear_network_rules(arch, bias)
+    expected = expected_linear(arch, bias)
+    assert [_data(v) for v in derived.vertices] == [_data(v) for v in expected.vertices]
 
 
 def test_rules_from_action_needs_the_linear_network():
@@ -207,3 +327,28 @@ def test_bad_input():
         linear_network_rules("recurrent", bias="sometimes")
     with pytest.raises(UnknownName):
         on_phi4_rules().propagator("gluon")
+
+
+@pytest.mark.parametrize("model", sorted(EXPECTED))
+def test_cli_rules_say_they_are_derived_from_the_action(model):
+    """``nnqft rules --json`` keeps its keys and adds derived_from and the action's text;
+    the text output names the action too."""
+    import json
+    import subprocess
+    import sys
+
+    def run(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "nnqft", "rules", "--model", model, *args],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    out = json.loads(run("--json").stdout)
+    assert out["derived_from"] == "action"
+    assert out["action"] == get_rules(model).action
+    old_keys = {"model", "description", "fields", "propagators", "vertices", "external_fields"}
+    assert old_keys | {"parameters", "n_per_index_loop", "notes"} <= set(out)
+    text = run().stdout
+    assert "derived from the action: exp(" in text
