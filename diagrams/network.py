@@ -222,8 +222,8 @@ def _mirror(d: ChordDiagram) -> ChordDiagram:
 def trace_diagrams(max_deficit: int, progress: bool = False) -> tuple[ChordDiagram, ...]:
     """Every reduced chord diagram of the moments M(k, m) up to order 1/N^max_deficit.
 
-    Enumerates pairings of words of up to 2 :func:`max_chords` letters with ladders pruned as they are
-    built (halved by the transpose symmetry k <-> m) and keeps those with deficit <= d.
+    Enumerates pairings of words of up to 2 :func:`max_chords` letters with ladders pruned
+    as they are built (halved by the transpose symmetry k <-> m) and keeps those with deficit <= d.
 
     >>> len(trace_diagrams(1))
     10

@@ -157,7 +157,6 @@ def composition_count(n: sp.Expr, parts: int) -> sp.Expr:
     return sp.expand(sp.expand_func(sp.binomial(n - 1, parts - 1)))
 
 
-
 def _parity_combine(parts: dict[int, sp.Expr]) -> sp.Expr:
     """Combine closed forms valid for T = 2v (tau=0) and T = 2v + 1 (tau=1) into one in T."""
     T = S.T
@@ -325,12 +324,10 @@ def tidy(expr: sp.Expr, factor: bool = True) -> sp.Expr:
     return out
 
 
-
 def geometric_partial(upper, s) -> sp.Expr:
     """G(U) = sum_{y=0}^{U} s^y in closed form (G(-1) = 0)."""
     y = sp.Symbol("y", integer=True)
     return sum_closed_form(s**y, y, 0, upper)
-
 
 
 def stationary_limit(expr: sp.Expr) -> sp.Expr:
