@@ -396,8 +396,13 @@ _FEEDFORWARD = {
     ),
 }
 
-#: the recurrent series formulas, each through 1/N^2 unless an order is asked for
-_RECURRENT = ("linear-recurrent-shared/mean", "linear-recurrent-fresh/mean")
+#: the recurrent series formulas, each through 1/N^2 (or the highest order derived, if lower)
+#: unless an order is asked for
+_RECURRENT = tuple(
+    f"linear-recurrent-{bias}/{observable}"
+    for observable in ("mean", "variance", "log-mean")
+    for bias in ("shared", "fresh")
+)
 _RECURRENT_DEFAULT_ORDER = 2
 
 
@@ -451,7 +456,8 @@ def _recurrent_formula(id, order=None) -> Formula:
     model, observable = id.split("/")
     net = parse_model_id(model).network
     bias = net.bias
-    used = _RECURRENT_DEFAULT_ORDER if order is None else order
+    highest = amplitudes.max_order("recurrent", observable)
+    used = min(_RECURRENT_DEFAULT_ORDER, highest) if order is None else order
     corr = amplitudes.correlator(net, observable, order=used)
     expr = sp.sympify(getattr(corr, "expression", corr))  # safe: a sympy result
     return formula_from_expression(

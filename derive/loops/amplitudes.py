@@ -55,6 +55,7 @@ __all__ = [
     "recurrent_mean_coefficients",
     "expand",
     "MAX_RECURRENT_ORDER",
+    "max_order",
     "type_weights",
     "feedforward_variance_coefficients",
     "log_digamma_coefficients",
@@ -328,15 +329,20 @@ def _check_request(net, observable, order, exact) -> None:
     if not exact:
         if order is None:
             raise InvalidParameter("give an order (a non-negative integer) or exact=True")
-        check_order(order, _max_order(net.arch, observable), what=name)
+        check_order(order, max_order(net.arch, observable), what=name)
     elif net.arch == "recurrent":
         raise NoExactForm(
             f"no exact finite-N closed form for {name}; "
-            f"use --order K (K <= {_max_order(net.arch, observable)})"
+            f"use --order K (K <= {max_order(net.arch, observable)})"
         )
 
 
-def _max_order(arch: str, observable: str) -> int:
+def max_order(arch: str, observable: str) -> int:
+    """The highest power of 1/N :func:`correlator` derives for ``arch`` and ``observable``.
+
+    >>> max_order("recurrent", "mean"), max_order("recurrent", "variance")
+    (3, 1)
+    """
     if arch == "recurrent":
         return MAX_RECURRENT_ORDER if observable == "mean" else 1
     return {"mean": 8, "variance": 6, "log-mean": 1}[observable]
