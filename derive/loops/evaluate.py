@@ -54,6 +54,7 @@ __all__ = [
     "placement",
     "DiagramValue",
     "topologies",
+    "representatives",
     "type_weights",
     "diagram_value",
     "mean_diagrams",
@@ -76,6 +77,18 @@ def topologies(order: int) -> dict:
         entry = classes.setdefault(d.id, (d.deficit, []))
         entry[1].append(d.types)
     return classes
+
+
+def representatives(order: int) -> dict[str, ChordDiagram]:
+    """One reduced diagram per class through 1/N^order: ``{canonical id: diagram}``.
+
+    >>> sorted(d.types for d in representatives(0).values())
+    [(0, 0, 0), (0, 1, 0)]
+    """
+    out: dict = {}
+    for d in trace_diagrams(order):
+        out.setdefault(d.id, d)
+    return out
 
 
 def type_weights(order: int) -> dict[int, dict[tuple, int]]:
@@ -164,6 +177,12 @@ class DiagramValue:
     types: tuple
     value: sp.Expr
     name: str = ""
+
+    @property
+    def graph(self):
+        """The reduced diagram as a ``networkx.MultiGraph`` (for drawing): W insertions on
+        the response lines from the source to the readout, pairs as ``disorder`` edges."""
+        return representatives(self.order)[self.id].graph()
 
     def to_dict(self) -> dict:
         """The JSON entry of ``nnqft correlator --json``'s ``diagrams`` list."""

@@ -36,8 +36,17 @@ from ._common import NameChoice, OutputPath, arch_option, bias_option, check_bia
     default=None,
     help="Write the derivation to FILE.tex.",
 )
+@click.option(
+    "--draw",
+    "draw_dir",
+    type=OutputPath(kind="dir"),
+    default=None,
+    help="Draw every contributing diagram into DIR (TikZ and PNG, index.json).",
+)
 @json_option
-def correlator_command(arch, activation, bias, observable, order, exact, latex_file, as_json):
+def correlator_command(
+    arch, activation, bias, observable, order, exact, latex_file, draw_dir, as_json
+):
     """Closed form of E Q(T), Var Q(T) or E ln Q(T) for a linear network, in 1/N."""
     from ..errors import InvalidParameter
     from ..rules.network import Network
@@ -56,12 +65,22 @@ def correlator_command(arch, activation, bias, observable, order, exact, latex_f
         with open(latex_file, "w") as fh:
             fh.write(result.derivation().to_latex())
         out["latex_file"] = latex_file
+    if draw_dir:
+        from ..diagrams.draw import write_drawings
+
+        out["drawings"] = write_drawings(result.diagrams, draw_dir)
+        out["draw_dir"] = draw_dir
     text = "\n".join(
         [
             f"formula     {out['formula']}",
             f"expression  {out['expression']}",
             *[f"1/N^{k:<8s}{v}" for k, v in out["coefficients"].items()],
             *[f"validity    {v}" for v in out["validity"]],
+            *[
+                f"diagram     1/N^{d['order']}  S = {d['symmetry_factor']:<4s} {d['value']}"
+                + (f"  ({d['name']})" if d["name"] else "")
+                for d in out["diagrams"]
+            ],
         ]
     )
     emit(out, as_json, text)

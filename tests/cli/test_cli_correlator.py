@@ -87,3 +87,34 @@ def test_bad_input(cache, args, message, capsys, monkeypatch):
     err = capsys.readouterr().err
     assert exit_info.value.code == 2
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--arch", "recurrent", "--bias", "shared", "--order", "2"),
+        ("--arch", "recurrent", "--bias", "fresh", "--order", "1"),
+        ("--arch", "feedforward", "--order", "1"),
+    ],
+)
+def test_correlator_diagrams_sum_to_the_coefficients(cache, tmp_path, args):
+    """The contract: "diagrams" [{id, order, symmetry_factor, n_power, value}], the values
+    of one order summing to coefficients[order] (parsed back with the package's parser)."""
+    from nnqft.rules.parse import parse_expression
+
+    out = run("correlator", *args, "--json", "--draw", str(tmp_path / "d"), cache=cache)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["diagrams"], "every mean comes with its diagrams"
+    sums = {}
+    for d in data["diagrams"]:
+        assert {"id", "order", "symmetry_factor", "n_power", "value"} <= set(d)
+        assert d["n_power"] == -d["order"]
+        sums[d["order"]] = sums.get(d["order"], 0) + parse_expression(d["value"])
+    import sympy as sp
+
+    for k, text in data["coefficients"].items():
+        assert sp.simplify(sums.get(int(k), 0) - parse_expression(text)) == 0, k
+    index = json.loads((tmp_path / "d" / "index.json").read_text())
+    assert sorted(index.values()) == sorted(d["id"] for d in data["diagrams"])
+    assert any(d["name"].startswith("ladder (cactus") for d in data["diagrams"])
