@@ -13,7 +13,6 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ...errors import InvalidParameter, InvalidType, NoExactForm
-from ...rules import symbols as S
 from ...rules.activations import Activation, get_activation
 from ._inputs import _array, _moments
 from .fixed_point import CRITICAL_TOL, _method, _traits, _zero_attracts
@@ -113,7 +112,7 @@ def _critical_at_bias(act: Activation, sb: float, nodes):
 @functools.lru_cache(maxsize=64)
 def _inverse_slope_squared(act: Activation) -> float:
     """1/phi'(0)^2, evaluated exactly (erf: pi/4) before rounding to a float."""
-    return float(1 / act.derivative(1).subs(S.z, 0) ** 2)
+    return act.at_zero(-1)
 
 
 def critical_point(activation, sigma_b2=None, *, nodes: int | None = None) -> CriticalPoint:

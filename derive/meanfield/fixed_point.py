@@ -20,7 +20,6 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from ...errors import InvalidParameter
-from ...rules import symbols as S
 from ...rules.activations import Activation
 from ...rules.network import Network, numeric_variances, require_network
 from ..gaussian import expect, gaussian_tail, mehler_coefficients, method_name, node_counts
@@ -44,19 +43,14 @@ _CHUNK = 4096
 @functools.lru_cache(maxsize=256)
 def _traits(act: Activation) -> tuple[bool, bool, float, float]:
     """(is_odd, is_scale_invariant, phi(0), phi'(0)) of an activation, cached."""
-    phi0 = float(act.expr.subs(S.z, 0))
-    dphi0 = act.derivative(1).subs(S.z, 0)
-    try:
-        dphi0 = float(dphi0)
-    except TypeError:  # a kink at 0: phi'(0) undefined
-        dphi0 = float("nan")
-    return act.is_odd, act.is_scale_invariant, phi0, dphi0
+    # at_zero: exact before rounding; NaN where phi'(0) is undefined (a kink at 0)
+    return act.is_odd, act.is_scale_invariant, act.at_zero(0), act.at_zero(1)
 
 
 def _method(act: Activation, nodes: int | None) -> str:
     if act.has_closed_form and nodes is None:
         return "closed-form"
-    if act.kinks == (0,):
+    if act.kink_points == (0,):
         return "quadrature: polar gauss-legendre split at the kink"
     return f"quadrature: {method_name(act, nodes)}; c-map by its Mehler (Hermite) series"
 
@@ -175,7 +169,7 @@ def _correlation_map_at(act: Activation, sw, sb, q, nodes):
     phi(u2)] + sigma_b2)/q at equal variances q and correlation c; C'(c) = chi_c (Price's
     theorem).  Closed-form kernels where they exist, polar quadrature for kinks at 0, else
     the Mehler series of the Gauss-Hermite rule (cheap to re-evaluate in c)."""
-    if (act.has_closed_form and nodes is None) or act.kinks:
+    if (act.has_closed_form and nodes is None) or act.kink_points:
 
         def cmap(c, sel):
             qs = q[sel]
@@ -403,7 +397,7 @@ def _quadrature_error(net: Network, values: dict, nodes) -> dict | None:
     step for c*, dxi/xi = dchi/(chi |ln chi|)).
     """
     act = net.activation
-    if (act.has_closed_form and nodes is None) or act.kinks == (0,):
+    if (act.has_closed_form and nodes is None) or act.kink_points == (0,):
         return None
     q = values["q_star"]
     if not np.isfinite(q):
