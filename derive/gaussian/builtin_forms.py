@@ -12,7 +12,7 @@ regenerates it and requires the same text and the same numbers bit for bit.
 
 >>> forms = BUILTIN["erf"]
 >>> round(float(forms.slope(1.0)), 12)          # 4/(pi (2q + 1) sqrt(4q + 1)) at q = 1
-0.189815617949
+0.189803344911
 >>> BUILTIN["tanh"].smooth, BUILTIN["relu"].smooth
 (True, False)
 """

@@ -27,6 +27,7 @@ from the closed forms only when every item has one.
 1.5
 >>> round(float(expect(get_activation("tanh"), "phi'^2", 1.0)), 10)
 0.4644029024
+>>> import sympy as sp
 >>> expect(get_activation("erf"), "d/dq phi^2", sp.Symbol("q"))
 4/(pi*(2*q + 1)*sqrt(4*q + 1))
 """
