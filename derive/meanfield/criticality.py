@@ -78,19 +78,25 @@ def _roots(f, grid: np.ndarray, values: np.ndarray) -> list[float]:
     return out
 
 
+def _direct(act: Activation, nodes):
+    """The three integrals at q by direct quadrature (the default of ``moments``)."""
+    return functools.partial(_moments, act, nodes=nodes)
+
+
 @functools.lru_cache(maxsize=64)
-def _ratio_scan(act: Activation, nodes):
+def _ratio_scan(act: Activation, nodes, moments=None):
     """r(q) = E[phi^2]/E[phi'^2] - q as a function, and its values on the scan grid."""
+    moments = moments or _direct(act, nodes)
 
     def ratio(qv):
-        m0, m1, _ = _moments(act, np.atleast_1d(np.asarray(qv, dtype=float)), nodes)
+        m0, m1, _ = moments(np.atleast_1d(np.asarray(qv, dtype=float)))
         with np.errstate(invalid="ignore", divide="ignore"):
             return m0 / m1 - np.atleast_1d(qv)
 
     return ratio, ratio(_Q_SCAN)
 
 
-def _critical_at_bias(act: Activation, sb: float, nodes):
+def _critical_at_bias(act: Activation, sb: float, nodes, moments=None):
     """(sigma_w2, q*) with chi_1(q*) = 1 at a stable q* = sigma_w2 E phi^2 + sigma_b2, or None.
 
     Eliminating sigma_w2 = 1/E[phi'^2] leaves one equation for q:
@@ -99,9 +105,9 @@ def _critical_at_bias(act: Activation, sb: float, nodes):
     them, e.g. GELU at small sigma_b2) are skipped.
     """
     odd, scale_inv, phi0, dphi0 = _traits(act)
-    ratio, base = _ratio_scan(act, nodes)
+    ratio, base = _ratio_scan(act, nodes, moments)
     for root in _roots(lambda x: float(ratio(x)[0] + sb), _Q_SCAN, base + sb):
-        _, m1, mp = _moments(act, np.array([root]), nodes)
+        _, m1, mp = (moments or _direct(act, nodes))(np.array([root]))
         if mp[0] / m1[0] <= 1 + CRITICAL_TOL:
             return 1.0 / m1[0], root
     if sb == 0 and _zero_attracts(act, nodes):
@@ -131,7 +137,11 @@ def critical_point(activation, sigma_b2=None, *, nodes: int | None = None) -> Cr
     >>> cp.sigma_w2, cp.sigma_b2
     (2.0, 0.0)
     """
-    act = get_activation(activation)
+    return _critical_point(get_activation(activation), sigma_b2, nodes)
+
+
+def _critical_point(act: Activation, sigma_b2, nodes, moments=None) -> CriticalPoint:
+    """:func:`critical_point` with the integrals from ``moments(q)`` (default: direct)."""
     sb = None if sigma_b2 is None else _variance("sigma_b2", sigma_b2)
     odd, scale_inv, phi0, dphi0 = _traits(act)
     method = _method(act, nodes).replace("; c-map by its Mehler (Hermite) series", "")
@@ -145,7 +155,7 @@ def critical_point(activation, sigma_b2=None, *, nodes: int | None = None) -> Cr
             act.name, float(sw), sb_, q_star, 1.0, float(sw * mp[0]), condition, method
         )
     if sb is not None:
-        found = _critical_at_bias(act, sb, nodes)
+        found = _critical_at_bias(act, sb, nodes, moments)
         if found is None:
             raise NoExactForm(
                 f"no critical point of {act.name!r} at sigma_b2 = {sb}: chi_1 = 1 holds at no "
@@ -157,7 +167,7 @@ def critical_point(activation, sigma_b2=None, *, nodes: int | None = None) -> Cr
     else:
         sw, sb, q_star = _critical_both(act, nodes)
         condition = "chi_parallel = chi_1 = 1"
-    m0, m1, mp = _moments(act, np.array([q_star]), nodes)
+    m0, m1, mp = (moments or _direct(act, nodes))(np.array([q_star]))
     return CriticalPoint(
         act.name,
         float(sw),
@@ -218,13 +228,17 @@ def critical_line(activation, sigma_b2_values, *, nodes: int | None = None) -> C
     >>> [round(float(w), 6) for w in line.sigma_w2]
     [0.785398, 1.963071]
     """
-    act = get_activation(activation)
+    return _critical_line(get_activation(activation), sigma_b2_values, nodes)
+
+
+def _critical_line(act: Activation, sigma_b2_values, nodes, moments=None) -> CriticalLine:
+    """:func:`critical_line` with the integrals from ``moments(q)`` (default: direct)."""
     sbs = _array("sigma_b2", sigma_b2_values).ravel()
     sw = np.full(sbs.shape, np.nan)
     qs = np.full(sbs.shape, np.nan)
     for i, sb in enumerate(sbs):
         try:
-            point = critical_point(act, float(sb), nodes=nodes)
+            point = _critical_point(act, float(sb), nodes, moments)
         except NoExactForm:
             continue
         sw[i], qs[i] = point.sigma_w2, point.q_star
