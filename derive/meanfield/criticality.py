@@ -234,6 +234,8 @@ def critical_line(activation, sigma_b2_values, *, nodes: int | None = None) -> C
 def _critical_line(act: Activation, sigma_b2_values, nodes, moments=None) -> CriticalLine:
     """:func:`critical_line` with the integrals from ``moments(q)`` (default: direct)."""
     sbs = _array("sigma_b2", sigma_b2_values).ravel()
+    if moments is not None and not _traits(act)[1]:
+        return _line_on_table(act, sbs, nodes, moments)
     sw = np.full(sbs.shape, np.nan)
     qs = np.full(sbs.shape, np.nan)
     for i, sb in enumerate(sbs):
@@ -243,3 +245,53 @@ def _critical_line(act: Activation, sigma_b2_values, nodes, moments=None) -> Cri
             continue
         sw[i], qs[i] = point.sigma_w2, point.q_star
     return CriticalLine(act.name, sbs, sw, qs)
+
+
+def _line_on_table(act: Activation, sbs: np.ndarray, nodes, moments) -> CriticalLine:
+    """:func:`critical_line` for every sigma_b2 at once, on a moment table: the same scan,
+    brackets and stability test as :func:`_critical_at_bias`, each bracket's root by a
+    vectorised bisection to rounding (where Brent's method stops at 1e-15 relative)."""
+    for sb in sbs:
+        _variance("sigma_b2", sb)
+    ratio, base = _ratio_scan(act, nodes, moments)
+    keep = np.isfinite(base)
+    grid, scan = _Q_SCAN[keep], base[keep]
+    values = scan[None, :] + sbs[:, None]  # G(q) on the scan, one row per sigma_b2
+    pos = values > 0
+    change = pos[:, :-1] != pos[:, 1:]
+    sw = np.full(sbs.shape, np.nan)
+    qs = np.full(sbs.shape, np.nan)
+    pending = np.ones(sbs.shape, dtype=bool)
+    for i in np.flatnonzero(change.any(axis=0)):  # brackets in the order of the scan
+        sel = np.flatnonzero(change[:, i] & pending)
+        at_edge = values[sel, i + 1] == 0
+        sel = sel[at_edge | (values[sel, i] != 0)]
+        if sel.size == 0:
+            continue
+        root = np.full(sel.size, grid[i + 1])
+        inner = values[sel, i + 1] != 0
+        root[inner] = _bisect(ratio, sbs[sel[inner]], grid[i], grid[i + 1])
+        _, m1, mp = moments(root)
+        stable = mp / m1 <= 1 + CRITICAL_TOL
+        sw[sel[stable]], qs[sel[stable]] = 1.0 / m1[stable], root[stable]
+        pending[sel[stable]] = False
+    if pending.any() and _zero_attracts(act, nodes):
+        zero = pending & (sbs == 0)
+        sw[zero], qs[zero] = _inverse_slope_squared(act), 0.0
+    return CriticalLine(act.name, sbs, sw, qs)
+
+
+def _bisect(ratio, sb: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Roots of ratio(q) + sb in [lo, hi] (a sign change there), vectorised over sb."""
+    lo, hi = np.full(sb.shape, lo), np.full(sb.shape, hi)
+    f_lo = ratio(lo) + sb
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        done = (mid <= lo) | (mid >= hi)
+        if done.all():
+            break
+        f_mid = ratio(mid) + sb
+        left = np.sign(f_mid) == np.sign(f_lo)
+        lo, f_lo = np.where(left, mid, lo), np.where(left, f_mid, f_lo)
+        hi = np.where(left, hi, mid)
+    return 0.5 * (lo + hi)

@@ -202,7 +202,7 @@ def _correlation_map_at(act: Activation, sw, sb, q, nodes, compact: bool = False
 def _compact_series(b, sw, sb, q, odd: bool = False):
     """The Mehler-series c-map of :func:`_correlation_map_at` for many points at once:
     each point's series cut where its own tail is below 1e-17 of its sum (not the longest
-    of its Gauss-Hermite group), Horner on groups of points of similar length; for odd phi
+    of its Gauss-Hermite group), summed on groups of points of similar length; for odd phi
     (b_n = 0 for even n, up to rounding ~1e-33) C(c) = c P(c^2) over the odd terms only.
     The values differ from the full series by those tails (~1e-17 relative)."""
     tail = np.cumsum(b[:, ::-1], axis=1)[:, ::-1]
@@ -219,10 +219,13 @@ def _compact_series(b, sw, sb, q, odd: bool = False):
             rows, x = sel[part], c[part]
             bs = b[rows, : int(length[rows].max())]
             y = x * x if odd else x
-            v, d = np.zeros_like(x), np.zeros_like(x)
-            for k in range(bs.shape[1] - 1, -1, -1):  # Horner, value and derivative
-                d = d * y + v
-                v = v * y + bs[:, k]
+            # the powers y^0 .. y^(L-1) at once (one array operation, not one per term)
+            powers = np.ones(bs.shape)
+            if bs.shape[1] > 1:
+                repeated = np.broadcast_to(y[:, None], (y.size, bs.shape[1] - 1))
+                powers[:, 1:] = np.cumprod(repeated, axis=1)
+            v = np.einsum("ij,ij->i", bs, powers)
+            d = np.einsum("ij,ij,j->i", bs[:, 1:], powers[:, :-1], np.arange(1.0, bs.shape[1]))
             if odd:  # C = c P(c^2), C' = P(c^2) + 2 c^2 P'(c^2)
                 v, d = x * v, v + 2 * y * d
             val[part], der[part] = v, d
