@@ -58,11 +58,14 @@ def clipped_exp(x):
 class EngineForms:
     """``slope``: d E[phi^2]/dq in closed form (None without one); ``fused``: (phi^2,
     [phi'^2, phi'^2 + phi phi'']) as functions of u (None for kinked phi); ``smooth``: no
-    kinks and no delta functions in phi''."""
+    kinks and no delta functions in phi''; ``closes``: E[phi^2], E[phi^4], E[phi^6] all
+    have closed forms, from the entry or the symbolic integrator (the finite-width
+    recursions then evaluate those)."""
 
     slope: object = None
     fused: tuple | None = None
     smooth: bool = False
+    closes: bool = False
 
 
 def generate() -> str:
@@ -87,8 +90,10 @@ def generate() -> str:
             defs.append(function_source(square, f"{tag}_square"))
             defs.append(function_source(slopes, f"{tag}_slopes", {"exp": "clipped_exp"}))
             fused = f"({tag}_square, {tag}_slopes)"
+        closes = all(closed_form(act, w, True) is not None for w in ("phi^2", "phi^4", "phi^6"))
         entries.append(
-            f"    {key!r}: EngineForms(slope={ref}, fused={fused}, smooth={smooth!r}),\n"
+            f"    {key!r}: EngineForms(\n        slope={ref},\n        fused={fused},\n"
+            f"        smooth={smooth!r},\n        closes={closes!r},\n    ),\n"
         )
     body = "\n\n\n".join(d.rstrip("\n") for d in defs if d)
     return f"# fmt: off\n{body}\n\n\nBUILTIN = {{\n{''.join(entries)}}}\n# fmt: on\n"
@@ -227,15 +232,65 @@ def _softplus_slopes(z):
 
 
 BUILTIN = {
-    'linear': EngineForms(slope=constant(1.0), fused=(_linear_square, _linear_slopes), smooth=True),
-    'relu': EngineForms(slope=constant(0.5), fused=None, smooth=False),
-    'erf': EngineForms(slope=_erf_dq, fused=(_erf_square, _erf_slopes), smooth=True),
-    'tanh': EngineForms(slope=None, fused=(_tanh_square, _tanh_slopes), smooth=True),
-    'sigmoid': EngineForms(slope=None, fused=(_sigmoid_square, _sigmoid_slopes), smooth=True),
-    'gelu': EngineForms(slope=_gelu_dq, fused=(_gelu_square, _gelu_slopes), smooth=True),
-    'swish': EngineForms(slope=None, fused=(_swish_square, _swish_slopes), smooth=True),
-    'sin': EngineForms(slope=_sin_dq, fused=(_sin_square, _sin_slopes), smooth=True),
-    'cos': EngineForms(slope=_cos_dq, fused=(_cos_square, _cos_slopes), smooth=True),
-    'softplus': EngineForms(slope=None, fused=(_softplus_square, _softplus_slopes), smooth=True),
+    'linear': EngineForms(
+        slope=constant(1.0),
+        fused=(_linear_square, _linear_slopes),
+        smooth=True,
+        closes=True,
+    ),
+    'relu': EngineForms(
+        slope=constant(0.5),
+        fused=None,
+        smooth=False,
+        closes=True,
+    ),
+    'erf': EngineForms(
+        slope=_erf_dq,
+        fused=(_erf_square, _erf_slopes),
+        smooth=True,
+        closes=False,
+    ),
+    'tanh': EngineForms(
+        slope=None,
+        fused=(_tanh_square, _tanh_slopes),
+        smooth=True,
+        closes=False,
+    ),
+    'sigmoid': EngineForms(
+        slope=None,
+        fused=(_sigmoid_square, _sigmoid_slopes),
+        smooth=True,
+        closes=False,
+    ),
+    'gelu': EngineForms(
+        slope=_gelu_dq,
+        fused=(_gelu_square, _gelu_slopes),
+        smooth=True,
+        closes=False,
+    ),
+    'swish': EngineForms(
+        slope=None,
+        fused=(_swish_square, _swish_slopes),
+        smooth=True,
+        closes=False,
+    ),
+    'sin': EngineForms(
+        slope=_sin_dq,
+        fused=(_sin_square, _sin_slopes),
+        smooth=True,
+        closes=True,
+    ),
+    'cos': EngineForms(
+        slope=_cos_dq,
+        fused=(_cos_square, _cos_slopes),
+        smooth=True,
+        closes=True,
+    ),
+    'softplus': EngineForms(
+        slope=None,
+        fused=(_softplus_square, _softplus_slopes),
+        smooth=True,
+        closes=False,
+    ),
 }
 # fmt: on

@@ -492,7 +492,7 @@ def panel_method(act: Activation) -> str:
     >>> panel_method(get_activation("tanh"))
     'gauss-legendre panels (16 nodes, width <= 1), relative accuracy ~1e-13'
     """
-    kinks = f", split at kinks {', '.join(str(k) for k in act.kinks)}" if act.kinks else ""
+    kinks = f", split at kinks {', '.join(str(k) for k in act.kinks)}" if act.kink_points else ""
     return (
         f"gauss-legendre panels ({PANEL_NODES} nodes, width <= 1{kinks}), relative accuracy ~1e-13"
     )

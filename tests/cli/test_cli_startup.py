@@ -32,6 +32,9 @@ COMMANDS = [
     "critical --activation erf --json",
     "phase --activation tanh --points 4 --json",
     "phase --activation relu --points 3 --json",
+    "finite-width --activation tanh --sigma-w2 1.5 --depth 5 --json",
+    "finite-width --activation sigmoid --sigma-w2 1.5 --depth 4 --next-order --c0 0.5 --json",
+    "finite-width --activation erf --sigma-w2 1.2 --depth 4 --json",
     "simulate --activation tanh --sigma-w2 1.5 --width 8 --depth 3 --samples 20 --json",
     "simulate --activation sin --sigma-w2 1.5 --width 8 --depth 3 --samples 20 --c0 0.5 --json",
 ]
