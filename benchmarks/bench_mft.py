@@ -1,21 +1,62 @@
 """Mean-field theory speed: fixed points with chi's and depth scales, critical points, and
-full phase grids.  Run: ``python benchmarks/bench_mft.py`` (prints a Markdown table).
+full phase grids.  Run: ``python benchmarks/bench_mft.py`` (prints Markdown tables).
 
-Each row is the median of several runs after one warm-up (lambdify, quadrature rules and
-sympy kernels are built on first use and cached).
+The first table is whole processes: ``nnqft mft ... --json`` from start to exit, against a
+plain-numpy peer in the same run (a fresh interpreter iterating the tanh length map with
+201 Gauss-Hermite nodes: the least a program doing this can cost), and against the same
+command in an interpreter that imports sympy first (what every numeric command cost
+before it stopped importing sympy).  The second table times calls inside a warm process:
+each row is the median of several runs after one warm-up (quadrature rules are built on
+first use and cached).
 """
 
 from __future__ import annotations
 
-import os
 import statistics
 import time
 
 import numpy as np
+from process_timing import header, python, run
 
 from nnqft.derive import meanfield
 from nnqft.derive.meanfield.phase import phase_diagram
 from nnqft.rules.network import Network
+
+MFT = ["mft", "--activation", "tanh", "--sigma-w2", "1.5", "--sigma-b2", "0.05", "--json"]
+#: the peer: q* and chi_1 of tanh at (1.5, 0.05) by plain numpy, printed as JSON
+PEER = """
+import json, numpy as np
+x, w = np.polynomial.hermite_e.hermegauss(201)
+w = w / w.sum()
+q = 1.5 * 1.0 + 0.05
+for _ in range(10000):
+    new = 1.5 * w @ np.tanh(np.sqrt(q) * x) ** 2 + 0.05
+    if abs(new - q) <= 1e-14 * max(1.0, new):
+        break
+    q = new
+chi_1 = 1.5 * w @ (1 - np.tanh(np.sqrt(q) * x) ** 2) ** 2
+print(json.dumps({"q_star": q, "chi_1": chi_1}))
+"""
+CLI = "import sys\nfrom nnqft.cli import main\nmain(sys.argv[1:])"
+
+
+def startup_table(repeat: int = 5) -> None:
+    """Whole-process rows: nnqft mft, the numpy peer, nnqft mft after importing sympy."""
+    rows = [
+        ("`nnqft mft --activation tanh ... --json`", python(CLI, *MFT)),
+        ("peer: plain numpy loop (201 nodes, tanh length map)", python(PEER)),
+        (
+            "`nnqft mft` in an interpreter that imports sympy first",
+            python("import sympy\n" + CLI, *MFT),
+        ),
+    ]
+    results = [(name, *run(args, repeat)) for name, args in rows]
+    peer = results[1][1]
+    print("| whole process | time | peak memory | / peer |")
+    print("| --- | ---: | ---: | ---: |")
+    for name, seconds, mib in results:
+        print(f"| {name} | {seconds:.2f} s | {mib:.0f} MiB | {seconds / peer:.1f}x |", flush=True)
+    print()
 
 
 def timed(fn, repeat: int) -> float:
@@ -73,8 +114,9 @@ def main() -> None:
             3,
         ),
     ]
-    print(f"cores available: {len(os.sched_getaffinity(0))}, load average {os.getloadavg()[0]:.1f}")
+    print(header())
     print()
+    startup_table()
     print("| task | time |")
     print("| --- | ---: |")
     for name, fn, repeat in rows:

@@ -29,12 +29,16 @@ import numbers
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import sympy as sp
 
 from ..errors import InvalidParameter, ParseError, UnknownActivation, unknown_name
-from .symbols import q, q11, q12, q22, z
+from . import symbols as S
+from .symbols import is_sympy
+
+if TYPE_CHECKING:  # sympy is imported where an expression is built or read
+    import sympy as sp
 
 __all__ = [
     "Activation",
@@ -46,7 +50,38 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+class _Symbolic:
+    """A field of :class:`Activation` that a built-in activation makes when first read.
+
+    ``get_activation("tanh")`` returns an activation whose sympy data (``expr``, the
+    kernels, ``moments``, ``description``) come from its registry entry on first access;
+    until then its numbers come from :mod:`nnqft.rules.builtin_forms`, so the numeric
+    commands never import sympy.  ``default`` is the dataclass default (none: required).
+    """
+
+    _REQUIRED = object()
+
+    def __init__(self, default=_REQUIRED):
+        self.default = default
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            if self.default is self._REQUIRED:
+                raise AttributeError(self.name)  # tells dataclass: no default
+            return self.default
+        values = obj.__dict__
+        if self.name not in values:
+            obj._resolve()
+        return values[self.name]
+
+    def __set__(self, obj, value):
+        obj.__dict__[self.name] = value
+
+
+@dataclass(frozen=True, eq=False)
 class Activation:
     """One activation function phi(z) with its closed-form Gaussian kernels, if any.
 
@@ -63,14 +98,19 @@ class Activation:
     """
 
     name: str
-    expr: sp.Expr
-    kernel: sp.Expr | None = None
-    derivative_kernel: sp.Expr | None = None
-    description: str = ""
-    moments: tuple = ()
+    expr: sp.Expr = _Symbolic()
+    kernel: sp.Expr | None = _Symbolic(None)
+    derivative_kernel: sp.Expr | None = _Symbolic(None)
+    description: str = _Symbolic("")
+    moments: tuple = _Symbolic(())
 
     def __post_init__(self):
         pairs = self.moments.items() if isinstance(self.moments, dict) else self.moments
+        if not pairs:
+            object.__setattr__(self, "moments", ())
+            return
+        import sympy as sp
+
         try:
             pairs = tuple(sorted((int(p), sp.sympify(e)) for p, e in pairs))
         except (TypeError, ValueError, sp.SympifyError):
@@ -78,16 +118,62 @@ class Activation:
                 f"moments of activation {self.name!r} must map powers to expressions in q"
             ) from None
         for p, e in pairs:
-            if p < 1 or e.free_symbols - {q}:
+            if p < 1 or e.free_symbols - {S.q}:
                 raise InvalidParameter(
                     f"moment E[phi^{p}] of activation {self.name!r} must be an expression in q "
                     f"for a power p >= 1, got {e}"
                 )
         object.__setattr__(self, "moments", pairs)
 
+    @classmethod
+    def _deferred(cls, name: str, factory: Callable[[], Activation], forms) -> Activation:
+        """A built-in activation whose sympy fields come from ``factory()`` when first read;
+        ``forms`` (:class:`~nnqft.rules.builtin_forms.BuiltinForms`) answers the numbers."""
+        act = object.__new__(cls)
+        act.__dict__.update(name=name, _factory=factory, _forms=forms)
+        return act
+
+    def _resolve(self) -> None:
+        """Fill the sympy fields of a deferred built-in from its registry entry."""
+        factory = self.__dict__.get("_factory")
+        if factory is None:
+            raise AttributeError("an Activation without its sympy fields")
+        full = factory()
+        for name in ("expr", "kernel", "derivative_kernel", "description", "moments"):
+            self.__dict__.setdefault(name, full.__dict__[name])
+
+    @property
+    def forms(self):
+        """The numeric forms of a built-in activation (None for every other activation)."""
+        return self.__dict__.get("_forms")
+
+    def __eq__(self, other):
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        if self is other:
+            return True
+        factory = self.__dict__.get("_factory")
+        if factory is not None and factory is other.__dict__.get("_factory"):
+            return self.name == other.name
+        return self._fields() == other._fields()
+
+    def __hash__(self):
+        return hash((type(self).__name__, self.name))  # equal activations share the name
+
+    def _fields(self) -> tuple:
+        return (
+            self.name,
+            self.expr,
+            self.kernel,
+            self.derivative_kernel,
+            self.description,
+            self.moments,
+        )
+
     def moment(self, p: int) -> sp.Expr | None:
         """E[phi(u)^p], u ~ N(0, q), as the entry states it, or None.
 
+        >>> from nnqft.rules.symbols import q, z
         >>> Activation("cube", z**3, moments={2: 15 * q**3}).moment(2)
         15*q**3
         """
@@ -96,17 +182,26 @@ class Activation:
     @property
     def has_closed_form(self) -> bool:
         """True when both kernels are known in closed form."""
+        if self.forms is not None:
+            return self.forms.has_closed_form
         return self.kernel is not None and self.derivative_kernel is not None
 
     @property
     def is_odd(self) -> bool:
         """phi(-z) = -phi(z): then c* = 0 is a correlation fixed point at sigma_b2 = 0."""
+        if self.forms is not None:
+            return self.forms.is_odd
+        z = S.z
         return _identity_holds(lambda x: self.expr.subs(z, -x) + self.expr.subs(z, x))
 
     @property
     def is_scale_invariant(self) -> bool:
         """phi(a z) = a phi(z) for a > 0: PDLT's scale-invariant class (linear, ReLU, ...)."""
-        a = sp.Rational(5, 2)
+        if self.forms is not None:
+            return self.forms.is_scale_invariant
+        import sympy as sp
+
+        a, z = sp.Rational(5, 2), S.z
         return _identity_holds(lambda x: self.expr.subs(z, a * x) - a * self.expr.subs(z, x))
 
     @functools.cached_property
@@ -118,31 +213,74 @@ class Activation:
         """
         return _kinks(self.expr)
 
+    @property
+    def kink_points(self) -> tuple:
+        """:attr:`kinks` as floats (for the quadrature rules; no sympy for built-ins).
+
+        >>> get_activation("relu").kink_points
+        (0.0,)
+        """
+        if self.forms is not None:
+            return self.forms.kinks
+        return tuple(float(k) for k in self.kinks)
+
+    def at_zero(self, k: int) -> float:
+        """phi(0) (k = 0), phi'(0) (k = 1) or 1/phi'(0)^2 (k = -1), each exact before it is
+        rounded to a float; NaN where phi' is undefined at 0.
+
+        >>> get_activation("erf").at_zero(-1) == float(np.pi / 4)
+        True
+        """
+        if self.forms is not None:
+            return self.forms.at_zero[k if k >= 0 else 2]
+        if k == 0:
+            return float(self.expr.subs(S.z, 0))
+        slope = self.derivative(1).subs(S.z, 0)
+        try:
+            return float(slope if k == 1 else 1 / slope**2)
+        except TypeError:  # a kink at 0: phi'(0) undefined
+            return float("nan")
+
     def derivative(self, k: int = 1) -> sp.Expr:
         """The k-th derivative of phi as a sympy expression of z."""
-        return sp.diff(self.expr, z, k)
+        import sympy as sp
+
+        return sp.diff(self.expr, S.z, k)
 
     def numeric(self, k: int = 0) -> Callable[[np.ndarray], np.ndarray]:
         """A vectorised numpy function for the k-th derivative of phi."""
+        forms = self.forms
+        if forms is not None and k < len(forms.phi) and forms.phi[k] is not None:
+            return forms.phi[k]
         return numeric_function(self.derivative(k) if k else self.expr)
 
     def _repr_latex_(self) -> str:
+        import sympy as sp
+
         return f"$\\phi(z) = {sp.latex(self.expr)}$"
 
     def __repr__(self) -> str:
+        import sympy as sp
+
         return f"Activation({self.name!r}, {sp.sstr(self.expr)})"
 
 
-#: probe points for identities of phi: exact rationals, so piecewise activations decide exactly
-_PROBES = [sp.Rational(k, 7) for k in (-19, -10, -3, -1, 1, 2, 5, 11, 23)]
-
-
 def _identity_holds(residual) -> bool:
-    """True when residual(x) vanishes (to 1e-12) at every probe point."""
+    """True when residual(x) vanishes (to 1e-12) at every probe point.
+
+    The probes are :data:`_PROBES` below.  (A list of exact rationals k/7 was meant here,
+    but a later ``_PROBES`` shadowed it, so these are the points the identities have always
+    been decided at; kept so that ``is_odd`` and ``is_scale_invariant`` do not change.)
+    """
+    import sympy as sp
+
     return all(abs(complex(sp.N(residual(x), 20))) < 1e-12 for x in _PROBES)
 
 
 def _kinks(expr: sp.Expr) -> tuple:
+    import sympy as sp
+
+    z = S.z
     zeros = []
     for node in sp.preorder_traversal(expr):
         if isinstance(node, (sp.Max, sp.Min)) and len(node.args) == 2:
@@ -165,9 +303,16 @@ def _kinks(expr: sp.Expr) -> tuple:
 _MODULES = ["scipy", "numpy"]  # scipy first: erf must map to scipy.special.erf, not math.erf
 
 
+def numeric_function(expr: sp.Expr, args: tuple | None = None) -> Callable:
+    """Lambdify ``expr`` of ``args`` (default: ``(z,)``) to a vectorised numpy/scipy
+    function (cached)."""
+    return _lambdified(expr, (S.z,) if args is None else args)
+
+
 @functools.lru_cache(maxsize=512)
-def numeric_function(expr: sp.Expr, args: tuple = (z,)) -> Callable:
-    """Lambdify ``expr`` of ``args`` to a vectorised numpy/scipy function (cached)."""
+def _lambdified(expr: sp.Expr, args: tuple) -> Callable:
+    import sympy as sp
+
     f = sp.lambdify(args, expr, modules=_MODULES)
     if not expr.free_symbols & set(args):
         # a constant expression (e.g. phi' = 1 for the linear activation) must still broadcast
@@ -185,28 +330,44 @@ def diagonal_kernel(act: Activation, derivative: int = 0) -> sp.Expr | None:
     kern = act.kernel if derivative == 0 else act.derivative_kernel
     if kern is None or derivative not in (0, 1):
         return None
-    return sp.simplify(kern.subs({q11: q, q22: q, q12: q}))
+    import sympy as sp
+
+    q = S.q
+    return sp.simplify(kern.subs({S.q11: q, S.q22: q, S.q12: q}))
 
 
 # --- the registry -----------------------------------------------------------------------
 
-_theta = sp.acos(q12 / sp.sqrt(q11 * q22))
-#: the arc-cosine kernels of order 1 and 0 (Cho & Saul 2009): E[relu relu], E[step step]
-_ARCCOS_1 = sp.sqrt(q11 * q22) / (2 * sp.pi) * (sp.sin(_theta) + (sp.pi - _theta) * sp.cos(_theta))
-_ARCCOS_0 = (sp.pi - _theta) / (2 * sp.pi)
+
+@functools.lru_cache(maxsize=1)
+def _arccos_kernels():
+    """The arc-cosine kernels of order 1 and 0 (Cho & Saul 2009): E[relu relu], E[step step]."""
+    import sympy as sp
+
+    q11, q22, q12 = S.q11, S.q22, S.q12
+    theta = sp.acos(q12 / sp.sqrt(q11 * q22))
+    one = sp.sqrt(q11 * q22) / (2 * sp.pi) * (sp.sin(theta) + (sp.pi - theta) * sp.cos(theta))
+    return one, (sp.pi - theta) / (2 * sp.pi)
 
 
 def _linear() -> Activation:
-    return Activation("linear", z, q12, sp.Integer(1), "phi(z) = z")
+    import sympy as sp
+
+    return Activation("linear", S.z, S.q12, sp.Integer(1), "phi(z) = z")
 
 
 def _relu() -> Activation:
-    return Activation("relu", sp.Max(0, z), _ARCCOS_1, _ARCCOS_0, "max(0, z); arc-cosine kernel")
+    import sympy as sp
+
+    one, zero = _arccos_kernels()
+    return Activation("relu", sp.Max(0, S.z), one, zero, "max(0, z); arc-cosine kernel")
 
 
 def _exact(value) -> sp.Expr:
     """A parameter as an exact number: text through the safe number parser (never
     ``sympify``), floats through ``nsimplify`` (0.1 -> 1/10)."""
+    import sympy as sp
+
     if isinstance(value, str):
         from .parse import parse_number
 
@@ -222,27 +383,34 @@ def _exact(value) -> sp.Expr:
 def _abrelu(a, b, name: str) -> Activation:
     # phi = b relu(z) - a relu(-z); with X = E[relu(u1) relu(-u2)] = J - q12/2 this gives
     # E[phi phi] = (a-b)^2 J1 + ab q12 and E[phi' phi'] = (a-b)^2 J0 + ab.
+    import sympy as sp
+
     a, b = _exact(a), _exact(b)
+    z = S.z
     expr = sp.Piecewise((b * z, z > 0), (a * z, True))
+    one, zero = _arccos_kernels()
     return Activation(
         name,
         expr,
-        (a - b) ** 2 * _ARCCOS_1 + a * b * q12,
-        (a - b) ** 2 * _ARCCOS_0 + a * b,
+        (a - b) ** 2 * one + a * b * S.q12,
+        (a - b) ** 2 * zero + a * b,
         f"slope {a} for z < 0, {b} for z > 0; arc-cosine kernel",
     )
 
 
-def _leaky_relu(alpha=sp.Rational(1, 100)) -> Activation:
+def _leaky_relu(alpha="1/100") -> Activation:
     alpha = _exact(alpha)
     return _abrelu(alpha, 1, "relu" if alpha == 0 else f"leaky_relu({alpha})")
 
 
 def _erf() -> Activation:
+    import sympy as sp
+
+    q11, q22, q12 = S.q11, S.q22, S.q12
     det = (1 + 2 * q11) * (1 + 2 * q22)
     return Activation(
         "erf",
-        sp.erf(z),
+        sp.erf(S.z),
         2 / sp.pi * sp.asin(2 * q12 / sp.sqrt(det)),
         4 / sp.pi / sp.sqrt(det - 4 * q12**2),
         "arcsine kernel (Williams 1997)",
@@ -250,13 +418,17 @@ def _erf() -> Activation:
 
 
 def _sin() -> Activation:
-    damp = sp.exp(-(q11 + q22) / 2)
-    return Activation("sin", sp.sin(z), damp * sp.sinh(q12), damp * sp.cosh(q12), "sin(z)")
+    import sympy as sp
+
+    damp, q12 = sp.exp(-(S.q11 + S.q22) / 2), S.q12
+    return Activation("sin", sp.sin(S.z), damp * sp.sinh(q12), damp * sp.cosh(q12), "sin(z)")
 
 
 def _cos() -> Activation:
-    damp = sp.exp(-(q11 + q22) / 2)
-    return Activation("cos", sp.cos(z), damp * sp.cosh(q12), damp * sp.sinh(q12), "cos(z)")
+    import sympy as sp
+
+    damp, q12 = sp.exp(-(S.q11 + S.q22) / 2), S.q12
+    return Activation("cos", sp.cos(S.z), damp * sp.cosh(q12), damp * sp.sinh(q12), "cos(z)")
 
 
 def _gelu() -> Activation:
@@ -265,6 +437,9 @@ def _gelu() -> Activation:
     # A = (2/pi) asin(q12/sqrt(P)) and E[h' h'] = (2/pi)/sqrt(R); Price's theorem
     # (d/dq12 E[phi phi] = E[phi' phi']) gives the second kernel.  Checked against
     # quadrature to 1e-10 in tests/derive/test_mft.py.
+    import sympy as sp
+
+    q11, q22, q12, z = S.q11, S.q22, S.q12, S.z
     P = (1 + q11) * (1 + q22)
     R = 1 + q11 + q22 + q11 * q22 - q12**2  # = P - q12^2, expanded: 1 + 2q on the diagonal
     asin = sp.asin(q12 / sp.sqrt(P))
@@ -286,18 +461,29 @@ def _gelu() -> Activation:
 
 
 def _tanh() -> Activation:
-    return Activation("tanh", sp.tanh(z), description="no closed-form kernel: quadrature")
+    import sympy as sp
+
+    return Activation("tanh", sp.tanh(S.z), description="no closed-form kernel: quadrature")
 
 
 def _sigmoid() -> Activation:
+    import sympy as sp
+
+    z = S.z
     return Activation("sigmoid", 1 / (1 + sp.exp(-z)), description="logistic; quadrature")
 
 
 def _swish() -> Activation:
+    import sympy as sp
+
+    z = S.z
     return Activation("swish", z / (1 + sp.exp(-z)), description="z sigmoid(z) (SiLU); quadrature")
 
 
 def _softplus() -> Activation:
+    import sympy as sp
+
+    z = S.z
     return Activation("softplus", sp.log(1 + sp.exp(z)), description="log(1 + e^z); quadrature")
 
 
@@ -316,11 +502,15 @@ _REGISTRY: dict[str, Callable[..., Activation]] = {
     "softplus": _softplus,
 }
 _ALIASES = {"silu": "swish", "identity": "linear", "logistic": "sigmoid"}
+#: the entries without parameters whose numbers rules.builtin_forms holds (sympy-free)
+DEFERRED = ("linear", "relu", "erf", "tanh", "sigmoid", "gelu", "swish", "sin", "cos", "softplus")
+_ORIGINAL = {name: _REGISTRY[name] for name in DEFERRED}
 
 
 def register(name: str, factory: Callable[..., Activation] | Activation) -> None:
     """Add an activation (or a factory taking its parameters) to the registry.
 
+    >>> from nnqft.rules.symbols import z
     >>> register("softsign", Activation("softsign", z / (1 + abs(z))))
     >>> get_activation("softsign").has_closed_form
     False
@@ -340,7 +530,14 @@ def known_activations() -> list[str]:
 
 @functools.lru_cache(maxsize=256)
 def _build(name: str, args: tuple, kwargs: tuple = ()) -> Activation:
-    return _REGISTRY[name](*args, **dict(kwargs))
+    factory = _REGISTRY[name]
+    if not args and not kwargs and factory is _ORIGINAL.get(name):
+        from .builtin_forms import BUILTIN
+
+        forms = BUILTIN.get(name)
+        if forms is not None:  # empty while the generator itself runs
+            return Activation._deferred(name, factory, forms)
+    return factory(*args, **dict(kwargs))
 
 
 def get_activation(spec) -> Activation:
@@ -363,8 +560,11 @@ def get_activation(spec) -> Activation:
     """
     if isinstance(spec, Activation):
         return spec
-    if isinstance(spec, sp.Expr):
-        return _custom(spec, str(spec))
+    if is_sympy(spec):
+        import sympy as sp
+
+        if isinstance(spec, sp.Expr):
+            return _custom(spec, str(spec))
     if not isinstance(spec, str):
         raise UnknownActivation(f"activation must be a name or an expression of z, got {spec!r}")
     text = spec.strip()
@@ -376,6 +576,8 @@ def get_activation(spec) -> Activation:
             try:
                 return _build(name, args, kwargs)
             except TypeError:
+                import sympy as sp
+
                 shown = ", ".join([sp.sstr(a) for a in args] + [f"{k}={v}" for k, v in kwargs])
                 raise InvalidParameter(
                     f"activation {name!r} does not take parameters ({shown})"
@@ -384,10 +586,10 @@ def get_activation(spec) -> Activation:
     from .parse import parse_expression
 
     try:
-        expr, reason = parse_expression(text, {"z": z}), None
+        expr, reason = parse_expression(text, {"z": S.z}), None
     except ParseError as exc:
         expr, reason = None, getattr(exc, "reason", str(exc))
-    if expr is not None and expr.free_symbols == {z}:
+    if expr is not None and expr.free_symbols == {S.z}:
         return _custom(expr, text)
     if m is None and expr is not None:
         return _custom(expr, text)  # says which symbols are not allowed
@@ -426,6 +628,9 @@ def _parse_param(text: str):
 
 
 def _custom(expr: sp.Expr, name: str) -> Activation:
+    import sympy as sp
+
+    z = S.z
     undefined = sorted(str(f.func) for f in expr.atoms(sp.core.function.AppliedUndef))
     if undefined:
         raise InvalidParameter(
@@ -453,7 +658,9 @@ def _check_real_and_finite(expr: sp.Expr, name: str) -> None:
     every Gaussian expectation integrates over all real z."""
     import math
 
-    f = sp.lambdify(z, expr, "mpmath")
+    import sympy as sp
+
+    f = sp.lambdify(S.z, expr, "mpmath")
     for point in _PROBES:
         try:
             value = complex(f(point))

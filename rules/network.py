@@ -18,11 +18,10 @@ from __future__ import annotations
 import numbers
 from dataclasses import dataclass
 
-import sympy as sp
-
 from ..errors import InvalidParameter, InvalidType, OrderTooHigh, unknown_name
 from . import symbols as S
 from .activations import Activation, get_activation
+from .symbols import is_sympy
 
 __all__ = [
     "Network",
@@ -42,7 +41,9 @@ def _number_or_symbol(name: str, value, *, positive: bool, integer: bool = False
     """Validate a parameter that is a number or a sympy expression; return it normalised."""
     if isinstance(value, bool):
         raise InvalidType(f"{name} must be a number or a sympy symbol, got {value!r}")
-    if isinstance(value, sp.Basic):
+    if is_sympy(value):
+        import sympy as sp
+
         if value.is_number:
             if value.is_real is False or value.has(sp.zoo, sp.nan):
                 raise InvalidParameter(f"{name} must be a real number, got {value}")
@@ -95,6 +96,37 @@ def check_order(order, maximum: int | None = None, *, what: str = "") -> int:
     return int(order)
 
 
+class _StandardSymbol:
+    """A field whose default is a standard symbol of :mod:`.symbols`, made when first read.
+
+    Numeric work on a network (``nnqft mft``) never reads its symbolic width or depth, so
+    building a Network does not import sympy.  Stored values live in the instance's
+    ``__dict__``; the default is this descriptor itself until it is read.
+    """
+
+    def __init__(self, symbol: str):
+        self.symbol = symbol
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self  # the dataclass default
+        value = obj.__dict__.get(self.name, self)
+        if value is self:
+            value = getattr(S, self.symbol)
+            obj.__dict__[self.name] = value
+        return value
+
+    def __set__(self, obj, value):
+        obj.__dict__[self.name] = value
+
+    def raw(self, obj):
+        """The stored value, this descriptor where the default is still unread."""
+        return obj.__dict__.get(self.name, self)
+
+
 @dataclass(frozen=True)
 class Network:
     """A random network: architecture, activation, disorder variances, width and depth.
@@ -107,10 +139,10 @@ class Network:
 
     arch: str = "feedforward"
     activation: Activation | str = "linear"
-    sigma_w2: object = S.sigma_w2
-    sigma_b2: object = S.sigma_b2
-    width: object = S.N
-    depth: object = S.T
+    sigma_w2: object = _StandardSymbol("sigma_w2")
+    sigma_b2: object = _StandardSymbol("sigma_b2")
+    width: object = _StandardSymbol("N")
+    depth: object = _StandardSymbol("T")
     bias: str | None = None
     q0: object = 1
 
@@ -130,24 +162,43 @@ class Network:
             if bias not in BIAS_CONVENTIONS:
                 raise unknown_name("bias convention", bias, BIAS_CONVENTIONS)
             set_(self, "bias", bias)
-        set_(self, "sigma_w2", _number_or_symbol("sigma_w2", self.sigma_w2, positive=True))
-        set_(self, "sigma_b2", _number_or_symbol("sigma_b2", self.sigma_b2, positive=False))
-        set_(self, "q0", _number_or_symbol("q0", self.q0, positive=False))
-        set_(self, "width", _number_or_symbol("width", self.width, positive=True, integer=True))
-        set_(self, "depth", _number_or_symbol("depth", self.depth, positive=True, integer=True))
+        for name, positive, integer in (
+            ("sigma_w2", True, False),
+            ("sigma_b2", False, False),
+            ("q0", False, False),
+            ("width", True, True),
+            ("depth", True, True),
+        ):
+            value = self._raw(name)
+            if not isinstance(value, _StandardSymbol):  # a default symbol needs no check
+                set_(self, name, _number_or_symbol(name, value, positive=positive, integer=integer))
+
+    def _raw(self, name: str):
+        """A field as stored: a still unread default symbol stays its descriptor."""
+        attr = type(self).__dict__.get(name)
+        return attr.raw(self) if isinstance(attr, _StandardSymbol) else getattr(self, name)
 
     @property
     def is_numeric(self) -> bool:
         """True when sigma_w2, sigma_b2 and q0 are all numbers."""
-        return all(not isinstance(v, sp.Basic) for v in (self.sigma_w2, self.sigma_b2, self.q0))
+        return not self.has_symbol("sigma_w2", "sigma_b2", "q0")
+
+    def has_symbol(self, *names: str) -> bool:
+        """True when one of the fields ``names`` is a sympy object (without importing sympy).
+
+        >>> Network("feedforward", "relu", sigma_w2=2.0).has_symbol("sigma_w2", "sigma_b2")
+        True
+        """
+        return any(is_sympy(v) or isinstance(v, _StandardSymbol) for v in map(self._raw, names))
 
     def replace(self, **changes) -> Network:
         """A copy with some fields changed (validated again)."""
-        from dataclasses import replace
+        from dataclasses import fields
 
         if "arch" in changes and changes["arch"] == "feedforward" and "bias" not in changes:
             changes["bias"] = None
-        return replace(self, **changes)
+        values = {f.name: self._raw(f.name) for f in fields(self)}
+        return type(self)(**(values | changes))
 
 
 # --- the checks every computation on a Network makes --------------------------------------

@@ -51,29 +51,37 @@ import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
-import sympy as sp
 
 from ...errors import InvalidParameter, NoExactForm
 from ...rules import symbols as S
 from ...rules.activations import Activation, get_activation
 from ...rules.network import Network, numeric_variances, require_network, resolve_depth
-from ..convert import to_sympy
 from ..gaussian import (
     PlaneRule,
     closed_form,
     expect,
-    gaussian_moment,
     gaussian_tail,
     kernel_derivatives,
     panel_method,
 )
+from ..gaussian.builtin_forms import BUILTIN as _ENGINE_FORMS
+
+
+def __getattr__(name: str):
+    # re-exported for its users; the symbolic integrator imports sympy (PEP 562: when asked)
+    if name == "gaussian_moment":
+        from ..gaussian.symbolic import gaussian_moment
+
+        return gaussian_moment
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "finite_width",
     "finite_width_symbolic",
     "finite_width_two_inputs",
     "scale_invariant_closed_form",
-    "gaussian_moment",
+    "gaussian_moment",  # noqa: F822 (module __getattr__)
     "universality_class",
     "UniversalityClass",
     "quadrature_method",
@@ -147,6 +155,9 @@ _M4 = ("phi^4", "d/dq phi^4", "d^2/dq^2 phi^4")
 @functools.lru_cache(maxsize=128)
 def _closes(act: Activation) -> bool:
     """True when <phi^2>, <phi^4> and <phi^6> all close (entry or symbolic integration)."""
+    engine = _ENGINE_FORMS.get(act.name) if act.forms is not None else None
+    if engine is not None:  # decided for the built-in entries when they were generated
+        return engine.closes
     return all(closed_form(act, w, integrate=True) is not None for w in ("phi^2", "phi^4", "phi^6"))
 
 
@@ -306,6 +317,8 @@ def finite_width_symbolic(net: Network, depth: int | None = None):
     >>> rows[2]["K0"], rows[2]["V"], rows[2]["K1"]
     (q0*sigma_w2**3/4, 5*q0**2*sigma_w2**6/8, 0)
     """
+    import sympy as sp
+
     net = _network(net)
     T = resolve_depth(net, depth)
     act = net.activation
@@ -351,11 +364,13 @@ def finite_width_symbolic(net: Network, depth: int | None = None):
 
 
 def _tidy(e):
+    import sympy as sp
+
     e = sp.sympify(e)  # safe: an expression the engine just built
     return sp.factor(sp.expand(e)) if e.is_polynomial() or e.is_rational_function() else e
 
 
-def scale_invariant_closed_form(activation, layer=S.T):
+def scale_invariant_closed_form(activation, layer=None):
     """K0, V, K1 in closed form in the layer index for scale-invariant activations at C_b = 0.
 
     For phi(a z) = a phi(z) and sigma_b2 = 0, <phi^2>_K = A2 K and <phi^4>_K = 3 A4 K^2,
@@ -368,6 +383,11 @@ def scale_invariant_closed_form(activation, layer=S.T):
     >>> scale_invariant_closed_form("linear")["V"]
     2*q0**2*sigma_w2**(2*T)*(T - 1)
     """
+    import sympy as sp
+
+    layer = S.T if layer is None else layer  # the default: the symbolic layer index T
+    from ..convert import to_sympy
+
     act = get_activation(activation)
     if not act.is_scale_invariant:
         raise InvalidParameter(
@@ -392,14 +412,22 @@ _PAIRS = ((0, 0), (1, 1), (0, 1))  # the kernel components (11, 22, 12)
 
 def _cross_derivatives(act, cw, k11, k22, k12, rule, quadrature=False):
     """Row 12 of the Jacobian and the Hessian of F12 = C_b + C_W E[phi(u1) phi(u2)]."""
-    if act.kernel is not None and not quadrature:
+    has_kernel = "phi phi" in act.forms.kernels if act.forms is not None else act.kernel is not None
+    if has_kernel and not quadrature:
         grad, hess = kernel_derivatives(act)
         a = (k11, k22, k12)
         return (
             np.array([cw * float(g(*a)) for g in grad]),
             np.array([[cw * float(h(*a)) for h in row] for row in hess]),
         )
-    if act.kinks or act.derivative(2).has(sp.DiracDelta, sp.Heaviside, sp.Piecewise):
+    engine = _ENGINE_FORMS.get(act.name) if act.forms is not None else None
+    if engine is not None:
+        rough = not engine.smooth  # built-ins: decided when their forms were generated
+    else:
+        import sympy as sp
+
+        rough = act.kinks or act.derivative(2).has(sp.DiracDelta, sp.Heaviside, sp.Piecewise)
+    if rough:
         raise NoExactForm(
             f"two-input finite width for {act.name!r} needs a smooth activation or a "
             "closed-form kernel (Price's theorem differentiates phi up to 4 times)"
@@ -454,7 +482,7 @@ def finite_width_two_inputs(
         raise InvalidParameter(f"input correlation c0 must be a number in [-1, 1], got {c0!r}")
     act = net.activation
     closed = "none" if quadrature else "entry"
-    kinks = tuple(float(x) for x in act.kinks)
+    kinks = act.kink_points
     powers = [act.numeric(0)] + [(lambda u, i=i: act.numeric(0)(u) ** i) for i in (2, 3)]
     k = np.array([cb + cw * q0, cb + cw * q0, cb + cw * q0 * float(c0)])
     K1 = np.zeros(3)
@@ -538,11 +566,15 @@ class UniversalityClass:
 
 
 def _as_number(e):
+    import sympy as sp
+
     e = sp.nsimplify(e) if isinstance(e, float) else sp.sympify(e)  # safe: engine constant
     return e if e.is_Rational else float(e)
 
 
 def _scale_invariant_class(act: Activation) -> UniversalityClass:
+    import sympy as sp
+
     m2, m4, _ = _symbolic_moments(act)
     if m2 is not None and m4 is not None:
         A2, A4 = sp.simplify(m2 / S.q), sp.simplify(m4 / (3 * S.q**2))
@@ -568,6 +600,8 @@ def _scale_invariant_class(act: Activation) -> UniversalityClass:
 
 
 def _taylor(act: Activation, order: int = 3):
+    import sympy as sp
+
     series = sp.series(act.expr, S.z, 0, order + 1).removeO()
     return [sp.simplify(series.coeff(S.z, k) * sp.factorial(k)) for k in range(order + 1)]
 
@@ -612,6 +646,8 @@ def universality_class(activation) -> UniversalityClass:
     >>> u.name, u.sigma_w2, u.constants["a1"], u.large_depth["(-a1) l K0 ->"]
     ('K*=0', 1, -2, 1)
     """
+    import sympy as sp
+
     act = get_activation(activation)
     if sp.simplify(act.derivative(1)) == 0:
         raise InvalidParameter(

@@ -9,6 +9,7 @@ The closed form and quadrature agree (ReLU: E[phi(u)^2] = q/2, u ~ N(0, q)):
 q/2
 >>> round(float(expect("relu", "phi^2", 2.0, closed="none")), 12)
 1.0
+>>> from nnqft.derive.gaussian import gaussian_moment
 >>> gaussian_moment(S.z**4)
 3*q**2
 """
@@ -41,7 +42,16 @@ from .quadrature import (
     panel_rule,
     polar_gaussian_mean,
 )
-from .symbolic import gaussian_moment
+
+
+def __getattr__(name: str):
+    # the symbolic integrator imports sympy: loaded when first asked for (PEP 562)
+    if name == "gaussian_moment":
+        from .symbolic import gaussian_moment
+
+        return gaussian_moment
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "MEAN_FIELD",

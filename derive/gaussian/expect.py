@@ -27,6 +27,7 @@ from the closed forms only when every item has one.
 1.5
 >>> round(float(expect(get_activation("tanh"), "phi'^2", 1.0)), 10)
 0.4644029024
+>>> import sympy as sp
 >>> expect(get_activation("erf"), "d/dq phi^2", sp.Symbol("q"))
 4/(pi*(2*q + 1)*sqrt(4*q + 1))
 """
@@ -36,13 +37,15 @@ from __future__ import annotations
 import functools
 import math
 import re
+from typing import TYPE_CHECKING
 
 import numpy as np
-import sympy as sp
 
 from ...errors import InvalidParameter
 from ...rules import symbols as S
 from ...rules.activations import Activation, diagonal_kernel, get_activation, numeric_function
+from ...rules.symbols import is_sympy
+from .builtin_forms import BUILTIN, clipped_exp
 from .quadrature import (
     NODE_BANDS,
     PANEL_NODES,
@@ -54,7 +57,9 @@ from .quadrature import (
     panel_rule,
     polar_gaussian_mean,
 )
-from .symbolic import gaussian_moment
+
+if TYPE_CHECKING:  # sympy is imported where a closed form is built
+    import sympy as sp
 
 __all__ = [
     "expect",
@@ -118,6 +123,8 @@ def closed_form(activation: Activation, what: str, integrate: bool = False) -> s
     >>> closed_form(get_activation("tanh"), "phi^2") is None
     True
     """
+    import sympy as sp
+
     act = activation
     kind, p, k = _parse(what)
     if kind == "phi phi":
@@ -132,6 +139,8 @@ def closed_form(activation: Activation, what: str, integrate: bool = False) -> s
     if base is None and kind == "phi^p":
         base = act.moment(p)
     if base is None and integrate:
+        from .symbolic import gaussian_moment
+
         integrand = act.expr**p if kind == "phi^p" else act.derivative(1) ** p
         base = gaussian_moment(integrand)
     if base is None or k == 0:
@@ -148,6 +157,8 @@ def kernel_derivatives(activation: Activation):
     >>> [float(g(1.0, 1.0, 0.5)) for g in grad]
     [0.0, 0.0, 1.0]
     """
+    import sympy as sp
+
     args = (S.q11, S.q22, S.q12)
     grad = [sp.diff(activation.kernel, a) for a in args]
     hess = [[sp.diff(g, b) for b in args] for g in grad]
@@ -197,12 +208,22 @@ def expect(
     if any(pair) and not all(pair):
         raise InvalidParameter("expect: single-variable and pair expectations in separate calls")
     forms = None
-    if nodes is None and closed != "none":
-        forms = [closed_form(act, w, closed == "integrate") for w in whats]
-        if any(f is None for f in forms):
-            forms = None
     args = (q, q22, q12) if pair[0] else (q,)
-    if any(isinstance(a, sp.Basic) for a in args):
+    symbolic = any(is_sympy(a) for a in args)
+    if nodes is None and closed != "none":
+        # a built-in entry at numbers: its closed forms as numpy code, without sympy
+        known = None
+        if not symbolic and closed == "entry":
+            known = [_numeric_closed_form(act, kind, p, k) for kind, p, k in parsed]
+        if known is not None and _UNTABULATED not in known:
+            if all(f is not None for f in known):
+                out = tuple(_evaluate_numeric(f, args, pair[0]) for f in known)
+                return out if many else out[0]
+        else:
+            forms = [closed_form(act, w, closed == "integrate") for w in whats]
+            if any(f is None for f in forms):
+                forms = None
+    if symbolic:
         if forms is None:
             return None if not many else tuple(None for _ in whats)
         syms = (S.q11, S.q22, S.q12) if pair[0] else (S.q,)
@@ -227,22 +248,61 @@ def expect(
 
 def _evaluate(form: sp.Expr, args, pair: bool):
     syms = (S.q11, S.q22, S.q12) if pair else (S.q,)
+    return _evaluate_numeric(numeric_function(form, syms), args, pair)
+
+
+#: :func:`_numeric_closed_form`'s answer where the generated forms hold no code
+_UNTABULATED = object()
+
+
+def _numeric_closed_form(act: Activation, kind: str, p: int, k: int):
+    """The numpy code of ``closed_form(act, what)`` for a built-in entry, None where that is
+    None, or _UNTABULATED (then ask :func:`closed_form`).
+
+    The code is :mod:`nnqft.rules.builtin_forms` and :mod:`.builtin_forms`: what
+    :func:`closed_form` lambdified gives, generated from the same entries.  Built-in
+    entries state no ``moments``, so E[phi^p] for p != 2 and E[phi'] have none.
+    """
+    extra = BUILTIN.get(act.name) if act.forms is not None else None
+    if extra is None:
+        return _UNTABULATED
+    kernels = act.forms.kernels
+    if kind in ("phi phi", "phi' phi'"):
+        return kernels.get(kind)
+    if kind == "phi'" or (kind == "phi^p" and p != 2):
+        return None
+    base = "phi^2" if kind == "phi^p" else "phi'^2"
+    if base not in kernels:
+        return None
+    if k == 0:
+        return kernels[base]
+    if k == 1 and base == "phi^2":
+        return extra.slope
+    return _UNTABULATED
+
+
+def _evaluate_numeric(function, args, pair: bool):
+    """A closed form's numpy function at numeric arguments (pairs clipped to a covariance)."""
     arrays = list(np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in args)))
     if pair:
         bound = np.sqrt(arrays[0] * arrays[1])
         arrays[2] = np.clip(arrays[2], -bound, bound)  # rounding can push |c| past 1
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        value = np.asarray(numeric_function(form, syms)(*arrays), dtype=float)
+        value = np.asarray(function(*arrays), dtype=float)
     return value + 0.0 * arrays[-1]
 
 
 def _kinked_at_zero(act: Activation) -> bool:
-    return act.kinks == (0,)
+    return act.kink_points == (0,)
 
 
 @functools.lru_cache(maxsize=256)
 def _smooth(act: Activation) -> bool:
     """phi has no kinks and phi'' no delta functions (then E[phi phi''] is an ordinary integral)."""
+    if act.forms is not None and act.name in BUILTIN:
+        return BUILTIN[act.name].smooth
+    import sympy as sp
+
     d2 = act.derivative(2)
     return not act.kinks and not d2.has(sp.DiracDelta, sp.Heaviside, sp.Piecewise, sp.sign)
 
@@ -252,7 +312,7 @@ def _pair(act: Activation, derivative: bool, var1, var2, cov, nodes, rule):
     polar rule for a kink at 0, else tensor Gauss-Hermite graded by the variances."""
     f = act.numeric(int(derivative))
     if rule == "panel":
-        kinks = tuple(float(x) for x in act.kinks)
+        kinks = act.kink_points
         return PlaneRule(float(var1), float(var2), float(cov), kinks).mean(f, f)
     var1, var2, cov = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (var1, var2, cov)))
     bound = np.sqrt(var1 * var2)
@@ -306,9 +366,11 @@ def _d_mean_square(act: Activation, var, nodes, rule) -> np.ndarray:
     return out
 
 
-@functools.lru_cache(maxsize=256)
-def _fused_integrand(act: Activation):
-    """One numpy function u -> (phi^2, phi'^2, phi'^2 + phi phi'') sharing subexpressions."""
+def _fused_lambdas(act: Activation):
+    """(phi^2, [phi'^2, phi'^2 + phi phi'']) lambdified: the code :mod:`.builtin_forms`
+    holds for the built-in activations."""
+    import sympy as sp
+
     p0, p1, p2 = act.expr, act.derivative(1), act.derivative(2)
     square = sp.lambdify((S.z,), p0**2, modules=["scipy", "numpy"])
     # In the derivatives of exp-type activations (swish, sigmoid, softplus) far out, the
@@ -316,10 +378,21 @@ def _fused_integrand(act: Activation):
     # (e.g. swish'(-1000) = 0).  Clipping exponents at +-150 (e^150 ~ 1e65, so its 4th power
     # stays finite) keeps those limits right to ~1e-60; phi^2 itself is left unclipped, so
     # genuine growth still shows as inf.
-    exp = {"exp": lambda x: np.exp(np.clip(x, -150.0, 150.0))}
+    exp = {"exp": clipped_exp}
     slopes = sp.lambdify(
         (S.z,), [p1**2, p1**2 + p0 * p2], modules=[exp, "scipy", "numpy"], cse=True
     )
+    return square, slopes
+
+
+@functools.lru_cache(maxsize=256)
+def _fused_integrand(act: Activation):
+    """One numpy function u -> (phi^2, phi'^2, phi'^2 + phi phi'') sharing subexpressions."""
+    extra = BUILTIN.get(act.name) if act.forms is not None else None
+    if extra is not None and extra.fused is not None:
+        square, slopes = extra.fused
+    else:
+        square, slopes = _fused_lambdas(act)
 
     def moments(u):
         return [np.broadcast_to(v, u.shape) for v in (square(u), *slopes(u))]
@@ -346,7 +419,7 @@ def _panel(act: Activation, parsed, var) -> tuple:
     """Every expectation in one panel rule: d^k/dq^k E[f] = E[f(sqrt(q) x) He_2k(x)]/(2q)^k."""
     var = float(var)
     phi, dphi = act.numeric(0), act.numeric(1)
-    u, w = panel_rule(var, tuple(float(k) for k in act.kinks))
+    u, w = panel_rule(var, act.kink_points)
     x = u / math.sqrt(var)
     rows = []
     with np.errstate(over="ignore", invalid="ignore"):
@@ -419,7 +492,7 @@ def panel_method(act: Activation) -> str:
     >>> panel_method(get_activation("tanh"))
     'gauss-legendre panels (16 nodes, width <= 1), relative accuracy ~1e-13'
     """
-    kinks = f", split at kinks {', '.join(str(k) for k in act.kinks)}" if act.kinks else ""
+    kinks = f", split at kinks {', '.join(str(k) for k in act.kinks)}" if act.kink_points else ""
     return (
         f"gauss-legendre panels ({PANEL_NODES} nodes, width <= 1{kinks}), relative accuracy ~1e-13"
     )

@@ -22,17 +22,17 @@ nnqft.errors.InvalidType: q must be a number or an array of numbers, got '1.0'
 from __future__ import annotations
 
 import numpy as np
-import sympy as sp
 
 from ...errors import InvalidParameter, InvalidType, NoExactForm
 from ...rules.activations import Activation
 from ...rules.network import Network
+from ...rules.symbols import is_sympy
 from ..gaussian import MEAN_FIELD, expect
 
 
 def _symbolic(net: Network, *values) -> bool:
     """True when a result must be a sympy expression: q or a variance is a sympy object."""
-    return any(isinstance(v, sp.Basic) for v in (net.sigma_w2, net.sigma_b2, *values))
+    return net.has_symbol("sigma_w2", "sigma_b2") or any(is_sympy(v) for v in values)
 
 
 def _array(name: str, value, *, nonnegative: bool = True) -> np.ndarray:
@@ -67,6 +67,8 @@ def _no_closed_form(act: Activation, what: str) -> NoExactForm:
 
 
 def _sym(value):
+    import sympy as sp
+
     from ..convert import to_sympy
 
     return sp.nsimplify(value) if isinstance(value, float) else to_sympy(value, "q")

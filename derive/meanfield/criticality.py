@@ -13,7 +13,6 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ...errors import InvalidParameter, InvalidType, NoExactForm
-from ...rules import symbols as S
 from ...rules.activations import Activation, get_activation
 from ._inputs import _array, _moments
 from .fixed_point import CRITICAL_TOL, _method, _traits, _zero_attracts
@@ -79,19 +78,25 @@ def _roots(f, grid: np.ndarray, values: np.ndarray) -> list[float]:
     return out
 
 
+def _direct(act: Activation, nodes):
+    """The three integrals at q by direct quadrature (the default of ``moments``)."""
+    return functools.partial(_moments, act, nodes=nodes)
+
+
 @functools.lru_cache(maxsize=64)
-def _ratio_scan(act: Activation, nodes):
+def _ratio_scan(act: Activation, nodes, moments=None):
     """r(q) = E[phi^2]/E[phi'^2] - q as a function, and its values on the scan grid."""
+    moments = moments or _direct(act, nodes)
 
     def ratio(qv):
-        m0, m1, _ = _moments(act, np.atleast_1d(np.asarray(qv, dtype=float)), nodes)
+        m0, m1, _ = moments(np.atleast_1d(np.asarray(qv, dtype=float)))
         with np.errstate(invalid="ignore", divide="ignore"):
             return m0 / m1 - np.atleast_1d(qv)
 
     return ratio, ratio(_Q_SCAN)
 
 
-def _critical_at_bias(act: Activation, sb: float, nodes):
+def _critical_at_bias(act: Activation, sb: float, nodes, moments=None):
     """(sigma_w2, q*) with chi_1(q*) = 1 at a stable q* = sigma_w2 E phi^2 + sigma_b2, or None.
 
     Eliminating sigma_w2 = 1/E[phi'^2] leaves one equation for q:
@@ -100,9 +105,9 @@ def _critical_at_bias(act: Activation, sb: float, nodes):
     them, e.g. GELU at small sigma_b2) are skipped.
     """
     odd, scale_inv, phi0, dphi0 = _traits(act)
-    ratio, base = _ratio_scan(act, nodes)
+    ratio, base = _ratio_scan(act, nodes, moments)
     for root in _roots(lambda x: float(ratio(x)[0] + sb), _Q_SCAN, base + sb):
-        _, m1, mp = _moments(act, np.array([root]), nodes)
+        _, m1, mp = (moments or _direct(act, nodes))(np.array([root]))
         if mp[0] / m1[0] <= 1 + CRITICAL_TOL:
             return 1.0 / m1[0], root
     if sb == 0 and _zero_attracts(act, nodes):
@@ -113,7 +118,7 @@ def _critical_at_bias(act: Activation, sb: float, nodes):
 @functools.lru_cache(maxsize=64)
 def _inverse_slope_squared(act: Activation) -> float:
     """1/phi'(0)^2, evaluated exactly (erf: pi/4) before rounding to a float."""
-    return float(1 / act.derivative(1).subs(S.z, 0) ** 2)
+    return act.at_zero(-1)
 
 
 def critical_point(activation, sigma_b2=None, *, nodes: int | None = None) -> CriticalPoint:
@@ -132,7 +137,11 @@ def critical_point(activation, sigma_b2=None, *, nodes: int | None = None) -> Cr
     >>> cp.sigma_w2, cp.sigma_b2
     (2.0, 0.0)
     """
-    act = get_activation(activation)
+    return _critical_point(get_activation(activation), sigma_b2, nodes)
+
+
+def _critical_point(act: Activation, sigma_b2, nodes, moments=None) -> CriticalPoint:
+    """:func:`critical_point` with the integrals from ``moments(q)`` (default: direct)."""
     sb = None if sigma_b2 is None else _variance("sigma_b2", sigma_b2)
     odd, scale_inv, phi0, dphi0 = _traits(act)
     method = _method(act, nodes).replace("; c-map by its Mehler (Hermite) series", "")
@@ -146,7 +155,7 @@ def critical_point(activation, sigma_b2=None, *, nodes: int | None = None) -> Cr
             act.name, float(sw), sb_, q_star, 1.0, float(sw * mp[0]), condition, method
         )
     if sb is not None:
-        found = _critical_at_bias(act, sb, nodes)
+        found = _critical_at_bias(act, sb, nodes, moments)
         if found is None:
             raise NoExactForm(
                 f"no critical point of {act.name!r} at sigma_b2 = {sb}: chi_1 = 1 holds at no "
@@ -158,7 +167,7 @@ def critical_point(activation, sigma_b2=None, *, nodes: int | None = None) -> Cr
     else:
         sw, sb, q_star = _critical_both(act, nodes)
         condition = "chi_parallel = chi_1 = 1"
-    m0, m1, mp = _moments(act, np.array([q_star]), nodes)
+    m0, m1, mp = (moments or _direct(act, nodes))(np.array([q_star]))
     return CriticalPoint(
         act.name,
         float(sw),
@@ -219,14 +228,70 @@ def critical_line(activation, sigma_b2_values, *, nodes: int | None = None) -> C
     >>> [round(float(w), 6) for w in line.sigma_w2]
     [0.785398, 1.963071]
     """
-    act = get_activation(activation)
+    return _critical_line(get_activation(activation), sigma_b2_values, nodes)
+
+
+def _critical_line(act: Activation, sigma_b2_values, nodes, moments=None) -> CriticalLine:
+    """:func:`critical_line` with the integrals from ``moments(q)`` (default: direct)."""
     sbs = _array("sigma_b2", sigma_b2_values).ravel()
+    if moments is not None and not _traits(act)[1]:
+        return _line_on_table(act, sbs, nodes, moments)
     sw = np.full(sbs.shape, np.nan)
     qs = np.full(sbs.shape, np.nan)
     for i, sb in enumerate(sbs):
         try:
-            point = critical_point(act, float(sb), nodes=nodes)
+            point = _critical_point(act, float(sb), nodes, moments)
         except NoExactForm:
             continue
         sw[i], qs[i] = point.sigma_w2, point.q_star
     return CriticalLine(act.name, sbs, sw, qs)
+
+
+def _line_on_table(act: Activation, sbs: np.ndarray, nodes, moments) -> CriticalLine:
+    """:func:`critical_line` for every sigma_b2 at once, on a moment table: the same scan,
+    brackets and stability test as :func:`_critical_at_bias`, each bracket's root by a
+    vectorised bisection to rounding (where Brent's method stops at 1e-15 relative)."""
+    for sb in sbs:
+        _variance("sigma_b2", sb)
+    ratio, base = _ratio_scan(act, nodes, moments)
+    keep = np.isfinite(base)
+    grid, scan = _Q_SCAN[keep], base[keep]
+    values = scan[None, :] + sbs[:, None]  # G(q) on the scan, one row per sigma_b2
+    pos = values > 0
+    change = pos[:, :-1] != pos[:, 1:]
+    sw = np.full(sbs.shape, np.nan)
+    qs = np.full(sbs.shape, np.nan)
+    pending = np.ones(sbs.shape, dtype=bool)
+    for i in np.flatnonzero(change.any(axis=0)):  # brackets in the order of the scan
+        sel = np.flatnonzero(change[:, i] & pending)
+        at_edge = values[sel, i + 1] == 0
+        sel = sel[at_edge | (values[sel, i] != 0)]
+        if sel.size == 0:
+            continue
+        root = np.full(sel.size, grid[i + 1])
+        inner = values[sel, i + 1] != 0
+        root[inner] = _bisect(ratio, sbs[sel[inner]], grid[i], grid[i + 1])
+        _, m1, mp = moments(root)
+        stable = mp / m1 <= 1 + CRITICAL_TOL
+        sw[sel[stable]], qs[sel[stable]] = 1.0 / m1[stable], root[stable]
+        pending[sel[stable]] = False
+    if pending.any() and _zero_attracts(act, nodes):
+        zero = pending & (sbs == 0)
+        sw[zero], qs[zero] = _inverse_slope_squared(act), 0.0
+    return CriticalLine(act.name, sbs, sw, qs)
+
+
+def _bisect(ratio, sb: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Roots of ratio(q) + sb in [lo, hi] (a sign change there), vectorised over sb."""
+    lo, hi = np.full(sb.shape, lo), np.full(sb.shape, hi)
+    f_lo = ratio(lo) + sb
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        done = (mid <= lo) | (mid >= hi)
+        if done.all():
+            break
+        f_mid = ratio(mid) + sb
+        left = np.sign(f_mid) == np.sign(f_lo)
+        lo, f_lo = np.where(left, mid, lo), np.where(left, f_mid, f_lo)
+        hi = np.where(left, hi, mid)
+    return 0.5 * (lo + hi)

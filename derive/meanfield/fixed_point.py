@@ -20,7 +20,6 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from ...errors import InvalidParameter
-from ...rules import symbols as S
 from ...rules.activations import Activation
 from ...rules.network import Network, numeric_variances, require_network
 from ..gaussian import expect, gaussian_tail, mehler_coefficients, method_name, node_counts
@@ -44,30 +43,29 @@ _CHUNK = 4096
 @functools.lru_cache(maxsize=256)
 def _traits(act: Activation) -> tuple[bool, bool, float, float]:
     """(is_odd, is_scale_invariant, phi(0), phi'(0)) of an activation, cached."""
-    phi0 = float(act.expr.subs(S.z, 0))
-    dphi0 = act.derivative(1).subs(S.z, 0)
-    try:
-        dphi0 = float(dphi0)
-    except TypeError:  # a kink at 0: phi'(0) undefined
-        dphi0 = float("nan")
-    return act.is_odd, act.is_scale_invariant, phi0, dphi0
+    # at_zero: exact before rounding; NaN where phi'(0) is undefined (a kink at 0)
+    return act.is_odd, act.is_scale_invariant, act.at_zero(0), act.at_zero(1)
 
 
 def _method(act: Activation, nodes: int | None) -> str:
     if act.has_closed_form and nodes is None:
         return "closed-form"
-    if act.kinks == (0,):
+    if act.kink_points == (0,):
         return "quadrature: polar gauss-legendre split at the kink"
     return f"quadrature: {method_name(act, nodes)}; c-map by its Mehler (Hermite) series"
 
 
-def _solve_q(act: Activation, sw, sb, q1, nodes):
+def _solve_q(act: Activation, sw, sb, q1, nodes, moments=None):
     """q* reached from q(1) = q1 by the length map, vectorised over equal-shape 1-d arrays.
 
     Returns (q*, E phi^2, E phi'^2, dE phi^2/dq) at q*.  q* = inf where q grows without
     bound; q* = 0 where (phi(0) = 0, sigma_b2 = 0) the length map contracts to 0, which it
     does algebraically slowly at chi = 1 (docs/conventions.md §3), so it is decided, not iterated.
+    ``moments(q)`` gives the three integrals (default: direct quadrature; a phase diagram
+    passes its :class:`~nnqft.derive.meanfield.tabulated.MomentTable`).
     """
+    if moments is None:
+        moments = functools.partial(_moments, act, nodes=nodes)
     odd, scale_inv, phi0, dphi0 = _traits(act)
     q = q1.astype(float).copy()
     zero_branch = (sb == 0) & (phi0 == 0)
@@ -89,7 +87,7 @@ def _solve_q(act: Activation, sw, sb, q1, nodes):
     active = ~to_zero
     idx = np.flatnonzero(active)
     if idx.size:
-        m0[idx], m1[idx], mp[idx] = _moments(act, q[idx], nodes)
+        m0[idx], m1[idx], mp[idx] = moments(q[idx])
     for _ in range(200):
         idx = np.flatnonzero(active)
         qa, swa, sba = q[idx], sw[idx], sb[idx]
@@ -109,41 +107,43 @@ def _solve_q(act: Activation, sw, sb, q1, nodes):
         # otherwise take a map step, which never passes the fixed point it approaches
         ok = np.isfinite(newton) & (newton >= 0) & (np.sign(newton - qa) == np.sign(g))
         trial = np.where(ok, newton, mapped)
-        t0, t1, tp = _moments(act, trial, nodes)
+        t0, t1, tp = moments(trial)
         better = np.abs(swa * t0 + sba - trial) <= np.abs(g)
         q[idx] = np.where(better, trial, mapped)
         m0[idx], m1[idx], mp[idx] = t0, t1, tp
         redo = idx[~better]  # map steps taken instead: their moments are still to compute
         if redo.size:
-            m0[redo], m1[redo], mp[redo] = _moments(act, q[redo], nodes)
+            m0[redo], m1[redo], mp[redo] = moments(q[redo])
     q = np.where(q > _Q_DIVERGED, np.inf, q)
     # a Newton step may still land on an unstable root the map never reaches from q(1):
     # redo those points by plain iteration of the map
     unstable = np.isfinite(q) & (np.abs(sw * mp) > 1 + CRITICAL_TOL)
     if unstable.any():
         idx = np.flatnonzero(unstable)
-        q[idx] = _iterate_map(act, sw[idx], sb[idx], q1[idx].astype(float), nodes)
+        q[idx] = _iterate_map(act, sw[idx], sb[idx], q1[idx].astype(float), nodes, moments)
     # q -> 0 found by Newton (e.g. sigma_w2 phi'(0)^2 < 1 without the test above)
     q = np.where(zero_branch & (s0 <= 1 + CRITICAL_TOL) & (q <= 1e-12 * q1), 0.0, q)
     fix = np.flatnonzero(unstable | (q == 0))
     if fix.size:
-        m0[fix], m1[fix], mp[fix] = _moments(act, q[fix], nodes)
+        m0[fix], m1[fix], mp[fix] = moments(q[fix])
     unbounded = np.flatnonzero(~np.isfinite(q))
     if unbounded.size:  # no fixed point: nothing is evaluated "at q*"
         m0[unbounded], m1[unbounded], mp[unbounded] = np.inf, np.nan, np.nan
     return q, m0, m1, mp
 
 
-def _iterate_map(act: Activation, sw, sb, q, nodes, steps: int = 20000):
+def _iterate_map(act: Activation, sw, sb, q, nodes, moments=None, steps: int = 20000):
     """Plain iteration of the length map (vectorised) until it settles or diverges.
 
     Points still rising after ``steps`` steps count as unbounded (e.g. GELU at sigma_w2 = 2,
     whose map tends to q' = q + const: q grows linearly, there is no fixed point).
     """
+    if moments is None:
+        moments = functools.partial(_moments, act, nodes=nodes)
     active = np.ones(q.shape, dtype=bool)
     rising = np.zeros(q.shape, dtype=bool)
     for _ in range(steps):
-        m0, _, _ = _moments(act, q[active], nodes)
+        m0, _, _ = moments(q[active])
         new = sw[active] * m0 + sb[active]
         settled = np.abs(new - q[active]) <= 1e-14 * np.maximum(1.0, new)
         rising[active] = new > q[active]
@@ -170,12 +170,12 @@ def _zero_attracts(act: Activation, nodes) -> bool:
     return bool(np.all(m0 / dphi0**2 - small < 0))
 
 
-def _correlation_map_at(act: Activation, sw, sb, q, nodes):
+def _correlation_map_at(act: Activation, sw, sb, q, nodes, compact: bool = False):
     """(c, sel) -> (C(c), C'(c)) for the points ``sel``, with C(c) = (sigma_w2 E[phi(u1)
     phi(u2)] + sigma_b2)/q at equal variances q and correlation c; C'(c) = chi_c (Price's
     theorem).  Closed-form kernels where they exist, polar quadrature for kinks at 0, else
     the Mehler series of the Gauss-Hermite rule (cheap to re-evaluate in c)."""
-    if (act.has_closed_form and nodes is None) or act.kinks:
+    if (act.has_closed_form and nodes is None) or act.kink_points:
 
         def cmap(c, sel):
             qs = q[sel]
@@ -184,6 +184,8 @@ def _correlation_map_at(act: Activation, sw, sb, q, nodes):
 
         return cmap
     b = mehler_coefficients(act.numeric(0), q, nodes)
+    if compact:
+        return _compact_series(b, sw, sb, q, odd=_traits(act)[0])
 
     def cmap(c, sel):
         bs = b[sel]
@@ -197,7 +199,42 @@ def _correlation_map_at(act: Activation, sw, sb, q, nodes):
     return cmap
 
 
-def _solve_c(act: Activation, sw, sb, q, chi1, nodes):
+def _compact_series(b, sw, sb, q, odd: bool = False):
+    """The Mehler-series c-map of :func:`_correlation_map_at` for many points at once:
+    each point's series cut where its own tail is below 1e-17 of its sum (not the longest
+    of its Gauss-Hermite group), summed on groups of points of similar length; for odd phi
+    (b_n = 0 for even n, up to rounding ~1e-33) C(c) = c P(c^2) over the odd terms only.
+    The values differ from the full series by those tails (~1e-17 relative)."""
+    tail = np.cumsum(b[:, ::-1], axis=1)[:, ::-1]
+    length = np.maximum(1, (tail > 1e-17 * tail[:, :1]).sum(axis=1))
+    if odd:
+        b = b[:, 1::2]
+        length = np.maximum(1, length // 2)
+
+    def cmap(c, sel):
+        val, der = np.zeros_like(c), np.zeros_like(c)
+        ranked = np.argsort(length[sel], kind="stable")
+        for lo in range(0, sel.size, 1024):
+            part = ranked[lo : lo + 1024]
+            rows, x = sel[part], c[part]
+            bs = b[rows, : int(length[rows].max())]
+            y = x * x if odd else x
+            # the powers y^0 .. y^(L-1) at once (one array operation, not one per term)
+            powers = np.ones(bs.shape)
+            if bs.shape[1] > 1:
+                repeated = np.broadcast_to(y[:, None], (y.size, bs.shape[1] - 1))
+                powers[:, 1:] = np.cumprod(repeated, axis=1)
+            v = np.einsum("ij,ij->i", bs, powers)
+            d = np.einsum("ij,ij,j->i", bs[:, 1:], powers[:, :-1], np.arange(1.0, bs.shape[1]))
+            if odd:  # C = c P(c^2), C' = P(c^2) + 2 c^2 P'(c^2)
+                v, d = x * v, v + 2 * y * d
+            val[part], der[part] = v, d
+        return (sw[sel] * val + sb[sel]) / q[sel], sw[sel] * der / q[sel]
+
+    return cmap
+
+
+def _solve_c(act: Activation, sw, sb, q, chi1, nodes, compact: bool = False):
     """The stable correlation fixed point c* and chi_c there, vectorised.
 
     At equal variances C(c) = (sigma_w2 sum_n b_n c^n + sigma_b2)/q* has non-negative Mehler
@@ -219,7 +256,7 @@ def _solve_c(act: Activation, sw, sb, q, chi1, nodes):
     cc = np.zeros_like(q_)
     if todo.size:
         sub_sw, sub_sb, sub_q = sw_[todo], sb_[todo], q_[todo]
-        cmap = _correlation_map_at(act, sub_sw, sub_sb, sub_q, nodes)
+        cmap = _correlation_map_at(act, sub_sw, sub_sb, sub_q, nodes, compact)
         x = np.zeros(todo.size)
         lo, hi = np.zeros(todo.size), np.ones(todo.size)
         active = np.arange(todo.size)
@@ -270,15 +307,16 @@ def _phase(chi1):
     return np.where(np.abs(chi1 - 1) <= CRITICAL_TOL, "critical", out)
 
 
-def _mean_field_arrays(act: Activation, sw, sb, q0, nodes=None) -> dict:
-    """Every mean-field quantity on broadcast arrays of (sigma_w2, sigma_b2, q0)."""
+def _mean_field_arrays(act: Activation, sw, sb, q0, nodes=None, moments=None) -> dict:
+    """Every mean-field quantity on broadcast arrays of (sigma_w2, sigma_b2, q0); ``moments``
+    as in :func:`_solve_q`."""
     sw, sb, q0 = (np.asarray(v, dtype=float) for v in (sw, sb, q0))
     shape = np.broadcast_shapes(sw.shape, sb.shape, q0.shape)
     sw, sb, q0 = (np.broadcast_to(v, shape).ravel() for v in (sw, sb, q0))
-    qs, m0, m1, mp = _solve_q(act, sw, sb, sw * q0 + sb, nodes)
+    qs, m0, m1, mp = _solve_q(act, sw, sb, sw * q0 + sb, nodes, moments)
     chi1 = sw * m1
     chipar = sw * mp
-    cs, chic = _solve_c(act, sw, sb, qs, chi1, nodes)
+    cs, chic = _solve_c(act, sw, sb, qs, chi1, nodes, compact=moments is not None)
     # no fixed point: every quantity defined at q* is undefined, for every activation alike
     # (a q -> oo limit is not defined for all: exp-type phi give inf, swish a cutoff value)
     unbounded = ~np.isfinite(qs)
@@ -403,7 +441,7 @@ def _quadrature_error(net: Network, values: dict, nodes) -> dict | None:
     step for c*, dxi/xi = dchi/(chi |ln chi|)).
     """
     act = net.activation
-    if (act.has_closed_form and nodes is None) or act.kinks == (0,):
+    if (act.has_closed_form and nodes is None) or act.kink_points == (0,):
         return None
     q = values["q_star"]
     if not np.isfinite(q):

@@ -47,6 +47,11 @@ def to_jsonable(obj):
     if isinstance(obj, dict):
         return {str(k): to_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
+        kinds = set(map(type, obj))
+        if kinds == {float}:  # a row of a grid: the same values, without a call per item
+            return [v if math.isfinite(v) else None for v in obj]
+        if kinds == {str}:
+            return list(obj)
         return [to_jsonable(v) for v in obj]
     if hasattr(obj, "tolist"):  # numpy arrays and scalars
         return to_jsonable(obj.tolist())
