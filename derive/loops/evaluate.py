@@ -232,8 +232,10 @@ def diagram_value(members: tuple[ChordDiagram, ...], rules: FeynmanRules, critic
 
     >>> from nnqft.rules.feynman import get_rules
     >>> rung = [d for d in trace_diagrams(0) if d.types == (0, 1, 0)]
-    >>> diagram_value(tuple(rung), get_rules("linear-recurrent-shared"))
-    q0*sigma_w2**T + sigma_b2*(sigma_w2**T - 1)**2/(sigma_w2 - 1)**2 - sigma_b2
+    >>> value = diagram_value(tuple(rung), get_rules("linear-recurrent-shared"))
+    >>> s, T = S.sigma_w2, S.T      # q0 s^T + sigma_b2 (s + ... + s^(T-1))
+    >>> sp.simplify(value - (S.q0*s**T + S.sigma_b2*(s**T - s)/(s - 1)))
+    0
     """
     types = tuple(sorted(d.types for d in members))
     return _class_value(types, placement(rules), bool(critical))

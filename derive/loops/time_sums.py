@@ -19,8 +19,8 @@ geometric terms in each summed label, done here in closed form in the depth T:
 >>> from nnqft.rules.symbols import T, sigma_w2
 >>> type_sum("diagonal", 0, 1, 0)        # the planar rung ladder of E Q(T): sigma_w2^T
 sigma_w2**T
->>> tidy(sum_closed_form(sigma_w2**_u, _u, 0, T - 1))
-(sigma_w2**T - 1)/(sigma_w2 - 1)
+>>> tidy(sum_closed_form(sigma_w2**_u, _u, 0, T - 1))   # grouped by the power of T
+sigma_w2**T/(sigma_w2 - 1) - 1/(sigma_w2 - 1)
 """
 
 from __future__ import annotations
