@@ -296,7 +296,8 @@ def mean_coefficients(rules: FeynmanRules, order: int, critical=False) -> dict[i
     >>> mean_coefficients(get_rules("linear-recurrent-fresh"), 1)[1]
     0
     """
-    totals = {d: sp.Integer(0) for d in range(order + 1)}
+    terms: dict = {d: [] for d in range(order + 1)}
     for diagram in mean_diagrams(rules, order, critical):
-        totals[diagram.order] += diagram.value
+        terms[diagram.order].append(diagram.value)
+    totals = {d: sp.Add(*values) for d, values in terms.items()}
     return {d: tidy(v) if v != 0 else v for d, v in totals.items()}

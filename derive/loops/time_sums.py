@@ -130,21 +130,23 @@ def sum_closed_form(expr: sp.Expr, u: sp.Symbol, lo, hi) -> sp.Expr:
     >>> sp.simplify(sum_closed_form(_u * x**_u, _u, 0, n) - exact)
     0
     """
-    groups: dict = defaultdict(lambda: defaultdict(lambda: sp.Integer(0)))
+    groups: dict = defaultdict(lambda: defaultdict(list))
     for term in sp.Add.make_args(expand(expr)):
         const, p, ratio = _split_term(term, u)
-        groups[ratio][p] += const
-    total = sp.Integer(0)
+        groups[ratio][p].append(const)
+    total = []
     for ratio, by_power in groups.items():
-        if ratio == 1:
-            for p, c in by_power.items():
+        for p, consts in by_power.items():
+            c = sp.Add(*consts)
+            if ratio == 1:
                 F = _power_sum(p)
-                total += c * (F.subs(_u, hi) - F.subs(_u, lo - 1))
-            continue
-        for p, c in by_power.items():
-            P = _antidifference(ratio, p)
-            total += c * (ratio ** (hi + 1) * P.subs(_u, hi + 1) - ratio**lo * P.subs(_u, lo))
-    return total
+                total.append(c * (F.subs(_u, hi) - F.subs(_u, lo - 1)))
+            else:
+                P = _antidifference(ratio, p)
+                total.append(
+                    c * (ratio ** (hi + 1) * P.subs(_u, hi + 1) - ratio**lo * P.subs(_u, lo))
+                )
+    return sp.Add(*total)
 
 
 def composition_count(n: sp.Expr, parts: int) -> sp.Expr:
@@ -294,15 +296,17 @@ def tidy(expr: sp.Expr, factor: bool = True) -> sp.Expr:
     decide whether the form is zero)."""
     s, T = S.sigma_w2, S.T
     expr = expand(expr)
-    groups: dict = defaultdict(lambda: sp.Integer(0))
+    # terms collected in lists and added once: accumulating a sympy Add term by term is
+    # quadratic in the number of terms (hundreds at 1/N^3)
+    groups: dict = defaultdict(list)
     for term in sp.Add.make_args(expr):
-        sign, alpha, rest = 0, sp.Integer(0), sp.Integer(1)
+        sign, alpha, rest = 0, sp.Integer(0), []
         for f in sp.Mul.make_args(term):
             if f.is_Pow and f.exp.has(T):
                 base, exp = f.base, sp.expand(f.exp)
                 if base.could_extract_minus_sign():
                     sign += exp.coeff(T)
-                    rest *= (-1) ** (exp - exp.coeff(T) * T)
+                    rest.append((-1) ** (exp - exp.coeff(T) * T))
                     base = -base
                 if base == 1:
                     continue
@@ -311,17 +315,17 @@ def tidy(expr: sp.Expr, factor: bool = True) -> sp.Expr:
                 if base != s:
                     raise InvalidParameter(f"unexpected T-dependent factor {f}")
                 alpha += exp.coeff(T)
-                rest *= s ** sp.expand(exp - exp.coeff(T) * T)
+                rest.append(s ** sp.expand(exp - exp.coeff(T) * T))
             else:
-                rest *= f
-        groups[(sign % 2, alpha)] += rest
-    out = sp.Integer(0)
+                rest.append(f)
+        groups[(sign % 2, alpha)].append(sp.Mul(*rest))
     w = sp.Symbol("w", positive=True)  # sqrt(sigma_w2), so half-integer powers factor
-    for (sign, alpha), coeff in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        coeff = _rational_normal_form(coeff, s, w, factor)
+    parts = []
+    for (sign, alpha), terms in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        coeff = _rational_normal_form(sp.Add(*terms), s, w, factor)
         if coeff != 0:
-            out += coeff * (-1) ** (sign * T) * s ** (alpha * T)
-    return out
+            parts.append(coeff * (-1) ** (sign * T) * s ** (alpha * T))
+    return sp.Add(*parts)
 
 
 def geometric_partial(upper, s) -> sp.Expr:
