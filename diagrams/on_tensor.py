@@ -27,6 +27,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from ..errors import InvalidParameter
+from .unionfind import find_root, join, n_classes
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -226,40 +227,27 @@ def _pmul(a, b):
     return out
 
 
-def _find(parent, a):
-    while parent.setdefault(a, a) != a:
-        a = parent[a]
-    return a
-
-
 @functools.cache
 def _two_vertex_table(xi, yi):
     """Two vertices x, y joined by k = len(xi) lines x[xi[m]] - y[yi[m]]: for each pair of
     pairings (px, py), the pairing r of the outer slots (x's others, then y's others;
     r = 0 when k >= 3, where the outer slots, if any, are simply joined) that the strands
-    realise, and the number of closed strands."""
-    xk = [t for t in range(4) if t not in xi]
-    yk = [t for t in range(4) if t not in yi]
-    outer = [("x", t) for t in xk] + [("y", t) for t in yk]
+    realise, and the number of closed strands.  Slot t of x is strand end t, of y 4 + t."""
+    outer = [t for t in range(4) if t not in xi] + [4 + t for t in range(4) if t not in yi]
     table = {}
     for px, pairing_x in enumerate(_PAIRINGS):
         for py, pairing_y in enumerate(_PAIRINGS):
-            parent: dict = {}
-            find = functools.partial(_find, parent)
-
-            def join(a, b, find=find, parent=parent):
-                parent[find(a)] = find(b)
-
+            parent = list(range(8))
             for a, b in zip(xi, yi):
-                join(("x", a), ("y", b))
-            for side, pairing in (("x", pairing_x), ("y", pairing_y)):
-                join((side, pairing[0]), (side, pairing[1]))
-                join((side, pairing[2]), (side, pairing[3]))
-            roots = {find((side, t)) for side in "xy" for t in range(4)}
-            loops = len(roots) - len(outer) // 2
+                join(parent, a, 4 + b)
+            for side, pairing in ((0, pairing_x), (4, pairing_y)):
+                join(parent, side + pairing[0], side + pairing[1])
+                join(parent, side + pairing[2], side + pairing[3])
+            loops = n_classes(parent) - len(outer) // 2
             r = 0
             if len(outer) == 4:
-                mate = next(q for q in range(1, 4) if find(outer[q]) == find(outer[0]))
+                root = find_root(parent, outer[0])
+                mate = next(q for q in range(1, 4) if find_root(parent, outer[q]) == root)
                 r = _PAIR_INDEX[(0, mate)]
             table[(px, py)] = (r, loops)
     return table

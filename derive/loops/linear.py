@@ -31,7 +31,7 @@ from collections.abc import Iterator, Sequence
 
 import sympy as sp
 
-from ...diagrams.network import find_root, join
+from ...diagrams.unionfind import join, n_classes
 from ...errors import InvalidParameter, NoExactForm
 from ...rules import symbols as S
 from ...rules.network import Network, require_network, resolve_depth
@@ -117,11 +117,9 @@ def _wick_counts(pairs: tuple) -> tuple:
             parent = list(base_parent)
             for i, j in bm:
                 join(parent, sources[i][0], sources[j][0])
-            roots = {find_root(parent, v) for v in range(n_vars)}
-            x_roots = {find_root(parent, v) for v in x_vars}
             # every component is a closed loop (N) or a path between two input ends (N q0)
-            n_x = len(x_roots)
-            counts[(n_w, len(bm), n_x, len(roots) - n_w)] += 1  # N^faces (s/N)^n_w
+            n_x = n_classes(parent, x_vars)
+            counts[(n_w, len(bm), n_x, n_classes(parent) - n_w)] += 1  # N^faces (s/N)^n_w
     return tuple(sorted(counts.items()))
 
 
@@ -178,7 +176,7 @@ def trace_word_moment(word: str) -> sp.Expr:
             fj = ((j + 1) % n, j) if word[j] == "T" else (j, (j + 1) % n)
             join(parent, fi[0], fj[0])
             join(parent, fi[1], fj[1])
-        counts[len({find_root(parent, v) for v in range(n)})] += 1
+        counts[n_classes(parent)] += 1
     half = n // 2
     return sp.expand(sum(c * S.sigma_w2**half * S.N ** (f - half - 1) for f, c in counts.items()))
 
