@@ -257,7 +257,7 @@ def exact_second_moment(net: Network) -> sp.Expr:
     Raises
     ------
     InvalidType, InvalidParameter
-        As :func:`exact_mean`.
+        For anything but a linear :class:`Network` of integer depth.
 
     Examples
     --------
@@ -289,12 +289,13 @@ def exact_variance(net: Network) -> sp.Expr:
     Parameters
     ----------
     net : Network
-        A linear net with an integer depth (as for :func:`exact_mean`).
+        As for :func:`exact_mean`; the variance is :func:`exact_second_moment` minus the
+        square of :func:`exact_mean`.
 
     Returns
     -------
     sympy.Expr
-        An exact polynomial in sigma_w2, sigma_b2, q0, N and 1/N.
+        ``Var Q(T)``, exact in N (it starts at order 1/N).
 
     Raises
     ------
