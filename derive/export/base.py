@@ -98,6 +98,18 @@ class Prepared:
 def function_name(formula_id: str) -> str:
     """A snake_case identifier for a formula id.
 
+    Parameters
+    ----------
+    formula_id : str
+        A formula id such as ``'mft/length-map/erf'``.
+
+    Returns
+    -------
+    str
+        Letters, digits and underscores, never starting with a digit.
+
+    Examples
+    --------
     >>> function_name("mft/length-map/leaky_relu(1/100)")
     'mft_length_map_leaky_relu_1_100'
     """
@@ -225,9 +237,20 @@ def stable_form(expr: sp.Expr) -> sp.Expr:
     ``(1 - sigma_w2**T)/(1 - sigma_w2)`` (whose denominator is exact there), nor
     ``a**T - b**T`` for a close to b.  In formulas of N or T, pairs whose ratio is a
     compound base are rewritten too (``s**2*(1 + 2/N) - s**2`` becomes
-    ``s**2*expm1(log1p(2/N))``).  Then ``log(1 + x)`` becomes ``log1p(x)``.  The value is
-    unchanged (exactly, symbolically).
+    ``s**2*expm1(log1p(2/N))``).  Then ``log(1 + x)`` becomes ``log1p(x)``.
 
+    Parameters
+    ----------
+    expr : sympy.Expr
+        A closed form.
+
+    Returns
+    -------
+    sympy.Expr
+        The same value (exactly, symbolically), in the stable form.
+
+    Examples
+    --------
     >>> from nnqft.rules.symbols import sigma_w2, T, N
     >>> stable_form((1 - sigma_w2**T) / (1 - sigma_w2))
     -expm1(T*log(sigma_w2))/(1 - sigma_w2)
@@ -275,6 +298,27 @@ def _needs(exprs) -> frozenset:
 def prepare(expr: sp.Expr, *, cse: bool = True, stable: bool = True) -> Prepared:
     """Closed forms for sums, stable forms, and common subexpressions, in that order.
 
+    Parameters
+    ----------
+    expr : sympy.Expr
+        The expression (sympy, a number or text for the whitelist parser).
+    cse : bool, optional
+        Eliminate common subexpressions into temporaries ``cse0, cse1, ...``.
+    stable : bool, optional
+        Apply :func:`stable_form`.
+
+    Returns
+    -------
+    Prepared
+        The temporaries, the result and the special functions it needs.
+
+    Raises
+    ------
+    InvalidParameter
+        For a sum or product without a closed form, or a polygamma of a non-integer order.
+
+    Examples
+    --------
     >>> from nnqft.rules.symbols import q11, q22
     >>> p = prepare(sp.exp(q11 * q22) + 1 / sp.exp(q11 * q22))
     >>> p.temporaries, p.result
@@ -295,12 +339,28 @@ def prepare(expr: sp.Expr, *, cse: bool = True, stable: bool = True) -> Prepared
 
 
 def polygamma_asymptotic(m: int, x: sp.Symbol, terms: int = 10) -> sp.Expr:
-    """The asymptotic series of polygamma(m, x) at large x through ``terms`` Bernoulli
-    terms (Abramowitz & Stegun 6.3.18 and 6.4.11), as a sympy expression in ``x``.
+    """The asymptotic series of polygamma(m, x) at large x (Abramowitz & Stegun 6.3.18 and
+    6.4.11).
 
     Generated helpers shift x up by the recurrence psi^(m)(x) = psi^(m)(x+1) -
     (-1)^m m!/x^(m+1) until x >= :data:`POLYGAMMA_SHIFT`, then evaluate this series.
 
+    Parameters
+    ----------
+    m : int
+        The order (0: digamma).
+    x : sympy.Symbol
+        The variable.
+    terms : int, optional
+        Bernoulli terms kept.
+
+    Returns
+    -------
+    sympy.Expr
+        The series, its coefficients computed by sympy from Bernoulli numbers.
+
+    Examples
+    --------
     >>> x = sp.Symbol("x", positive=True)
     >>> s = polygamma_asymptotic(0, x, terms=3)
     >>> s
@@ -394,7 +454,7 @@ def removable_points(expr: sp.Expr, arguments) -> tuple[RemovablePoint, ...]:
     --------
     >>> from nnqft.rules.symbols import sigma_w2, T
     >>> removable_points((1 - sigma_w2**T) / (1 - sigma_w2), (sigma_w2, T))
-    (RemovablePoint(variable=sigma_w2, value=1, factor=sigma_w2 - 1),)
+    (RemovablePoint(variable=sigma_w2, value=1, factor=1 - sigma_w2),)
     >>> removable_points(1 / (1 - sigma_w2), (sigma_w2,))    # a pole: nothing to do
     ()
     """
@@ -644,8 +704,8 @@ def conventions(formula_id: str) -> list[str]:
 
     Examples
     --------
-    >>> conventions("linear-recurrent-fresh/mean")[1]
-    'Linear and recurrent: one W for every step, a new bias b at each step.'
+    >>> conventions("linear-recurrent-fresh/mean")[2]
+    '  Linear and recurrent: one W for every step, a new bias b at each step.'
     """
     lines = _CONVENTIONS.get(formula_id.split("/")[0], ())
     return ["Conventions:", *(f"  {line}" for line in lines)] if lines else []
@@ -881,8 +941,31 @@ class ExactExporter(Exporter):
 
 
 def get_exporter(language: str, **settings) -> Exporter:
-    """The exporter of ``language`` (see :data:`LANGUAGES`) with ``settings``.
+    """The exporter of ``language`` with ``settings``.
 
+    Parameters
+    ----------
+    language : str
+        One of :data:`LANGUAGES` (case-insensitive).
+    **settings
+        The exporter's options: ``function_name``; for numeric targets also ``cse``,
+        ``stable`` and ``finite`` (the branch at removable singularities).
+
+    Returns
+    -------
+    Exporter
+
+    Raises
+    ------
+    UnknownName
+        For an unknown language.
+    InvalidParameter
+        For an option the target does not take.
+
+    Examples
+    --------
+    >>> get_exporter("c").language
+    'c'
     >>> get_exporter("cobol")
     Traceback (most recent call last):
     ...
@@ -896,8 +979,31 @@ def get_exporter(language: str, **settings) -> Exporter:
 
 
 def export(formula: Formula | str, language: str, **settings) -> str:
-    """Source code for ``formula`` (a :class:`Formula` or a formula id) in ``language``.
+    """Source code for a formula in a language.
 
+    Parameters
+    ----------
+    formula : Formula or str
+        A :class:`~nnqft.derive.formulas.Formula` or a formula id.
+    language : str
+        One of :data:`LANGUAGES`.
+    **settings
+        Options of the exporter (:func:`get_exporter`).
+
+    Returns
+    -------
+    str
+        The source text, ending in a newline.
+
+    Raises
+    ------
+    UnknownName
+        For an unknown formula id or language.
+    InvalidParameter
+        For an unknown option or an expression the target cannot hold.
+
+    Examples
+    --------
     >>> print(export("kernel/linear", "fortran").splitlines()[-1])
     end module kernel_linear_mod
     """

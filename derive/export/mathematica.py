@@ -114,8 +114,28 @@ _BACK = {"Erf": sp.erf, "PolyGamma": sp.polygamma, "Gamma": sp.gamma, "LogGamma"
 
 
 def read_back(text: str, formula) -> sp.Expr:
-    """The expression in ``text`` (this module's output) as sympy, in nnqft's symbols.
+    """The closed form in ``text`` (this module's output) as sympy, in nnqft's symbols.
 
+    Parameters
+    ----------
+    text : str
+        The Mathematica export of ``formula``.
+    formula : Formula
+        The formula it was exported from (for the argument names).
+
+    Returns
+    -------
+    sympy.Expr
+        The expression of the definition (its closed-form branch where the definition takes
+        a Limit at a removable point).
+
+    Raises
+    ------
+    ParseError
+        For text without exactly one ``:=`` definition, or one sympy cannot parse.
+
+    Examples
+    --------
     >>> from nnqft.derive.formulas import get_formula
     >>> from nnqft.derive.export.base import export
     >>> f = get_formula("kernel/erf")
