@@ -418,7 +418,7 @@ def on_factor(graph: nx.MultiGraph) -> dict:
     Raises
     ------
     InvalidParameter
-        For a node that is neither a leg nor a quartic vertex.
+        For a node that is neither a leg of degree 1 nor a vertex of degree 4.
 
     Examples
     --------
