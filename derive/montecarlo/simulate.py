@@ -79,6 +79,25 @@ def numeric_network(net: Network, *, depth: bool = True) -> Network:
 
     ``depth=False`` skips the depth (for measurements that choose their own number of layers).
 
+    Parameters
+    ----------
+    net : Network
+        The network to sample.
+    depth : bool, optional
+        Whether its depth must be an integer too.
+
+    Returns
+    -------
+    Network
+        ``net`` itself.
+
+    Raises
+    ------
+    InvalidParameter
+        For a symbolic variance, width or depth.
+
+    Examples
+    --------
     >>> numeric_network(Network("feedforward", "tanh", 1.5, 0.05, width=4, depth=2)).width
     4
     >>> numeric_network(Network("feedforward", "tanh", 1.5, 0.05))
@@ -237,6 +256,22 @@ def fast_feedforward_preactivations(
     N(0, sigma_b2 + sigma_w2 mean_j phi(z_j(t-1))^2), layer 1 N(0, sigma_b2 + sigma_w2 q0)),
     for finite-width checks of E[z^2] and Cov(z_i^2, z_j^2).
 
+    Parameters
+    ----------
+    net : Network
+        A numeric feedforward network.
+    samples : int
+        Independent networks.
+    rng : numpy.random.Generator
+        The random source.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (T, samples, N).
+
+    Examples
+    --------
     >>> net = Network("feedforward", "relu", sigma_w2=2.0, sigma_b2=0.0, width=4, depth=3)
     >>> fast_feedforward_preactivations(net, 5, np.random.default_rng(0)).shape
     (3, 5, 4)
