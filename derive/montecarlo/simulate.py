@@ -432,6 +432,41 @@ def simulate(
     runs the full-matrix sampler in JAX (float64, on a GPU where present): the same
     distribution as numpy but other random streams.
 
+    Parameters
+    ----------
+    net : Network
+        A numeric network (:func:`numeric_network`).
+    samples : int
+        Independent networks.
+    seed : int, optional
+        The run's seed.
+    jobs : int, optional
+        Processes of a local Dask cluster.
+    sampler : {"auto", "full", "fast"}, optional
+        How networks are drawn.
+    inputs : {1, 2}, optional
+        One input, or two of correlation ``c0``.
+    c0 : float, optional
+        The correlation of the two inputs.
+    q0 : float, optional
+        The input size, instead of ``net.q0``.
+    scheduler : str, optional
+        Where the chunks run.
+    backend : {"numpy", "jax"}, optional
+        The full-matrix sampler's array library.
+
+    Returns
+    -------
+    SimulationResult
+        Per layer: the mean and variance of Q(t) with standard errors (and c(t), Q12(t)).
+
+    Raises
+    ------
+    InvalidParameter
+        For a symbolic network, a sampler that cannot serve it, or sizes beyond the limits.
+
+    Examples
+    --------
     >>> net = Network("recurrent", "tanh", 4.0, 0.3, width=32, depth=4, bias="fresh")
     >>> r = simulate(net, 64, inputs=2, c0=0.9)
     >>> r.sampler, r.layers[0].correlation is not None
