@@ -72,7 +72,17 @@ class Kernel:
 
 @functools.lru_cache(maxsize=1)
 def llvm_available() -> bool:
-    """True when symengine's LLVM backend compiles and runs here."""
+    """True when symengine's LLVM backend compiles and runs here.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> isinstance(llvm_available(), bool)
+    True
+    """
     try:
         import symengine as se
 
