@@ -93,6 +93,8 @@ class Prepared:
     needs: frozenset
     #: the removable singularities of the closed form (:func:`removable_points`)
     removable: tuple = ()
+    #: True for the branch around them (:func:`finite_branches`) that calls the closed form
+    branch: bool = False
 
 
 def function_name(formula_id: str) -> str:
@@ -882,6 +884,7 @@ class Exporter:
             call = _call(closed, printer.printmethod)
             branch = finite_branches(lambda v: call(*v), prepared.removable, formula.arguments)
             inner = prepare(branch, cse=self.settings["cse"], stable=False)
+            inner = Prepared(inner.temporaries, inner.result, inner.needs, branch=True)
             out += self.function(fname, args, formula, inner, self.names(formula, inner), printer)
         else:
             out += self.function(fname, args, formula, prepared, names, printer)

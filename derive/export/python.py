@@ -85,6 +85,7 @@ class _PythonExporter(Exporter):
                 f"    {', '.join(args)}{',' if len(args) == 1 else ''} = {convert}",
             ]
         return [
+            *(self.closed_form_decorators if prepared.branch else ()),
             f"def {fname}({', '.join(args)}):",
             '    """' + doc[0],
             "",
@@ -106,7 +107,8 @@ class NumpyExporter(_PythonExporter):
     imports = ("import numpy", "import scipy.constants", "import scipy.special")
     printer_class = NnqftSciPyPrinter
     asarray = "numpy.asarray"
-    # numpy.select evaluates every branch: 0/0 of the closed form is expected, not news
+    # numpy.select evaluates every branch (the closed form at 0/0, the interpolation far
+    # from its point): those values are discarded, their warnings are not news
     closed_form_decorators = ('@numpy.errstate(divide="ignore", invalid="ignore")',)
 
 
