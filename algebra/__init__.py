@@ -12,46 +12,9 @@ differentiates sums over them.  It imports nothing of the rest of nnqft, so
 ((i, 1, N),)
 """
 
-from .indices import (
-    INDEX_ASSUMPTIONS,
-    NEURON,
-    REPLICA,
-    TIME,
-    fresh_index,
-    index_order,
-    is_neuron,
-    pool_of,
-)
-from .sums import (
-    FIELD_NAMES,
-    FIELD_RANK,
-    Term,
-    element_diff,
-    flat_terms,
-    is_field_factor,
-    monomials,
-    normal_form,
-    rename_apart,
-    simplify_sums,
-)
+# every public name of the two modules, listed once, in their own __all__
+from . import indices, sums
+from .indices import *  # noqa: F403
+from .sums import *  # noqa: F403
 
-__all__ = [
-    "INDEX_ASSUMPTIONS",
-    "NEURON",
-    "TIME",
-    "REPLICA",
-    "pool_of",
-    "fresh_index",
-    "index_order",
-    "is_neuron",
-    "Term",
-    "FIELD_RANK",
-    "FIELD_NAMES",
-    "rename_apart",
-    "flat_terms",
-    "monomials",
-    "normal_form",
-    "simplify_sums",
-    "is_field_factor",
-    "element_diff",
-]
+__all__ = [*indices.__all__, *sums.__all__]

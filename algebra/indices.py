@@ -53,6 +53,18 @@ def pool_of(lim) -> tuple:
     By the pool its name comes from (the algebra only sums over pool symbols and their
     numbered fresh copies), else by its upper limit: N neurons, T times, at most 4 replicas.
 
+    Parameters
+    ----------
+    lim : tuple
+        A sympy summation limit ``(var, lower, upper)``.
+
+    Returns
+    -------
+    tuple of sympy.Symbol
+        :data:`NEURON`, :data:`TIME` or :data:`REPLICA`.
+
+    Examples
+    --------
     >>> pool_of((sp.Symbol("alpha3"), 1, 2)) is REPLICA
     True
     >>> pool_of((sp.Symbol("a"), 1, sp.Symbol("T"))) is TIME
@@ -68,6 +80,20 @@ def pool_of(lim) -> tuple:
 def fresh_index(pool: tuple, used: set) -> sp.Symbol:
     """The first name of ``pool`` not in ``used`` (then numbered copies: t1, t2, ...).
 
+    Parameters
+    ----------
+    pool : tuple of sympy.Symbol
+        The pool to draw from.
+    used : set of sympy.Symbol
+        Names already taken.
+
+    Returns
+    -------
+    sympy.Symbol
+        A new index with the pool's assumptions.
+
+    Examples
+    --------
     >>> fresh_index(TIME, set(TIME))
     t1
     """
@@ -84,6 +110,17 @@ def fresh_index(pool: tuple, used: set) -> sp.Symbol:
 def index_order(sym) -> int:
     """The position of ``sym`` in its pool (99 for any other symbol), for sorting.
 
+    Parameters
+    ----------
+    sym : sympy.Symbol
+        Any symbol.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
     >>> index_order(TIME[1]), index_order(sp.Symbol("x"))
     (1, 99)
     """
@@ -96,6 +133,17 @@ def index_order(sym) -> int:
 def is_neuron(lim) -> bool:
     """True when the limit ``(var, lower, upper)`` sums over neurons.
 
+    Parameters
+    ----------
+    lim : tuple
+        A sympy summation limit ``(var, lower, upper)``.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
     >>> is_neuron((NEURON[0], 1, sp.Symbol("N"))), is_neuron((TIME[0], 1, sp.Symbol("T")))
     (True, False)
     """

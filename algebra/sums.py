@@ -65,6 +65,20 @@ class Term:
 def rename_apart(term: Term, used: set) -> Term:
     """Rename the dummies of ``term`` that clash with ``used``; add the new ones to it.
 
+    Parameters
+    ----------
+    term : Term
+        A flat term (limits and summand).
+    used : set of sympy.Symbol
+        Names already taken; updated in place with the new dummies.
+
+    Returns
+    -------
+    Term
+        The same sum with clash-free dummies.
+
+    Examples
+    --------
     >>> from nnqft.algebra.indices import TIME
     >>> t = TIME[0]
     >>> rename_apart(Term(((t, 1, 3),), sp.Function("f")(t)), {t}).summand
@@ -85,6 +99,19 @@ def flat_terms(expr: sp.Expr, reserved: set) -> list[Term]:
     """``expr`` as a list of flat terms (products of sums multiplied out, dummies renamed
     apart from each other and from ``reserved``).
 
+    Parameters
+    ----------
+    expr : sympy.Expr
+        An expression with sympy Sums.
+    reserved : set of sympy.Symbol
+        Free index names the dummies must avoid.
+
+    Returns
+    -------
+    list of Term
+
+    Examples
+    --------
     >>> from nnqft.algebra.indices import TIME
     >>> t = TIME[0]
     >>> f = sp.Function("f")
@@ -118,6 +145,18 @@ def flat_terms(expr: sp.Expr, reserved: set) -> list[Term]:
 def monomials(term: Term) -> list[Term]:
     """The expanded summand of ``term`` split into one term per monomial.
 
+    Parameters
+    ----------
+    term : Term
+        A flat term.
+
+    Returns
+    -------
+    list of Term
+        One per monomial of the expanded summand, with the same limits.
+
+    Examples
+    --------
     >>> x, y = sp.symbols("x y")
     >>> [m.summand for m in monomials(Term((), (x + y) * x))]
     [x**2, x*y]
@@ -213,6 +252,20 @@ def normal_form(expr: sp.Expr, reserved=()) -> list[Term]:
 
     Two expressions are equal as sums over indices when their normal forms are equal.
 
+    Parameters
+    ----------
+    expr : sympy.Expr
+        An expression with sums over indices.
+    reserved : iterable of sympy.Symbol, optional
+        Free indices (kept, never used as dummies).
+
+    Returns
+    -------
+    list of Term
+        The merged terms, sorted; empty when ``expr`` is zero as a sum.
+
+    Examples
+    --------
     >>> from nnqft.algebra.indices import NEURON
     >>> i, j = NEURON[:2]
     >>> N = sp.Symbol("N", positive=True, integer=True)
@@ -272,6 +325,21 @@ def simplify_sums(expr: sp.Expr, reserved=(), merge: bool = True) -> sp.Expr:
     With ``merge`` the terms sharing their sums (after canonical renaming) are written as
     one sum of a combined summand, e.g. sum_{t,s} (K Q + sigma_b2 B) zt zt.
 
+    Parameters
+    ----------
+    expr : sympy.Expr
+        An expression with sums over indices.
+    reserved : iterable of sympy.Symbol, optional
+        Free indices.
+    merge : bool, optional
+        Combine terms with the same sums into one sum.
+
+    Returns
+    -------
+    sympy.Expr
+
+    Examples
+    --------
     >>> from nnqft.algebra.indices import NEURON
     >>> i, j = NEURON[:2]
     >>> N = sp.Symbol("N", positive=True, integer=True)
@@ -304,6 +372,17 @@ FIELD_NAMES = ("z", "zt", "phi")
 def is_field_factor(f) -> bool:
     """True for factors made of fields (z, zt, phi, as Indexed or single-neuron functions).
 
+    Parameters
+    ----------
+    f : sympy.Expr
+        One factor of a product.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
     >>> is_field_factor(sp.Function("phi")(sp.Symbol("u"))), is_field_factor(sp.Symbol("q"))
     (True, False)
     """
@@ -322,6 +401,22 @@ def element_diff(expr: sp.Expr, element: sp.Expr, reserved=()) -> sp.Expr:
     Each occurrence X(e) in a summand contributes dsummand/dX(e) prod_k delta(e_k, e0_k);
     the deltas are then contracted.
 
+    Parameters
+    ----------
+    expr : sympy.Expr
+        An expression with sums over indices.
+    element : sympy.Expr
+        The entry to differentiate by, with free index symbols.
+    reserved : iterable of sympy.Symbol, optional
+        Further free indices.
+
+    Returns
+    -------
+    sympy.Expr
+        The derivative, deltas contracted.
+
+    Examples
+    --------
     >>> from nnqft.algebra.indices import TIME
     >>> t, s = TIME[:2]
     >>> Q, zt = sp.Function("Q"), sp.Function("zt")

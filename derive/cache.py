@@ -48,13 +48,45 @@ _FIELDS = {"format", "key", "checksum", "value"}
 
 
 def cache_dir() -> Path:
-    """The cache folder: ``$NNQFT_CACHE_DIR`` or ``~/.cache/nnqft``."""
+    """The cache folder: ``$NNQFT_CACHE_DIR`` or ``~/.cache/nnqft``.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder (not created here).
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ["NNQFT_CACHE_DIR"] = "/tmp/nnqft-example"
+    >>> str(cache_dir())
+    '/tmp/nnqft-example'
+    >>> del os.environ["NNQFT_CACHE_DIR"]
+    """
     env = os.environ.get("NNQFT_CACHE_DIR")
     return Path(env) if env else Path.home() / ".cache" / "nnqft"
 
 
 def cache_key(content: dict) -> str:
-    """SHA-256 hex digest of the canonical JSON of ``content`` (sorted keys)."""
+    """SHA-256 hex digest of the canonical JSON of ``content`` (sorted keys).
+
+    Parameters
+    ----------
+    content : dict
+        What determines a result (JSON-able).
+
+    Returns
+    -------
+    str
+        64 hex digits.
+
+    Examples
+    --------
+    >>> cache_key({"a": 1, "b": 2}) == cache_key({"b": 2, "a": 1})
+    True
+    >>> len(cache_key({"what": "example"}))
+    64
+    """
     text = json.dumps({"format": FORMAT, **content}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -66,6 +98,18 @@ def _canonical(value) -> str:
 def checksum(value) -> str:
     """SHA-256 hex digest of the canonical JSON of a stored (encoded) value.
 
+    Parameters
+    ----------
+    value : JSON-able
+        The encoded value of an entry.
+
+    Returns
+    -------
+    str
+        64 hex digits.
+
+    Examples
+    --------
     >>> checksum({"b": [1, 2], "a": "x"}) == checksum({"a": "x", "b": [1, 2]})
     True
     """
@@ -133,8 +177,27 @@ def _warn(path: Path, what: str) -> None:
 
 
 def load(key: str):
-    """The stored value for ``key``, or None (no entry, or one that is unreadable or
-    altered: then one warning line goes to stderr)."""
+    """The stored value for ``key``, or None.
+
+    Parameters
+    ----------
+    key : str
+        A :func:`cache_key`.
+
+    Returns
+    -------
+    object or None
+        The decoded value; None where there is no entry, or one that is unreadable or
+        altered (then one warning line goes to stderr).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> os.environ["NNQFT_CACHE_DIR"] = tempfile.mkdtemp()
+    >>> load(cache_key({"what": "never stored"})) is None
+    True
+    >>> del os.environ["NNQFT_CACHE_DIR"]
+    """
     value, bad = _load(key)
     if bad is not None:
         _warn(bad, "ignored")
@@ -142,9 +205,27 @@ def load(key: str):
 
 
 def store(key: str, value) -> None:
-    """Store ``value`` (JSON-able, sympy allowed) under ``key``; silently skips when the
-    folder cannot be written or a value cannot be stored as a tree (a cache must never
-    break a derivation)."""
+    """Store ``value`` under ``key``.
+
+    Silently skips when the folder cannot be written or a value cannot be stored as a
+    tree: a cache must never break a derivation.
+
+    Parameters
+    ----------
+    key : str
+        A :func:`cache_key`.
+    value : JSON-able, sympy expressions allowed
+        Stored with its expressions as :mod:`nnqft.derive.exprtree` data trees.
+
+    Examples
+    --------
+    >>> import os, tempfile, sympy as sp
+    >>> os.environ["NNQFT_CACHE_DIR"] = tempfile.mkdtemp()
+    >>> store(cache_key({"what": "half"}), {"value": sp.Rational(1, 2)})
+    >>> load(cache_key({"what": "half"}))["value"]
+    1/2
+    >>> del os.environ["NNQFT_CACHE_DIR"]
+    """
     path = _path(key)
     try:
         encoded = _encode(value)
@@ -163,8 +244,31 @@ def store(key: str, value) -> None:
 
 
 def cached(content: dict, compute):
-    """``load(cache_key(content))`` or else ``compute()``, stored and returned; an entry
-    that is unreadable or altered is recomputed, rewritten and reported on stderr."""
+    """``load(cache_key(content))`` or else ``compute()``, stored and returned.
+
+    Parameters
+    ----------
+    content : dict
+        What determines the result (JSON-able): the key is its SHA-256.
+    compute : callable
+        ``compute()`` gives the value on a miss.
+
+    Returns
+    -------
+    object
+        The value, decoded from the cache or just computed; an entry that is unreadable or
+        altered is recomputed, rewritten and reported on stderr.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> os.environ["NNQFT_CACHE_DIR"] = tempfile.mkdtemp()
+    >>> cached({"what": "answer"}, lambda: {"n": 42})
+    {'n': 42}
+    >>> cached({"what": "answer"}, lambda: {"n": 0})    # a hit: compute is not called
+    {'n': 42}
+    >>> del os.environ["NNQFT_CACHE_DIR"]
+    """
     key = cache_key(content)
     value, bad = _load(key)
     if value is None:

@@ -27,9 +27,36 @@ __all__ = ["to_sympy"]
 
 
 def to_sympy(value, what: str = "value") -> sp.Basic:
-    """``value`` as a sympy object: sympy objects as they are, numbers converted, strings
-    parsed by :func:`nnqft.rules.symbols.parse_expression`; anything else is an
-    :class:`~nnqft.errors.InvalidType`."""
+    """``value`` as a sympy object, without evaluating text as code.
+
+    Parameters
+    ----------
+    value : sympy.Basic, int, float, fractions.Fraction or str
+        Sympy objects are returned as they are, numbers converted, strings parsed by
+        :func:`nnqft.rules.symbols.parse_expression` (the whitelist parser).
+    what : str, optional
+        What the value is, for the error message.
+
+    Returns
+    -------
+    sympy.Basic
+
+    Raises
+    ------
+    InvalidType
+        For anything else (a list, None, an object).
+    ParseError
+        For a string the parser refuses.
+
+    Examples
+    --------
+    >>> to_sympy("sigma_w2**2 + 1/2")
+    sigma_w2**2 + 1/2
+    >>> to_sympy([1, 2], "expression")
+    Traceback (most recent call last):
+    ...
+    nnqft.errors.InvalidType: expression must be a number, a sympy expression or a string, got list
+    """
     if isinstance(value, sp.Basic):
         return value
     if isinstance(value, str):

@@ -159,6 +159,13 @@ def _name_of(cls):
 def node_types() -> list[str]:
     """Every node type a tree may use (leaves, constants and the function table).
 
+    Returns
+    -------
+    list of str
+        The node names, sorted.
+
+    Examples
+    --------
     >>> "Add" in node_types() and "eval" not in node_types()
     True
     """
@@ -195,9 +202,24 @@ def _symbol_key(name: str, assumptions: dict):
 def to_tree(expr) -> list:
     """The data tree of a sympy expression (nested lists of str, int, bool and dicts).
 
-    Raises :class:`ExprTreeError` for a node outside the table (a Dummy, NaN, zoo, an
-    unknown function class) or a tree over the size limits.
+    Parameters
+    ----------
+    expr : sympy.Basic
+        The expression to store.
 
+    Returns
+    -------
+    list
+        ``[node type, argument, ...]``, JSON-able.
+
+    Raises
+    ------
+    ExprTreeError
+        For a node outside the table (a Dummy, NaN, zoo, an unknown function class) or a
+        tree over the size limits.
+
+    Examples
+    --------
     >>> to_tree(sp.Rational(2, 3))
     ['Rational', '2', '3']
     >>> to_tree(sp.nan)
@@ -251,9 +273,24 @@ def _encode(e, depth: int, count: list) -> list:
 def from_tree(tree) -> sp.Basic:
     """Rebuild the expression of a :func:`to_tree` tree, exactly (``evaluate=False``).
 
-    Raises :class:`ExprTreeError` for anything else: unknown node types, wrong shapes or
-    arities, non-canonical numbers, trees over the size limits.
+    Parameters
+    ----------
+    tree : list
+        A tree as :func:`to_tree` writes it (for instance read back from JSON).
 
+    Returns
+    -------
+    sympy.Basic
+        The expression, node by node from the fixed table (nothing is evaluated or imported).
+
+    Raises
+    ------
+    ExprTreeError
+        For anything else: unknown node types, wrong shapes or arities, non-canonical
+        numbers, trees over the size limits.
+
+    Examples
+    --------
     >>> from_tree(["Add", ["Integer", "1"], ["Symbol", "x", {}]])
     x + 1
     """

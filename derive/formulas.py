@@ -140,9 +140,34 @@ def formula_from_expression(
     order: int | None = None,
     notes: tuple = (),
 ) -> Formula:
-    """Wrap any sympy expression as a :class:`Formula` (arguments: its free symbols in the
-    standard order), e.g. to export an expression that is not in the registry.
+    """Wrap any sympy expression as a :class:`Formula`, e.g. to export an expression that is
+    not in the registry.
 
+    Parameters
+    ----------
+    expression : sympy.Expr
+        The expression (a string is parsed by the whitelist parser).
+    id : str, optional
+        Its id (names the exported function).
+    arguments : sequence of sympy.Symbol, optional
+        The argument order; default: its free symbols in the standard order
+        (:data:`ARGUMENT_ORDER`).
+    description, derivation, source : str, optional
+        What it is, how it was derived and where from (for the exported comment).
+    validity, domain, order, notes : optional
+        As the fields of :class:`Formula`.
+
+    Returns
+    -------
+    Formula
+
+    Raises
+    ------
+    InvalidParameter
+        Where the expression depends on a symbol that is not among ``arguments``.
+
+    Examples
+    --------
     >>> formula_from_expression(S.T / S.N + S.sigma_w2).arguments
     (sigma_w2, N, T)
     """
@@ -194,8 +219,30 @@ _FAMILIES: list[Callable[[], list[_Provider]]] = []
 def register_formula(
     id: str, module: str, build: Callable, needs: tuple = (), orders: bool = False
 ) -> None:
-    """Add a provider: ``build(order)`` returns a :class:`Formula`; it is listed only when
-    ``module`` (relative to nnqft, e.g. ``'.derive.meanfield'``) imports and has ``needs``."""
+    """Add a provider of formulas to the registry.
+
+    Parameters
+    ----------
+    id : str
+        The formula id.
+    module : str
+        The module the provider needs (relative to nnqft, e.g. ``'.derive.meanfield'``): the
+        id is listed only when it imports and has every name in ``needs``.
+    build : callable
+        ``build(order)`` returns the :class:`Formula`.
+    needs : tuple of str, optional
+        Names ``module`` must have.
+    orders : bool, optional
+        Whether the formula is a 1/N series that ``get_formula(id, order=K)`` re-derives.
+
+    Examples
+    --------
+    >>> build = lambda order: formula_from_expression(S.sigma_w2**S.T, "example/power")
+    >>> register_formula("example/power", ".derive.formulas", build)
+    >>> "example/power" in list_formulas()
+    True
+    >>> _ = _PROVIDERS.pop("example/power")     # leave the registry as it was
+    """
     _PROVIDERS[id] = _Provider(id, module, tuple(needs), build, orders)
 
 
@@ -224,6 +271,12 @@ def _all_providers() -> dict[str, _Provider]:
 def list_formulas() -> list[str]:
     """Every formula id the installed engine can derive, sorted.
 
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
     >>> ids = list_formulas()
     >>> "kernel/erf" in ids and "kernel/tanh" not in ids   # tanh has no closed form
     True
@@ -232,9 +285,29 @@ def list_formulas() -> list[str]:
 
 
 def get_formula(id: str, order: int | None = None) -> Formula:
-    """Build the formula ``id`` (cached).  ``order`` re-derives a 1/N series to that order
-    where the formula is one; elsewhere it must be None.
+    """Build the formula ``id`` (cached).
 
+    Parameters
+    ----------
+    id : str
+        A formula id (:func:`list_formulas`).
+    order : int, optional
+        Re-derives a 1/N series through 1/N^order where the formula is one; elsewhere it
+        must be None.
+
+    Returns
+    -------
+    Formula
+
+    Raises
+    ------
+    UnknownName
+        For an id that is not registered (with the nearest ones).
+    InvalidParameter
+        For an order where the formula is not a series, or a bad order.
+
+    Examples
+    --------
     >>> get_formula("kernel-derivative/relu").expression
     (pi - acos(q12/(sqrt(q11)*sqrt(q22))))/(2*pi)
     """

@@ -308,7 +308,18 @@ def _components(graph):
 
 
 def canonical_form(graph) -> tuple[str, int]:
-    """``(canonical id, |Aut|)`` of a diagram in one pass (see :func:`canonical_id`)."""
+    """``(canonical id, |Aut|)`` of a diagram in one pass (see :func:`canonical_id`).
+
+    Parameters
+    ----------
+    graph : networkx.MultiGraph
+        A diagram (see :mod:`nnqft.diagrams`).
+
+    Returns
+    -------
+    tuple of (str, int)
+        The canonical id and the automorphism count.
+    """
     _check(graph)
     if graph.number_of_nodes() == 0:
         return "", 1
@@ -334,6 +345,17 @@ def canonical_id(graph) -> str:
     other than ``kind='phi'``); disconnected diagrams join their component ids with
     `` + `` in sorted order.
 
+    Parameters
+    ----------
+    graph : networkx.MultiGraph
+        A diagram (see :mod:`nnqft.diagrams`).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
     >>> from nnqft.diagrams import make_diagram
     >>> sunset = [(1, "x"), ("x", "y"), ("x", "y"), ("x", "y"), ("y", 2)]
     >>> a = make_diagram(sunset, legs={1: 1, 2: 2})
@@ -353,6 +375,17 @@ def automorphism_count(graph) -> int:
     parallel edges (m!) and the flips of undirected self-loops (2 each), times k! for k
     identical connected components.
 
+    Parameters
+    ----------
+    graph : networkx.MultiGraph
+        A diagram (see :mod:`nnqft.diagrams`).
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
     >>> from nnqft.diagrams import make_diagram
     >>> figure_eight = make_diagram([("v", "v"), ("v", "v")])
     >>> automorphism_count(figure_eight)
@@ -364,6 +397,17 @@ def automorphism_count(graph) -> int:
 def node_automorphism_count(graph) -> int:
     """Number of node permutations that preserve the diagram (edges permuted as bundles).
 
+    Parameters
+    ----------
+    graph : networkx.MultiGraph
+        A diagram (see :mod:`nnqft.diagrams`).
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
     >>> from nnqft.diagrams import make_diagram
     >>> node_automorphism_count(make_diagram([("a", "b"), ("a", "b"), ("a", "a"), ("b", "b")]))
     2
@@ -384,6 +428,17 @@ def node_automorphism_count(graph) -> int:
 def symmetry_factor(graph) -> Fraction:
     """The symmetry factor 1/|Aut| of a diagram with labelled legs, as a Fraction.
 
+    Parameters
+    ----------
+    graph : networkx.MultiGraph
+        A diagram with labelled legs.
+
+    Returns
+    -------
+    fractions.Fraction
+
+    Examples
+    --------
     >>> from nnqft.diagrams import make_diagram
     >>> edges = [(1, "x"), ("x", "y"), ("x", "y"), ("x", "y"), ("y", 2)]
     >>> sunset = make_diagram(edges, legs={1: 1, 2: 2})

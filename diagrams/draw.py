@@ -55,7 +55,25 @@ def _leg_label(label) -> str:
 
 
 def tikz_body(graph) -> str:
-    """The ``\\feynmandiagram`` of a diagram (needs lualatex for the automatic layout)."""
+    """The ``\feynmandiagram`` of a diagram (needs lualatex for the automatic layout).
+
+    Parameters
+    ----------
+    graph : networkx.MultiGraph
+        A diagram.
+
+    Returns
+    -------
+    str
+        The TikZ-Feynman source of one diagram.
+
+    Examples
+    --------
+    >>> from nnqft.diagrams import make_diagram
+    >>> tadpole = make_diagram([(1, "v"), ("v", "v"), ("v", 2)], legs={1: 1, 2: 2})
+    >>> tikz_body(tadpole).startswith("\\\\feynmandiagram")
+    True
+    """
     names = _names(graph)
     legs = [x for x, kind in graph.nodes(data="kind") if kind == "leg"]
     done = set()
@@ -112,7 +130,27 @@ def tikz_body(graph) -> str:
 
 
 def tikz_document(graphs, captions=None) -> str:
-    """A LaTeX document with one TikZ-Feynman diagram per graph (compile with lualatex)."""
+    """A LaTeX document with one TikZ-Feynman diagram per graph (compile with lualatex).
+
+    Parameters
+    ----------
+    graphs : iterable of networkx.MultiGraph
+        The diagrams.
+    captions : sequence of str, optional
+        One caption per diagram.
+
+    Returns
+    -------
+    str
+        A complete LaTeX document.
+
+    Examples
+    --------
+    >>> from nnqft.diagrams import make_diagram
+    >>> doc = tikz_document([make_diagram([(1, 2)], legs={1: 1, 2: 2})], ["a line"])
+    >>> "\\\\begin{document}" in doc and "a line" in doc
+    True
+    """
     captions = captions or [""] * len(graphs)
     parts = [
         "\\documentclass{article}",
@@ -130,7 +168,18 @@ def tikz_document(graphs, captions=None) -> str:
 
 
 def compile_tikz(tex_path) -> Path | None:
-    """Compile a ``.tex`` file with lualatex if present; the PDF path, or None."""
+    """Compile a ``.tex`` file with lualatex if present; the PDF path, or None.
+
+    Parameters
+    ----------
+    tex_path : str or pathlib.Path
+        The ``.tex`` file.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The PDF, or None where lualatex is missing or fails.
+    """
     exe = shutil.which("lualatex")
     if exe is None:
         return None
@@ -194,7 +243,30 @@ def _layout(graph):
 
 
 def draw_png(graph, path, title: str | None = None) -> Path:
-    """Draw a diagram with matplotlib (Agg) to ``path``."""
+    """Draw a diagram with matplotlib (Agg) to ``path``.
+
+    Parameters
+    ----------
+    graph : networkx.MultiGraph
+        A diagram.
+    path : str or pathlib.Path
+        The PNG file to write.
+    title : str, optional
+        A caption above the drawing.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from nnqft.diagrams import make_diagram
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "line.png"
+    >>> draw_png(make_diagram([(1, 2)], legs={1: 1, 2: 2}), out).exists()
+    True
+    """
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -280,6 +352,22 @@ def write_drawings(diagrams, directory, png: bool = True, compile_pdf: bool = Fa
 
     ``diagrams`` are objects with ``graph`` and ``id`` attributes (e.g.
     :class:`nnqft.diagrams.phi4.Diagram`).  Returns the index.
+
+    Parameters
+    ----------
+    diagrams : iterable
+        Objects with ``graph`` and ``id`` attributes.
+    directory : str or pathlib.Path
+        An existing folder.
+    png : bool, optional
+        Also draw PNGs.
+    compile_pdf : bool, optional
+        Also compile ``diagrams.tex`` with lualatex where present.
+
+    Returns
+    -------
+    dict
+        The index: file stem -> canonical id.
     """
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)

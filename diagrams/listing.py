@@ -34,9 +34,31 @@ class DiagramValue(Protocol):
 
 
 def phi4_summary(diagrams: Iterable, legs: int, *, channels: bool = False, write=None) -> dict:
-    """count, sum_symmetry_factors and sum_symmetry_times_n_factor of phi^4 diagrams with
-    ``legs`` external legs in one pass (with ``channels`` and 4 legs also the sums per
-    channel [A, B, C]); each diagram's JSON entry goes to ``write`` when given."""
+    """The sums of phi^4 diagrams in one pass.
+
+    Parameters
+    ----------
+    diagrams : iterable of Diagram
+        phi^4 diagrams (:func:`nnqft.diagrams.phi4.iter_diagrams`).
+    legs : int
+        Their number of external legs.
+    channels : bool, optional
+        With 4 legs, also the sums per channel [A, B, C].
+    write : callable, optional
+        ``write(entry)`` receives each diagram's JSON entry.
+
+    Returns
+    -------
+    dict
+        ``count``, ``sum_symmetry_factors``, ``sum_symmetry_times_n_factor`` (and
+        ``channels``), as JSON-ready values.
+
+    Examples
+    --------
+    >>> from nnqft.diagrams.phi4 import generate_diagrams
+    >>> phi4_summary(generate_diagrams(2, 1, connected=True), 2)["sum_symmetry_factors"]
+    '1/2'
+    """
     from .polystr import factor_string
 
     count = 0
@@ -67,9 +89,22 @@ def phi4_summary(diagrams: Iterable, legs: int, *, channels: bool = False, write
 
 
 def listing(diagrams: Iterable[DiagramValue], write=None) -> dict:
-    """count and sum_symmetry_factors of any diagrams (:class:`DiagramValue`), each entry
-    to ``write`` when given.
+    """Count and sum of symmetry factors of any diagrams.
 
+    Parameters
+    ----------
+    diagrams : iterable of DiagramValue
+        Values with ``to_dict`` and ``symmetry_factor``.
+    write : callable, optional
+        ``write(entry)`` receives each diagram's JSON entry.
+
+    Returns
+    -------
+    dict
+        ``count`` and ``sum_symmetry_factors`` (a string fraction).
+
+    Examples
+    --------
     >>> from nnqft.diagrams.network import network_diagrams
     >>> from nnqft.rules.network import Network
     >>> listing(network_diagrams(Network("recurrent", depth=2), 1))
@@ -87,10 +122,24 @@ def listing(diagrams: Iterable[DiagramValue], write=None) -> dict:
 def write_json(
     out: IO[str], head: dict, diagrams: Iterable, summary: Callable[..., dict] = listing
 ) -> None:
-    """Write ``{**head, "diagrams": [...], **summary(diagrams)}`` as one line of JSON to
-    ``out``, diagram by diagram: the same text as ``json.dumps`` of the whole object,
-    without holding it.  ``summary(diagrams, write=...)`` passes each entry to ``write``.
+    """Write ``{**head, "diagrams": [...], **summary(diagrams)}`` as one line of JSON,
+    diagram by diagram: the same text as ``json.dumps`` of the whole object, without
+    holding it.
 
+    Parameters
+    ----------
+    out : text stream
+        Where the line goes.
+    head : dict
+        The keys before the diagrams.
+    diagrams : iterable
+        The diagrams, consumed once.
+    summary : callable, optional
+        ``summary(diagrams, write=...)`` passes each entry to ``write`` and returns the
+        keys after the diagrams (default :func:`listing`).
+
+    Examples
+    --------
     >>> import functools, io
     >>> from nnqft.diagrams.phi4 import generate_diagrams
     >>> buffer = io.StringIO()

@@ -44,6 +44,7 @@ import networkx as nx
 
 from ..errors import InvalidParameter, InvalidType
 from . import canonical_id
+from .unionfind import join, n_classes
 
 __all__ = [
     "ChordDiagram",
@@ -53,8 +54,6 @@ __all__ = [
     "MAX_TRACE_DEFICIT",
     "max_chords",
     "face_count",
-    "find_root",
-    "join",
 ]
 
 #: the highest power of 1/N whose reduced diagrams :func:`trace_diagrams` will enumerate
@@ -81,26 +80,6 @@ def max_chords(deficit: int) -> int:
     return 2 * deficit + 1
 
 
-def find_root(parent: list[int], i: int) -> int:
-    """The root of ``i`` in the union-find forest ``parent`` (``parent[r] == r`` at a root;
-    paths are halved on the way).  A plain list, so that a forest is copied with ``list``.
-
-    >>> parent = list(range(4))
-    >>> join(parent, 0, 1); join(parent, 2, 1)
-    >>> len({find_root(parent, i) for i in range(4)})
-    2
-    """
-    while parent[i] != i:
-        parent[i] = parent[parent[i]]
-        i = parent[i]
-    return i
-
-
-def join(parent: list[int], i: int, j: int) -> None:
-    """Merge the classes of ``i`` and ``j`` in the union-find forest ``parent``."""
-    parent[find_root(parent, i)] = find_root(parent, j)
-
-
 def face_count(n: int, k: int, partner) -> int:
     """Number of index loops (faces) of a pairing of the cyclic word ``(W^T)^k W^(n-k)``.
 
@@ -124,7 +103,7 @@ def face_count(n: int, k: int, partner) -> int:
         qa = ((q + 1) % n, q) if q < k else (q, (q + 1) % n)
         join(parent, pa[0], qa[0])
         join(parent, pa[1], qa[1])
-    return len({find_root(parent, i) for i in range(n)})
+    return n_classes(parent)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from ..errors import InvalidParameter
+from .unionfind import find_root, join, n_classes
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -56,6 +57,22 @@ def contract(n_nodes: int, leg_label: list, edges: list[tuple[int, int]]):
     joined by three lines they are a line with a weight, by four a closed factor.  What is
     left goes through the transfer contraction (:func:`contract_plain`).
 
+    Parameters
+    ----------
+    n_nodes : int
+        Number of nodes (legs and vertices).
+    leg_label : list
+        The leg label of each node, ``None`` for a vertex.
+    edges : list of tuple of int
+        The propagators.
+
+    Returns
+    -------
+    tuple of (dict, int)
+        ``{channel: Counter{power of N: count}}`` and 3**V.
+
+    Examples
+    --------
     >>> contract(3, [1, 2, None], [(0, 2), (1, 2), (2, 2)])
     ({((1, 2),): Counter({0: 2, 1: 1})}, 3)
     """
@@ -226,40 +243,27 @@ def _pmul(a, b):
     return out
 
 
-def _find(parent, a):
-    while parent.setdefault(a, a) != a:
-        a = parent[a]
-    return a
-
-
 @functools.cache
 def _two_vertex_table(xi, yi):
     """Two vertices x, y joined by k = len(xi) lines x[xi[m]] - y[yi[m]]: for each pair of
     pairings (px, py), the pairing r of the outer slots (x's others, then y's others;
     r = 0 when k >= 3, where the outer slots, if any, are simply joined) that the strands
-    realise, and the number of closed strands."""
-    xk = [t for t in range(4) if t not in xi]
-    yk = [t for t in range(4) if t not in yi]
-    outer = [("x", t) for t in xk] + [("y", t) for t in yk]
+    realise, and the number of closed strands.  Slot t of x is strand end t, of y 4 + t."""
+    outer = [t for t in range(4) if t not in xi] + [4 + t for t in range(4) if t not in yi]
     table = {}
     for px, pairing_x in enumerate(_PAIRINGS):
         for py, pairing_y in enumerate(_PAIRINGS):
-            parent: dict = {}
-            find = functools.partial(_find, parent)
-
-            def join(a, b, find=find, parent=parent):
-                parent[find(a)] = find(b)
-
+            parent = list(range(8))
             for a, b in zip(xi, yi):
-                join(("x", a), ("y", b))
-            for side, pairing in (("x", pairing_x), ("y", pairing_y)):
-                join((side, pairing[0]), (side, pairing[1]))
-                join((side, pairing[2]), (side, pairing[3]))
-            roots = {find((side, t)) for side in "xy" for t in range(4)}
-            loops = len(roots) - len(outer) // 2
+                join(parent, a, 4 + b)
+            for side, pairing in ((0, pairing_x), (4, pairing_y)):
+                join(parent, side + pairing[0], side + pairing[1])
+                join(parent, side + pairing[2], side + pairing[3])
+            loops = n_classes(parent) - len(outer) // 2
             r = 0
             if len(outer) == 4:
-                mate = next(q for q in range(1, 4) if find(outer[q]) == find(outer[0]))
+                root = find_root(parent, outer[0])
+                mate = next(q for q in range(1, 4) if find_root(parent, outer[q]) == root)
                 r = _PAIR_INDEX[(0, mate)]
             table[(px, py)] = (r, loops)
     return table
@@ -273,6 +277,18 @@ def contract_plain(
     ``_slots``/``_weights`` (internal) give each vertex's ends in slot order and integer
     polynomial weights of its three pairings; by default every pairing has weight 1.
 
+    Parameters
+    ----------
+    n_nodes, leg_label, edges
+        As for :func:`contract`.
+
+    Returns
+    -------
+    tuple of (dict, int)
+        As :func:`contract`.
+
+    Examples
+    --------
     >>> contract_plain(3, [1, 2, None], [(0, 2), (1, 2), (2, 2)])
     ({((1, 2),): Counter({0: 2, 1: 1})}, 3)
     """
@@ -388,6 +404,28 @@ def on_factor(graph: nx.MultiGraph) -> dict:
     A channel is a tuple of leg-label pairs joined by open index strands (``()`` for a
     vacuum diagram).  Legs are nodes with ``kind='leg'`` and a ``leg`` label; every other
     node must be a quartic vertex.
+
+    Parameters
+    ----------
+    graph : networkx.MultiGraph
+        A phi^4 diagram.
+
+    Returns
+    -------
+    dict
+        ``{channel: {power of N: Fraction}}``.
+
+    Raises
+    ------
+    InvalidParameter
+        For a node that is neither a leg of degree 1 nor a vertex of degree 4.
+
+    Examples
+    --------
+    >>> from nnqft.diagrams import make_diagram
+    >>> tadpole = make_diagram([(1, "v"), ("v", "v"), ("v", 2)], legs={1: 1, 2: 2})
+    >>> on_factor(tadpole)
+    {((1, 2),): {0: Fraction(2, 3), 1: Fraction(1, 3)}}
     """
     nodes = list(graph.nodes)
     index = {x: i for i, x in enumerate(nodes)}
@@ -405,6 +443,17 @@ def on_factor(graph: nx.MultiGraph) -> dict:
 def on_factor_expr(poly: dict):
     """A polynomial ``{power: coefficient}`` as a factored sympy expression in N.
 
+    Parameters
+    ----------
+    poly : dict
+        ``{power of N: Fraction}``.
+
+    Returns
+    -------
+    sympy.Expr
+
+    Examples
+    --------
     >>> on_factor_expr({0: Fraction(4, 9), 1: Fraction(4, 9), 2: Fraction(1, 9)})
     (N + 2)**2/9
     """
@@ -422,6 +471,20 @@ def channel_coefficients(factor: dict, n_legs: int) -> list[dict]:
     2 legs: ``[delta_12]``; 4 legs: ``[A, B, C]`` for A d12 d34 + B d13 d24 + C d14 d23;
     0 legs: ``[full contraction]``.
 
+    Parameters
+    ----------
+    factor : dict
+        An :func:`on_factor` result.
+    n_legs : int
+        0, 2 or 4.
+
+    Returns
+    -------
+    list of dict
+        One polynomial ``{power of N: Fraction}`` per channel.
+
+    Examples
+    --------
     >>> channel_coefficients({((1, 3), (2, 4)): {1: Fraction(1)}}, 4)
     [{}, {1: Fraction(1, 1)}, {}]
     """

@@ -30,6 +30,7 @@ from .canonical import canonical_form
 from .generate import RawDiagram, gc_paused, generate_connected
 from .on_tensor import channel_coefficients, contract, on_factor, on_factor_expr
 from .polystr import factor_string
+from .unionfind import join, n_classes
 
 if TYPE_CHECKING:  # networkx is imported where a graph is built (a fast CLI start)
     import networkx as nx
@@ -183,21 +184,12 @@ class Diagram:
 
 
 def _vertex_components(labels, edges, skip=None) -> int:
-    parent = {i: i for i, lab in enumerate(labels) if lab is None}
-
-    def find(x):
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    """Connected components of the vertices (legs left out; edge number ``skip`` too)."""
+    parent = list(range(len(labels)))
     for k, (a, b) in enumerate(edges):
-        if k == skip or a not in parent or b not in parent:
-            continue
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[ra] = rb
-    return len({find(x) for x in parent})
+        if k != skip and labels[a] is None and labels[b] is None:
+            join(parent, a, b)
+    return n_classes(parent, [i for i, lab in enumerate(labels) if lab is None])
 
 
 def loop_number(labels, edges) -> int:

@@ -29,8 +29,20 @@ __all__ = ["factor_string"]
 
 
 def factor_string(poly: dict) -> str:
-    """``str(sympy.factor(...))`` of a polynomial ``{power of N: coefficient}`` (cached).
+    """``str(sympy.factor(...))`` of a polynomial in N (cached).
 
+    Parameters
+    ----------
+    poly : dict
+        ``{power of N: coefficient}`` with integer or Fraction coefficients.
+
+    Returns
+    -------
+    str
+        The factored polynomial as sympy prints it (``'0'`` for the empty dict).
+
+    Examples
+    --------
     >>> factor_string({0: Fraction(1, 3)}), factor_string({}), factor_string({1: 1})
     ('1/3', '0', 'N')
     """

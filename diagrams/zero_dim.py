@@ -30,6 +30,19 @@ __all__ = ["moment", "zero_dim_series", "diagram_series", "cactus_series", "larg
 def moment(k: int, n=N):
     """E[(x.x)^k] for x ~ N(0, I_N): prod_{j<k} (N + 2j).
 
+    Parameters
+    ----------
+    k : int
+        The power, k >= 0.
+    n : sympy.Expr or int, optional
+        The number of components (default the symbol N).
+
+    Returns
+    -------
+    sympy.Expr
+
+    Examples
+    --------
     >>> moment(2)
     N*(N + 2)
     """
@@ -56,6 +69,18 @@ def zero_dim_series(order: int) -> dict[str, list]:
     """Coefficients of g^0..g^order of Z, log Z, the propagator G = <x.x>/N and the
     connected 4-point coupling u, as polynomials in N.
 
+    Parameters
+    ----------
+    order : int
+        The highest power of the coupling g.
+
+    Returns
+    -------
+    dict
+        ``{"Z", "log_Z", "G", "u"}`` -> list of order + 1 sympy polynomials in N.
+
+    Examples
+    --------
     >>> zero_dim_series(1)["log_Z"]
     [0, -N**2/24 - N/12]
     """
@@ -79,6 +104,22 @@ def diagram_series(n_legs: int, order: int, channel: int = 0) -> list:
     """The same coefficients summed over generated connected diagrams:
     sum (-1)^V S F at each order V (for 4 legs the channel ``channel`` of [A, B, C]).
 
+    Parameters
+    ----------
+    n_legs : int
+        0, 2 or 4 external legs.
+    order : int
+        The highest number of vertices.
+    channel : int, optional
+        For 4 legs, the channel (0, 1, 2 for A, B, C).
+
+    Returns
+    -------
+    list of sympy.Expr
+        One coefficient per order 0..order.
+
+    Examples
+    --------
     >>> diagram_series(4, 1)
     [0, -1/3]
     """
@@ -103,6 +144,17 @@ def large_n_propagator(order: int) -> list:
     """Taylor coefficients of the large-N propagator with g = lambda/N (docs/conventions.md §6),
     G(lambda) = 3 (sqrt(1 + 2 lambda/3) - 1)/lambda, from its closed form.
 
+    Parameters
+    ----------
+    order : int
+        The highest power of lambda.
+
+    Returns
+    -------
+    list of sympy.Rational
+
+    Examples
+    --------
     >>> large_n_propagator(2)
     [1, -1/6, 1/18]
     """
@@ -117,6 +169,19 @@ def cactus_series(order: int) -> tuple[list, list]:
     2-point diagrams (g = lambda/N gives lambda^V N^(F-degree - V)); returns
     ``(coefficients, [ids of the leading diagrams per order])``.
 
+    Parameters
+    ----------
+    order : int
+        The highest number of vertices.
+
+    Returns
+    -------
+    tuple of (list, list)
+        The coefficients of lambda^0..lambda^order and, per order, the canonical ids of the
+        leading (cactus) diagrams.
+
+    Examples
+    --------
     >>> cactus_series(2)[0]
     [1, -1/6, 1/18]
     """

@@ -91,11 +91,27 @@ class Prepared:
     temporaries: tuple
     result: sp.Expr
     needs: frozenset
+    #: the removable singularities of the closed form (:func:`removable_points`)
+    removable: tuple = ()
+    #: True for the branch around them (:func:`finite_branches`) that calls the closed form
+    branch: bool = False
 
 
 def function_name(formula_id: str) -> str:
     """A snake_case identifier for a formula id.
 
+    Parameters
+    ----------
+    formula_id : str
+        A formula id such as ``'mft/length-map/erf'``.
+
+    Returns
+    -------
+    str
+        Letters, digits and underscores, never starting with a digit.
+
+    Examples
+    --------
     >>> function_name("mft/length-map/leaky_relu(1/100)")
     'mft_length_map_leaky_relu_1_100'
     """
@@ -223,9 +239,20 @@ def stable_form(expr: sp.Expr) -> sp.Expr:
     ``(1 - sigma_w2**T)/(1 - sigma_w2)`` (whose denominator is exact there), nor
     ``a**T - b**T`` for a close to b.  In formulas of N or T, pairs whose ratio is a
     compound base are rewritten too (``s**2*(1 + 2/N) - s**2`` becomes
-    ``s**2*expm1(log1p(2/N))``).  Then ``log(1 + x)`` becomes ``log1p(x)``.  The value is
-    unchanged (exactly, symbolically).
+    ``s**2*expm1(log1p(2/N))``).  Then ``log(1 + x)`` becomes ``log1p(x)``.
 
+    Parameters
+    ----------
+    expr : sympy.Expr
+        A closed form.
+
+    Returns
+    -------
+    sympy.Expr
+        The same value (exactly, symbolically), in the stable form.
+
+    Examples
+    --------
     >>> from nnqft.rules.symbols import sigma_w2, T, N
     >>> stable_form((1 - sigma_w2**T) / (1 - sigma_w2))
     -expm1(T*log(sigma_w2))/(1 - sigma_w2)
@@ -273,6 +300,27 @@ def _needs(exprs) -> frozenset:
 def prepare(expr: sp.Expr, *, cse: bool = True, stable: bool = True) -> Prepared:
     """Closed forms for sums, stable forms, and common subexpressions, in that order.
 
+    Parameters
+    ----------
+    expr : sympy.Expr
+        The expression (sympy, a number or text for the whitelist parser).
+    cse : bool, optional
+        Eliminate common subexpressions into temporaries ``cse0, cse1, ...``.
+    stable : bool, optional
+        Apply :func:`stable_form`.
+
+    Returns
+    -------
+    Prepared
+        The temporaries, the result and the special functions it needs.
+
+    Raises
+    ------
+    InvalidParameter
+        For a sum or product without a closed form, or a polygamma of a non-integer order.
+
+    Examples
+    --------
     >>> from nnqft.rules.symbols import q11, q22
     >>> p = prepare(sp.exp(q11 * q22) + 1 / sp.exp(q11 * q22))
     >>> p.temporaries, p.result
@@ -293,12 +341,28 @@ def prepare(expr: sp.Expr, *, cse: bool = True, stable: bool = True) -> Prepared
 
 
 def polygamma_asymptotic(m: int, x: sp.Symbol, terms: int = 10) -> sp.Expr:
-    """The asymptotic series of polygamma(m, x) at large x through ``terms`` Bernoulli
-    terms (Abramowitz & Stegun 6.3.18 and 6.4.11), as a sympy expression in ``x``.
+    """The asymptotic series of polygamma(m, x) at large x (Abramowitz & Stegun 6.3.18 and
+    6.4.11).
 
     Generated helpers shift x up by the recurrence psi^(m)(x) = psi^(m)(x+1) -
     (-1)^m m!/x^(m+1) until x >= :data:`POLYGAMMA_SHIFT`, then evaluate this series.
 
+    Parameters
+    ----------
+    m : int
+        The order (0: digamma).
+    x : sympy.Symbol
+        The variable.
+    terms : int, optional
+        Bernoulli terms kept.
+
+    Returns
+    -------
+    sympy.Expr
+        The series, its coefficients computed by sympy from Bernoulli numbers.
+
+    Examples
+    --------
     >>> x = sp.Symbol("x", positive=True)
     >>> s = polygamma_asymptotic(0, x, terms=3)
     >>> s
@@ -338,6 +402,356 @@ def polygamma_pieces(m: int):
     return x, w, log_part, horner, increment
 
 
+# --- removable singularities: a branch that is finite where the closed form is 0/0 ----
+
+#: Chebyshev nodes (first kind) of the interpolation branch; even, so the centre is no node
+INTERPOLATION_NODES = 16
+#: half-width of the branch in units of 1/T (the scale on which sigma_w2**T varies)
+BRANCH_HALF_WIDTH = sp.Rational(1, 2)
+
+
+@dataclass(frozen=True)
+class RemovablePoint:
+    """A point ``variable = value`` where a denominator of the closed form vanishes and
+    its numerator too (the value may depend on the other arguments: N/(N + 2)); ``factor``
+    is the vanishing denominator factor, for the comment."""
+
+    variable: sp.Symbol
+    value: sp.Expr
+    factor: sp.Expr
+
+
+def _sample_values(arguments, variable) -> dict:
+    """Exact values for every argument but ``variable``: integers for N and T, small
+    rationals otherwise (the check below holds for generic values)."""
+    out = {}
+    for k, a in enumerate(arguments):
+        if a != variable:
+            out[a] = sp.Integer(3 + 2 * k) if a.is_integer else sp.Rational(3 + 2 * k, 7)
+    return out
+
+
+def removable_points(expr: sp.Expr, arguments) -> tuple[RemovablePoint, ...]:
+    """The points where ``expr`` is 0/0 with a finite limit, in its continuous arguments.
+
+    A factor of the denominator of ``expr`` (over one common denominator) that vanishes at
+    ``variable = value`` for a positive real ``value`` (solved for the first continuous
+    argument it contains, e.g. sigma_w2 = 1 or sigma_w2 = sqrt(N/(N + 2))) is kept where
+    the numerator vanishes there too, checked exactly at generic values of the other
+    arguments (integers for N and T): a removable singularity, not a pole.
+
+    Parameters
+    ----------
+    expr : sympy.Expr
+        A closed form (no unevaluated sums).
+    arguments : sequence of sympy.Symbol
+        Its arguments; the integer ones (N, T) are never solved for.
+
+    Returns
+    -------
+    tuple of RemovablePoint
+        One per distinct point, in a stable order.
+
+    Examples
+    --------
+    >>> from nnqft.rules.symbols import sigma_w2, T
+    >>> removable_points((1 - sigma_w2**T) / (1 - sigma_w2), (sigma_w2, T))
+    (RemovablePoint(variable=sigma_w2, value=1, factor=1 - sigma_w2),)
+    >>> removable_points(1 / (1 - sigma_w2), (sigma_w2,))    # a pole: nothing to do
+    ()
+    """
+    numerator, denominator = sp.fraction(sp.together(expr))
+    continuous = [a for a in arguments if not a.is_integer]
+    found: dict = {}
+    for factor in sp.Mul.make_args(sp.factor(denominator)):
+        if factor.is_Pow and factor.exp.is_Integer and factor.exp > 0:
+            factor = factor.base
+        variable = next((a for a in continuous if factor.has(a)), None)
+        if variable is None:
+            continue
+        sample = _sample_values(arguments, variable)
+        for value in sp.solve(factor, variable):
+            at = value.subs(sample)
+            if not (at.is_real and at.is_positive):
+                continue
+            for t_sample in (sample, {a: v + 1 for a, v in sample.items()}):
+                num = sp.nsimplify(numerator.subs(t_sample).subs(variable, value.subs(t_sample)))
+                if sp.simplify(num) != 0:
+                    break
+            else:
+                key = (variable, sp.simplify(value))
+                found.setdefault(key, RemovablePoint(variable, key[1], sp.expand(factor)))
+    return tuple(found[k] for k in sorted(found, key=lambda k: sp.default_sort_key(k[1])))
+
+
+def _chebyshev(n: int) -> list[tuple[sp.Float, sp.Float]]:
+    """Chebyshev points of the first kind on [-1, 1] and their barycentric weights."""
+    angles = [(2 * k + 1) * sp.pi / (2 * n) for k in range(n)]
+    return [
+        (sp.Float(sp.cos(a).evalf(20), 17), sp.Float(((-1) ** k * sp.sin(a)).evalf(20), 17))
+        for k, a in enumerate(angles)
+    ]
+
+
+def finite_branches(closed_form, points, arguments) -> sp.Expr:
+    """The value near each removable point: within ``|x - x0| < w`` the polynomial through
+    the closed form at :data:`INTERPOLATION_NODES` Chebyshev nodes of ``[x0 - w, x0 + w]``
+    (none at x0), elsewhere the closed form itself.
+
+    ``w`` is :data:`BRANCH_HALF_WIDTH` over the depth T where T is an argument (the
+    closed form varies on the scale 1/T there), else :data:`BRANCH_HALF_WIDTH`.  The
+    value at x0 is the limit, to the interpolation's accuracy; the closed form is never
+    evaluated closer to x0 than ``w sin(pi/32) = 0.098 w``, where it keeps its digits.
+
+    Parameters
+    ----------
+    closed_form : callable
+        ``closed_form(values)`` with ``values`` the argument list: the closed form there
+        (a sympy expression, or a call of the generated closed-form function).
+    points : sequence of RemovablePoint
+        From :func:`removable_points`.
+    arguments : sequence of sympy.Symbol
+        The arguments of the closed form, in order.
+
+    Returns
+    -------
+    sympy.Expr
+        A :class:`sympy.Piecewise`, or ``closed_form(arguments)`` where there is no point.
+
+    Examples
+    --------
+    >>> from nnqft.rules.symbols import sigma_w2, T
+    >>> geometric = (1 - sigma_w2**T) / (1 - sigma_w2)
+    >>> at = lambda values: geometric.subs(dict(zip((sigma_w2, T), values)))
+    >>> points = removable_points(geometric, (sigma_w2, T))
+    >>> f = finite_branches(at, points, (sigma_w2, T))
+    >>> abs(float(f.subs({sigma_w2: 1, T: 7})) - 7) < 1e-13
+    True
+    """
+    arguments = list(arguments)
+    if not points:
+        return closed_form(arguments)
+    depth = next((a for a in arguments if a.is_integer and a.name == "T"), None)
+    width = BRANCH_HALF_WIDTH / depth if depth is not None else BRANCH_HALF_WIDTH
+    nodes = _chebyshev(INTERPOLATION_NODES)
+    branches = []
+    for point in points:
+        h = point.variable - point.value
+        x = h / width
+        # the second barycentric form: sum_k c_k f_k / sum_k c_k, c_k = lambda_k/(x - x_k)
+        numerator = denominator = sp.Integer(0)
+        for xk, lam in nodes:
+            at = point.value + width * xk
+            c = lam / (x - xk)
+            numerator += c * closed_form([at if a == point.variable else a for a in arguments])
+            denominator += c
+        branches.append((numerator / denominator, sp.Abs(h) < width))
+    return sp.Piecewise(*branches, (closed_form(arguments), True))
+
+
+#: the accuracy a branch must show (relative, against exact arithmetic) to be emitted
+BRANCH_TOLERANCE = 1e-10
+
+
+def branch_error(expr: sp.Expr, points, arguments) -> float:
+    """The worst relative error of the branch of :func:`finite_branches` in double
+    precision, against exact rational arithmetic, at each point, 1e-9 off it and a third
+    of the branch's width off it, for T = 1, 3, 8 and N = 3, 10 (where they are arguments).
+
+    The closed form is evaluated in numpy in its :func:`stable_form`, as the targets
+    evaluate it; the exact value comes from cancelling the common factor of numerator
+    and denominator at integer T (the limit at the point itself).
+
+    Parameters
+    ----------
+    expr : sympy.Expr
+        The closed form.
+    points : sequence of RemovablePoint
+        From :func:`removable_points`.
+    arguments : sequence of sympy.Symbol
+        The arguments of ``expr``, in order.
+
+    Returns
+    -------
+    float
+        The worst relative error seen (``inf`` where a value is not finite).
+
+    Examples
+    --------
+    >>> from nnqft.rules.symbols import sigma_w2, T
+    >>> geometric = (1 - sigma_w2**T) / (1 - sigma_w2)
+    >>> branch_error(geometric, removable_points(geometric, (sigma_w2, T)), (sigma_w2, T)) < 1e-13
+    True
+    """
+    from fractions import Fraction
+
+    import numpy as np
+
+    arguments = list(arguments)
+    closed = sp.lambdify(
+        arguments, stable_form(expr), modules=[{"expm1": np.expm1, "log1p": np.log1p}, "numpy"]
+    )
+    nodes = [(float(x), float(lam)) for x, lam in _chebyshev(INTERPOLATION_NODES)]
+    names = {a.name: a for a in arguments}
+    worst = 0.0
+    for depth in (1, 3, 8) if "T" in names else (None,):
+        for width_n in (3, 10) if "N" in names else (None,):
+            values = _sample_values(arguments, None)
+            for name, v in (("T", depth), ("N", width_n)):
+                if v is not None:
+                    values[names[name]] = sp.Integer(v)
+            w = float(BRANCH_HALF_WIDTH) / (depth or 1)
+            for point in points:
+                others = {a: v for a, v in values.items() if a != point.variable}
+                exact = sp.cancel(sp.together(expr.subs(others)))
+                x0 = float(point.value.subs(others))
+                for offset in (0.0, 1e-9, -w / 3):
+                    at = x0 + offset
+                    args = [float(others[a]) if a in others else None for a in arguments]
+                    i = arguments.index(point.variable)
+                    num = den = 0.0
+                    with np.errstate(all="ignore"):
+                        for xk, lam in nodes:
+                            args[i] = x0 + w * xk
+                            c = lam / (offset / w - xk)
+                            num += c * float(closed(*args))
+                            den += c
+                    got = num / den
+                    want = float(exact.subs(point.variable, sp.Rational(Fraction(at))).evalf(30))
+                    error = abs(got - want) / max(abs(want), 1e-300)
+                    worst = max(worst, error if np.isfinite(got) else float("inf"))
+    return worst
+
+
+def _call(name: str, printmethod: str):
+    """A sympy function ``name`` that every code printer prints as ``name(args)``."""
+
+    def print_call(self, printer):
+        return f"{name}({', '.join(printer._print(a) for a in self.args)})"
+
+    return type(name, (sp.Function,), {printmethod: print_call})
+
+
+#: what each argument is, in words, for the comment of every exported function
+ARGUMENT_MEANINGS = {
+    "sigma_w2": "weight variance sigma_w^2 (C_W in PDLT): W_ij ~ N(0, sigma_w2/N)",
+    "sigma_b2": "bias variance sigma_b^2 (C_b in PDLT): b_i ~ N(0, sigma_b2)",
+    "q0": "input size q0 = |x|^2/N",
+    "N": "width N, an integer (neurons per layer)",
+    "T": "depth T, number of layers (feedforward) or time steps (recurrent), an integer",
+    "q": "pre-activation variance q of one neuron",
+    "q11": "variance q11 of the pre-activation u1 of the first input",
+    "q22": "variance q22 of the pre-activation u2 of the second input",
+    "q12": "covariance q12 of u1 and u2",
+}
+
+#: "(docs/conventions.md §5)": a file the reader of exported code does not have
+_FILE_POINTER = re.compile(
+    r"\s*\(docs/conventions\.md(\s*§\d+)?\)|,\s*docs/conventions\.md(\s*§\d+)?"
+)
+
+_NETWORK = (
+    "Network: z(1) = W(1) x + b(1), z(t) = W(t) phi(z(t-1)) + b(t) for t = 2..T, with N "
+    "neurons per layer, W_ij ~ N(0, sigma_w2/N) and b_i ~ N(0, sigma_b2) independent; "
+    "phi is not applied to the input x."
+)
+_CONVENTIONS = {
+    "linear-feedforward": (
+        _NETWORK,
+        "Linear (phi(z) = z) and feedforward: each layer draws its own W and b.",
+        "Observable: Q(T) = |z(T)|^2/N; E and Var are over W and b at a fixed input.",
+    ),
+    "linear-recurrent-shared": (
+        _NETWORK,
+        "Linear and recurrent: one W for every step, one bias b shared by all steps.",
+        "Observable: Q(T) = |z(T)|^2/N; E and Var are over W and b at a fixed input.",
+    ),
+    "linear-recurrent-fresh": (
+        _NETWORK,
+        "Linear and recurrent: one W for every step, a new bias b at each step.",
+        "Observable: Q(T) = |z(T)|^2/N; E and Var are over W and b at a fixed input.",
+    ),
+    "mft": (
+        _NETWORK,
+        "Mean-field theory (N -> infinity): pre-activations are Gaussian, with "
+        "q(t+1) = sigma_w2 E[phi(u)^2] + sigma_b2, u ~ N(0, q(t)).",
+    ),
+    "kernel": (
+        "Gaussian average over (u1, u2) of mean zero and covariance [[q11, q12], [q12, q22]].",
+    ),
+    "kernel-derivative": (
+        "Gaussian average of phi'(u1) phi'(u2) over (u1, u2) of mean zero and covariance "
+        "[[q11, q12], [q12, q22]].",
+    ),
+    "finite-width": (
+        _NETWORK,
+        "Finite width, feedforward (PDLT): E[z_i z_j] = d_ij (K0 + K1/N + ...), "
+        "Cov(z_i^2, z_j^2) = V/N + ... (i != j) in layer T; C_W = sigma_w2, C_b = sigma_b2.",
+    ),
+}
+
+
+def conventions(formula_id: str) -> list[str]:
+    """The conventions a formula's family is stated in, in words (no file to look up).
+
+    Parameters
+    ----------
+    formula_id : str
+        A formula id (its first part names the family).
+
+    Returns
+    -------
+    list of str
+        Lines for the comment of the exported code (empty for an unknown family).
+
+    Examples
+    --------
+    >>> conventions("linear-recurrent-fresh/mean")[2]
+    '  Linear and recurrent: one W for every step, a new bias b at each step.'
+    """
+    lines = _CONVENTIONS.get(formula_id.split("/")[0], ())
+    return ["Conventions:", *(f"  {line}" for line in lines)] if lines else []
+
+
+def _variable_text(point) -> str:
+    return f"{point.variable.name} = {sp.sstr(point.value)}"
+
+
+def _branch_notes(expr, points, arguments) -> list[str]:
+    """What the comment says about the removable points: the branch and its measured
+    accuracy, or why there is none (the last line starts with 'Near' when there is one)."""
+    if not points:
+        return []
+    from ..cache import cached
+
+    where = ", ".join(_variable_text(p) for p in points)
+    content = {
+        "what": "export-branch-error",
+        "nodes": INTERPOLATION_NODES,
+        "width": str(BRANCH_HALF_WIDTH),
+        "expression": sp.srepr(expr),
+        "points": [sp.srepr(p.value) for p in points],
+    }
+    measured = cached(content, lambda: {"error": str(branch_error(expr, points, arguments))})
+    error = float(measured["error"])
+    depth = "T" if any(a.name == "T" for a in arguments) else "1"
+    if error <= BRANCH_TOLERANCE:
+        return [
+            f"The closed form is 0/0 at {where} (removable: the limit is finite).",
+            f"Near each such point x0, for |{points[0].variable.name} - x0| < 1/(2*{depth}), the "
+            f"value is the polynomial through the closed form at {INTERPOLATION_NODES} "
+            "Chebyshev nodes of that interval (none at x0): finite at x0, relative error "
+            f"below {BRANCH_TOLERANCE:.0e} (measured at T = 1, 3, 8 against exact "
+            f"arithmetic: {max(error, 1e-16):.0e}).",
+        ]
+    return [
+        f"Warning: the closed form is 0/0 at {where} and loses its digits near there "
+        f"(measured relative error {error:.0e} of an interpolation branch): this export is "
+        "not finite at that point; evaluate the formula exactly (the json or mathematica "
+        "export) near it.",
+    ]
+
+
 class Exporter:
     """Shared base of every export target.
 
@@ -357,7 +771,7 @@ class Exporter:
     reserved: frozenset = frozenset()
     case_insensitive = False
     exact = False  # exact targets (CAS, LaTeX, JSON) keep the expression as derived
-    default_settings = {"function_name": None, "cse": True, "stable": True}
+    default_settings = {"function_name": None, "cse": True, "stable": True, "finite": True}
 
     def __init__(self, **settings):
         unknown = set(settings) - set(self.default_settings)
@@ -404,13 +818,16 @@ class Exporter:
 
     # --- documentation --------------------------------------------------------------
     def doc_lines(self, formula: Formula, names: dict) -> list[str]:
-        """The comment block every generated function carries."""
+        """The comment block every generated function carries: what it is, the
+        conventions in words, each argument's meaning, validity, and the branches."""
         from ... import __version__
 
         lines = [f"{formula.id}: {formula.description}"]
-        lines.append(f"Derived by nnqft {__version__}: {formula.derivation}.")
+        derivation = _FILE_POINTER.sub("", formula.derivation)
+        lines.append(f"Derived by nnqft {__version__}: {derivation}.")
         if formula.order is not None:
             lines.append(f"Truncated after order 1/N^{formula.order}.")
+        lines += conventions(formula.id)
         lines.append("Arguments, in order:")
         for s in formula.arguments:
             kind = (
@@ -422,11 +839,13 @@ class Exporter:
                     else ("non-negative real" if s.is_nonnegative else "real")
                 )
             )
-            lines.append(f"  {names[s]}: {s.name} ({kind})")
+            meaning = ARGUMENT_MEANINGS.get(s.name, s.name)
+            lines.append(f"  {names[s]}: {meaning} ({kind})")
         if formula.validity:
             lines.append("Valid where: " + "; ".join(sp.sstr(c) for c in formula.validity))
         for note in formula.notes:
             lines.append(note)
+        lines += getattr(self, "branch_notes", [])
         return lines
 
     # --- the export -------------------------------------------------------------------
@@ -434,7 +853,13 @@ class Exporter:
         if self.exact:
             expr = _expand_sums(formula.expression)
             return Prepared((), expr, _needs([expr]))
-        return prepare(formula.expression, cse=self.settings["cse"], stable=self.settings["stable"])
+        expr = _expand_sums(formula.expression)
+        out = prepare(expr, cse=self.settings["cse"], stable=self.settings["stable"])
+        points = removable_points(expr, formula.arguments) if self.settings["finite"] else ()
+        self.branch_notes = _branch_notes(expr, points, formula.arguments)
+        if self.branch_notes and not self.branch_notes[-1].startswith("Near"):
+            points = ()  # no branch that does not reach its tolerance
+        return Prepared(out.temporaries, out.result, out.needs, points)
 
     def export(self, formula: Formula) -> str:
         """The source text of one function (or document) for ``formula``."""
@@ -444,17 +869,39 @@ class Exporter:
 
     def render(self, formula: Formula, prepared: Prepared, names: dict) -> str:
         """The source text: preamble, opening, one assignment per temporary, closing,
-        postamble (each a list of lines), joined with a final newline."""
+        postamble (each a list of lines), joined with a final newline.
+
+        Where the closed form has removable singularities (``prepared.removable``) it is
+        rendered as the function ``<name>_closed_form`` and ``<name>`` itself is the
+        branch of :func:`finite_branches` that calls it (finite at the points)."""
         printer = self.printer_class()
         fname = self.function_name(formula)
         args = [names[s] for s in formula.arguments]
         out = self.preamble(formula, prepared, names, printer)
-        out += self.opening(fname, args, formula, prepared, names)
+        if prepared.removable:
+            closed = self.closed_form_name(fname)
+            out += self.function(closed, args, formula, prepared, names, printer)
+            call = _call(closed, printer.printmethod)
+            branch = finite_branches(lambda v: call(*v), prepared.removable, formula.arguments)
+            inner = prepare(branch, cse=self.settings["cse"], stable=False)
+            inner = Prepared(inner.temporaries, inner.result, inner.needs, branch=True)
+            out += self.function(fname, args, formula, inner, self.names(formula, inner), printer)
+        else:
+            out += self.function(fname, args, formula, prepared, names, printer)
+        out += self.postamble(formula, prepared, names, printer)
+        return "\n".join(out) + "\n"
+
+    def closed_form_name(self, fname: str) -> str:
+        """The name of the closed-form function behind a branch."""
+        return fname + "_closed_form"
+
+    def function(self, fname, args, formula, prepared, names, printer) -> list[str]:
+        """One function: opening, one assignment per temporary, closing."""
+        out = self.opening(fname, args, formula, prepared, names)
         for sym, expr in prepared.temporaries:
             out += self.assignment(names[sym], self.code(printer, self.renamed(expr, names)))
         out += self.closing(fname, args, self.code(printer, self.renamed(prepared.result, names)))
-        out += self.postamble(formula, prepared, names, printer)
-        return "\n".join(out) + "\n"
+        return out
 
     # --- the pieces of render (defaults: a commented doc block, no helpers) ---------------
     def code(self, printer, expr: sp.Expr) -> str:
@@ -497,8 +944,31 @@ class ExactExporter(Exporter):
 
 
 def get_exporter(language: str, **settings) -> Exporter:
-    """The exporter of ``language`` (see :data:`LANGUAGES`) with ``settings``.
+    """The exporter of ``language`` with ``settings``.
 
+    Parameters
+    ----------
+    language : str
+        One of :data:`LANGUAGES` (case-insensitive).
+    **settings
+        The exporter's options: ``function_name``; for numeric targets also ``cse``,
+        ``stable`` and ``finite`` (the branch at removable singularities).
+
+    Returns
+    -------
+    Exporter
+
+    Raises
+    ------
+    UnknownName
+        For an unknown language.
+    InvalidParameter
+        For an option the target does not take.
+
+    Examples
+    --------
+    >>> get_exporter("c").language
+    'c'
     >>> get_exporter("cobol")
     Traceback (most recent call last):
     ...
@@ -512,8 +982,31 @@ def get_exporter(language: str, **settings) -> Exporter:
 
 
 def export(formula: Formula | str, language: str, **settings) -> str:
-    """Source code for ``formula`` (a :class:`Formula` or a formula id) in ``language``.
+    """Source code for a formula in a language.
 
+    Parameters
+    ----------
+    formula : Formula or str
+        A :class:`~nnqft.derive.formulas.Formula` or a formula id.
+    language : str
+        One of :data:`LANGUAGES`.
+    **settings
+        Options of the exporter (:func:`get_exporter`).
+
+    Returns
+    -------
+    str
+        The source text, ending in a newline.
+
+    Raises
+    ------
+    UnknownName
+        For an unknown formula id or language.
+    InvalidParameter
+        For an unknown option or an expression the target cannot hold.
+
+    Examples
+    --------
     >>> print(export("kernel/linear", "fortran").splitlines()[-1])
     end module kernel_linear_mod
     """

@@ -34,7 +34,26 @@ _ARGUMENT_ASSUMPTIONS = ("integer", "positive", "nonnegative", "real")
 
 
 def formula_record(formula: Formula) -> dict:
-    """The JSON-ready dict of a formula (what ``nnqft export ID --lang json`` prints)."""
+    """The JSON-ready dict of a formula (what ``nnqft export ID --lang json`` prints).
+
+    Parameters
+    ----------
+    formula : Formula
+        The formula.
+
+    Returns
+    -------
+    dict
+        Its metadata, the expression as a plain string, a data tree, srepr and LaTeX, the
+        validity as trees and the sampling domain.
+
+    Examples
+    --------
+    >>> from nnqft.derive.formulas import get_formula
+    >>> record = formula_record(get_formula("kernel/linear"))
+    >>> record["expression"], record["tree"][0]
+    ('q12', 'Symbol')
+    """
     record = formula.metadata()
     record["expression"] = sp.sstr(formula.expression)
     record["tree"] = to_tree(formula.expression)
@@ -55,10 +74,30 @@ def _field(record: dict, name: str, kinds):
 
 
 def formula_from_json(text: str | dict) -> Formula:
-    """Rebuild a :class:`Formula` from :func:`formula_record` output (a dict or JSON text).
+    """Rebuild a :class:`Formula` from :func:`formula_record` output.
 
-    The expression and validity come from the ``tree`` fields (nothing is evaluated);
-    a record without them, or with a malformed field, raises :class:`ParseError`.
+    The expression and validity come from the ``tree`` fields (nothing is evaluated).
+
+    Parameters
+    ----------
+    text : str or dict
+        JSON text or the decoded record.
+
+    Returns
+    -------
+    Formula
+
+    Raises
+    ------
+    ParseError
+        For a record without the tree fields, or with a malformed field.
+
+    Examples
+    --------
+    >>> from nnqft.derive.formulas import get_formula
+    >>> f = get_formula("kernel/relu")
+    >>> formula_from_json(json.dumps(formula_record(f))).expression == f.expression
+    True
     """
     try:
         record = json.loads(text) if isinstance(text, str) else text

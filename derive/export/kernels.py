@@ -72,7 +72,17 @@ class Kernel:
 
 @functools.lru_cache(maxsize=1)
 def llvm_available() -> bool:
-    """True when symengine's LLVM backend compiles and runs here."""
+    """True when symengine's LLVM backend compiles and runs here.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> isinstance(llvm_available(), bool)
+    True
+    """
     try:
         import symengine as se
 
@@ -155,12 +165,37 @@ def _numpy(formula: Formula, stable: bool = True):
 
 
 def kernel(formula: Formula | str, backend: str = "auto", stable: bool = True) -> Kernel:
-    """A vectorised numpy function for a formula (an id or a :class:`Formula`).
+    """A vectorised numpy function for a formula.
 
-    ``backend`` is ``"auto"`` (the faster of the two where LLVM can take the formula),
-    ``"llvm"`` (error if it cannot) or ``"numpy"``.  ``stable=False`` skips the stable
-    forms (faster where they add expm1/log calls, e.g. 2.5x on the feedforward mean, but
-    it loses digits near sigma_w2 = 1).
+    Parameters
+    ----------
+    formula : Formula or str
+        A :class:`Formula` or a formula id.
+    backend : {"auto", "llvm", "numpy"}, optional
+        ``"auto"``: the faster of the two where LLVM can take the formula; ``"llvm"``: error
+        if it cannot; ``"numpy"``: the generated numpy module.
+    stable : bool, optional
+        ``False`` skips the stable forms (faster where they add expm1/log calls, e.g. 2.5x
+        on the feedforward mean, but it loses digits near sigma_w2 = 1).
+
+    Returns
+    -------
+    Kernel
+        Callable on arrays, one per argument in the formula's order.
+
+    Raises
+    ------
+    UnknownName
+        For an unknown backend.
+    InvalidType
+        For a formula that is neither an id nor a :class:`Formula`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> k = kernel("kernel/linear", backend="numpy")
+    >>> k(np.array([1.0]), np.array([2.0]), np.array([0.5]))
+    array([0.5])
     """
     if not isinstance(backend, str) or backend not in BACKENDS:
         raise unknown_name("kernel backend", str(backend), BACKENDS)

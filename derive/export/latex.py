@@ -22,6 +22,17 @@ __all__ = ["LatexExporter", "latex_symbol", "latex_expression", "EXPORTERS"]
 def latex_symbol(name: str) -> str:
     r"""LaTeX for one of nnqft's symbol names (the printer's policy).
 
+    Parameters
+    ----------
+    name : str
+        A symbol name of :mod:`nnqft.rules.symbols`.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
     >>> latex_symbol("sigma_w2"), latex_symbol("q12"), latex_symbol("N")
     ('\\sigma_w^2', 'q_{12}', 'N')
     """
@@ -32,6 +43,17 @@ def latex_symbol(name: str) -> str:
 def latex_expression(expr: sp.Expr) -> str:
     r"""LaTeX for ``expr``: the printer's output.
 
+    Parameters
+    ----------
+    expr : sympy.Expr
+        Any expression.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
     >>> from nnqft.rules.symbols import sigma_w2, N
     >>> print(latex_expression(sigma_w2**2 / N + sp.digamma(N)))
     \psi\left(N\right) + \frac{\sigma_w^4}{N}

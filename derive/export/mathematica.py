@@ -19,7 +19,7 @@ import sympy as sp
 from sympy.printing.mathematica import MCodePrinter
 
 from ...errors import ParseError
-from .base import ExactExporter
+from .base import ExactExporter, Prepared, removable_points
 
 __all__ = ["MathematicaExporter", "NnqftMathematicaPrinter", "read_back", "EXPORTERS"]
 
@@ -53,6 +53,10 @@ class NnqftMathematicaPrinter(MCodePrinter):
             pairs.append(f"{{{self._print(e)}, {self._print(c)}}}")
         return f"Piecewise[{{{', '.join(pairs)}}}, {default}]"
 
+    def _print_Limit(self, expr):
+        e, x, x0, _ = expr.args
+        return f"Limit[{self._print(e)}, {self._print(x)} -> {self._print(x0)}]"
+
 
 class MathematicaExporter(ExactExporter):
     """Wolfram Language target: ``name[arg1_, ...] := expression`` (exact)."""
@@ -69,6 +73,31 @@ class MathematicaExporter(ExactExporter):
     printer_class = NnqftMathematicaPrinter
     comment = "(* {} *)"
 
+    def prepare(self, formula) -> Prepared:
+        """The exact expression; where it is 0/0 (:func:`removable_points`) a Piecewise
+        whose branch at the point is Mathematica's ``Limit`` of the closed form there."""
+        out = super().prepare(formula)
+        points = removable_points(out.result, formula.arguments)
+        if not points:
+            return out
+        x = sp.Symbol("nnqftX")  # the limit's own variable (no argument is named so)
+        branches = [
+            (sp.Limit(out.result.subs(p.variable, x), x, p.value), sp.Eq(p.variable, p.value))
+            for p in points
+        ]
+        return Prepared((), sp.Piecewise(*branches, (out.result, True)), out.needs)
+
+    def doc_lines(self, formula, names) -> list[str]:
+        lines = super().doc_lines(formula, names)
+        points = removable_points(_expand(formula), formula.arguments)
+        if points:
+            where = ", ".join(f"{names[p.variable]} == {p.value}" for p in points)
+            lines.append(
+                f"At {where} the closed form is 0/0 (removable): the definition takes "
+                "Mathematica's Limit there; near it use exact or high-precision arguments."
+            )
+        return lines
+
     def opening(self, fname, args, formula, prepared, names) -> list[str]:
         return []  # exact: no temporaries, the definition is one line
 
@@ -76,13 +105,37 @@ class MathematicaExporter(ExactExporter):
         return [f"{fname}[{', '.join(f'{a}_' for a in args)}] := {code}"]
 
 
+def _expand(formula) -> sp.Expr:
+    return formula.expression.doit() if formula.expression.has(sp.Sum) else formula.expression
+
+
 #: Wolfram names that sympy's parser leaves as undefined functions
 _BACK = {"Erf": sp.erf, "PolyGamma": sp.polygamma, "Gamma": sp.gamma, "LogGamma": sp.loggamma}
 
 
 def read_back(text: str, formula) -> sp.Expr:
-    """The expression in ``text`` (this module's output) as sympy, in nnqft's symbols.
+    """The closed form in ``text`` (this module's output) as sympy, in nnqft's symbols.
 
+    Parameters
+    ----------
+    text : str
+        The Mathematica export of ``formula``.
+    formula : Formula
+        The formula it was exported from (for the argument names).
+
+    Returns
+    -------
+    sympy.Expr
+        The expression of the definition (its closed-form branch where the definition takes
+        a Limit at a removable point).
+
+    Raises
+    ------
+    ParseError
+        For text without exactly one ``:=`` definition, or one sympy cannot parse.
+
+    Examples
+    --------
     >>> from nnqft.derive.formulas import get_formula
     >>> from nnqft.derive.export.base import export
     >>> f = get_formula("kernel/erf")
@@ -99,6 +152,8 @@ def read_back(text: str, formula) -> sp.Expr:
         expr = parse_mathematica(rhs)
     except Exception as exc:
         raise ParseError(f"cannot parse Mathematica expression: {exc.__class__.__name__}") from None
+    if getattr(expr.func, "__name__", "") == "Piecewise":  # Limit branches: the closed form
+        expr = expr.args[-1][0] if isinstance(expr, sp.Piecewise) else expr.args[-1]
     back = {sp.Symbol(camel(s.name)): s for s in formula.arguments}
     expr = expr.xreplace(back)
     for name, func in _BACK.items():

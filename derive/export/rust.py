@@ -111,12 +111,11 @@ class NnqftRustPrinter(C99CodePrinter):
 
     def _print_Piecewise(self, expr):
         parts = []
-        for i, (e, c) in enumerate(expr.args):
+        for e, c in expr.args:
             if c == sp.true:
                 parts.append(f"{{ {self._print(e)} }}")
                 break
-            kw = "if" if i == 0 else "else if"
-            parts.append(f"{kw} {self._print(c)} {{ {self._print(e)} }}")
+            parts.append(f"if {self._print(c)} {{ {self._print(e)} }}")
         else:
             parts.append("{ f64::NAN }")
         return "(" + " else ".join(parts) + ")"

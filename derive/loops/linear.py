@@ -31,10 +31,10 @@ from collections.abc import Iterator, Sequence
 
 import sympy as sp
 
-from ...diagrams.network import find_root, join
+from ...diagrams.unionfind import join, n_classes
 from ...errors import InvalidParameter, NoExactForm
 from ...rules import symbols as S
-from ...rules.network import Network
+from ...rules.network import Network, require_network, resolve_depth
 
 __all__ = [
     "Word",
@@ -117,11 +117,9 @@ def _wick_counts(pairs: tuple) -> tuple:
             parent = list(base_parent)
             for i, j in bm:
                 join(parent, sources[i][0], sources[j][0])
-            roots = {find_root(parent, v) for v in range(n_vars)}
-            x_roots = {find_root(parent, v) for v in x_vars}
             # every component is a closed loop (N) or a path between two input ends (N q0)
-            n_x = len(x_roots)
-            counts[(n_w, len(bm), n_x, len(roots) - n_w)] += 1  # N^faces (s/N)^n_w
+            n_x = n_classes(parent, x_vars)
+            counts[(n_w, len(bm), n_x, n_classes(parent) - n_w)] += 1  # N^faces (s/N)^n_w
     return tuple(sorted(counts.items()))
 
 
@@ -178,7 +176,7 @@ def trace_word_moment(word: str) -> sp.Expr:
             fj = ((j + 1) % n, j) if word[j] == "T" else (j, (j + 1) % n)
             join(parent, fi[0], fj[0])
             join(parent, fi[1], fj[1])
-        counts[len({find_root(parent, v) for v in range(n)})] += 1
+        counts[n_classes(parent)] += 1
     half = n // 2
     return sp.expand(sum(c * S.sigma_w2**half * S.N ** (f - half - 1) for f, c in counts.items()))
 
@@ -202,30 +200,71 @@ def _words(arch: str, bias: str | None, depth: int) -> list[Word]:
     return words
 
 
-def _validate(arch: str, bias: str | None, depth) -> str | None:
-    """The bias convention of a linear net (arch and bias checked by the Network)."""
-    bias = Network(arch, "linear", bias=bias).bias
-    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
-        raise InvalidParameter(f"depth must be an integer >= 1, got {depth!r}")
-    return bias
+def _net_words(net: Network, what: str) -> list[Word]:
+    """The words of ``net`` (a linear :class:`Network` with an integer depth)."""
+    net = require_network(net, what=what)
+    if net.activation.name != "linear":
+        raise InvalidParameter(
+            f"{what}: exact Wick enumeration is for linear nets, got {net.activation.name!r}"
+        )
+    return _words(net.arch, net.bias, resolve_depth(net))
 
 
-def exact_mean(arch: str, depth: int, bias: str | None = None) -> sp.Expr:
+def exact_mean(net: Network) -> sp.Expr:
     """Exact ``E Q(T)`` of a linear net at integer depth T, by exhaustive Wick pairing.
 
-    >>> exact_mean("recurrent", 2, "shared")
+    Parameters
+    ----------
+    net : Network
+        A linear net; its arch, bias convention and depth (an integer >= 1) are used, the
+        result is in the standard symbols sigma_w2, sigma_b2, q0 and N.
+
+    Returns
+    -------
+    sympy.Expr
+        An exact polynomial in sigma_w2, sigma_b2, q0, N and 1/N.
+
+    Raises
+    ------
+    InvalidType
+        If ``net`` is not a :class:`Network`.
+    InvalidParameter
+        If the activation is not linear or the depth is not an integer >= 1.
+
+    Examples
+    --------
+    >>> exact_mean(Network("recurrent", bias="shared", depth=2))
     q0*sigma_w2**2 + sigma_b2*sigma_w2 + sigma_b2 + 2*q0*sigma_w2**2/N**2
     """
-    bias = _validate(arch, bias, depth)
-    words = _words(arch, bias, depth)
+    words = _net_words(net, "exact_mean")
     total = sum((wick_expectation([(w1, w2)]) for w1 in words for w2 in words), sp.Integer(0))
     return sp.expand(total / S.N)
 
 
-def exact_second_moment(arch: str, depth: int, bias: str | None = None) -> sp.Expr:
-    """Exact ``E Q(T)^2`` by exhaustive Wick pairing (cost grows like (4T-1)!!; T <= 3)."""
-    bias = _validate(arch, bias, depth)
-    words = _words(arch, bias, depth)
+def exact_second_moment(net: Network) -> sp.Expr:
+    """Exact ``E Q(T)^2`` by exhaustive Wick pairing (cost grows like (4T-1)!!; T <= 3).
+
+    Parameters
+    ----------
+    net : Network
+        A linear net with an integer depth (as for :func:`exact_mean`).
+
+    Returns
+    -------
+    sympy.Expr
+        An exact polynomial in sigma_w2, sigma_b2, q0, N and 1/N.
+
+    Raises
+    ------
+    InvalidType, InvalidParameter
+        For anything but a linear :class:`Network` of integer depth.
+
+    Examples
+    --------
+    >>> exact_second_moment(Network("feedforward", depth=1)).subs(S.sigma_b2, 0)
+    q0**2*sigma_w2**2 + 2*q0**2*sigma_w2**2/N
+    """
+    words = _net_words(net, "exact_second_moment")
     total = sp.Integer(0)
     seen: Counter = Counter()
     for w1 in words:
@@ -244,10 +283,31 @@ def exact_second_moment(arch: str, depth: int, bias: str | None = None) -> sp.Ex
     return sp.expand(total / S.N**2)
 
 
-def exact_variance(arch: str, depth: int, bias: str | None = None) -> sp.Expr:
-    """Exact ``Var Q(T) = E Q^2 - (E Q)^2`` by exhaustive Wick pairing (small T)."""
-    mean = exact_mean(arch, depth, bias)
-    return sp.expand(exact_second_moment(arch, depth, bias) - mean**2)
+def exact_variance(net: Network) -> sp.Expr:
+    """Exact ``Var Q(T) = E Q^2 - (E Q)^2`` by exhaustive Wick pairing (small T).
+
+    Parameters
+    ----------
+    net : Network
+        As for :func:`exact_mean`; the variance is :func:`exact_second_moment` minus the
+        square of :func:`exact_mean`.
+
+    Returns
+    -------
+    sympy.Expr
+        ``Var Q(T)``, exact in N (it starts at order 1/N).
+
+    Raises
+    ------
+    InvalidType, InvalidParameter
+        As :func:`exact_mean`.
+
+    Examples
+    --------
+    >>> exact_variance(Network("feedforward", depth=1)).subs(S.sigma_b2, 0)
+    2*q0**2*sigma_w2**2/N
+    """
+    return sp.expand(exact_second_moment(net) - exact_mean(net) ** 2)
 
 
 # --- feedforward closed forms at symbolic depth -----------------------------------------

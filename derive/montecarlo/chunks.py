@@ -65,6 +65,24 @@ class SchedulerUnreachable(NnqftError, ConnectionError):
 def positive_int(name: str, value) -> int:
     """``value`` as an int when it is an integer >= 1; a one-line error otherwise.
 
+    Parameters
+    ----------
+    name : str
+        The parameter's name, for the message.
+    value : object
+        The value to check.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    InvalidParameter
+        For anything but an integer >= 1 (booleans included).
+
+    Examples
+    --------
     >>> positive_int("samples", 3)
     3
     >>> positive_int("samples", 0)
@@ -82,6 +100,19 @@ def positive_int(name: str, value) -> int:
 def chunk_sizes(total: int, chunk: int) -> list[int]:
     """``total`` split into chunks of ``chunk`` (the last one smaller).
 
+    Parameters
+    ----------
+    total : int
+        Samples in all.
+    chunk : int
+        Samples per chunk.
+
+    Returns
+    -------
+    list of int
+
+    Examples
+    --------
     >>> chunk_sizes(7, 7), chunk_sizes(7, 3)
     ([7], [3, 3, 1])
     """
@@ -92,6 +123,20 @@ def chunk_sizes(total: int, chunk: int) -> list[int]:
 def chunk_seeds(seed: int, count: int) -> list[np.random.SeedSequence]:
     """The independent seeds of ``count`` chunks of a run seeded by ``seed``.
 
+    Parameters
+    ----------
+    seed : int
+        The run's seed.
+    count : int
+        The number of chunks.
+
+    Returns
+    -------
+    list of numpy.random.SeedSequence
+        Spawned children: chunk k draws the same numbers wherever it runs.
+
+    Examples
+    --------
     >>> [s.spawn_key for s in chunk_seeds(1, 2)]
     [(0,), (1,)]
     """
@@ -103,6 +148,26 @@ def isotropic_inputs(rng: np.random.Generator, batch: int, width: int, q0: float
 
     One input (k = 1) when ``c0`` is None, two (k = 2) otherwise.
 
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The random source.
+    batch : int
+        Number of input sets.
+    width : int
+        N, the input dimension.
+    q0 : float
+        The size |x|^2/N of every input.
+    c0 : float, optional
+        The correlation of the two inputs (one input when None).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (batch, width, 1 or 2).
+
+    Examples
+    --------
     >>> x = isotropic_inputs(np.random.default_rng(0), 3, 5, 2.0, 0.5)
     >>> x.shape, bool(np.allclose((x[..., 0] * x[..., 1]).sum(1) / 5, 1.0))
     ((3, 5, 2), True)
@@ -127,6 +192,24 @@ def resolve_scheduler(scheduler: str | None, jobs: int = 1) -> str:
 
     ``None`` means serial for one job and a local Dask cluster for more.
 
+    Parameters
+    ----------
+    scheduler : str or None
+        ``'serial'``, ``'local'``, ``'tcp://HOST:PORT'`` or None.
+    jobs : int, optional
+        Processes of a local cluster.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    InvalidParameter
+        For anything else.
+
+    Examples
+    --------
     >>> resolve_scheduler(None, 1), resolve_scheduler(None, 4), resolve_scheduler("tcp://h:8786")
     ('serial', 'local', 'tcp://h:8786')
     >>> resolve_scheduler("h:8786")  # doctest: +ELLIPSIS
@@ -206,6 +289,26 @@ def run_chunks(
     progress bar (tqdm on stderr) counts chunks as they finish and is silent when stderr
     is not a terminal.  ``worker`` must be a module-level function (it is pickled).
 
+    Parameters
+    ----------
+    worker : callable
+        A module-level function (pickled for Dask).
+    tasks : sequence of tuple
+        The argument tuples, one per chunk.
+    jobs : int, optional
+        Processes of a local cluster.
+    scheduler : str, optional
+        Where the chunks run (see :func:`resolve_scheduler`).
+    desc : str, optional
+        The progress bar's label.
+
+    Returns
+    -------
+    list
+        The results, in task order.
+
+    Examples
+    --------
     >>> run_chunks(divmod, [(7, 2), (9, 4)], scheduler="serial")
     [(3, 1), (2, 1)]
     """

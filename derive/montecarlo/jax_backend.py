@@ -29,7 +29,17 @@ JAX_HINT = "pip install 'nnqft[jax]'"
 
 
 def jax_available() -> bool:
-    """Whether JAX can be imported here."""
+    """Whether JAX can be imported here.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> isinstance(jax_available(), bool)
+    True
+    """
     try:
         import jax  # noqa: F401
     except ImportError:
@@ -38,7 +48,18 @@ def jax_available() -> bool:
 
 
 def require_jax():
-    """The jax module (float64 switched on), or one line saying what to install."""
+    """The jax module (float64 switched on), or one line saying what to install.
+
+    Returns
+    -------
+    module
+        ``jax``, with ``jax_enable_x64`` on.
+
+    Raises
+    ------
+    MissingDependency
+        Where JAX is not installed (the message says what to install).
+    """
     try:
         import jax
     except ImportError:
@@ -98,7 +119,24 @@ def _kernel(expr, arch: str, bias, n: int, depth: int, batch: int, two: bool):
 
 
 def full_observables(net: Network, batch: int, seed: np.random.SeedSequence, c0) -> dict:
-    """Q, ln Q (and c, Q12 for two inputs) of ``batch`` real networks, each (batch, T)."""
+    """Q, ln Q (and c, Q12 for two inputs) of ``batch`` real networks, each (batch, T).
+
+    Parameters
+    ----------
+    net : Network
+        A numeric network.
+    batch : int
+        Networks in this chunk.
+    seed : numpy.random.SeedSequence
+        The chunk's seed.
+    c0 : float or None
+        The correlation of two inputs (one input when None).
+
+    Returns
+    -------
+    dict
+        Arrays of shape (batch, T) keyed by observable.
+    """
     jax = require_jax()
     two = c0 is not None
     kernel = _kernel(net.activation.expr, net.arch, net.bias, net.width, net.depth, batch, two)

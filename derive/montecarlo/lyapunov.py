@@ -150,6 +150,37 @@ def measure_lyapunov(
     where the chunks run, as for :func:`~nnqft.derive.montecarlo.simulate.simulate`; the
     numbers do not depend on them.
 
+    Parameters
+    ----------
+    net : Network
+        A numeric network (its depth is not used).
+    samples : int, optional
+        Independent networks.
+    steps, burn_in : int, optional
+        Layers measured, and layers run first.
+    seed : int, optional
+        The run's seed.
+    jobs : int, optional
+        Processes of a local Dask cluster.
+    sampler : {"auto", "full", "fast"}, optional
+        How networks are drawn.
+    epsilon : float, optional
+        The replicas' relative distance.
+    scheduler : str, optional
+        Where the chunks run.
+
+    Returns
+    -------
+    LyapunovMeasurement
+        The exponent with its standard error over the samples.
+
+    Raises
+    ------
+    InvalidParameter
+        For a symbolic network or bad sizes.
+
+    Examples
+    --------
     >>> net = Network("recurrent", "tanh", 4.0, 0.3, width=200, bias="shared")
     >>> m = measure_lyapunov(net, 2, steps=20, burn_in=10)
     >>> m.sampler, m.exponent > 0                      # chaotic

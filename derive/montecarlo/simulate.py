@@ -79,6 +79,25 @@ def numeric_network(net: Network, *, depth: bool = True) -> Network:
 
     ``depth=False`` skips the depth (for measurements that choose their own number of layers).
 
+    Parameters
+    ----------
+    net : Network
+        The network to sample.
+    depth : bool, optional
+        Whether its depth must be an integer too.
+
+    Returns
+    -------
+    Network
+        ``net`` itself.
+
+    Raises
+    ------
+    InvalidParameter
+        For a symbolic variance, width or depth.
+
+    Examples
+    --------
     >>> numeric_network(Network("feedforward", "tanh", 1.5, 0.05, width=4, depth=2)).width
     4
     >>> numeric_network(Network("feedforward", "tanh", 1.5, 0.05))
@@ -237,6 +256,22 @@ def fast_feedforward_preactivations(
     N(0, sigma_b2 + sigma_w2 mean_j phi(z_j(t-1))^2), layer 1 N(0, sigma_b2 + sigma_w2 q0)),
     for finite-width checks of E[z^2] and Cov(z_i^2, z_j^2).
 
+    Parameters
+    ----------
+    net : Network
+        A numeric feedforward network.
+    samples : int
+        Independent networks.
+    rng : numpy.random.Generator
+        The random source.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (T, samples, N).
+
+    Examples
+    --------
     >>> net = Network("feedforward", "relu", sigma_w2=2.0, sigma_b2=0.0, width=4, depth=3)
     >>> fast_feedforward_preactivations(net, 5, np.random.default_rng(0)).shape
     (3, 5, 4)
@@ -397,6 +432,41 @@ def simulate(
     runs the full-matrix sampler in JAX (float64, on a GPU where present): the same
     distribution as numpy but other random streams.
 
+    Parameters
+    ----------
+    net : Network
+        A numeric network (:func:`numeric_network`).
+    samples : int
+        Independent networks.
+    seed : int, optional
+        The run's seed.
+    jobs : int, optional
+        Processes of a local Dask cluster.
+    sampler : {"auto", "full", "fast"}, optional
+        How networks are drawn.
+    inputs : {1, 2}, optional
+        One input, or two of correlation ``c0``.
+    c0 : float, optional
+        The correlation of the two inputs.
+    q0 : float, optional
+        The input size, instead of ``net.q0``.
+    scheduler : str, optional
+        Where the chunks run.
+    backend : {"numpy", "jax"}, optional
+        The full-matrix sampler's array library.
+
+    Returns
+    -------
+    SimulationResult
+        Per layer: the mean and variance of Q(t) with standard errors (and c(t), Q12(t)).
+
+    Raises
+    ------
+    InvalidParameter
+        For a symbolic network, a sampler that cannot serve it, or sizes beyond the limits.
+
+    Examples
+    --------
     >>> net = Network("recurrent", "tanh", 4.0, 0.3, width=32, depth=4, bias="fresh")
     >>> r = simulate(net, 64, inputs=2, c0=0.9)
     >>> r.sampler, r.layers[0].correlation is not None

@@ -165,17 +165,22 @@ bias_option = click.option("--bias", type=BIAS_TYPE, default=None, help=BIAS_HEL
 
 
 def check_bias(arch: str, bias: str | None) -> None:
-    """A bias convention is a recurrent net's; refuse it for feedforward ones.
+    """Refuse a bias convention the net cannot have, by the one rule: :class:`Network`'s
+    (a bias convention is a recurrent net's); the message names the ``--bias`` option.
 
     >>> check_bias("recurrent", "fresh"); check_bias("feedforward", None)
+    >>> check_bias("feedforward", "shared")
+    Traceback (most recent call last):
+    ...
+    nnqft.errors.InvalidParameter: --bias shared: bias convention 'shared' applies to ...
     """
-    if bias is not None and arch == "feedforward":
-        from ..errors import InvalidParameter
+    from ..errors import InvalidParameter
+    from ..rules.network import Network
 
-        raise InvalidParameter(
-            f"--bias {bias} applies to recurrent nets only (--arch recurrent, where the "
-            "default is shared); a feedforward net has a new bias in every layer: leave it out"
-        )
+    try:
+        Network(arch, "linear", bias=bias)
+    except InvalidParameter as err:
+        raise InvalidParameter(f"--bias {bias}: {err}") from None
 
 
 def matplotlib_formats() -> dict[str, str]:

@@ -23,6 +23,7 @@ from nnqft.derive.formulas import ARGUMENT_ORDER, get_formula, list_formulas, re
 from nnqft.errors import InvalidParameter, UnknownName
 from nnqft.rules import activations as A
 from nnqft.rules import symbols as S
+from nnqft.rules.network import Network
 
 REQUIRED = [
     "linear-feedforward/mean",
@@ -188,7 +189,7 @@ def test_recurrent_mean_against_exhaustive_wick_pairing(bias):
 
     f = get_formula(f"linear-recurrent-{bias}/mean", order=2)
     for t in (1, 2, 3, 4):
-        exact = _series(exact_mean("recurrent", t, bias), 2)
+        exact = _series(exact_mean(Network("recurrent", bias=bias, depth=t)), 2)
         ours = f.expression.subs(S.T, t)
         for s in (sp.Rational(1, 2), sp.Rational(7, 5)):
             d = (ours - exact).subs({S.sigma_w2: s, S.sigma_b2: sp.Rational(3, 10), S.q0: 2})
@@ -206,7 +207,6 @@ def test_recurrent_shared_mean_reference_value_at_depth_3():
 @pytest.mark.parametrize("act", ["linear", "relu", "leaky_relu"])
 def test_finite_width_closed_forms_against_the_recursion(act):
     from nnqft.derive.finite_width.recursions import finite_width_symbolic
-    from nnqft.rules.network import Network
 
     rows = finite_width_symbolic(Network("feedforward", act, sigma_b2=0, q0=S.q0), 4)
     k0 = get_formula(f"finite-width/K0/{act}").expression

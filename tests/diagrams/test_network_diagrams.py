@@ -17,7 +17,7 @@ from nnqft.rules.symbols import N, q0, sigma_b2, sigma_w2
 )
 @pytest.mark.parametrize("depth", [1, 2, 3])
 def test_diagrams_of_orders_up_to_3_sum_to_exact_mean(arch, bias, depth):
-    exact = sp.expand(exact_mean(arch, depth, bias))
+    exact = sp.expand(exact_mean(Network(arch, bias=bias, depth=depth)))
     total = sp.Integer(0)
     for order in range(0, 4):
         for d in network_diagrams(Network(arch, "linear", bias=bias, depth=depth), order):

@@ -18,7 +18,7 @@ def _tmp_cache(tmp_path_factory, monkeypatch):
 
 
 def _exact_coefficients(depth, bias):
-    series = sp.expand(exact_mean("recurrent", depth, bias).subs(N, 1 / eps))
+    series = sp.expand(exact_mean(Network("recurrent", bias=bias, depth=depth)).subs(N, 1 / eps))
     return [series.coeff(eps, d) for d in range(A.MAX_RECURRENT_ORDER + 1)]
 
 
@@ -189,7 +189,9 @@ def test_recurrent_variance_first_order_equals_exact_enumeration(bias):
 
     v1 = A.recurrent_variance_coefficients(bias)[1]
     for depth in (1, 2, 3):
-        series = sp.expand(exact_variance("recurrent", depth, bias).subs(N, 1 / eps))
+        series = sp.expand(
+            exact_variance(Network("recurrent", bias=bias, depth=depth)).subs(N, 1 / eps)
+        )
         assert series.coeff(eps, 0) == 0
         assert sp.simplify(v1.subs(T, depth) - series.coeff(eps, 1)) == 0
 

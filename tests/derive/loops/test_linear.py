@@ -15,6 +15,7 @@ from nnqft.derive.loops.linear import (
     trace_moment,
 )
 from nnqft.errors import InvalidParameter, NoExactForm
+from nnqft.rules.network import Network
 from nnqft.rules.symbols import N, T, parse_expression, q0, sigma_b2, sigma_w2
 
 
@@ -24,7 +25,7 @@ def _reference(name):
 
 def test_recurrent_shared_T3_polynomial_matches_reference():
     ref = parse_expression(_reference("recurrent_shared_bias_T3")["formula"])
-    assert sp.expand(exact_mean("recurrent", 3, "shared") - ref) == 0
+    assert sp.expand(exact_mean(Network("recurrent", bias="shared", depth=3)) - ref) == 0
 
 
 @pytest.mark.parametrize("k,m", [(k, m) for k in range(6) for m in range(6) if (k + m) % 2 == 0])
@@ -44,12 +45,19 @@ def test_odd_words_vanish():
 
 @pytest.mark.parametrize("depth", [1, 2, 3, 4])
 def test_feedforward_mean_is_mean_field_exactly(depth):
-    assert sp.simplify(exact_mean("feedforward", depth) - feedforward_mean(depth)) == 0
+    assert (
+        sp.simplify(exact_mean(Network("feedforward", depth=depth)) - feedforward_mean(depth)) == 0
+    )
 
 
 @pytest.mark.parametrize("depth", [1, 2, 3])
 def test_feedforward_variance_brute_force(depth):
-    assert sp.simplify(exact_variance("feedforward", depth) - feedforward_variance(depth)) == 0
+    assert (
+        sp.simplify(
+            exact_variance(Network("feedforward", depth=depth)) - feedforward_variance(depth)
+        )
+        == 0
+    )
 
 
 def _recursion(depth, n, s, b, x):
@@ -92,10 +100,23 @@ def test_log_mean_needs_zero_bias():
         trace_moment(-1, 0)
 
 
+def test_exact_moments_take_a_linear_network_of_integer_depth():
+    from nnqft.errors import InvalidType
+
+    with pytest.raises(InvalidType):
+        exact_mean("recurrent")
+    with pytest.raises(InvalidParameter, match="linear"):
+        exact_variance(Network("recurrent", "tanh", depth=2))
+    with pytest.raises(InvalidParameter, match="depth"):
+        exact_mean(Network("recurrent"))  # symbolic depth T: no enumeration
+
+
 def test_fresh_bias_mean_has_no_first_order_term():
     eps = sp.Symbol("eps")
     for depth in range(1, 5):
-        series = sp.expand(exact_mean("recurrent", depth, "fresh").subs(N, 1 / eps))
+        series = sp.expand(
+            exact_mean(Network("recurrent", bias="fresh", depth=depth)).subs(N, 1 / eps)
+        )
         assert series.coeff(eps, 1) == 0
 
 
@@ -104,7 +125,6 @@ def test_fresh_bias_mean_has_no_first_order_term():
 
 def _mc(arch, bias, width, depth, samples, seed, sampler, s=0.8):
     from nnqft.derive.montecarlo.simulate import simulate
-    from nnqft.rules.network import Network
 
     net = Network(arch, "linear", s, 0.3, width=width, depth=depth, bias=bias, q0=1.2)
     return simulate(net, samples, seed=seed, sampler=sampler).layers[-1]
@@ -118,8 +138,12 @@ VALUES_AT = {sigma_w2: sp.Rational(4, 5), sigma_b2: sp.Rational(3, 10), q0: sp.R
 def test_recurrent_mean_and_variance_monte_carlo(width, bias):
     depth = 3
     row = _mc("recurrent", bias, width, depth, 20000, 11 + width, "full")
-    mean = float(exact_mean("recurrent", depth, bias).subs(VALUES_AT).subs(N, width))
-    var = float(exact_variance("recurrent", depth, bias).subs(VALUES_AT).subs(N, width))
+    mean = float(
+        exact_mean(Network("recurrent", bias=bias, depth=depth)).subs(VALUES_AT).subs(N, width)
+    )
+    var = float(
+        exact_variance(Network("recurrent", bias=bias, depth=depth)).subs(VALUES_AT).subs(N, width)
+    )
     assert abs(row.mean - mean) < 4 * row.mean_stderr
     assert abs(row.variance - var) < 4 * row.variance_stderr
 
@@ -138,7 +162,6 @@ def test_feedforward_variance_monte_carlo(width):
 
 def test_log_mean_monte_carlo():
     from nnqft.derive.montecarlo.simulate import simulate
-    from nnqft.rules.network import Network
 
     net = Network("feedforward", "linear", 1.3, 0.0, width=8, depth=5, q0=0.7)
     row = simulate(net, 40000, seed=7).layers[-1]
