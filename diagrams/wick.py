@@ -44,6 +44,7 @@ from math import factorial
 
 from ..errors import InvalidParameter
 from .canonical import canonical_id
+from .unionfind import find_root, join
 
 __all__ = ["WickDiagram", "wick_diagrams", "index_factor", "MAX_HALF_EDGES"]
 
@@ -228,8 +229,6 @@ def index_factor(diagram: WickDiagram, rules) -> dict:
     >>> index_factor(wick_diagrams(r, (), 1)[0], r)      # the figure-eight vacuum diagram
     {(): {1: Fraction(2, 3), 2: Fraction(1, 3)}}
     """
-    import networkx as nx
-
     g = diagram.graph
     vertex_of = {v.kind: v for v in rules.vertices}
     only = rules.vertices[0] if len(rules.vertices) == 1 else None
@@ -259,15 +258,18 @@ def index_factor(diagram: WickDiagram, rules) -> dict:
     ]
     for choice in itertools.product(*choices):
         weight = Fraction(1)
-        strands_of = nx.utils.UnionFind()
-        for a, b in strands:
-            strands_of.union(a, b)
+        parent = list(range(2 * len(strands)))  # half-edge (e, end) is 2e + end
+        for e in range(len(strands)):
+            join(parent, 2 * e, 2 * e + 1)
         for node, w, pairs in choice:
             weight *= Fraction(int(w.p), int(w.q))
             half = slots[node][1]
             for i, j in pairs:
-                strands_of.union(half[i], half[j])
-        find = strands_of.__getitem__
+                join(parent, 2 * half[i][0] + half[i][1], 2 * half[j][0] + half[j][1])
+
+        def find(h, parent=parent):
+            return find_root(parent, 2 * h[0] + h[1])
+
         legs_at = {}
         for node, data in g.nodes(data=True):
             if data.get("kind") == "leg":

@@ -10,6 +10,7 @@ from nnqft.derive.loops import evaluate as E
 from nnqft.derive.loops.linear import exact_mean, feedforward_mean
 from nnqft.errors import InvalidParameter
 from nnqft.rules.feynman import get_rules
+from nnqft.rules.network import Network
 from nnqft.rules.symbols import N, T, q0, sigma_b2, sigma_w2
 
 eps = sp.Symbol("eps")
@@ -23,7 +24,8 @@ def _tmp_cache(tmp_path, monkeypatch):
 
 
 def _exact_coefficients(depth, bias, order):
-    series = sp.expand(exact_mean("recurrent", depth, bias).subs(N, 1 / eps))
+    net = Network("recurrent", "linear", bias=bias, depth=depth)
+    series = sp.expand(exact_mean(net).subs(N, 1 / eps))
     return [series.coeff(eps, d) for d in range(order + 1)]
 
 
