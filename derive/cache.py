@@ -142,13 +142,23 @@ def _path(key: str) -> Path:
     return cache_dir() / key[:2] / f"{key}.json"
 
 
+#: entries decoded in this process: path -> ((mtime_ns, size, inode), value); an entry is
+#: reused only while its file is unchanged, so an edit on disk is read (and checked) again
+_DECODED: dict = {}
+
+
 def _load(key: str):
     """(value, None) on a hit; (None, None) when there is no entry; (None, path) when
     the entry is unreadable or altered."""
     path = _path(key)
     try:
-        if path.stat().st_size > MAX_BYTES:
+        stat = path.stat()
+        if stat.st_size > MAX_BYTES:
             return None, path
+        stamp = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        known = _DECODED.get(path)
+        if known is not None and known[0] == stamp:
+            return known[1], None
         data = path.read_bytes()
     except FileNotFoundError:
         return None, None
@@ -169,6 +179,7 @@ def _load(key: str):
     # any failure to parse or rebuild (bad bytes, JSON, nesting, trees) is a miss
     except (ValueError, TypeError, RecursionError, ExprTreeError):
         return None, path
+    _DECODED[path] = (stamp, value)
     return value, None
 
 

@@ -181,7 +181,7 @@ def log_digamma_coefficients(order: int) -> dict[int, sp.Expr]:
 
 OBSERVABLES = ("mean", "variance", "log-mean")
 #: rules/engine version, part of every cache key; bump when a derivation changes
-ENGINE_VERSION = "linear-pipeline-5"
+ENGINE_VERSION = "linear-pipeline-6"
 
 
 @dataclass(frozen=True)
@@ -246,12 +246,28 @@ class Correlator:
             "coefficients": {str(k): sp.sstr(v) for k, v in self.coefficients.items()},
             "latex": self.latex,
             "validity": list(self.validity),
-            "diagrams": [d.to_dict() for d in self.diagrams],
+            "diagrams": _diagram_dicts(self.diagrams),
         }
 
 
-def _diagram_data(d: DiagramValue) -> dict:
-    """A :class:`DiagramValue` as cache data (the value stays an expression tree)."""
+def _diagram_dicts(diagrams) -> list[dict]:
+    """The JSON entries of the diagrams; classes of equal types share one value, so each
+    distinct value is printed once."""
+    printed: dict = {}
+    out = []
+    for d in diagrams:
+        if d.value not in printed:
+            printed[d.value] = {k: v for k, v in d.to_dict().items() if k in ("value", "latex")}
+        entry = d.to_dict(printed=printed[d.value])
+        out.append(entry)
+    return out
+
+
+def _diagram_data(d: DiagramValue, values: list) -> dict:
+    """A :class:`DiagramValue` as cache data; its value is stored once in ``values`` (as an
+    expression tree) and referred to by its position (classes of equal types share it)."""
+    if d.value not in values:
+        values.append(d.value)
     return {
         "id": d.id,
         "order": d.order,
@@ -260,12 +276,12 @@ def _diagram_data(d: DiagramValue) -> dict:
         "multiplicity": d.multiplicity,
         "chords": d.chords,
         "types": [list(t) for t in d.types],
-        "value": d.value,
+        "value": values.index(d.value),
         "name": d.name,
     }
 
 
-def _diagram_from_data(data: dict) -> DiagramValue:
+def _diagram_from_data(data: dict, values: list) -> DiagramValue:
     from fractions import Fraction
 
     return DiagramValue(
@@ -276,7 +292,7 @@ def _diagram_from_data(data: dict) -> DiagramValue:
         multiplicity=int(data["multiplicity"]),
         chords=int(data["chords"]),
         types=tuple(tuple(int(x) for x in t) for t in data["types"]),
-        value=data["value"],
+        value=values[int(data["value"])],
         name=data["name"],
     )
 
@@ -409,12 +425,15 @@ def correlator(net: Network, observable: str, *, order=None, exact=False) -> Cor
 
     def compute():
         c = _derive(arch, observable, bias, order, exact)
+        values: list = []
+        diagrams = [_diagram_data(d, values) for d in c.diagrams]
         return {
             "expression": c.expression,
             "coefficients": {str(k): v for k, v in c.coefficients.items()},
             "validity": list(c.validity),
             "steps": [[t, p, [_encode_equation(e) for e in eqs]] for t, p, eqs in c.steps],
-            "diagrams": [_diagram_data(d) for d in c.diagrams],
+            "diagrams": diagrams,
+            "diagram_values": values,
         }
 
     data = cached(content, compute)
@@ -428,7 +447,7 @@ def correlator(net: Network, observable: str, *, order=None, exact=False) -> Cor
         {int(k): v for k, v in data["coefficients"].items()},
         tuple(data["validity"]),
         tuple((t, p, tuple(eqs)) for t, p, eqs in data["steps"]),
-        tuple(_diagram_from_data(d) for d in data.get("diagrams", [])),
+        tuple(_diagram_from_data(d, data["diagram_values"]) for d in data["diagrams"]),
     )
 
 

@@ -184,17 +184,20 @@ class DiagramValue:
         the response lines from the source to the readout, pairs as ``disorder`` edges."""
         return representatives(self.order)[self.id].graph()
 
-    def to_dict(self) -> dict:
-        """The JSON entry of ``nnqft correlator --json``'s ``diagrams`` list."""
+    def to_dict(self, printed: dict | None = None) -> dict:
+        """The JSON entry of ``nnqft correlator --json``'s ``diagrams`` list (``printed``:
+        the value's ``value`` and ``latex`` strings, when already printed)."""
         from ..document.printer import latex
 
+        if printed is None:
+            printed = {"value": sp.sstr(self.value), "latex": latex(self.value)}
         return {
             "id": self.id,
             "order": self.order,
             "symmetry_factor": str(self.symmetry_factor),
             "n_power": self.n_power,
-            "value": sp.sstr(self.value),
-            "latex": latex(self.value),
+            "value": printed["value"],
+            "latex": printed["latex"],
             "multiplicity": self.multiplicity,
             "chords": self.chords,
             "types": [list(t) for t in self.types],
@@ -220,8 +223,11 @@ def _class_value(types: tuple, p: Placement, critical: bool) -> sp.Expr:
         total += p.bias_value * type_sum(p.bias, a, b, c, critical)
     if total == 0:
         return total
-    # the normal form is built on powers of sigma_w2: the rules' weight goes in after it
-    total = tidy(total)
+    # the normal form is built on powers of sigma_w2: the rules' weight goes in after it;
+    # each coefficient over one factored denominator, the numerator expanded (factoring the
+    # numerators of a thousand class values at 1/N^3 would cost more than their sums; the
+    # coefficients are factored in full)
+    total = tidy(total, factor="denominator")
     return total if p.weight == S.sigma_w2 else total.subs(S.sigma_w2, p.weight)
 
 

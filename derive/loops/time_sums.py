@@ -254,7 +254,7 @@ def _s_exponents(expr: sp.Expr, s: sp.Symbol) -> set:
     return {p.exp for p in expr.atoms(sp.Pow) if p.base == s}
 
 
-def _rational_normal_form(coeff: sp.Expr, s, w, factor: bool) -> sp.Expr:
+def _rational_normal_form(coeff: sp.Expr, s, w, factor) -> sp.Expr:
     """``coeff`` (a rational function of sigma_w2 or sqrt(sigma_w2), T, q0, ...) over one
     denominator, computed in a sympy rational function field (much faster than
     together/factor on expression trees); numerator and denominator factored."""
@@ -283,7 +283,9 @@ def _rational_normal_form(coeff: sp.Expr, s, w, factor: bool) -> sp.Expr:
     if den_p.LC < 0:
         num_p, den_p = -num_p, -den_p
     num, den = num_p.as_expr(), den_p.as_expr()
-    if factor:
+    if factor == "denominator":  # cheap: the denominators are products of small factors
+        den = sp.factor(den)
+    elif factor:
         num, den = sp.factor(num), sp.factor(den)
     out = num / den
     return out.subs(w, sp.sqrt(s)) if half else out
@@ -293,7 +295,8 @@ def tidy(expr: sp.Expr, factor: bool = True) -> sp.Expr:
     """Normal form of a closed form in T: group the terms by their T-dependent factor
     ``(-1)^(jT) sigma_w2^(alpha T)`` and factor each (polynomial-in-T) coefficient
     (``factor=False``: only bring each coefficient over a common denominator, enough to
-    decide whether the form is zero)."""
+    decide whether the form is zero; ``factor="denominator"``: factor the denominators
+    only)."""
     s, T = S.sigma_w2, S.T
     expr = expand(expr)
     # terms collected in lists and added once: accumulating a sympy Add term by term is
