@@ -181,7 +181,7 @@ def log_digamma_coefficients(order: int) -> dict[int, sp.Expr]:
 
 OBSERVABLES = ("mean", "variance", "log-mean")
 #: rules/engine version, part of every cache key; bump when a derivation changes
-ENGINE_VERSION = "linear-pipeline-6"
+ENGINE_VERSION = "linear-pipeline-7"
 
 
 @dataclass(frozen=True)
@@ -496,6 +496,7 @@ def _derive(arch, observable, bias, order, exact) -> Correlator:
         if observable == "mean":
             expression = mean
             diagrams = cactus
+            steps.append(_diagrams_step(diagrams))
             coefficients = {k: (mean if k == 0 else sp.Integer(0)) for k in range((order or 0) + 1)}
             validity.append("exact at every N: E Q(T) has no 1/N corrections")
         elif observable == "variance":
@@ -567,6 +568,7 @@ def _derive(arch, observable, bias, order, exact) -> Correlator:
     if observable == "mean":
         coefficients = dict(mean_c)
         diagrams = mean_diagrams(rules, order)
+        steps.append(_diagrams_step(diagrams))
         validity.append(f"truncated after 1/N^{order}")
         if order >= 1:
             critical = recurrent_mean_coefficients(bias, 1, critical=True)[1]
@@ -599,6 +601,38 @@ def _derive(arch, observable, bias, order, exact) -> Correlator:
     expression = _series(coefficients)
     request = (arch, bias, observable, order, exact)
     return _result(request, expression, coefficients, validity, steps, diagrams)
+
+
+#: the most diagrams a derivation lists one by one (1/N^3 has hundreds: they are counted)
+_LISTED = 12
+
+
+def _diagrams_step(diagrams) -> tuple:
+    """The derivation step that shows each diagram class next to its value."""
+    counts: dict = {}
+    for d in diagrams:
+        counts[d.order] = counts.get(d.order, 0) + 1
+    listed = diagrams if len(diagrams) <= _LISTED else [d for d in diagrams if d.order <= 1]
+    lines = []
+    for k, d in enumerate(listed, start=1):
+        what = d.name or (
+            f"{d.chords} reduced pair{'s' if d.chords != 1 else ''} (ladders), "
+            f"{d.multiplicity} pairing{'s' if d.multiplicity != 1 else ''}"
+        )
+        lines.append(
+            f"$D_{{{k}}}$: {what}, symmetry factor {d.symmetry_factor}, order $N^{{{d.n_power}}}$"
+        )
+    prose = (
+        "Each class of reduced diagrams (a diagram and its transpose), with its symmetry "
+        "factor and power of $N$, and its value summed over ladder lengths and placements: "
+        + "; ".join(lines)
+        + "."
+    )
+    if len(listed) < len(diagrams):
+        per_order = ", ".join(f"{n} at order {o}" for o, n in sorted(counts.items()))
+        prose += f" Listed through $1/N$; in all {len(diagrams)} classes ({per_order})."
+    equations = tuple(sp.Eq(sp.Symbol(f"D_{k}"), d.value) for k, d in enumerate(listed, 1))
+    return ("Diagrams and their values", prose, equations)
 
 
 def _result(request, expression, coefficients, validity, steps, diagrams=()) -> Correlator:
