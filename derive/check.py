@@ -542,16 +542,18 @@ def _sum_limits(written, target, points) -> str | None:
 
 
 def _one_term(user, target, diff) -> str | None:
-    """'an extra term X' / 'a missing term X' when the difference is one term of one side."""
-    try:
-        d = sp.factor_terms(sp.expand(diff))
-    except Exception:  # a step that fails does not diagnose
-        return None
+    """'an extra term X' / 'a missing term X' when the difference is one term of one side
+    (as written or expanded)."""
+    d = _simplify(diff)
     if d == 0 or isinstance(d, sp.Add):
         return None
-    if d in sp.Add.make_args(sp.expand(user)):
+
+    def terms(e):
+        return set(sp.Add.make_args(e)) | set(sp.Add.make_args(sp.expand(e)))
+
+    if d in terms(user):
         return f"an extra term {sp.sstr(d)}"
-    if -d in sp.Add.make_args(sp.expand(target)):
+    if -d in terms(target):
         return f"a missing term {sp.sstr(-d)}"
     return None
 
