@@ -47,6 +47,12 @@ _SYMBOLS = {
     "q12": "q_{12}",
     "q_star": "q^{*}",
     "chi_1": r"\chi_1",
+    "chi_parallel": r"\chi_{\parallel}",
+    "chi_c": r"\chi_c",
+    "xi_q": r"\xi_q",
+    "xi_c": r"\xi_c",
+    "c_star": "c^{*}",
+    "g_0": "g(0)",
     "lambda_max": r"\lambda_{\max}",
     "d_0": "d(0)",
     "S_eff": r"\mathcal{S}[Q,\tilde{Q}]",
@@ -387,12 +393,17 @@ class NnqftLatexPrinter(LatexPrinter):
         f, v = expr.args
         (var,) = f.variables
         arg = rf"\sqrt{{{self._print(v)}}}\, z"
-        return rf"\int \mathcal{{D}}z\, {self._with_override({var: arg}, f.expr)}"
+        body = self._with_override({var: arg}, f.expr)
+        if isinstance(f.expr, sp.Add):  # the whole sum is integrated
+            body = rf"\left[{body}\right]"
+        return rf"\int \mathcal{{D}}z\, {body}"
 
     def _print_BivariateGaussianMean(self, expr):
         f = expr.args[0]
         a, c = f.variables
         body = self._with_override({a: "u_1", c: "u_2"}, f.expr)
+        if isinstance(f.expr, sp.Add):
+            body = rf"\left[{body}\right]"
         return rf"\int \mathcal{{D}}z_1\,\mathcal{{D}}z_2\, {body}"
 
     def _print_Equality(self, expr):

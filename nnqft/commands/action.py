@@ -179,8 +179,8 @@ def paper_command(out_dir, activation, as_json):
     from tqdm import tqdm
 
     from ..derive.document import derivation as D
-    from ..derive.document.latex import compile_pdf, render_document, tex_engine
-    from ..derive.document.markdown import render_markdown
+    from ..derive.document.latex import compile_pdf, tex_engine
+    from ..derive.document.paper import paper_document, write_paper
     from ..errors import InvalidParameter
 
     out = Path(out_dir)
@@ -190,15 +190,9 @@ def paper_command(out_dir, activation, as_json):
     chapters = []
     for name in tqdm(D.chapter_names(), desc="chapters", disable=None, file=sys.stderr):
         chapters.extend(D.paper_chapters(activation=activation, only=[name]))
-    title = "The field theory of deep neural networks, derived"
-    preface = (
-        "This document was written by nnqft. Each equation is a sympy object the engine "
-        "derived; nothing in the mathematics was typed into a template."
-    )
-    tex_path = out / "nnqft-paper.tex"
-    tex_path.write_text(render_document(chapters, title=title, preface=preface))
-    md_path = out / "nnqft-paper.md"
-    md_path.write_text(render_markdown(chapters, title=title))
+    paper = paper_document(activation, chapters=chapters)
+    written = write_paper(paper, out)
+    tex_path, md_path = written["tex"], written["markdown"]
     result = {
         "tex": str(tex_path),
         "markdown": str(md_path),
@@ -206,9 +200,11 @@ def paper_command(out_dir, activation, as_json):
         "pdf_skipped": None,
         "latex_errors": None,
         "overfull_boxes": None,
-        "chapters": [c.title for c in chapters],
-        "steps": sum(len(c) for c in chapters),
-        "equations": sum(len(c.equations()) for c in chapters),
+        "chapters": [c.title for c in paper.chapters],
+        "steps": sum(len(c) for c in paper.chapters),
+        "equations": sum(len(c.equations()) for c in paper.chapters),
+        "bibliography": str(written["bib"]),
+        "undefined_references": None,
     }
     if tex_engine() is None:
         result["pdf_skipped"] = "no TeX engine found (install latexmk or pdflatex)"
@@ -218,6 +214,7 @@ def paper_command(out_dir, activation, as_json):
             pdf=str(compiled.pdf),
             latex_errors=len(compiled.errors),
             overfull_boxes=len(compiled.overfull),
+            undefined_references=len(compiled.undefined),
         )
     emit(result, as_json)
     return 0
