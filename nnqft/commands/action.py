@@ -131,18 +131,27 @@ def action_command(arch, bias, activation, latex_file, markdown_file, pdf, as_js
     if as_json:
         emit(result, True)
         return 0
+    from ..derive.document.printer import plain
+
     lines = [
         f"{derivation.title.split(', $')[0]}: {len(derivation)} steps, "
         f"{len(derivation.equations())} equations",
         f"sign convention   {A.SIGN_CONVENTION_TEXT}",
     ]
-    for key in ("averaged_action", "length_map", "correlation_map", "chi_1"):
-        lines.append(f"{key:<17} {result[key]}")
-    lines.append(f"{'lyapunov':<17} lambda_max = {result['lyapunov_exponent']}")
+    words = {
+        "averaged_action": "averaged action",
+        "length_map": "length map",
+        "correlation_map": "correlation map",
+        "chi_1": "chi_1",
+    }
+    for key, name in words.items():
+        lines.append(f"{name:<17} {plain(result[key])}")
+    lines.append(f"{'lyapunov':<17} lambda_max = {plain(result['lyapunov_exponent'])}")
     lines.append(f"{'edge of chaos':<17} chi_1 = 1; ordered chi_1 < 1, chaotic chi_1 > 1")
     if act is not None:
-        lines.append(f"{'with ' + act.name:<17} L(q) = {result['length_map_specialised']}")
-        lines.append(f"{'':<17} chi_1 = {result['chi_1_specialised']}  ({result['method']})")
+        spec_l, spec_chi = result["length_map_specialised"], result["chi_1_specialised"]
+        lines.append(f"{'with ' + act.name:<17} L(q) = {plain(spec_l)}")
+        lines.append(f"{'':<17} chi_1 = {plain(spec_chi)}  ({result['method']})")
         if result["critical_sigma_w2"] is not None:
             lines.append(
                 f"{'':<17} critical sigma_w2 = {result['critical_sigma_w2']} "

@@ -43,6 +43,11 @@ def test_action_text_recurrent_fresh():
     proc = run("action", "--arch", "recurrent", "--bias", "fresh")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("Recurrent network, fresh bias: 15 steps")
+    # mathematics a reader reads, not sympy's constructors
+    for raw in ("GaussianMean(", "Lambda(", "Derivative(", "zt[", "**"):
+        assert raw not in proc.stdout, raw
+    assert "length map        sigma_b2 + sigma_w2*E_{u~N(0,q)}[phi(u)^2]" in proc.stdout
+    assert "chi_1             sigma_w2*E_{u~N(0,q_star)}[phi'(u)^2]" in proc.stdout
     assert "lambda_max = log(chi_1)/2" in proc.stdout
 
 
