@@ -68,8 +68,16 @@ def _write(path, text: str) -> str:
     help="Compile the LaTeX file to PDF (needs latexmk or pdflatex; without --latex the file "
     "is nnqft-action-ARCH[-BIAS].tex in the current folder).",
 )
+@click.option(
+    "--notebook",
+    "notebook_file",
+    type=OutputPath(suffixes=(".ipynb",)),
+    default=None,
+    help="Write the derivation as a Jupyter notebook (FILE.ipynb): Markdown cells with the "
+    "equations, code cells evaluating the activation's maps with nnqft.kernel.",
+)
 @json_option
-def action_command(arch, bias, activation, latex_file, markdown_file, pdf, as_json):
+def action_command(arch, bias, activation, latex_file, markdown_file, pdf, notebook_file, as_json):
     """Derive a network's MSRDJ field theory: action, disorder average, collective fields,
     saddle point (mean-field maps), chi_1, Lyapunov exponent and edge of chaos.
 
@@ -127,6 +135,13 @@ def action_command(arch, bias, activation, latex_file, markdown_file, pdf, as_js
         _write(markdown_file, render_markdown(derivation)) if markdown_file else None
     )
     result["pdf_file"] = str(compile_pdf(latex_file).pdf) if pdf else None
+    result["notebook_file"] = None
+    if notebook_file:
+        from ..derive.document.notebook import build_notebook, notebook_formulas, write_notebook
+
+        formulas = notebook_formulas([act.name] if act is not None else [])
+        nb = build_notebook([derivation], formulas, title=derivation.title.split(", $")[0])
+        result["notebook_file"] = str(write_notebook(nb, notebook_file))
     result["steps"] = _equation_rows(derivation)
     if as_json:
         emit(result, True)
@@ -157,7 +172,7 @@ def action_command(arch, bias, activation, latex_file, markdown_file, pdf, as_js
                 f"{'':<17} critical sigma_w2 = {result['critical_sigma_w2']} "
                 f"({result['critical_condition']})"
             )
-    for key in ("latex_file", "markdown_file", "pdf_file"):
+    for key in ("latex_file", "markdown_file", "pdf_file", "notebook_file"):
         if result[key]:
             lines.append(f"{'wrote':<17} {result[key]}")
     if not latex_file:
@@ -176,8 +191,16 @@ def action_command(arch, bias, activation, latex_file, markdown_file, pdf, as_js
     help="Folder to write the paper into (created if missing; its parent must exist).",
 )
 @click.option("--activation", default=None, help="Also specialise every chapter to it.")
+@click.option(
+    "--notebook",
+    "notebook_file",
+    type=OutputPath(suffixes=(".ipynb",)),
+    default=None,
+    help="Also write the paper as a Jupyter notebook (FILE.ipynb): Markdown cells with the "
+    "equations, code cells evaluating every closed-form result with nnqft.kernel.",
+)
 @json_option
-def paper_command(out_dir, activation, as_json):
+def paper_command(out_dir, activation, notebook_file, as_json):
     """Write the whole chain (model -> action -> disorder average -> collective fields ->
     saddle point -> MFT maps -> Lyapunov exponent -> edge of chaos, and every registered
     later chapter) as one LaTeX document and Markdown, and compile it to PDF when TeX is
@@ -214,7 +237,15 @@ def paper_command(out_dir, activation, as_json):
         "equations": sum(len(c.equations()) for c in paper.chapters),
         "bibliography": str(written["bib"]),
         "undefined_references": None,
+        "notebook": None,
     }
+    if notebook_file:
+        from ..derive.document.field_theory import EXAMPLE_ACTIVATIONS
+        from ..derive.document.notebook import build_notebook, notebook_formulas, write_notebook
+
+        names = [*EXAMPLE_ACTIVATIONS, *([activation] if activation else [])]
+        nb = build_notebook(paper.chapters, notebook_formulas(names, linear=True), paper.title)
+        result["notebook"] = str(write_notebook(nb, notebook_file))
     if tex_engine() is None:
         result["pdf_skipped"] = "no TeX engine found (install latexmk or pdflatex)"
     else:

@@ -161,3 +161,17 @@ def test_paper_out_must_be_a_folder(tmp_path):
     f.write_text("x")
     proc = run("paper", "--out", str(f))
     assert proc.returncode == 2 and "not a folder" in proc.stderr
+
+
+def test_action_writes_a_valid_notebook(tmp_path):
+    nbformat = pytest.importorskip("nbformat", reason="nbformat is in the dev extra")
+    path = tmp_path / "erf.ipynb"
+    proc = run("action", "--activation", "erf", "--notebook", str(path), "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["notebook_file"] == str(path)
+    node = nbformat.read(path, as_version=4)
+    nbformat.validate(node)
+    code = "".join(c.source for c in node.cells if c.cell_type == "code")
+    assert "kernel('mft/length-map/erf'" in code and "kernel('mft/chi1/erf'" in code
+    bad = run("action", "--notebook", str(tmp_path / "x.txt"))
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1
