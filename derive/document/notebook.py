@@ -11,8 +11,8 @@ metadata: its id, its arguments in order and a point of its sampling domain.
 >>> from nnqft.rules import symbols as S
 >>> d = Derivation("Demo", (Step("Map", "One line.", (sp.Eq(S.q, S.sigma_b2),)),))
 >>> nb = build_notebook([d], formulas=["mft/chi1/relu"], title="Demo")
->>> [c["cell_type"] for c in nb["cells"]]
-['markdown', 'markdown', 'code', 'markdown', 'code']
+>>> [c["cell_type"] for c in nb["cells"]]  # title, chapter, step, results, imports, formula
+['markdown', 'markdown', 'markdown', 'markdown', 'code', 'markdown', 'code']
 >>> "kernel('mft/chi1/relu'" in "".join(nb["cells"][-1]["source"])
 True
 """
