@@ -52,6 +52,9 @@ NUMERIC_TOLERANCE = 1e-25
 #: random points per numerical comparison
 DEFAULT_POINTS = 24
 _DIGITS = 40
+#: largest difference (in sympy operations) that is factored and cancelled for display:
+#: on the recurrent 1/N series that takes tens of seconds and shortens nothing
+_FACTOR_OPS = 150
 #: points the diagnosis compares at (each comparison is exact to 40 digits; sums cost)
 _DIAGNOSIS_POINTS = 6
 _EPS = sp.Symbol("eps", positive=True)
@@ -541,10 +544,10 @@ def _sum_limits(written, target, points) -> str | None:
     return None
 
 
-def _one_term(user, target, diff) -> str | None:
+def _one_term(user, target, diff=None) -> str | None:
     """'an extra term X' / 'a missing term X' when the difference is one term of one side
-    (as written or expanded)."""
-    d = _simplify(diff)
+    (as written or expanded); ``diff`` is the short form of user - target if known."""
+    d = _simplify(user - target) if diff is None else diff
     if d == 0 or isinstance(d, sp.Add):
         return None
 
@@ -565,6 +568,7 @@ def diagnose(
     written=None,
     first_order: tuple | None = None,
     values: tuple | None = None,
+    difference=None,
 ) -> tuple:
     """What is wrong, in words: a tuple of sentences (empty when nothing simple fits).
 
@@ -581,6 +585,8 @@ def diagnose(
         coefficient there.
     values : tuple of two lists, optional
         Both sides' values at ``points``, when the caller has them.
+    difference : sympy.Expr, optional
+        ``user - target`` in its short form, when the caller has it.
 
     Returns
     -------
@@ -614,7 +620,7 @@ def diagnose(
     for finder in (
         lambda: _missing_symbol(user, target, points),
         lambda: _sum_limits(written, target, points) if written is not None else None,
-        lambda: _one_term(user, target, user - target),
+        lambda: _one_term(user, target, difference),
     ):
         words = finder()
         if words:
@@ -701,12 +707,12 @@ def check(
         written = user  # its sums are closed by the truncation
         notes.append(f"both sides truncated after 1/N^{used_order}")
     diff = user - target
-    symbolic = _symbolic_zero(diff)
     pts = _points(formula, points, seed)
     mine, right = _values(user, pts), _values(target, pts)
     comparison = _compare(mine, right)
-    if symbolic == "undecided" and comparison.differing:
-        symbolic = "nonzero"
+    # a difference at a point is a proof: simplification (seconds to a minute on the
+    # recurrent series) is for proving equality, and runs only when no point differs
+    symbolic = "nonzero" if comparison.differing else _symbolic_zero(diff)
     equivalent, verdict = _verdict(symbolic, comparison)
     result = dict(
         formula_id=formula.id,
@@ -725,6 +731,7 @@ def check(
         failed_points=comparison.failed,
     )
     if not equivalent:
+        simplified = result["difference"]
         # the deepest points: a 1/N coefficient may vanish at small T
         few = sorted(range(len(pts)), key=lambda i: -pts[i].get(S.T, 0))[:_DIAGNOSIS_POINTS]
         k, coeff, how = _first_order(diff, pts, used_order if used_order else 4)
@@ -740,6 +747,7 @@ def check(
                 written,
                 (k, coeff),
                 ([mine[i] for i in few], [right[i] for i in few]),
+                simplified,
             ),
         )
     return CheckResult(**result)
@@ -757,23 +765,29 @@ def _display(expr: sp.Expr, order: int | None) -> sp.Expr:
     coeffs, _ = _coefficients(expr, order)
     if coeffs is None:
         return expr
-    return sp.Add(*(_simplify(c) / S.N**k for k, c in coeffs.items() if c != 0), evaluate=False)
+    short = [_simplify(c, factor=False) / S.N**k for k, c in coeffs.items() if c != 0]
+    return sp.Add(*short, evaluate=False)
 
 
-def _simplify(diff: sp.Expr) -> sp.Expr:
+def _simplify(diff: sp.Expr, factor: bool = True) -> sp.Expr:
     """A short form of the difference, factored where that is shorter (no log-combining:
-    that turns log(N/2) into log(N**N/2**N)/N).
+    that turns log(N/2) into log(N**N/2**N)/N); ``factor=False`` skips the polynomial
+    factorisation (the costly step on long series).
 
     >>> _simplify(S.sigma_w2**3 - 3*S.sigma_w2**2 + 3*S.sigma_w2 - 1)
     (sigma_w2 - 1)**3
     """
-    candidates = []
-    for step in (  # factored forms first: the shortest wins, ties go to the factored one
-        lambda e: sp.factor(sp.cancel(sp.together(e))),
+    small = sp.count_ops(diff) <= _FACTOR_OPS
+    steps = [  # factored forms first: the shortest wins, ties go to the factored one
+        lambda e: sp.factor(sp.cancel(sp.together(e))) if factor else e,
         lambda e: sp.factor_terms(sp.cancel(sp.together(e))),
         lambda e: sp.factor_terms(sp.expand(e)),
         lambda e: sp.factor_terms(sp.powsimp(sp.expand(e))),
-    ):
+    ]
+    if not small:  # cancelling a long series costs seconds and shortens nothing
+        steps = steps[2:3]
+    candidates = []
+    for step in steps:
         try:
             candidates.append(step(diff))
         except Exception:
