@@ -779,13 +779,15 @@ def _simplify(diff: sp.Expr, factor: bool = True) -> sp.Expr:
     """
     small = sp.count_ops(diff) <= _FACTOR_OPS
     steps = [  # factored forms first: the shortest wins, ties go to the factored one
-        lambda e: sp.factor(sp.cancel(sp.together(e))) if factor else e,
+        lambda e: sp.factor(sp.cancel(sp.together(e))),
         lambda e: sp.factor_terms(sp.cancel(sp.together(e))),
         lambda e: sp.factor_terms(sp.expand(e)),
         lambda e: sp.factor_terms(sp.powsimp(sp.expand(e))),
     ]
+    if not factor:
+        steps = steps[1:]
     if not small:  # cancelling a long series costs seconds and shortens nothing
-        steps = steps[2:3]
+        steps = [steps[-2]]
     candidates = []
     for step in steps:
         try:
