@@ -35,6 +35,7 @@ _COMMANDS = "click commands: their examples are command lines, run by tests/cli 
 #: modules allowed to hold no example, with the reason
 EXEMPT = {
     "nnqft.commands.action": _COMMANDS,
+    "nnqft.commands.check": _COMMANDS,
     "nnqft.commands.correlator": _COMMANDS,
     "nnqft.commands.diagrams": _COMMANDS,
     "nnqft.commands.export": _COMMANDS,

@@ -67,13 +67,15 @@ class Equation:
 
 @dataclass(frozen=True)
 class Step:
-    """One step: ``title``, one sentence of ``prose``, ``equations`` and ``source`` (the
-    engine function that produced them)."""
+    """One step: ``title``, one sentence of ``prose``, ``equations``, ``source`` (the
+    engine function that produced them, listed in the document's provenance appendix)
+    and an optional LaTeX ``label`` (prose elsewhere may ``\\ref`` it)."""
 
     title: str
     prose: str
     equations: tuple = ()
     source: str = ""
+    label: str = ""
 
     def __post_init__(self):
         eqs = tuple(e if isinstance(e, Equation) else Equation(e) for e in self.equations)
@@ -84,11 +86,13 @@ class Step:
 
 @dataclass(frozen=True)
 class Derivation:
-    """An ordered list of :class:`Step` under a title (one chapter of a paper)."""
+    """An ordered list of :class:`Step` under a title (one chapter of a paper), with a
+    ``summary`` paragraph and an optional LaTeX ``label``."""
 
     title: str
     steps: tuple = ()
     summary: str = ""
+    label: str = ""
 
     def __post_init__(self):
         steps = tuple(self.steps)

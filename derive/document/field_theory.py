@@ -4,7 +4,11 @@ The chain, each link computed by :mod:`nnqft.rules.action` (docs/conventions.md 
 activation put in by :mod:`nnqft.derive.meanfield.saddle`:
 model -> MSRDJ action -> disorder average (Gaussian rule) -> collective fields ->
 single-neuron action times N -> saddle point -> mean-field maps -> two replicas ->
-linearised distance recursion -> chi_1 -> lambda_max = (1/2) ln chi_1 -> edge of chaos.
+linearised distance recursion -> chi_1 -> depth scales chi_parallel, chi_c, xi_q, xi_c ->
+lambda_max = (1/2) ln chi_1 -> edge of chaos.
+
+In the paper (:func:`field_theory_chapters`) the recurrent chapters keep only the steps
+whose equations differ from the feedforward chapter's and say which ones they share.
 
 >>> d = field_theory("feedforward")
 >>> [s.title for s in d][:3]
@@ -14,6 +18,8 @@ Eq(chi_1, 1)
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import sympy as sp
 
@@ -35,6 +41,7 @@ __all__ = [
     "field_theory_chapters",
     "examples_chapter",
     "activation_results",
+    "depth_scales",
 ]
 
 #: the links of the chain, in order
@@ -51,9 +58,13 @@ STEP_KEYS = (
     "mft",
     "replicas",
     "distance",
+    "depth-scales",
     "lyapunov",
     "edge",
 )
+
+#: label prefixes of the three networks (unique labels in one paper)
+_PREFIX = {("feedforward", None): "ff", ("recurrent", "shared"): "rs", ("recurrent", "fresh"): "rf"}
 
 _S = sp.Symbol("S")
 _S_bar = sp.Symbol(r"\bar{S}")
@@ -68,6 +79,21 @@ _z1, _z2 = sp.symbols("z_1 z_2", real=True)
 _c = sp.Symbol("c", real=True)
 _L = sp.Function("L")  # the length map
 _F = sp.Function("F")  # the correlation map
+_eps = sp.Function("epsilon")  # q(t) - q*, the deviation from the length fixed point
+_delta = sp.Function("delta")  # c(t) - c*, the deviation from the correlation fixed point
+_cmap = sp.Function("c")  # the correlation coefficient of two inputs per layer
+_chi_par, _chi_c = sp.symbols("chi_parallel chi_c", real=True)
+_xi_q, _xi_c = sp.symbols("xi_q xi_c", positive=True)
+_c_star = sp.Symbol("c_star", real=True)
+
+
+def _prefix(net: Network) -> str:
+    return _PREFIX[(net.arch, net.bias if net.arch == "recurrent" else None)]
+
+
+def _tag(net: Network, name: str) -> str:
+    """An equation label unique in the paper: eq:PREFIX-NAME."""
+    return f"eq:{_prefix(net)}-{name}"
 
 
 def network_for(arch: str = "feedforward", bias: str | None = None) -> Network:
@@ -85,8 +111,20 @@ def _eq(lhs, rhs) -> sp.Eq:
 
 def _arch_words(net: Network) -> str:
     if net.arch == "feedforward":
-        return "feedforward network (new weights and biases in every layer)"
-    return f"recurrent network (one weight matrix for all steps, {net.bias} bias)"
+        return (
+            "A feedforward network of width $N$ and depth $T$ (layers $t = 1, \\dots, T$), "
+            "with new weights and biases drawn in every layer"
+        )
+    bias = (
+        "one bias vector for all steps (shared bias)"
+        if net.bias == "shared"
+        else "a new bias vector at every step (fresh bias)"
+    )
+    return (
+        "A recurrent network of width $N$ run for $T$ steps ($T$ is the number of steps, "
+        "the depth of the unrolled network). Its weights have a time-independent "
+        "covariance, so they are one matrix, $W(t) = W$ for every $t$, and it has " + bias
+    )
 
 
 def _model(net, act):
@@ -99,8 +137,8 @@ def _model(net, act):
         eqs.append(Equation(_eq(A.phi(S.z), act.expr), note=f"activation: {act.name}"))
     return Step(
         "The network",
-        f"A {_arch_words(net)} of width $N$ and depth $T$, whose input enters unactivated, "
-        "written $\\phi(z_j(0)) = x_j$; the weights and biases are centred Gaussians.",
+        f"{_arch_words(net)}. The input enters unactivated, written "
+        "$\\phi(z_j(0)) = x_j$; the weights and biases are centred Gaussians.",
         tuple(eqs),
         "nnqft.rules.action.update_rule, disorder_families",
     )
@@ -234,11 +272,14 @@ def _gaussian_process(net, act):
 
 def _mft(net, act):
     sp_ = A.saddle_point(net)
-    eqs = [*sp_.equal_time, sp_.initial, _eq(_L(S.q), sp_.maps["length"])]
+    eqs = [
+        *sp_.equal_time,
+        sp_.initial,
+        Equation(_eq(_L(S.q), sp_.maps["length"]), label=_tag(net, "length-map")),
+    ]
     if act is not None:
         spec = specialise(sp_.maps["length"], act)
-        how = "closed form" if not spec.has(A.GaussianMean) else method_name(act)
-        eqs.append(Equation(_eq(_L(S.q), spec), note=f"{act.name}, {how}"))
+        eqs.append(Equation(_eq(_L(S.q), spec), note=_method_note(act, spec)))
     return Step(
         "The mean-field recursion",
         "At equal times the saddle point is the length map of mean-field theory, started "
@@ -246,6 +287,33 @@ def _mft(net, act):
         tuple(eqs),
         "nnqft.rules.action.saddle_point",
     )
+
+
+def _method_note(act: Activation, spec) -> str:
+    """How a specialised map is evaluated, in words (never the quadrature rule's code name)."""
+    if not spec.has(A.GaussianMean, A.BivariateGaussianMean):
+        return f"{_display_name(act)}: closed form"
+    return f"{_display_name(act)}: no closed form, Gaussian quadrature"
+
+
+#: activations by the names a physicist writes
+_DISPLAY = {
+    "linear": "linear",
+    "relu": "ReLU",
+    "leaky_relu": "leaky ReLU",
+    "erf": "erf",
+    "tanh": "tanh",
+    "gelu": "GELU",
+    "swish": "swish",
+    "sigmoid": "sigmoid",
+    "softplus": "softplus",
+    "sin": "sine",
+    "cos": "cosine",
+}
+
+
+def _display_name(act: Activation) -> str:
+    return _DISPLAY.get(act.name.split("(")[0], act.name)
 
 
 def _u_definitions():
@@ -273,8 +341,7 @@ def _replicas(net, act):
     ]
     if act is not None:
         spec = specialise(sp2.maps["correlation"], act)
-        how = "closed form" if not spec.has(A.BivariateGaussianMean) else method_name(act)
-        eqs.append(Equation(_eq(_F(S.q11, S.q22, S.q12), spec), note=f"{act.name}, {how}"))
+        eqs.append(Equation(_eq(_F(S.q11, S.q22, S.q12), spec), note=_method_note(act, spec)))
     return Step(
         "Two replicas",
         "Two inputs through the same weights: the same derivation with a replica index "
@@ -287,16 +354,88 @@ def _replicas(net, act):
 
 def _distance(net, act):
     dr = A.distance_recursion(net)
-    eqs = [dr.distance, dr.fixed_point, dr.linearised, _eq(A.chi_1, dr.chi_1)]
+    eqs = [
+        dr.distance,
+        dr.fixed_point,
+        dr.linearised,
+        Equation(_eq(A.chi_1, dr.chi_1), label=_tag(net, "chi1")),
+    ]
     if act is not None:
         spec = specialise(dr.chi_1, act)
-        eqs.append(Equation(_eq(A.chi_1, spec), note=act.name))
+        eqs.append(Equation(_eq(A.chi_1, spec), note=_display_name(act)))
     return Step(
         "The linearised distance",
         "For nearby replicas at the fixed point, differentiating the correlation map "
         "(Price's theorem) gives the growth factor of their squared distance per layer.",
         tuple(eqs),
         "nnqft.rules.action.distance_recursion",
+    )
+
+
+def depth_scales(net: Network) -> dict:
+    """chi_parallel, chi_c and the depth scales xi_q, xi_c, derived from the mean-field maps.
+
+    The length map linearised at q*, eps(t) = chi_parallel eps(t-1), and the normalised
+    correlation map c(t) = F(q*, q*, c(t-1) q*)/q* linearised at c*, delta(t) = chi_c
+    delta(t-1), are solved (sympy's rsolve); the depth scale is the decay length of the
+    solution, eps(t) = eps(0) exp(-t/xi_q).
+
+    >>> d = depth_scales(network_for("feedforward"))
+    >>> d["xi_q"].rhs
+    -1/log(chi_parallel)
+    >>> d["chi_c"].rhs.args[1].func.__name__
+    'BivariateGaussianMean'
+    """
+    sp2 = A.saddle_point(net, replicas=2)
+    length, corr = sp2.maps["length"], sp2.maps["correlation"]
+    t = A.TIME[0]
+    tt = sp.Symbol("t", integer=True, nonnegative=True)
+    chi_par = sp.diff(length, S.q).xreplace({S.q: A.q_star}).doit()
+    normalised = corr.xreplace({S.q11: A.q_star, S.q22: A.q_star, S.q12: _c * A.q_star}) / A.q_star
+    chi_c = sp.diff(normalised, _c).doit().xreplace({_c: _c_star})
+
+    def decay_length(slope):
+        # g(t) = slope g(t-1) solved, then written as g(0) exp(-t/xi)
+        g, g0 = sp.Function("g"), sp.Symbol("g_0", positive=True)
+        sol = sp.rsolve(g(tt) - slope * g(tt - 1), g(tt), {g(0): g0})
+        rate = sp.expand_log(sp.log(sol / g0), force=True) / tt
+        return sp.simplify(-1 / rate)
+
+    return {
+        "linearised_length": _eq(_eps(t), _chi_par * _eps(t - 1)),
+        "chi_parallel": _eq(_chi_par, chi_par),
+        "xi_q": _eq(_xi_q, decay_length(_chi_par)),
+        "correlation_map": _eq(_cmap(t), normalised.xreplace({_c: _cmap(t - 1)})),
+        "linearised_correlation": _eq(_delta(t), _chi_c * _delta(t - 1)),
+        "chi_c": _eq(_chi_c, chi_c),
+        "xi_c": _eq(_xi_c, decay_length(_chi_c)),
+    }
+
+
+def _depth_scales(net, act):
+    d = depth_scales(net)
+    eqs = [
+        d["linearised_length"],
+        Equation(d["chi_parallel"], label=_tag(net, "chi-parallel")),
+        Equation(d["xi_q"], label=_tag(net, "xi-q")),
+        Equation(d["correlation_map"], note="$u_{1,2}$ of variance $q^*$, correlation $c(t-1)$"),
+        d["linearised_correlation"],
+        Equation(d["chi_c"], label=_tag(net, "chi-c")),
+        Equation(d["xi_c"], label=_tag(net, "xi-c")),
+    ]
+    if act is not None:
+        for key in ("chi_parallel", "chi_c"):
+            spec = specialise(d[key].rhs, act)
+            eqs.append(Equation(_eq(d[key].lhs, spec), note=_method_note(act, spec)))
+    return Step(
+        "Depth scales",
+        "Near the fixed points the deviations $\\epsilon(t) = q(t) - q^*$ of the length and "
+        "$\\delta(t) = c(t) - c^*$ of the correlation of two inputs decay geometrically, "
+        "with the slopes of the maps at the fixed points; the decay lengths are the depth "
+        "scales to which signals propagate \\cite{Schoenholz2017}. In the ordered phase "
+        "$c^* = 1$ and $\\chi_c = \\chi_1$; both scales diverge at criticality.",
+        tuple(eqs),
+        "nnqft.derive.document.field_theory.depth_scales",
     )
 
 
@@ -314,12 +453,16 @@ def _lyapunov(net, act):
 def activation_results(act: Activation, net: Network | None = None) -> dict:
     """Closed-form results for one activation: length map, chi_1(q*), critical sigma_w2.
 
-    ``critical`` is derived where the engine can: chi_1 free of q* gives it directly;
-    otherwise, if phi(0) = 0, q* = 0 is a fixed point at sigma_b2 = 0 and chi_1 there is
-    sigma_w2 phi'(0)^2.
+    ``critical`` is derived where the engine can.  chi_1 free of q* gives the critical
+    sigma_w2 directly; it is critical for every sigma_b2 only if the length map has a
+    finite fixed point there, else (linear, ReLU: q grows without bound for sigma_b2 > 0)
+    only at sigma_b2 = 0.  Otherwise, if phi(0) = 0, q* = 0 is a fixed point at
+    sigma_b2 = 0 and chi_1 there is sigma_w2 phi'(0)^2.
 
     >>> activation_results(get_activation("relu"))["critical"]
     Eq(sigma_w2, 2)
+    >>> activation_results(get_activation("relu"))["critical_condition_text"]
+    'at sigma_b2 = 0 only: for sigma_b2 > 0 there is no finite q* at sigma_w2 = 2'
     >>> activation_results(get_activation("erf"))["critical"]
     Eq(sigma_w2, pi/4)
     """
@@ -332,8 +475,19 @@ def activation_results(act: Activation, net: Network | None = None) -> dict:
     if not chi.has(A.q_star) and not chi.has(A.GaussianMean):
         sols = sp.solve(sp.Eq(chi, 1), S.sigma_w2)
         if len(sols) == 1:
-            critical, condition = _eq(S.sigma_w2, sols[0]), "for every $\\sigma_b^2$"
-            plain = "for every sigma_b2"
+            critical = _eq(S.sigma_w2, sols[0])
+            if _finite_fixed_point(length.xreplace({S.sigma_w2: sols[0]})):
+                condition, plain = "for every $\\sigma_b^2$", "for every sigma_b2"
+            else:
+                at = latex(sols[0])
+                condition = (
+                    "at $\\sigma_b^2 = 0$ only: for $\\sigma_b^2 > 0$ there is no finite "
+                    f"$q^*$ at $\\sigma_w^2 = {at}$"
+                )
+                plain = (
+                    "at sigma_b2 = 0 only: for sigma_b2 > 0 there is no finite q* "
+                    f"at sigma_w2 = {sp.sstr(sols[0])}"
+                )
     else:
         at_zero = specialise(dr.fixed_point.rhs.xreplace({A.q_star: 0, S.sigma_b2: 0}), act)
         if sp.simplify(at_zero) == 0:
@@ -356,6 +510,13 @@ def activation_results(act: Activation, net: Network | None = None) -> dict:
     }
 
 
+def _finite_fixed_point(length) -> bool:
+    """Whether q = L(q) has a positive finite solution for a generic sigma_b2 > 0."""
+    b = sp.Symbol("b", positive=True)
+    sols = sp.solve(sp.Eq(length.xreplace({S.sigma_b2: b}), S.q), S.q)
+    return any(sol.is_positive is not False and not sol.has(sp.oo, sp.zoo) for sol in sols)
+
+
 def _edge(net, act):
     dr = A.distance_recursion(net)
     eqs = [
@@ -366,10 +527,13 @@ def _edge(net, act):
     if act is not None:
         res = activation_results(act, net)
         if res["critical"] is not None:
-            eqs.append(Equation(res["critical"], note=f"{act.name}, {res['critical_condition']}"))
+            eqs.append(
+                Equation(res["critical"], note=f"{_display_name(act)}, {res['critical_condition']}")
+            )
     return Step(
         "The edge of chaos",
-        "The sign of the Lyapunov exponent separates the phases; criticality is $\\chi_1 = 1$.",
+        "The sign of the Lyapunov exponent separates the phases \\cite{Poole2016}; "
+        "criticality is $\\chi_1 = 1$.",
         tuple(eqs),
         "nnqft.rules.action.distance_recursion",
     )
@@ -388,6 +552,7 @@ _BUILDERS = {
     "mft": _mft,
     "replicas": _replicas,
     "distance": _distance,
+    "depth-scales": _depth_scales,
     "lyapunov": _lyapunov,
     "edge": _edge,
 }
@@ -402,9 +567,28 @@ def field_theory(
 ) -> Derivation:
     """The derivation of one network's field theory, mean-field theory and edge of chaos.
 
-    ``activation`` (a name or :class:`Activation`) adds its closed forms or quadrature
-    where phi is specialised; without it phi stays abstract.  ``steps`` selects links of
-    the chain by key (:data:`STEP_KEYS`).
+    Parameters
+    ----------
+    arch, bias : str
+        The network (``"feedforward"``, or ``"recurrent"`` with ``"shared"``/``"fresh"``).
+    activation : str or Activation, optional
+        Adds its closed forms or quadrature where phi is specialised; without it phi
+        stays abstract.
+    steps : iterable of str, optional
+        Links of the chain by key (:data:`STEP_KEYS`).
+    title : str, optional
+        The chapter title (default: the network in words).
+
+    Returns
+    -------
+    Derivation
+        Labelled ``sec:PREFIX`` (``ff``, ``rs``, ``rf``) with steps ``sec:PREFIX-KEY``.
+
+    Examples
+    --------
+    >>> d = field_theory("recurrent", "shared", steps=("model",))
+    >>> d.label, d.steps[0].label
+    ('sec:rs', 'sec:rs-model')
     """
     net = network_for(arch, bias)
     act = get_activation(activation) if activation is not None else None
@@ -415,24 +599,84 @@ def field_theory(
     name = "Feedforward network" if arch == "feedforward" else f"Recurrent network, {net.bias} bias"
     if act is not None:
         name += f", $\\phi(z) = {latex(act.expr)}$"
-    summary = (
-        "Every equation below is a sympy object computed by nnqft; the response field "
-        "convention is stated once in the action step."
+    prefix = _prefix(net)
+    built = tuple(
+        dataclasses.replace(_BUILDERS[k](net, act), label=f"sec:{prefix}-{k}") for k in keys
     )
-    return Derivation(title or name, tuple(_BUILDERS[k](net, act) for k in keys), summary)
+    summary = "Every equation below is a sympy object computed by nnqft."
+    return Derivation(title or name, built, summary, label=f"sec:{prefix}")
+
+
+def _shared_with(chapter: Derivation, reference: Derivation) -> set:
+    """The step keys whose equations are identical (the same sympy objects) in both."""
+
+    def key(step):  # sec:ff-gaussian-rule -> gaussian-rule
+        return step.label.split("-", 1)[1]
+
+    ref = {key(s): [e.expr for e in s.equations] for s in reference.steps}
+    return {key(s) for s in chapter.steps if ref.get(key(s)) == [e.expr for e in s.equations]}
+
+
+def _lower_first(title: str) -> str:
+    """'The MSRDJ action' -> 'the MSRDJ action' (an acronym keeps its case)."""
+    first = title.split(" ", 1)[0]
+    return title if first.isupper() and len(first) > 1 else title[:1].lower() + title[1:]
+
+
+def _differs_from(chapter: Derivation, reference: Derivation, what: str, shown: dict) -> Derivation:
+    """``chapter`` without the steps it shares with ``reference``; the summary says what
+    differs and refers to where the shared steps are displayed (``shown``: step key ->
+    (title, label) of the displayed step, updated with this chapter's kept steps)."""
+    shared = _shared_with(chapter, reference)
+    kept = tuple(s for s in chapter.steps if s.label.split("-", 1)[1] not in shared)
+    refs = ", ".join(
+        f"{_lower_first(shown[k][0])} (\\ref{{{shown[k][1]}}})"
+        for k in STEP_KEYS
+        if k in shared and k in shown
+    )
+    summary = (
+        f"{what} Only the steps whose equations differ from Section~\\ref{{{reference.label}}} "
+        f"are shown; the engine derives the others identically: {refs}."
+    )
+    shown.update({s.label.split("-", 1)[1]: (s.title, s.label) for s in kept})
+    return dataclasses.replace(chapter, steps=kept, summary=summary)
 
 
 def field_theory_chapters(activation=None) -> list[Derivation]:
-    """The paper's field-theory chapters: the feedforward chain in full, the recurrent
-    chain (shared bias) in full, and the fresh-bias variant where it differs."""
+    """The paper's field-theory chapters: the feedforward chain in full; the recurrent
+    chain (shared bias) with only the steps that differ from it; the fresh-bias variant
+    with only the steps that differ from the shared-bias one.
+
+    >>> ff, shared, fresh = field_theory_chapters()
+    >>> len(ff) > len(shared) > 0 and "mft" not in [s.label[7:] for s in shared.steps]
+    True
+    """
+    ff = field_theory("feedforward", activation=activation)
+    shared = field_theory("recurrent", "shared", activation=activation)
+    fresh = field_theory("recurrent", "fresh", activation=activation)
+    shown = {s.label.split("-", 1)[1]: (s.title, s.label) for s in ff.steps}
+    ff = dataclasses.replace(
+        ff,
+        summary="The chain in full, in the conventions of Section~\\ref{sec:conventions}; "
+        "every equation below is a sympy object computed by nnqft.",
+    )
     return [
-        field_theory("feedforward", activation=activation),
-        field_theory("recurrent", "shared", activation=activation),
-        field_theory(
-            "recurrent",
-            "fresh",
-            activation=activation,
-            steps=("model", "averaged", "gaussian-process", "mft"),
+        ff,
+        _differs_from(
+            shared,
+            ff,
+            "The recurrent network applies one weight matrix at every step: its covariance "
+            "does not depend on time, so $W(t) = W$, the kernel $K(t,s) = 1$ couples all pairs "
+            "of steps (the feedforward $K = \\delta_{ts}$ couples equal times only), and $T$ "
+            "is the number of steps \\cite{SompolinskyCrisantiSommers1988}.",
+            shown,
+        ),
+        _differs_from(
+            fresh,
+            shared,
+            "With a fresh bias at every step the bias covariance is $B(t,s) = \\delta_{ts}$ "
+            "instead of $1$; the weights are shared as in Section~\\ref{sec:rs}.",
+            shown,
         ),
     ]
 
@@ -440,9 +684,21 @@ def field_theory_chapters(activation=None) -> list[Derivation]:
 #: activations the examples chapter works out (each has closed-form kernels or quadrature)
 EXAMPLE_ACTIVATIONS = ("linear", "relu", "erf", "tanh")
 
+#: subsection titles of the examples chapter
+_EXAMPLE_TITLES = {
+    "linear": "The linear network",
+    "relu": "Rectified linear units (ReLU)",
+    "erf": "The error function",
+    "tanh": "The hyperbolic tangent",
+}
+
 
 def examples_chapter(activation=None) -> Derivation:
-    """Length map, chi_1 and critical point for a few activations, specialised by the engine."""
+    """Length map, chi_1 and critical point for a few activations, specialised by the engine.
+
+    >>> [s.title for s in examples_chapter()][:2]
+    ['The linear network', 'Rectified linear units (ReLU)']
+    """
     names = list(EXAMPLE_ACTIVATIONS)
     if activation is not None and get_activation(activation).name not in names:
         names.append(get_activation(activation).name)
@@ -452,21 +708,26 @@ def examples_chapter(activation=None) -> Derivation:
         res = activation_results(act)
         eqs = [
             Equation(_eq(A.phi(S.z), act.expr)),
-            Equation(_eq(_L(S.q), res["length_map"]), note=res["method"]),
+            Equation(_eq(_L(S.q), res["length_map"]), note=_method_note(act, res["length_map"])),
             Equation(_eq(A.chi_1, res["chi_1"])),
         ]
         if res["critical"] is not None:
-            eqs.append(Equation(res["critical"], note=f"critical, {res['critical_condition']}"))
+            eqs.append(Equation(res["critical"], note=f"critical {res['critical_condition']}"))
+        title = _EXAMPLE_TITLES.get(name, f"$\\phi(z) = {latex(act.expr)}$")
         steps.append(
             Step(
-                f"{name}",
-                "The abstract maps of the field theory with this activation put in.",
+                title,
+                "The maps of Section~\\ref{sec:ff} (Eqs.~\\eqref{eq:ff-length-map} and "
+                "\\eqref{eq:ff-chi1}) with this activation put in.",
                 tuple(eqs),
                 "nnqft.derive.document.field_theory.activation_results",
+                label=f"sec:example-{name.split('(')[0]}",
             )
         )
     return Derivation(
         "Examples: activations",
         tuple(steps),
-        "The same derived maps, specialised; closed-form Gaussian kernels where they exist.",
+        "The same derived maps, specialised; closed-form Gaussian kernels where they exist "
+        "\\cite{Poole2016}.",
+        label="sec:examples",
     )

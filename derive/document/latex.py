@@ -28,6 +28,8 @@ __all__ = [
     "latex",
     "equation_latex",
     "render_document",
+    "chapter_label",
+    "step_label",
     "tex_engine",
     "compile_pdf",
     "CompileResult",
@@ -141,7 +143,9 @@ _PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage{lmodern}
 \usepackage[margin=2.2cm]{geometry}
 \usepackage{amsmath,amssymb}
+\usepackage{longtable}
 \usepackage{microtype}
+\usepackage[hidelinks]{hyperref}
 \allowdisplaybreaks
 \emergencystretch=3em
 \setlength{\parindent}{0pt}
@@ -150,12 +154,23 @@ _PREAMBLE = r"""\documentclass[11pt]{article}
 """
 
 
+#: prose commands kept as they are (cross references and citations): \\cite{key,...},
+#: \\ref{label}, \\eqref{label}
+_KEPT = r"\\(?:cite|ref|eqref)\{[A-Za-z0-9:_,.\- ]+\}"
+
+
 def _escape_text(text: str) -> str:
-    """Escape LaTeX specials in prose, leaving $...$ math as it is."""
-    parts = re.split(r"(\$[^$]*\$)", text)
+    r"""Escape LaTeX specials in prose, leaving $...$ math, \cite, \ref and \eqref as they are.
+
+    >>> print(_escape_text(r"see Section \ref{sec:a} and \cite{X1976}: a_b"))
+    see Section \ref{sec:a} and \cite{X1976}: a\_b
+    """
+    parts = re.split(rf"(\$[^$]*\$|{_KEPT})", text)
     out = []
     for part in parts:
         if part.startswith("$") and part.endswith("$") and len(part) > 1:
+            out.append(part)
+        elif re.fullmatch(_KEPT, part):
             out.append(part)
         else:
             for ch, rep in (
@@ -172,8 +187,50 @@ def _escape_text(text: str) -> str:
     return "".join(out)
 
 
-def _source_line(source: str) -> str:
-    return rf"{{\footnotesize\textit{{Derived by}} \texttt{{{_escape_text(source)}}}}}"
+def chapter_label(chapter, index: int) -> str:
+    """The \\label of a chapter: its own ``label`` or ``sec:chapter-INDEX``."""
+    return chapter.label or f"sec:chapter-{index}"
+
+
+def step_label(chapter, index: int, k: int) -> str:
+    """The \\label of step ``k`` (1-based) of chapter ``index``: its own or derived."""
+    step = chapter.steps[k - 1]
+    return step.label or f"{chapter_label(chapter, index)}-step-{k}"
+
+
+def _provenance(chapters) -> list[str]:
+    """The appendix: for every step, the engine function that derived its equations."""
+    rows = []
+    for c, chapter in enumerate(chapters, 1):
+        for k, step in enumerate(chapter.steps, 1):
+            if step.source:
+                # module paths break after dots and underscores (the column is narrow)
+                source = (
+                    _escape_text(step.source)
+                    .replace(",", ", ")
+                    .replace(".", r".\allowbreak{}")
+                    .replace(r"\_", r"\_\allowbreak{}")
+                )
+                rows.append(
+                    rf"\ref{{{step_label(chapter, c, k)}}} & {_escape_text(step.title)} & "
+                    rf"\texttt{{{source}}} \\"
+                )
+    if not rows:
+        return []
+    return [
+        r"\appendix",
+        r"\section{Provenance}\label{app:provenance}",
+        "Every equation of this document is a sympy object computed by nnqft; the table "
+        "names, for each subsection, the function of the engine that derived it (the "
+        "Python module path).",
+        r"\begin{small}",
+        r"\begin{longtable}{@{}lp{0.36\textwidth}p{0.5\textwidth}@{}}",
+        r"\hline section & step & derived by \\ \hline \endhead",
+        *rows,
+        r"\hline",
+        r"\end{longtable}",
+        r"\end{small}",
+    ]
 
 
 def _equation_with_note(eq) -> str:
@@ -189,18 +246,27 @@ def _equation_with_note(eq) -> str:
     return rf"{body}\qquad{note}{label}"
 
 
-def _step_latex(step, number_prefix: str) -> list[str]:
-    out = [rf"\subsection{{{_escape_text(step.title)}}}", _escape_text(step.prose)]
+def _step_latex(step, label: str) -> list[str]:
+    out = [rf"\subsection{{{_escape_text(step.title)}}}\label{{{label}}}", _escape_text(step.prose)]
     for eq in step.equations:
         out += [r"\begin{equation}", _equation_with_note(eq), r"\end{equation}"]
-    if step.source:
-        out.append(_source_line(step.source))
     return out
 
 
-def render_document(derivations, title: str | None = None, preface: str = "") -> str:
+def render_document(
+    derivations,
+    title: str | None = None,
+    preface: str = "",
+    bibliography: str | None = None,
+    abstract: str = "",
+) -> str:
     r"""A complete LaTeX document (amsmath, numbered equations) for one derivation or a list
     of them (the chapters of a paper, one \section each).
+
+    Every chapter and step carries a \label (its own or ``sec:chapter-C[-step-K]``), so
+    prose can \ref them; where each step came from is listed in an appendix
+    ("Provenance").  ``bibliography`` names a .bib file (without the suffix) for the
+    \cite commands of the prose; ``abstract`` goes into an abstract environment.
 
     >>> from nnqft.derive.document.derivation import Derivation, Step, Equation
     >>> from nnqft.rules import symbols as S
@@ -228,14 +294,21 @@ def render_document(derivations, title: str | None = None, preface: str = "") ->
         r"\begin{document}",
         r"\maketitle",
     ]
+    if abstract:
+        lines += [r"\begin{abstract}", _escape_text(abstract), r"\end{abstract}"]
     if preface:
         lines.append(_escape_text(preface))
-    for chapter in chapters:
-        lines.append(rf"\section{{{_escape_text(chapter.title)}}}")
+    for c, chapter in enumerate(chapters, 1):
+        lines.append(
+            rf"\section{{{_escape_text(chapter.title)}}}\label{{{chapter_label(chapter, c)}}}"
+        )
         if chapter.summary:
             lines.append(_escape_text(chapter.summary))
-        for step in chapter.steps:
-            lines += _step_latex(step, "")
+        for k, step in enumerate(chapter.steps, 1):
+            lines += _step_latex(step, step_label(chapter, c, k))
+    if bibliography:
+        lines += [r"\bibliographystyle{unsrt}", rf"\bibliography{{{bibliography}}}"]
+    lines += _provenance(chapters)
     lines.append(r"\end{document}")
     return "\n".join(lines) + "\n"
 
@@ -263,6 +336,12 @@ class CompileResult:
         self.log = log
         self.errors = [line for line in log.splitlines() if line.startswith("!")]
         self.overfull = [line for line in log.splitlines() if line.startswith("Overfull")]
+        #: "Reference `x' ... undefined" and "Citation `x' ... undefined" warnings
+        self.undefined = [
+            line
+            for line in log.splitlines()
+            if re.search(r"(Reference|Citation) `[^']*' .*undefined", line)
+        ]
 
     def __repr__(self):
         return (
@@ -303,6 +382,8 @@ def compile_pdf(tex_file, timeout: float = 120.0) -> CompileResult:
             tex_file.name,
         ]
         cmds = [cmd, cmd]
+        if r"\bibliography{" in tex_file.read_text(errors="replace") and shutil.which("bibtex"):
+            cmds = [cmd, ["bibtex", tex_file.stem], cmd, cmd]
     for cmd in cmds:
         proc = subprocess.run(cmd, cwd=outdir, capture_output=True, text=True, timeout=timeout)
     log_path = tex_file.with_suffix(".log")

@@ -32,10 +32,12 @@ import re
 import sympy as sp
 from sympy.core.function import AppliedUndef
 from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import precedence
+from sympy.printing.str import StrPrinter
 
 from ...errors import InvalidType
 
-__all__ = ["NnqftLatexPrinter", "latex", "symbol_latex", "rules_latex"]
+__all__ = ["NnqftLatexPrinter", "PlainPrinter", "latex", "plain", "symbol_latex", "rules_latex"]
 
 #: symbol name -> LaTeX
 _SYMBOLS = {
@@ -47,6 +49,12 @@ _SYMBOLS = {
     "q12": "q_{12}",
     "q_star": "q^{*}",
     "chi_1": r"\chi_1",
+    "chi_parallel": r"\chi_{\parallel}",
+    "chi_c": r"\chi_c",
+    "xi_q": r"\xi_q",
+    "xi_c": r"\xi_c",
+    "c_star": "c^{*}",
+    "g_0": "g(0)",
     "lambda_max": r"\lambda_{\max}",
     "d_0": "d(0)",
     "S_eff": r"\mathcal{S}[Q,\tilde{Q}]",
@@ -387,12 +395,17 @@ class NnqftLatexPrinter(LatexPrinter):
         f, v = expr.args
         (var,) = f.variables
         arg = rf"\sqrt{{{self._print(v)}}}\, z"
-        return rf"\int \mathcal{{D}}z\, {self._with_override({var: arg}, f.expr)}"
+        body = self._with_override({var: arg}, f.expr)
+        if isinstance(f.expr, sp.Add):  # the whole sum is integrated
+            body = rf"\left[{body}\right]"
+        return rf"\int \mathcal{{D}}z\, {body}"
 
     def _print_BivariateGaussianMean(self, expr):
         f = expr.args[0]
         a, c = f.variables
         body = self._with_override({a: "u_1", c: "u_2"}, f.expr)
+        if isinstance(f.expr, sp.Add):
+            body = rf"\left[{body}\right]"
         return rf"\int \mathcal{{D}}z_1\,\mathcal{{D}}z_2\, {body}"
 
     def _print_Equality(self, expr):
@@ -543,3 +556,91 @@ def _tex_text(text: str) -> str:
 
 def _tex_math(text: str) -> str:
     return text.replace("delta_ts", r"\delta_{ts}")
+
+
+# --- plain text for terminals ------------------------------------------------------------------
+
+
+class PlainPrinter(StrPrinter):
+    r"""One-line mathematics for a terminal: Gaussian means as ``E_{u~N(0,q)}[phi(u)^2]``,
+    derivatives of phi as ``phi'(u)``, fields as ``zt_i(t)``, sums with their ranges, powers
+    with ``^``.
+
+    >>> from nnqft.rules import action as A
+    >>> from nnqft.rules import symbols as S
+    >>> slope = sp.Lambda(A.u, sp.diff(A.phi(A.u), A.u) ** 2)
+    >>> print(plain(S.sigma_w2 * A.GaussianMean(slope, A.q_star)))
+    sigma_w2*E_{u~N(0,q_star)}[phi'(u)^2]
+    >>> print(plain(sp.Sum(A.zt[A.NEURON[0], A.TIME[0]] ** 2, (A.NEURON[0], 1, S.N))))
+    sum_{i=1..N} zt_i(t)^2
+    """
+
+    #: no sympy object defines this: every class goes through the _print_ methods below
+    #: (Indexed brings its own _sympystr)
+    printmethod = "_nnqft_plain"
+
+    _NAMES = {"S_eff": "S[Q,Qt]"}
+
+    def _print_Symbol(self, expr):
+        return self._NAMES.get(expr.name, expr.name)
+
+    def _print_Pow(self, expr, rational=False):
+        base, exp = expr.as_base_exp()
+        prec = precedence(expr)
+        if exp is sp.S.Half and not rational:
+            return f"sqrt({self._print(base)})"
+        if expr.is_commutative and exp == -1:
+            return f"1/{self.parenthesize(base, prec, strict=False)}"
+        if expr.is_commutative and exp.is_Rational and exp < 0:
+            return f"1/{self.parenthesize(base, prec, strict=False)}^{self._print(-exp)}"
+        head, power = (self.parenthesize(x, prec, strict=False) for x in (base, exp))
+        return f"{head}^{power}"
+
+    def _print_Derivative(self, expr):
+        inner = expr.expr
+        if isinstance(inner, AppliedUndef) and len(inner.args) == 1 and len(expr.variables) >= 1:
+            if set(expr.variables) == {inner.args[0]} and len(expr.variables) <= 3:
+                primes = "'" * len(expr.variables)
+                return f"{inner.func.__name__}{primes}({self._print(inner.args[0])})"
+        return super()._print_Derivative(expr)
+
+    def _print_Indexed(self, expr):
+        # z[i, t] -> z_i(t); W[i, j, t] -> W_ij(t); a replica index last: z^a_i(t)
+        name = self._print(expr.base.label)
+        idx = list(expr.indices)
+        if len(idx) == 1:
+            return f"{name}_{self._print(idx[0])}"
+        neurons, time = idx[:-1], idx[-1]
+        sub = "".join(self._print(i) for i in neurons)
+        return f"{name}_{sub}({self._print(time)})"
+
+    def _print_Sum(self, expr):
+        ranges = ", ".join(
+            f"{self._print(v)}={self._print(lo)}..{self._print(hi)}" for v, lo, hi in expr.limits
+        )
+        body = self.parenthesize(expr.function, precedence(sp.Mul(2, 2, evaluate=False)))
+        return f"sum_{{{ranges}}} {body}"
+
+    def _print_GaussianMean(self, expr):
+        f, v = expr.args
+        (var,) = f.variables
+        return f"E_{{{self._print(var)}~N(0,{self._print(v)})}}[{self._print(f.expr)}]"
+
+    def _print_BivariateGaussianMean(self, expr):
+        f, v1, v2, c = expr.args
+        a, b = (self._print(x) for x in f.variables)
+        cov = f"{self._print(v1)},{self._print(v2)};{self._print(c)}"
+        return f"E_{{({a},{b})~N(0;{cov})}}[{self._print(f.expr)}]"
+
+    def _print_DisorderAverage(self, expr):
+        return f"E_{{W,b}}[{self._print(expr.args[0])}]"
+
+
+def plain(expr) -> str:
+    """``expr`` as one line of readable mathematics (see :class:`PlainPrinter`).
+
+    >>> from nnqft.rules import symbols as S
+    >>> plain(S.sigma_w2**2 * S.q / 2)
+    'q*sigma_w2^2/2'
+    """
+    return PlainPrinter({"order": None}).doprint(expr)

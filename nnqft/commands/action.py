@@ -68,8 +68,16 @@ def _write(path, text: str) -> str:
     help="Compile the LaTeX file to PDF (needs latexmk or pdflatex; without --latex the file "
     "is nnqft-action-ARCH[-BIAS].tex in the current folder).",
 )
+@click.option(
+    "--notebook",
+    "notebook_file",
+    type=OutputPath(suffixes=(".ipynb",)),
+    default=None,
+    help="Write the derivation as a Jupyter notebook (FILE.ipynb): Markdown cells with the "
+    "equations, code cells evaluating the activation's maps with nnqft.kernel.",
+)
 @json_option
-def action_command(arch, bias, activation, latex_file, markdown_file, pdf, as_json):
+def action_command(arch, bias, activation, latex_file, markdown_file, pdf, notebook_file, as_json):
     """Derive a network's MSRDJ field theory: action, disorder average, collective fields,
     saddle point (mean-field maps), chi_1, Lyapunov exponent and edge of chaos.
 
@@ -127,28 +135,44 @@ def action_command(arch, bias, activation, latex_file, markdown_file, pdf, as_js
         _write(markdown_file, render_markdown(derivation)) if markdown_file else None
     )
     result["pdf_file"] = str(compile_pdf(latex_file).pdf) if pdf else None
+    result["notebook_file"] = None
+    if notebook_file:
+        from ..derive.document.notebook import build_notebook, notebook_formulas, write_notebook
+
+        formulas = notebook_formulas([act.name] if act is not None else [])
+        nb = build_notebook([derivation], formulas, title=derivation.title.split(", $")[0])
+        result["notebook_file"] = str(write_notebook(nb, notebook_file))
     result["steps"] = _equation_rows(derivation)
     if as_json:
         emit(result, True)
         return 0
+    from ..derive.document.printer import plain
+
     lines = [
         f"{derivation.title.split(', $')[0]}: {len(derivation)} steps, "
         f"{len(derivation.equations())} equations",
         f"sign convention   {A.SIGN_CONVENTION_TEXT}",
     ]
-    for key in ("averaged_action", "length_map", "correlation_map", "chi_1"):
-        lines.append(f"{key:<17} {result[key]}")
-    lines.append(f"{'lyapunov':<17} lambda_max = {result['lyapunov_exponent']}")
+    words = {
+        "averaged_action": "averaged action",
+        "length_map": "length map",
+        "correlation_map": "correlation map",
+        "chi_1": "chi_1",
+    }
+    for key, name in words.items():
+        lines.append(f"{name:<17} {plain(result[key])}")
+    lines.append(f"{'lyapunov':<17} lambda_max = {plain(result['lyapunov_exponent'])}")
     lines.append(f"{'edge of chaos':<17} chi_1 = 1; ordered chi_1 < 1, chaotic chi_1 > 1")
     if act is not None:
-        lines.append(f"{'with ' + act.name:<17} L(q) = {result['length_map_specialised']}")
-        lines.append(f"{'':<17} chi_1 = {result['chi_1_specialised']}  ({result['method']})")
+        spec_l, spec_chi = result["length_map_specialised"], result["chi_1_specialised"]
+        lines.append(f"{'with ' + act.name:<17} L(q) = {plain(spec_l)}")
+        lines.append(f"{'':<17} chi_1 = {plain(spec_chi)}  ({result['method']})")
         if result["critical_sigma_w2"] is not None:
             lines.append(
                 f"{'':<17} critical sigma_w2 = {result['critical_sigma_w2']} "
                 f"({result['critical_condition']})"
             )
-    for key in ("latex_file", "markdown_file", "pdf_file"):
+    for key in ("latex_file", "markdown_file", "pdf_file", "notebook_file"):
         if result[key]:
             lines.append(f"{'wrote':<17} {result[key]}")
     if not latex_file:
@@ -167,8 +191,16 @@ def action_command(arch, bias, activation, latex_file, markdown_file, pdf, as_js
     help="Folder to write the paper into (created if missing; its parent must exist).",
 )
 @click.option("--activation", default=None, help="Also specialise every chapter to it.")
+@click.option(
+    "--notebook",
+    "notebook_file",
+    type=OutputPath(suffixes=(".ipynb",)),
+    default=None,
+    help="Also write the paper as a Jupyter notebook (FILE.ipynb): Markdown cells with the "
+    "equations, code cells evaluating every closed-form result with nnqft.kernel.",
+)
 @json_option
-def paper_command(out_dir, activation, as_json):
+def paper_command(out_dir, activation, notebook_file, as_json):
     """Write the whole chain (model -> action -> disorder average -> collective fields ->
     saddle point -> MFT maps -> Lyapunov exponent -> edge of chaos, and every registered
     later chapter) as one LaTeX document and Markdown, and compile it to PDF when TeX is
@@ -179,8 +211,8 @@ def paper_command(out_dir, activation, as_json):
     from tqdm import tqdm
 
     from ..derive.document import derivation as D
-    from ..derive.document.latex import compile_pdf, render_document, tex_engine
-    from ..derive.document.markdown import render_markdown
+    from ..derive.document.latex import compile_pdf, tex_engine
+    from ..derive.document.paper import paper_document, write_paper
     from ..errors import InvalidParameter
 
     out = Path(out_dir)
@@ -190,15 +222,9 @@ def paper_command(out_dir, activation, as_json):
     chapters = []
     for name in tqdm(D.chapter_names(), desc="chapters", disable=None, file=sys.stderr):
         chapters.extend(D.paper_chapters(activation=activation, only=[name]))
-    title = "The field theory of deep neural networks, derived"
-    preface = (
-        "This document was written by nnqft. Each equation is a sympy object the engine "
-        "derived; nothing in the mathematics was typed into a template."
-    )
-    tex_path = out / "nnqft-paper.tex"
-    tex_path.write_text(render_document(chapters, title=title, preface=preface))
-    md_path = out / "nnqft-paper.md"
-    md_path.write_text(render_markdown(chapters, title=title))
+    paper = paper_document(activation, chapters=chapters)
+    written = write_paper(paper, out)
+    tex_path, md_path = written["tex"], written["markdown"]
     result = {
         "tex": str(tex_path),
         "markdown": str(md_path),
@@ -206,10 +232,20 @@ def paper_command(out_dir, activation, as_json):
         "pdf_skipped": None,
         "latex_errors": None,
         "overfull_boxes": None,
-        "chapters": [c.title for c in chapters],
-        "steps": sum(len(c) for c in chapters),
-        "equations": sum(len(c.equations()) for c in chapters),
+        "chapters": [c.title for c in paper.chapters],
+        "steps": sum(len(c) for c in paper.chapters),
+        "equations": sum(len(c.equations()) for c in paper.chapters),
+        "bibliography": str(written["bib"]),
+        "undefined_references": None,
+        "notebook": None,
     }
+    if notebook_file:
+        from ..derive.document.field_theory import EXAMPLE_ACTIVATIONS
+        from ..derive.document.notebook import build_notebook, notebook_formulas, write_notebook
+
+        names = [*EXAMPLE_ACTIVATIONS, *([activation] if activation else [])]
+        nb = build_notebook(paper.chapters, notebook_formulas(names, linear=True), paper.title)
+        result["notebook"] = str(write_notebook(nb, notebook_file))
     if tex_engine() is None:
         result["pdf_skipped"] = "no TeX engine found (install latexmk or pdflatex)"
     else:
@@ -218,6 +254,7 @@ def paper_command(out_dir, activation, as_json):
             pdf=str(compiled.pdf),
             latex_errors=len(compiled.errors),
             overfull_boxes=len(compiled.overfull),
+            undefined_references=len(compiled.undefined),
         )
     emit(result, as_json)
     return 0

@@ -1,4 +1,5 @@
-"""``nnqft list``, ``nnqft export`` and ``nnqft check``: formulas out of the engine."""
+"""``nnqft list`` and ``nnqft export``: formulas out of the engine (``nnqft check`` is in
+:mod:`nnqft.commands.check`)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,6 @@ def _languages():
     return LANGUAGES
 
 
-#: `check --order` truncates both sides through 1/N^K: a series of K + 1 terms
-MAX_CHECK_ORDER = 10
 LANGUAGE_HELP = "c, fortran, julia, rust, jax, numpy, mathematica, latex or json"
 
 
@@ -97,97 +96,4 @@ def export_command(formula, language, order, output, as_json):
     return 0
 
 
-class _ExpressionFirst(click.Command):
-    """A command whose one argument may start with ``-`` (``nnqft check "-sigma_w2**T"``).
-
-    click would read such an argument as an unknown option; here any word that starts
-    with ``-`` and is neither a known option (``--order=2`` included) nor an option's
-    value is taken as the argument, as if it came after ``--``.
-    """
-
-    def parse_args(self, ctx, args):
-        takes_value, flags = set(), set()
-        for param in self.get_params(ctx):
-            if isinstance(param, click.Option):
-                names = param.opts + param.secondary_opts
-                (flags if param.is_flag or param.count else takes_value).update(names)
-        out, loose, i = [], [], 0
-        while i < len(args):
-            word = args[i]
-            if word == "--":
-                out.extend(args[i:])
-                break
-            if word in takes_value:
-                out.extend(args[i : i + 2])
-                i += 2
-                continue
-            known = word in flags or word.split("=", 1)[0] in takes_value
-            if word.startswith("-") and len(word) > 1 and not known:
-                loose.append(word)
-            else:
-                out.append(word)
-            i += 1
-        if loose:
-            out = out + (["--"] if "--" not in out else []) + loose
-        return super().parse_args(ctx, out)
-
-
-@click.command("check", cls=_ExpressionFirst)
-@click.argument("expression")
-@click.option("--against", "formula", required=True, help="Formula id (see `nnqft list`).")
-@click.option(
-    "--order",
-    type=int,
-    default=None,
-    help=f"Compare through 1/N^K only (both sides truncated; K from 0 to {MAX_CHECK_ORDER}).",
-)
-@json_option
-def check_command(expression, formula, order, as_json):
-    """Is EXPRESSION (sympy syntax or LaTeX) the formula? Exit 0 yes, 1 no, 2 unparsable.
-
-    Decided symbolically and, independently, numerically in 40-digit arithmetic at random
-    points of the formula's domain; when they differ, names the first order in 1/N (and
-    the lowest power of sigma_w2) where they do.
-    """
-    if order is not None and not 0 <= order <= MAX_CHECK_ORDER:
-        from ..errors import InvalidParameter
-
-        raise InvalidParameter(
-            f"--order must be an integer from 0 to {MAX_CHECK_ORDER}, got {order}"
-        )
-    from ..derive.check import check
-
-    result = check(expression, formula, order=order)
-    if as_json:
-        emit(result.as_dict(), True)
-    else:
-        click.echo(_check_text(result))
-    return 0 if result.equivalent else 1
-
-
-def _check_text(r) -> str:
-    import sympy
-
-    lines = [
-        f"formula     {r.formula_id}"
-        + (f" (through 1/N^{r.order})" if r.order is not None else ""),
-        f"equivalent  {'yes' if r.equivalent else 'no'}",
-        f"difference  {sympy.sstr(r.difference)}",
-        f"symbolic    {r.symbolic}",
-        f"numeric     max relative difference {r.max_relative_difference:.3g} at {r.points} "
-        "random points (40 digits)",
-    ]
-    if not r.equivalent:
-        if r.first_order is None:
-            lines.append("first differing order in 1/N: not determined")
-        else:
-            lines.append(f"first differing order in 1/N: {r.first_order} ({r.first_order_method})")
-        if r.leading_difference is not None:
-            lines.append(f"leading difference  {sympy.sstr(r.leading_difference)}")
-        if r.sigma_w2_power is not None:
-            lines.append(f"lowest sigma_w2 power there  {sympy.sstr(r.sigma_w2_power)}")
-    lines += list(r.notes)
-    return "\n".join(lines)
-
-
-commands = [list_command, export_command, check_command]
+commands = [list_command, export_command]

@@ -1,6 +1,7 @@
 """`nnqft action` and `nnqft paper`, end to end through the console entry point."""
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -41,7 +42,12 @@ def test_action_json_contract():
 def test_action_text_recurrent_fresh():
     proc = run("action", "--arch", "recurrent", "--bias", "fresh")
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.startswith("Recurrent network, fresh bias: 14 steps")
+    assert proc.stdout.startswith("Recurrent network, fresh bias: 15 steps")
+    # mathematics a reader reads, not sympy's constructors
+    for raw in ("GaussianMean(", "Lambda(", "Derivative(", "zt[", "**"):
+        assert raw not in proc.stdout, raw
+    assert "length map        sigma_b2 + sigma_w2*E_{u~N(0,q)}[phi(u)^2]" in proc.stdout
+    assert "chi_1             sigma_w2*E_{u~N(0,q_star)}[phi'(u)^2]" in proc.stdout
     assert "lambda_max = log(chi_1)/2" in proc.stdout
 
 
@@ -89,9 +95,32 @@ def test_paper_compiles_with_zero_errors(tmp_path):
     out = json.loads(proc.stdout)
     assert out["latex_errors"] == 0 and out["overfull_boxes"] == 0
     assert out["pdf"] and out["pdf_skipped"] is None
-    assert out["chapters"][:2] == ["Feedforward network", "Recurrent network, shared bias"]
+    assert out["chapters"][:4] == [
+        "Introduction",
+        "Conventions",
+        "Feedforward network",
+        "Recurrent network, shared bias",
+    ]
     assert out["equations"] > 100
-    log = (tmp_path / "paper" / "nnqft-paper.log").read_text()
+    # a short paper: a bibliography, every reference resolved, no code names in titles
+    folder = tmp_path / "paper"
+    assert (folder / "nnqft.bib").is_file() and out["bibliography"] == str(folder / "nnqft.bib")
+    bbl = (folder / "nnqft-paper.bbl").read_text()
+    assert bbl.count(r"\bibitem") >= 9 and "Sompolinsky" in bbl and "Grosvenor" in bbl
+    log = (folder / "nnqft-paper.log").read_text()
+    assert out["undefined_references"] == 0
+    assert not re.search(r"(Reference|Citation) `[^']*' .*undefined", log)
+    assert "There were undefined references" not in log
+    tex = (folder / "nnqft-paper.tex").read_text()
+    assert r"\appendix" in tex and r"\section{Provenance}" in tex
+    assert "Derived by" not in tex  # the provenance footers moved into the appendix
+    titles = re.findall(r"\\(?:sub)?section\{([^}]*(?:\{[^}]*\}[^}]*)*)\}", tex)
+    assert len(titles) > 30
+    mine = [t for t in titles if not t.startswith("Loop corrections")]  # see test_paper.py
+    for title in mine:
+        assert not re.search(r"\b[a-z0-9]+_[a-z0-9_]+\b|nnqft\.|[a-z]+-[a-z-]+/[a-z]+", title), (
+            title
+        )
     assert "! " not in "\n".join(line[:2] for line in log.splitlines())
     if shutil.which("pdftoppm"):  # the PDF renders as a reader sees it
         png = tmp_path / "page"
@@ -132,3 +161,17 @@ def test_paper_out_must_be_a_folder(tmp_path):
     f.write_text("x")
     proc = run("paper", "--out", str(f))
     assert proc.returncode == 2 and "not a folder" in proc.stderr
+
+
+def test_action_writes_a_valid_notebook(tmp_path):
+    nbformat = pytest.importorskip("nbformat", reason="nbformat is in the dev extra")
+    path = tmp_path / "erf.ipynb"
+    proc = run("action", "--activation", "erf", "--notebook", str(path), "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["notebook_file"] == str(path)
+    node = nbformat.read(path, as_version=4)
+    nbformat.validate(node)
+    code = "".join(c.source for c in node.cells if c.cell_type == "code")
+    assert "kernel('mft/length-map/erf'" in code and "kernel('mft/chi1/erf'" in code
+    bad = run("action", "--notebook", str(tmp_path / "x.txt"))
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1

@@ -70,7 +70,6 @@ def test_numeric_route_agrees_with_symbolic_route():
 
 
 def test_latex_input():
-    pytest.importorskip("antlr4", reason="LaTeX input needs antlr4 (optional extra nnqft[latex])")
     assert check(r"\frac{\sigma_w^2}{2}", "mft/chi1/relu").equivalent
     assert check(r"q \sigma_w^2 + \sigma_b^2", "mft/length-map/linear").equivalent
 
@@ -78,7 +77,6 @@ def test_latex_input():
 def test_latex_input_reads_the_printers_output():
     """What nnqft prints reads back: a name before brackets is a product, not a call;
     \\psi is digamma; merged powers of squares are powers of sigma_w2."""
-    pytest.importorskip("antlr4", reason="LaTeX input needs antlr4 (optional extra nnqft[latex])")
     f = get_formula("linear-feedforward/log-mean")
     w, q0, n, t = f.arguments
     assert parse_user_expression(r"q_0 \left(1 + N\right)", f) == q0 * (1 + n)
@@ -96,3 +94,22 @@ def test_bad_input():
 
 def test_truncate():
     assert truncate((1 + 2 / S.N) ** 3, 1) == 1 + 6 / S.N
+
+
+def test_latex_parser_runtime_is_a_default_dependency():
+    """LaTeX input works with a plain ``pip install nnqft``: the runtime sympy's parser
+    needs is in the default dependencies, pinned as the error message says."""
+    from importlib.metadata import requires
+
+    from nnqft.derive.check import LATEX_REQUIREMENT
+
+    plain = [r.replace(" ", "") for r in requires("nnqft") if "extra ==" not in r]
+    assert LATEX_REQUIREMENT in plain
+
+
+def test_latex_without_the_runtime_says_what_to_install(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "antlr4", None)  # import antlr4 -> ImportError
+    with pytest.raises(ParseError, match=r"pip install 'antlr4-python3-runtime==4\.11\.\*'"):
+        parse_user_expression(r"\frac{\sigma_w^2}{2}", get_formula("mft/chi1/relu"))

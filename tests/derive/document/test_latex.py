@@ -74,13 +74,14 @@ def _expected_blocks(derivation):
     for step in derivation.steps:
         for eq in step.equations:
             tex = L.equation_latex(eq.expr)
+            label = rf"\label{{{eq.label}}}" if eq.label else ""
             if eq.note:
                 note = rf"\text{{{L._escape_text(eq.note)}}}"
-                beside = rf"{tex}\qquad{note}"
-                below = rf"\begin{{gathered}}{tex} \\ {note}\end{{gathered}}"
+                beside = rf"{tex}\qquad{note}{label}"
+                below = rf"\begin{{gathered}}{tex} \\ {note}\end{{gathered}}{label}"
                 out.append((beside, below))
             else:
-                out.append((tex,))
+                out.append((tex + label,))
     return out
 
 
@@ -109,7 +110,7 @@ def test_markdown_has_every_equation():
     assert md.count("$$") == 2 * len(d.equations())
     assert md.startswith("# Feedforward network")
     paper = render_markdown([d, d], title="Two")
-    assert paper.startswith("# Two") and paper.count("## Feedforward network") == 2
+    assert paper.startswith("# Two") and paper.count(". Feedforward network\n") == 2
 
 
 def test_escape_text_keeps_math():
@@ -155,7 +156,13 @@ def test_documents_compile_without_errors_or_overfull_boxes(tmp_path, arch, bias
 @needs_tex
 def test_examples_chapter_compiles(tmp_path):
     d = FT.examples_chapter(activation="sin")
-    assert [s.title for s in d] == ["linear", "relu", "erf", "tanh", "sin"]
+    assert [s.title for s in d] == [
+        "The linear network",
+        "Rectified linear units (ReLU)",
+        "The error function",
+        "The hyperbolic tangent",
+        r"$\phi(z) = \sin{\left(z \right)}$",
+    ]
     f = tmp_path / "examples.tex"
     f.write_text(L.render_document([d], title="Examples"))
     result = L.compile_pdf(f)
