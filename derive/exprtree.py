@@ -186,7 +186,8 @@ def _model_symbols() -> dict:
     from ..rules import symbols
 
     out = {}
-    for value in vars(symbols).values():
+    # the symbols are made on first read (PEP 562): read each, not only those made so far
+    for value in [getattr(symbols, name) for name in symbols._ASSUMPTIONS]:
         if type(value) is sp.Symbol:
             out.setdefault(_symbol_key(value.name, value._assumptions_orig), value)
     return out

@@ -470,7 +470,11 @@ def removable_points(expr: sp.Expr, arguments) -> tuple[RemovablePoint, ...]:
         if variable is None:
             continue
         sample = _sample_values(arguments, variable)
-        for value in sp.solve(factor, variable):
+        try:
+            roots = sp.solve(factor, variable)
+        except NotImplementedError:  # e.g. sigma_w2 and sigma_w2**T together: no root found
+            continue
+        for value in roots:
             at = value.subs(sample)
             if not (at.is_real and at.is_positive):
                 continue
