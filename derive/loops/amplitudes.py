@@ -181,7 +181,7 @@ def log_digamma_coefficients(order: int) -> dict[int, sp.Expr]:
 
 OBSERVABLES = ("mean", "variance", "log-mean")
 #: rules/engine version, part of every cache key; bump when a derivation changes
-ENGINE_VERSION = "linear-pipeline-7"
+ENGINE_VERSION = "linear-pipeline-8"
 
 
 @dataclass(frozen=True)
@@ -229,8 +229,7 @@ class Correlator:
             )
             for title, prose, eqs in self.steps
         )
-        name = _formula_name(self.arch, self.bias, self.observable)
-        return Derivation(f"Loop corrections: {name}", steps)
+        return Derivation(_title(self.arch, self.bias, self.observable), steps)
 
     def to_dict(self) -> dict:
         """JSON-ready view (expressions as sympy-parsable strings)."""
@@ -311,6 +310,15 @@ def _as_equation(eq):
 
         return sp.Eq(from_tree(eq["lhs"]), from_tree(eq["rhs"]), evaluate=False)
     return eq
+
+
+_WHAT = {"mean": "the mean of Q(T)", "variance": "the variance of Q(T)", "log-mean": "E ln Q(T)"}
+
+
+def _title(arch, bias, observable) -> str:
+    """A derivation's title in words (the formula id stays in its provenance)."""
+    net = "feedforward" if arch == "feedforward" else f"recurrent, {bias} bias"
+    return f"Loop corrections to {_WHAT[observable]}: linear {net} network"
 
 
 def _model_name(arch, bias) -> str:
@@ -549,7 +557,12 @@ def _derive(arch, observable, bias, order, exact) -> Correlator:
             "M(k,m)$ with $M(k,m) = N^{-1} E\\,\\mathrm{tr}[(W^\\top)^k W^m]$; every Wick "
             "pairing of $(W^\\top)^k W^m$ is a "
             "reduced diagram (ladders of parallel pairs collapsed) with multiplicities. "
-            f"Reduced diagrams by power of 1/N: {counts}.",
+            "Reduced diagrams: "
+            + ", ".join(
+                f"{n} at order {'1' if d == 0 else ('1/N' if d == 1 else f'1/N^{d}')}"
+                for d, n in sorted(counts.items())
+            )
+            + ".",
             (),
         )
     )
@@ -638,8 +651,15 @@ def _diagrams_step(diagrams) -> tuple:
 def _result(request, expression, coefficients, validity, steps, diagrams=()) -> Correlator:
     """The :class:`Correlator` of ``request`` = (arch, bias, observable, order, exact), its
     derivation closed by the result step."""
+    from ...rules.action.objects import DisorderAverage
+
     Q = sp.Function("Q")(S.T)
-    steps.append(("Result", f"The {request[2]} of Q(T).", (sp.Eq(Q, expression),)))
+    lhs = {
+        "mean": DisorderAverage(Q),
+        "variance": sp.Function("Var")(Q),
+        "log-mean": DisorderAverage(sp.log(Q)),
+    }[request[2]]
+    steps.append(("Result", f"The {request[2]} of Q(T).", (sp.Eq(lhs, expression),)))
     return Correlator(
         *request, expression, coefficients, tuple(validity), tuple(steps), tuple(diagrams)
     )
@@ -831,7 +851,7 @@ def loop_chapter(activation=None) -> list:
     for the linear network only.
 
     >>> [d.title for d in loop_chapter()][0]
-    'Loop corrections: linear-recurrent-shared/mean'
+    'Loop corrections to the mean of Q(T): linear recurrent, shared bias network'
     """
     shared = Network("recurrent", "linear", bias="shared")
     requests = [

@@ -73,11 +73,6 @@ def test_titles_are_words(paper):
             assert not CODE_NAME.search(step.title), step.title
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the loop chapter's titles are formula ids ('Loop corrections: "
-    "linear-recurrent-shared/mean'), built in derive/loops/amplitudes.py (the lead's file)",
-)
 def test_loop_chapter_titles_are_words():
     from nnqft.derive.loops.amplitudes import loop_chapter
 

@@ -116,7 +116,7 @@ def test_one_string_for_one_expression(fid, observable):
     assert result.to_dict()["latex"] == _export_body(fid) == latex(get_formula(fid).expression)
     if observable == "mean":  # short enough to stand on one line in the document
         doc = result.derivation().to_latex()
-        assert f"Q(T) = {result.latex}" in doc
+        assert rf"\mathbb{{E}}_{{W,b}}\left[Q(T)\right] = {result.latex}" in doc
 
 
 def _run(*args):

@@ -213,9 +213,14 @@ def test_loop_chapter_in_paper():
     assert "loops" in chapter_names()
     chapters = paper_chapters(only=["loops"])
     assert [c.title.split(": ")[1] for c in chapters] == [
-        "linear-recurrent-shared/mean",
-        "linear-recurrent-shared/variance",
-        "linear-feedforward/variance",
+        "linear recurrent, shared bias network",
+        "linear recurrent, shared bias network",
+        "linear feedforward network",
+    ]
+    assert [c.title.split(": ")[0].split(" to ")[1] for c in chapters] == [
+        "the mean of Q(T)",
+        "the variance of Q(T)",
+        "the variance of Q(T)",
     ]
     assert all(len(c.equations()) >= 2 for c in chapters)
 
