@@ -10,6 +10,7 @@ import pytest
 from nnqft.derive.gaussian import builtin_forms as G
 from nnqft.rules import activations as A
 from nnqft.rules import symbols as S
+from nnqft.rules.builtin_forms import _MARK
 
 E = importlib.import_module("nnqft.derive.gaussian.expect")  # the module, not the function
 RNG = np.random.default_rng(14)
@@ -22,7 +23,7 @@ def _same_bits(a, b) -> bool:
 
 
 def test_generated_part_is_what_generate_writes_today():
-    text = pathlib.Path(G.__file__).read_text().split(G._MARK)[1].lstrip("\n")
+    text = pathlib.Path(G.__file__).read_text().split(_MARK)[1].lstrip("\n")
     assert text == G.generate()
 
 
