@@ -19,7 +19,7 @@ applied to arguments is ``["Function", name, args...]``.
 >>> tree
 ['Mul', ['Rational', '1', '2'], ['Pow', ['Symbol', 'sigma_w2', {'positive': True}], \
 ['Symbol', 'T', {'integer': True, 'positive': True}]]]
->>> from_tree(tree) == S.sigma_w2**S.T / 2
+>>> from_tree(tree) == S.sigma_w2**S.T / 2 and from_tree(tree).args[1].base is S.sigma_w2
 True
 >>> from_tree(["eval", "print(1)"])
 Traceback (most recent call last):

@@ -45,7 +45,9 @@ def __getattr__(name: str):
 
         value = sp.Symbol(name, **_ASSUMPTIONS[name])
     elif name == "STANDARD":
-        value = {s: __getattr__(s) for s in _STANDARD}
+        # read each symbol, never remake it: a second Symbol("N") is equal but not the
+        # same object once sympy's cache has let the first one go
+        value = {s: getattr(sys.modules[__name__], s) for s in _STANDARD}
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value  # made once: every later read is a plain attribute
