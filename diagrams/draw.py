@@ -29,7 +29,15 @@ from ..errors import InvalidParameter
 
 __all__ = ["tikz_body", "tikz_document", "draw_png", "write_drawings", "compile_tikz"]
 
-_STYLE = {"phi": "plain", "response": "fermion", "correlator": "scalar"}
+_STYLE = {"phi": "plain", "response": "fermion", "correlator": "scalar", "disorder": "ghost"}
+#: matplotlib line style and grey level per edge kind (a W pair dotted, a bias line dashed)
+_LINE = {"correlator": ("--", "k"), "disorder": (":", "0.35")}
+#: the legend of the kinds that need one
+_LEGEND = {
+    "response": "arrow: response line",
+    "correlator": "dashed: correlator",
+    "disorder": "dotted: W pair",
+}
 _BENDS = {
     1: [""],
     2: ["half left", "half right"],
@@ -279,7 +287,7 @@ def draw_png(graph, path, title: str | None = None) -> Path:
     totals = Counter(frozenset((u, v)) for u, v in graph.edges() if u != v)
     loops: Counter = Counter()
     for u, v, data in graph.edges(data=True):
-        style = "--" if data.get("kind") == "correlator" else "-"
+        style, colour = _LINE.get(data.get("kind"), ("-", "k"))
         if u == v:
             k = loops[u]
             loops[u] += 1
@@ -295,7 +303,7 @@ def draw_png(graph, path, title: str | None = None) -> Path:
                 angle = base + k * math.pi
             r = 0.28
             cx, cy = pos[u][0] + r * math.cos(angle), pos[u][1] + r * math.sin(angle)
-            ax.add_patch(Circle((cx, cy), r, fill=False, lw=1.4, ls=style, color="k"))
+            ax.add_patch(Circle((cx, cy), r, fill=False, lw=1.4, ls=style, color=colour))
             continue
         key = frozenset((u, v))
         m, i = totals[key], bundles[key]
@@ -314,7 +322,7 @@ def draw_png(graph, path, title: str | None = None) -> Path:
                 mutation_scale=12,
                 lw=1.4,
                 ls=style,
-                color="k",
+                color=colour,
                 shrinkA=0,
                 shrinkB=0,
             )
@@ -340,6 +348,11 @@ def draw_png(graph, path, title: str | None = None) -> Path:
     ax.axis("off")
     if title:
         ax.set_title(title, fontsize=7)
+    kinds = {data.get("kind") for _, _, data in graph.edges(data=True)}
+    legend = [text for kind, text in _LEGEND.items() if kind in kinds]
+    if legend and kinds - {"response"}:
+        caption = ";  ".join(legend)
+        ax.text(0.5, -0.02, caption, transform=ax.transAxes, ha="center", va="top", fontsize=6)
     path = Path(path)
     fig.savefig(path, bbox_inches="tight")
     plt.close(fig)
