@@ -15,11 +15,11 @@ import json
 import math
 import random
 import shutil
-import subprocess
 
 import numpy as np
 import pytest
 import sympy as sp
+from compile_tools import GFORTRAN, run
 
 from nnqft.derive.export import base as codegen
 from nnqft.derive.export.base import export, get_exporter, polygamma_asymptotic, stable_form
@@ -88,12 +88,6 @@ def _assert_all(values, cases, lang):
     assert not bad, f"{lang} disagrees with 40-digit evalf at: {bad[:5]}"
 
 
-def _run(cmd, cwd, **kw):
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=300, **kw)
-    assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-2000:]
-    return proc.stdout
-
-
 # --- every formula, every compiled target ---------------------------------------------------
 
 
@@ -120,8 +114,8 @@ def test_c_export_compiles_and_matches(cases, tmp_path):
                 calls.append(f'    printf("%.17g\\n", f{i}({args}));')
     src += ["int main(void) {", *calls, "    return 0;", "}"]
     (tmp_path / "f.c").write_text("\n".join(src))
-    _run(["gcc", "-std=c99", "-O2", "-Wall", "-Werror", "-o", "f", "f.c", "-lm"], tmp_path)
-    out = _run([str(tmp_path / "f")], tmp_path)
+    run(["gcc", "-std=c99", "-O2", "-Wall", "-Werror", "-o", "f", "f.c", "-lm"], tmp_path)
+    out = run([str(tmp_path / "f")], tmp_path)
     _assert_all([float(v) for v in out.split()], cases, "C")
 
 
@@ -140,21 +134,11 @@ def test_fortran_export_compiles_and_matches(cases, tmp_path):
                 calls.append(f"  write (*, '(ES26.17E3)') f{i}({args})")
     program = ["program main", *uses, "  implicit none", *calls, "end program main"]
     (tmp_path / "f.f90").write_text("\n".join(mods + program) + "\n")
-    _run(
-        [
-            "gfortran",
-            "-std=f2008",
-            "-O2",
-            "-Wall",
-            "-Wno-unused-dummy-argument",
-            "-Werror",
-            "-o",
-            "f",
-            "f.f90",
-        ],
+    run(
+        [*GFORTRAN, "-o", "f", "f.f90"],
         tmp_path,
     )
-    out = _run([str(tmp_path / "f")], tmp_path)
+    out = run([str(tmp_path / "f")], tmp_path)
     _assert_all([float(v) for v in out.split()], cases, "Fortran")
 
 
@@ -174,8 +158,8 @@ def test_rust_export_compiles_and_matches(cases, tmp_path):
                 calls.append(f'    println!("{{:e}}", m{i}::f({args}));')
     src = "\n".join(mods) + "\nfn main() {\n" + "\n".join(calls) + "\n}\n"
     (tmp_path / "f.rs").write_text(src)
-    _run(["rustc", "-O", "-D", "warnings", "-o", "f", "f.rs"], tmp_path)
-    out = _run([str(tmp_path / "f")], tmp_path)
+    run(["rustc", "-O", "-D", "warnings", "-o", "f", "f.rs"], tmp_path)
+    out = run([str(tmp_path / "f")], tmp_path)
     _assert_all([float(v) for v in out.split()], cases, "Rust")
 
 
@@ -205,7 +189,7 @@ def test_julia_export_runs_or_skips(tmp_path):
     (tmp_path / "f.jl").write_text(
         export(f, "julia", function_name="f") + "\nprintln(f(1.5, 0.1, 0.7))\n"
     )
-    out = _run([julia, "f.jl"], tmp_path)
+    out = run([julia, "f.jl"], tmp_path)
     assert _close(float(out), _exact(f, [1.5, 0.1, 0.7]))
 
 
@@ -307,8 +291,8 @@ def _c_values(formula, rows, tmp_path, name="g"):
     code = export(formula, "c", function_name=name)
     src = f"#include <stdio.h>\n{code}\nint main(void) {{\n{calls}\n    return 0;\n}}\n"
     (tmp_path / f"{name}.c").write_text(src)
-    _run(["gcc", "-std=c99", "-O2", "-o", name, f"{name}.c", "-lm"], tmp_path)
-    return [float(v) for v in _run([str(tmp_path / name)], tmp_path).split()]
+    run(["gcc", "-std=c99", "-O2", "-o", name, f"{name}.c", "-lm"], tmp_path)
+    return [float(v) for v in run([str(tmp_path / name)], tmp_path).split()]
 
 
 @pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc not installed")
@@ -368,8 +352,8 @@ def test_integer_depth_with_negative_bases(tmp_path):
         src = export(f, "fortran", function_name="g") + "program main\n  use g_mod\n"
         src += "".join(f"  write (*, '(ES26.17E3)') g(0.7d0, 5d0, {t}d0)\n" for t in range(1, 8))
         (tmp_path / "g.f90").write_text(src + "end program main\n")
-        _run(["gfortran", "-std=f2008", "-o", "gf", "g.f90"], tmp_path)
-        out = [float(v) for v in _run([str(tmp_path / "gf")], tmp_path).split()]
+        run(["gfortran", "-std=f2008", "-o", "gf", "g.f90"], tmp_path)
+        out = [float(v) for v in run([str(tmp_path / "gf")], tmp_path).split()]
         for row, value in zip(rows, out):
             assert _close(value, _exact(f, row)), row
 
@@ -401,8 +385,8 @@ def test_generated_rust_erf_and_digamma_match_scipy(tmp_path):
     body = "".join(f'    println!("{{:e}}", e({_rust_real(v)}));\n' for v in xs)
     body += "".join(f'    println!("{{:e}}", d({_rust_real(v)}));\n' for v in ys)
     (tmp_path / "e.rs").write_text(src + "fn main() {\n" + body + "}\n")
-    _run(["rustc", "-O", "-o", "e", "e.rs"], tmp_path)
-    out = [float(v) for v in _run([str(tmp_path / "e")], tmp_path).split()]
+    run(["rustc", "-O", "-o", "e", "e.rs"], tmp_path)
+    out = [float(v) for v in run([str(tmp_path / "e")], tmp_path).split()]
     for v, value in zip(xs, out[: len(xs)]):
         # a few ulp: the series and the continued fraction are summed in double precision
         assert abs(value - erf(v)) <= 1e-15 * max(abs(erf(v)), 1e-300) + 1e-300, (v, value)

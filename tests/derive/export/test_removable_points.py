@@ -7,11 +7,11 @@ the closed form is a rational function of sigma_w2, whose limit sympy takes exac
 from __future__ import annotations
 
 import shutil
-import subprocess
 from fractions import Fraction
 
 import pytest
 import sympy as sp
+from compile_tools import GFORTRAN, run
 
 from nnqft.derive.export.base import export, removable_points
 from nnqft.derive.export.mathematica import read_back
@@ -77,12 +77,6 @@ def _check(got, rows, lang):
     assert not bad, f"{lang} at criticality: {bad[:4]}"
 
 
-def _run(cmd, cwd):
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return proc.stdout
-
-
 @pytest.mark.parametrize("fid", IDS)
 def test_numpy_and_jax_exports_are_finite_and_right(fid, cases):
     for lang in ("numpy", "jax"):
@@ -100,8 +94,8 @@ def test_c_export_is_finite_and_right(fid, cases, tmp_path):
     calls = [f'    printf("%.17g\\n", f({", ".join(map(repr, row))}));' for row, _ in cases[fid]]
     src = ["#include <stdio.h>", export(fid, "c", function_name="f"), "int main(void) {"]
     (tmp_path / "f.c").write_text("\n".join(src + calls + ["    return 0;", "}"]))
-    _run(["cc", "-std=c99", "-O2", "-Wall", "-Werror", "-o", "f", "f.c", "-lm"], tmp_path)
-    _check([float(v) for v in _run(["./f"], tmp_path).split()], cases[fid], "C")
+    run(["cc", "-std=c99", "-O2", "-Wall", "-Werror", "-o", "f", "f.c", "-lm"], tmp_path)
+    _check([float(v) for v in run(["./f"], tmp_path).split()], cases[fid], "C")
 
 
 @pytest.mark.skipif(shutil.which("gfortran") is None, reason="gfortran not installed")
@@ -116,21 +110,11 @@ def test_fortran_export_is_finite_and_right(fid, cases, tmp_path):
     (tmp_path / "f.f90").write_text(
         export(fid, "fortran", function_name="f") + "\n".join(program) + "\n"
     )
-    _run(
-        [
-            "gfortran",
-            "-std=f2008",
-            "-O2",
-            "-Wall",
-            "-Wno-unused-dummy-argument",
-            "-Werror",
-            "-o",
-            "f",
-            "f.f90",
-        ],
+    run(
+        [*GFORTRAN, "-o", "f", "f.f90"],
         tmp_path,
     )
-    _check([float(v) for v in _run(["./f"], tmp_path).split()], cases[fid], "Fortran")
+    _check([float(v) for v in run(["./f"], tmp_path).split()], cases[fid], "Fortran")
 
 
 @pytest.mark.skipif(shutil.which("rustc") is None, reason="rustc not installed")
@@ -141,8 +125,8 @@ def test_rust_export_is_finite_and_right(fid, cases, tmp_path):
     ]
     src = export(fid, "rust", function_name="f") + "\nfn main() {\n" + "\n".join(calls) + "\n}\n"
     (tmp_path / "f.rs").write_text(src)
-    _run(["rustc", "-O", "-D", "warnings", "-o", "f", "f.rs"], tmp_path)
-    _check([float(v) for v in _run(["./f"], tmp_path).split()], cases[fid], "Rust")
+    run(["rustc", "-O", "-D", "warnings", "-o", "f", "f.rs"], tmp_path)
+    _check([float(v) for v in run(["./f"], tmp_path).split()], cases[fid], "Rust")
 
 
 @pytest.mark.parametrize("fid", IDS)
