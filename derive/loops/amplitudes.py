@@ -36,7 +36,14 @@ from ...diagrams.network import MAX_TRACE_DEFICIT
 from ...errors import InvalidParameter, InvalidType, unknown_name
 from ...rules import symbols as S
 from ...rules.network import Network, check_order
-from .evaluate import DiagramValue, mean_coefficients, mean_diagrams, topologies, type_weights
+from .evaluate import (
+    DiagramValue,
+    coefficients_of,
+    mean_coefficients,
+    mean_diagrams,
+    topologies,
+    type_weights,
+)
 from .time_sums import (
     composition_count,
     expand,
@@ -567,7 +574,9 @@ def _derive(arch, observable, bias, order, exact) -> Correlator:
         )
     )
     mean_order = max(order, 1) if observable == "log-mean" else order
-    mean_c = recurrent_mean_coefficients(bias, mean_order)
+    # the diagrams once: their values summed per order are the coefficients
+    mean_graphs = mean_diagrams(rules, mean_order)
+    mean_c = coefficients_of(mean_graphs, mean_order)
     steps.append(
         (
             "Sums over time labels",
@@ -580,7 +589,7 @@ def _derive(arch, observable, bias, order, exact) -> Correlator:
     )
     if observable == "mean":
         coefficients = dict(mean_c)
-        diagrams = mean_diagrams(rules, order)
+        diagrams = mean_graphs
         steps.append(_diagrams_step(diagrams))
         validity.append(f"truncated after 1/N^{order}")
         if order >= 1:

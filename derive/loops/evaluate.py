@@ -59,6 +59,7 @@ __all__ = [
     "diagram_value",
     "mean_diagrams",
     "mean_coefficients",
+    "coefficients_of",
 ]
 
 
@@ -302,8 +303,18 @@ def mean_coefficients(rules: FeynmanRules, order: int, critical=False) -> dict[i
     >>> mean_coefficients(get_rules("linear-recurrent-fresh"), 1)[1]
     0
     """
+    return coefficients_of(mean_diagrams(rules, order, critical), order)
+
+
+def coefficients_of(diagrams, order: int) -> dict[int, sp.Expr]:
+    """``{d: sum of the values of the diagrams of order d}`` for d = 0..order, in normal form.
+
+    >>> from nnqft.rules.feynman import get_rules
+    >>> coefficients_of(mean_diagrams(get_rules("linear-feedforward"), 0), 1)[1]
+    0
+    """
     terms: dict = {d: [] for d in range(order + 1)}
-    for diagram in mean_diagrams(rules, order, critical):
+    for diagram in diagrams:
         terms[diagram.order].append(diagram.value)
     totals = {d: sp.Add(*values) for d, values in terms.items()}
     return {d: tidy(v) if v != 0 else v for d, v in totals.items()}
