@@ -135,7 +135,9 @@ def _graph(half_edges, matching, connector, leg_fields, vertex_kinds: int):
     return g
 
 
-def wick_diagrams(rules, legs, order: int, *, connected: bool = True) -> list[WickDiagram]:
+def wick_diagrams(
+    rules, legs, order: int, *, connected: bool = True, vertex_sets=None
+) -> list[WickDiagram]:
     """Every diagram of ``<prod legs>`` with ``order`` vertices of the theory ``rules``.
 
     Parameters
@@ -148,6 +150,9 @@ def wick_diagrams(rules, legs, order: int, *, connected: bool = True) -> list[Wi
         The number of vertices (every multiset of the rules' vertex kinds of that size).
     connected : bool
         Keep only connected diagrams (legs included).
+    vertex_sets : callable, optional
+        A predicate on the tuple of vertex kinds (sorted as the rules list them): only
+        those multisets are contracted (e.g. the ones of one power of N).
 
     Returns
     -------
@@ -182,6 +187,8 @@ def wick_diagrams(rules, legs, order: int, *, connected: bool = True) -> list[Wi
     found: dict = {}
     for kinds in itertools.combinations_with_replacement(range(len(rules.vertices)), order):
         vertices = [rules.vertices[k] for k in kinds]
+        if vertex_sets is not None and not vertex_sets(tuple(v.kind for v in vertices)):
+            continue
         half_edges = [(i + 1, "leg", f, None) for i, f in enumerate(legs)]
         for n, v in enumerate(vertices):
             half_edges += [(f"v{n}", "vertex", f, v.kind) for f in v.legs]

@@ -1,0 +1,18 @@
+"""Fluctuations of the collective fields about the saddle point: the 1/N expansion of
+nonlinear networks by Feynman diagrams (docs/conventions.md §8)."""
+
+from .cumulants import generating_function
+from .feedforward import feedforward_correlators, feedforward_theory, layer_action
+from .theory import FluctuationTheory, diagram_value, diagrams_at, one_point, two_point
+
+__all__ = [
+    "generating_function",
+    "feedforward_correlators",
+    "feedforward_theory",
+    "layer_action",
+    "FluctuationTheory",
+    "diagram_value",
+    "diagrams_at",
+    "one_point",
+    "two_point",
+]
