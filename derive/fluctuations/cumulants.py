@@ -70,10 +70,16 @@ class m(sp.Function):
             if k == 0:
                 return body
             return (r"\partial_q " if k == 1 else rf"\partial_q^{{{k}}} ") + body
-        body = r" ".join(rf"X_{{{i + 1}}}^{{{a}}}" if a > 1 else rf"X_{{{i + 1}}}"
-                         for i, a in enumerate(alpha) if a)
-        ders = r" ".join(rf"\partial_{{K_{{{i + 1}}}}}^{{{b}}}" if b > 1 else rf"\partial_{{K_{{{i + 1}}}}}"
-                         for i, b in enumerate(beta) if b)
+        body = r" ".join(
+            rf"X_{{{i + 1}}}^{{{a}}}" if a > 1 else rf"X_{{{i + 1}}}"
+            for i, a in enumerate(alpha)
+            if a
+        )
+        ders = r" ".join(
+            rf"\partial_{{K_{{{i + 1}}}}}^{{{b}}}" if b > 1 else rf"\partial_{{K_{{{i + 1}}}}}"
+            for i, b in enumerate(beta)
+            if b
+        )
         return rf"{ders} \langle {body or '1'} \rangle".strip()
 
 
@@ -120,8 +126,11 @@ def generating_function(J, dK, degree: int) -> sp.Expr:
             mono = sp.Mul(*[j**a for j, a in zip(J, alpha)]) * sp.Mul(
                 *[d**b for d, b in zip(dK, beta)]
             )
-            series += weight * m(sp.Tuple(*alpha), sp.Tuple(*(beta or ()))) * mono * eps ** (
-                sum(alpha) + sum(beta)
+            series += (
+                weight
+                * m(sp.Tuple(*alpha), sp.Tuple(*(beta or ())))
+                * mono
+                * eps ** (sum(alpha) + sum(beta))
             )
     # ln(1 + x) through eps^degree: x has no eps^0 term, so powers up to `degree` suffice
     log = sp.Integer(0)

@@ -94,8 +94,9 @@ def _moments_at(act, K: float, moments, quadrature: bool) -> dict:
     return out
 
 
-def feedforward_theory(net: Network, depth: int | None = None, *, degree: int = 3,
-                       quadrature: bool = False):
+def feedforward_theory(
+    net: Network, depth: int | None = None, *, degree: int = 3, quadrature: bool = False
+):
     """The fluctuation theory of a feedforward net through ``depth`` layers, its action
     expanded to ``degree`` (3 for 1/N, 5 for 1/N^2): ``(theory, K0)`` with ``K0`` the
     saddle-point trajectory K0(1..T).
@@ -131,8 +132,10 @@ def feedforward_theory(net: Network, depth: int | None = None, *, degree: int = 
     E = E.subs({S.sigma_w2: cw, S.sigma_b2: cb})
     poly = sp.Poly(E, Qt, dQ, dQp)
     terms = [(powers, coeff) for powers, coeff in poly.terms()]
-    moments = sorted({mo for _, c in terms for mo in c.atoms(sp.Function) if mo.func.__name__ == "m"},
-                     key=sp.default_sort_key)
+    moments = sorted(
+        {mo for _, c in terms for mo in c.atoms(sp.Function) if mo.func.__name__ == "m"},
+        key=sp.default_sort_key,
+    )
     lambdas = [sp.lambdify(moments, c, "math") for _, c in terms]
     saddle_f = sp.lambdify(moments, saddle.subs({S.sigma_w2: cw, S.sigma_b2: cb}), "math")
     K0 = [cb + cw * q0]
@@ -166,14 +169,22 @@ def feedforward_theory(net: Network, depth: int | None = None, *, degree: int = 
                 bucket[key] = bucket.get(key, 0.0) + derivative
     vertices = {k: sparse_symmetric(e, k) for k, e in entries.items()}
     theory = FluctuationTheory(
-        labels, hessian, vertices,
+        labels,
+        hessian,
+        vertices,
         description=f"feedforward {act.name}, sigma_w2 = {cw:g}, sigma_b2 = {cb:g}, {T} layers",
     )
     return theory, K0[:T]
 
 
-def feedforward_correlators(net: Network, depth: int | None = None, order: int = 1, *,
-                            quadrature: bool = False, terms: bool = False):
+def feedforward_correlators(
+    net: Network,
+    depth: int | None = None,
+    order: int = 1,
+    *,
+    quadrature: bool = False,
+    terms: bool = False,
+):
     """Per layer, E[z(t)^2] and N Cov(z_i(t)^2, z_j(t)^2) through 1/N^``order`` from the
     diagrams of the fluctuation theory: ``{"layer", "mean": [K0, K1, ...],
     "covariance": [V, V1, ...]}`` with E z^2 = sum_k mean[k]/N^k and

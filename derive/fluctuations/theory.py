@@ -21,7 +21,8 @@ response <dQ(t) Qt(s)> vanishes for s > t (the Hessian is block triangular in ti
 diagrams that need a backward response are zero here, as they must be.
 
 >>> import numpy as np
->>> theory = FluctuationTheory(("x",), np.array([[-2.0]]), {3: (np.array([[0, 0, 0]]), np.array([1.0]))})
+>>> cubic = {3: (np.array([[0, 0, 0]]), np.array([1.0]))}
+>>> theory = FluctuationTheory(("x",), np.array([[-2.0]]), cubic)
 >>> [round(float(v), 12) for v in one_point(theory, 1)]       # (1/2) (1/2) 1 (1/2) = 1/8
 [0.125]
 """
@@ -240,7 +241,7 @@ def diagram_value(diagram, theory: FluctuationTheory, chunk: int = 2_000_000) ->
         else:
             entry = [np.repeat(first, inner)] + [np.tile(r, len(first)) for r in grids_rest]
         weight = np.ones(len(entry[0]))
-        for i, (idx, val) in enumerate(tensors):
+        for i, (_, val) in enumerate(tensors):
             weight = weight * val[entry[i]]
         for a, sa, b, sb in vertex_edges:
             ia = tensors[position[a]][0][entry[position[a]], sa]
@@ -282,7 +283,8 @@ def one_point(theory: FluctuationTheory, order: int, *, terms: bool = False):
     """The coefficient of 1/N^order of <phi_I> (a vector over the components), the sum of
     the diagrams of that order; ``terms=True`` returns the :class:`TermValue` list instead.
 
-    >>> t = FluctuationTheory(("x",), np.array([[-1.0]]), {3: (np.array([[0, 0, 0]]), np.array([2.0]))})
+    >>> cubic = {3: (np.array([[0, 0, 0]]), np.array([2.0]))}
+    >>> t = FluctuationTheory(("x",), np.array([[-1.0]]), cubic)
     >>> one_point(t, 1)          # the tadpole: (1/2) * 1 * 2 * 1
     array([1.])
     """

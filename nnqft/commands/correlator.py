@@ -13,13 +13,32 @@ from __future__ import annotations
 
 import click
 
-from ._common import NameChoice, OutputPath, arch_option, bias_option, check_bias, emit, json_option
+from ._common import (
+    NameChoice,
+    OutputPath,
+    arch_option,
+    bias_option,
+    check_bias,
+    check_depth,
+    emit,
+    json_option,
+)
 
 
 @click.command("correlator")
 @arch_option
-@click.option("--activation", default="linear", show_default=True, help="Only 'linear'.")
+@click.option(
+    "--activation",
+    default="linear",
+    show_default=True,
+    help="'linear' (closed forms in sigma_w2, sigma_b2, q0, N, T) or any activation with "
+    "--sigma-w2/--sigma-b2/--depth (numbers per layer from the fluctuation diagrams).",
+)
 @bias_option
+@click.option("--sigma-w2", type=float, default=None, help="Weight variance (nonlinear route).")
+@click.option("--sigma-b2", type=float, default=None, help="Bias variance (nonlinear route).")
+@click.option("--q0", type=float, default=None, help="Input size |x|^2/N (default 1).")
+@click.option("--depth", type=int, default=None, help="Layers / steps T (nonlinear route).")
 @click.option(
     "--observable",
     type=NameChoice("observable", ("mean", "variance", "log-mean")),
@@ -45,13 +64,31 @@ from ._common import NameChoice, OutputPath, arch_option, bias_option, check_bia
 )
 @json_option
 def correlator_command(
-    arch, activation, bias, observable, order, exact, latex_file, draw_dir, as_json
+    arch,
+    activation,
+    bias,
+    sigma_w2,
+    sigma_b2,
+    q0,
+    depth,
+    observable,
+    order,
+    exact,
+    latex_file,
+    draw_dir,
+    as_json,
 ):
-    """Closed form of E Q(T), Var Q(T) or E ln Q(T) for a linear network, in 1/N."""
+    """E Q(T), Var Q(T) or E ln Q(T) in 1/N: closed forms for a linear network, numbers per
+    layer for any activation (give --sigma-w2, --sigma-b2, --depth)."""
     from ..errors import InvalidParameter
     from ..rules.network import Network
 
     check_bias(arch, bias)
+    numbers = {"--sigma-w2": sigma_w2, "--sigma-b2": sigma_b2, "--depth": depth}
+    if activation != "linear" or any(v is not None for v in numbers.values()) or q0 is not None:
+        _nonlinear(arch, activation, bias, numbers, q0, observable, order, exact, as_json,
+                   latex_file, draw_dir)
+        return
     if order is None and not exact:
         raise InvalidParameter("give --order K or --exact")
     if order is not None and exact:
@@ -79,6 +116,64 @@ def correlator_command(
             *[
                 f"diagram     1/N^{d['order']}  S = {d['symmetry_factor']:<4s} {d['value']}"
                 + (f"  ({d['name']})" if d["name"] else "")
+                for d in out["diagrams"]
+            ],
+        ]
+    )
+    emit(out, as_json, text)
+
+
+def _nonlinear(arch, activation, bias, numbers, q0, observable, order, exact, as_json,
+               latex_file, draw_dir):
+    """The numeric route: the fluctuation theory's diagrams at given parameters."""
+    from ..errors import InvalidParameter
+    from ..rules.network import Network
+
+    missing = [k for k, v in numbers.items() if v is None]
+    if missing:
+        raise InvalidParameter(
+            f"the per-layer route (activation {activation!r}) needs numbers: "
+            f"give {', '.join(missing)}"
+        )
+    if exact:
+        raise InvalidParameter("--exact is for linear networks; give --order 1 or 2")
+    if order is None:
+        raise InvalidParameter("give --order 1 or --order 2")
+    for flag, value in (("--latex", latex_file), ("--draw", draw_dir)):
+        if value:
+            raise InvalidParameter(f"{flag} is for the closed-form (linear, symbolic) route")
+    depth = numbers["--depth"]
+    check_depth(depth)
+    net = Network(
+        arch, activation, numbers["--sigma-w2"], numbers["--sigma-b2"], depth=depth,
+        q0=1.0 if q0 is None else q0, bias=bias,
+    )
+    if arch == "recurrent":
+        raise InvalidParameter(
+            "recurrent networks per step: not yet from the fluctuation theory "
+            "(the linear closed forms: omit --sigma-w2/--sigma-b2/--depth)"
+        )
+    from ..derive.fluctuations.correlators import nonlinear_correlator
+
+    out = {"arch": arch, "activation": net.activation.name, **nonlinear_correlator(
+        net, observable, order, depth
+    )}
+    out["parameters"] = {"sigma_w2": numbers["--sigma-w2"], "sigma_b2": numbers["--sigma-b2"],
+                         "q0": net.q0, "depth": depth}
+    last = out["steps"][-1]
+    lhs = "E Q(t)" if observable == "mean" else "Var Q(t)"
+    text = "\n".join(
+        [
+            f"{lhs} = sum_k c_k / N^k, {activation}, {arch}, sigma_w2 = {numbers['--sigma-w2']:g}, "
+            f"sigma_b2 = {numbers['--sigma-b2']:g}",
+            "t    " + "  ".join(f"c_{k:<12s}" for k in last["coefficients"]),
+            *[
+                f"{s['t']:<4d} " + "  ".join(f"{v:<14.8g}" for v in s["coefficients"].values())
+                for s in out["steps"]
+            ],
+            *[
+                f"diagram  1/N^{d['order']}  S = {d['symmetry_factor']:<4s} {d['name']} "
+                f"({d['role']}; at t = {last['t']}: {d['values'][-1]:.8g})"
                 for d in out["diagrams"]
             ],
         ]
