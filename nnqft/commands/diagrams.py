@@ -31,6 +31,10 @@ def _models():
     return MODELS
 
 
+def _rules_models():
+    return [*_models(), "collective"]
+
+
 # on-phi4 is accepted without loading the rules module (its path imports no sympy)
 MODEL_TYPE = NameChoice("model", _models, metavar="MODEL", light=("on-phi4",))
 
@@ -38,7 +42,22 @@ _MODEL_HELP = "on-phi4, linear-feedforward, linear-recurrent (-shared / -fresh).
 
 
 @click.command("rules")
-@click.option("--model", type=MODEL_TYPE, default="on-phi4", show_default=True, help=_MODEL_HELP)
+@click.option(
+    "--model",
+    type=NameChoice("model", _rules_models, metavar="MODEL", light=("on-phi4",)),
+    default="on-phi4",
+    show_default=True,
+    help=_MODEL_HELP + " collective: the fluctuations of the collective field about the "
+    "saddle point (with --arch, --activation).",
+)
+@click.option(
+    "--arch",
+    type=NameChoice("architecture", ("feedforward", "recurrent")),
+    default="feedforward",
+    show_default=True,
+    help="For --model collective.",
+)
+@click.option("--activation", default=None, help="For --model collective (default tanh).")
 @json_option
 @click.option("--latex", "as_latex", is_flag=True, help="Print the rules as a LaTeX tabular.")
 @click.option(
@@ -47,14 +66,24 @@ _MODEL_HELP = "on-phi4, linear-feedforward, linear-recurrent (-shared / -fresh).
     help="Linear network models: expand the network's disorder-averaged action "
     "(every model's rules are expanded from its action; this names the network route).",
 )
-def rules_command(model, as_json, as_latex, from_action):
+def rules_command(model, arch, activation, as_json, as_latex, from_action):
     """Feynman rules of a model: propagators and vertices with coupling, index and time
-    structure (docs/conventions.md §4, §6)."""
+    structure (docs/conventions.md §4, §6, §8)."""
+    from ..errors import InvalidParameter
     from ..rules.feynman import get_rules, parse_model_id
 
-    rules = get_rules(model)
+    if model == "collective":
+        if from_action:
+            raise InvalidParameter("--from-action applies to the linear network models only")
+        from ..derive.fluctuations.rules import collective_rules
+        from ..rules.network import Network
+
+        rules = collective_rules(Network(arch, activation or "tanh"))
+    elif activation is not None:
+        raise InvalidParameter("--activation applies to --model collective only")
+    else:
+        rules = get_rules(model)
     if from_action:
-        from ..errors import InvalidParameter
         from ..rules.feynman import rules_from_action
 
         network = parse_model_id(model).network
