@@ -66,7 +66,13 @@ def _diagram_entries(parts, role: str, index, layers) -> list[dict]:
 
 
 def nonlinear_correlator(
-    net: Network, observable: str, order: int, depth: int | None = None, *, quadrature: bool = False
+    net: Network,
+    observable: str,
+    order: int,
+    depth: int | None = None,
+    *,
+    quadrature: bool = False,
+    c0: float | None = None,
 ) -> dict:
     """E Q(t) or Var Q(t) per layer through 1/N^``order`` (1 or 2) for a feedforward net
     with any activation, from the diagrams of its fluctuation theory.
@@ -75,19 +81,24 @@ def nonlinear_correlator(
     "diagrams": [{id, role, order, n_power, symmetry_factor, vertices, name, values}],
     "theory": description}``; a diagram's ``values`` are its contributions to E G(t)
     (role ``mean``) or to N^(k+1) Cov(G(t), G(t)) (role ``covariance``), per layer.
+    ``observable="correlation"`` (two inputs of correlation ``c0``, order 1) gives
+    c = E z1.z2 / sqrt(E|z1|^2 E|z2|^2) = c0 + c1/N per layer, and each step also carries
+    its kernel ``K0``, ``K1`` (11, 22, 12).
     """
     from .feedforward import feedforward_correlators
 
     net = require_network(net)
-    if observable not in ("mean", "variance"):
+    if observable not in ("mean", "variance", "correlation"):
         raise InvalidParameter(
-            f"observable {observable!r} for nonlinear networks: 'mean' or 'variance'"
+            f"observable {observable!r} per layer: 'mean', 'variance' or 'correlation'"
         )
     if net.arch != "feedforward":
         raise InvalidParameter(
             "recurrent nonlinear networks: see the recurrent fluctuation theory "
             "(nnqft.derive.fluctuations.recurrent)"
         )
+    if observable == "correlation":
+        return _correlation(net, order, depth, c0)
     rows, extra = feedforward_correlators(net, depth, order, quadrature=quadrature, terms=True)
     theory = extra["theory"]
     layers = [None if r["layer"] == 1 else theory.index(("dQ", r["layer"])) for r in rows]
@@ -115,4 +126,44 @@ def nonlinear_correlator(
         "steps": steps,
         "diagrams": diagrams,
         "theory": theory.description,
+    }
+
+
+def _correlation(net: Network, order: int, depth, c0) -> dict:
+    from .theory import diagrams_at
+    from .two_inputs import two_input_correlators
+
+    if order != 1:
+        raise InvalidParameter("the two-input correlation is built through 1/N (--order 1)")
+    if c0 is None:
+        raise InvalidParameter("the correlation of two inputs needs c0")
+    rows = two_input_correlators(net, c0, depth)
+    steps = [
+        {
+            "t": r["layer"],
+            "coefficients": {"0": r["correlation"][0], "1": r["correlation"][1]},
+            "K0": r["K0"],
+            "K1": r["K1"],
+        }
+        for r in rows
+    ]
+    (tadpole,) = diagrams_at(1, 1)
+    return {
+        "observable": "correlation",
+        "order": 1,
+        "c0": c0,
+        "steps": steps,
+        "diagrams": [
+            {
+                "id": tadpole.id,
+                "role": "mean",
+                "order": 1,
+                "n_power": -1,
+                "symmetry_factor": str(tadpole.symmetry_factor),
+                "vertices": [3],
+                "name": diagram_name(tadpole),
+                "values": [r["correlation"][1] for r in rows],
+            }
+        ],
+        "theory": f"feedforward {net.activation.name}, two inputs (c0 = {c0:g})",
     }

@@ -116,28 +116,36 @@ def generating_function(J, dK, degree: int) -> sp.Expr:
     """
     J, dK = list(J), list(dK)
     nb = len(dK)
-    eps = sp.Symbol("epsilon")
-    series = sp.Integer(0)
+    variables = J + dK
+    # the series E[exp(J.X)] - 1 as {exponents of (J, dK): coefficient}, truncated by degree
+    series: dict = {}
     for alpha in monomials(J, degree):
         rest = degree - sum(alpha)
         betas = [(0,) * nb] + (list(monomials(dK, rest)) if nb and rest else [])
         for beta in betas:
             weight = sp.Rational(1, _multi_factorial(alpha) * _multi_factorial(beta))
-            mono = sp.Mul(*[j**a for j, a in zip(J, alpha)]) * sp.Mul(
-                *[d**b for d, b in zip(dK, beta)]
-            )
-            series += (
-                weight
-                * m(sp.Tuple(*alpha), sp.Tuple(*(beta or ())))
-                * mono
-                * eps ** (sum(alpha) + sum(beta))
-            )
-    # ln(1 + x) through eps^degree: x has no eps^0 term, so powers up to `degree` suffice
-    log = sp.Integer(0)
-    power = sp.Integer(1)
+            series[alpha + beta] = weight * m(sp.Tuple(*alpha), sp.Tuple(*beta))
+
+    def times(a: dict, b: dict) -> dict:
+        out: dict = {}
+        for ea, ca in a.items():
+            for eb, cb in b.items():
+                e = tuple(x + y for x, y in zip(ea, eb))
+                if sum(e) <= degree:
+                    out[e] = out.get(e, 0) + ca * cb
+        return out
+
+    # ln(1 + x) = sum_k (-1)^(k+1) x^k / k; x has no constant term, so k <= degree
+    log: dict = {}
+    power = dict(series)
     for k in range(1, degree + 1):
-        power = sp.expand(power * series)
-        power = sum(power.coeff(eps, j) * eps**j for j in range(k, degree + 1))
-        log += sp.Rational((-1) ** (k + 1), k) * power
-    log = sp.expand(log)
-    return sp.expand(sum(log.coeff(eps, j) for j in range(1, degree + 1)))
+        for e, c in power.items():
+            log[e] = log.get(e, 0) + sp.Rational((-1) ** (k + 1), k) * c
+        if k < degree:
+            power = times(power, series)
+    out = sp.Integer(0)
+    for e, c in log.items():
+        c = sp.expand(c)
+        if c != 0:
+            out += c * sp.Mul(*[v**p for v, p in zip(variables, e)])
+    return out

@@ -71,6 +71,25 @@ def layer_action(degree: int = 3):
     return E, (Qt, dQ, dQp), saddle
 
 
+@functools.lru_cache(maxsize=4)
+def _compiled(degree: int):
+    """The layer action's monomials (powers of Qt, dQ, dQ_prev) with their coefficients and
+    the saddle point as numeric functions of (sigma_w2, sigma_b2, moments...)."""
+    import sympy as sp
+
+    from ...rules import symbols as S
+
+    E, (Qt, dQ, dQp), saddle = layer_action(degree)
+    terms = sp.Poly(E, Qt, dQ, dQp).terms()
+    moments = sorted(
+        {mo for _, c in terms for mo in c.atoms(sp.Function) if mo.func.__name__ == "m"},
+        key=sp.default_sort_key,
+    )
+    args = [S.sigma_w2, S.sigma_b2, *moments]
+    coefficients = sp.lambdify(args, [c for _, c in terms], "math")
+    return [p for p, _ in terms], coefficients, sp.lambdify(args, saddle, "math"), moments
+
+
 def _moment_name(moment) -> str:
     (p,), (k,) = moment.alpha, moment.beta
     body = f"phi^{2 * p}"
@@ -110,7 +129,6 @@ def feedforward_theory(
     """
     import sympy as sp
 
-    from ...rules import symbols as S
 
     net = require_network(
         net, arch="feedforward", what="the feedforward fluctuation theory (docs/conventions.md §8)"
@@ -128,16 +146,7 @@ def feedforward_theory(
         )
     T = resolve_depth(net, depth)
     act = net.activation
-    E, (Qt, dQ, dQp), saddle = layer_action(degree)
-    E = E.subs({S.sigma_w2: cw, S.sigma_b2: cb})
-    poly = sp.Poly(E, Qt, dQ, dQp)
-    terms = [(powers, coeff) for powers, coeff in poly.terms()]
-    moments = sorted(
-        {mo for _, c in terms for mo in c.atoms(sp.Function) if mo.func.__name__ == "m"},
-        key=sp.default_sort_key,
-    )
-    lambdas = [sp.lambdify(moments, c, "math") for _, c in terms]
-    saddle_f = sp.lambdify(moments, saddle.subs({S.sigma_w2: cw, S.sigma_b2: cb}), "math")
+    powers_list, coefficients, saddle_f, moments = _compiled(degree)
     K0 = [cb + cw * q0]
     labels = tuple((f, t) for t in range(2, T + 1) for f in ("dQ", "Qt"))
     position = {lab: i for i, lab in enumerate(labels)}
@@ -146,12 +155,12 @@ def feedforward_theory(
     entries: dict = {}
     for t in range(2, T + 1):
         values = _moments_at(act, K0[-1], moments, quadrature)
-        args = [values[mo] for mo in moments]
+        args = [cw, cb, *(values[mo] for mo in moments)]
         K0.append(float(saddle_f(*args)))
-        for (a, b, c), f in zip((p for p, _ in terms), lambdas):
+        for (a, b, c), coeff in zip(powers_list, coefficients(*args)):
             if c and t == 2:
                 continue  # Q(1) is fixed by the input: no fluctuation dQ(1)
-            coeff = float(f(*args))
+            coeff = float(coeff)
             if coeff == 0:
                 continue
             legs = [position[("Qt", t)]] * a + [position[("dQ", t)]] * b

@@ -41,11 +41,13 @@ from ._common import (
 @click.option("--depth", type=int, default=None, help="Layers / steps T (nonlinear route).")
 @click.option(
     "--observable",
-    type=NameChoice("observable", ("mean", "variance", "log-mean")),
+    type=NameChoice("observable", ("mean", "variance", "log-mean", "correlation")),
     default="mean",
     show_default=True,
-    help="mean (E Q), variance (Var Q) or log-mean (E ln Q) of Q(T) = |z(T)|^2/N.",
+    help="mean (E Q), variance (Var Q) or log-mean (E ln Q) of Q(T) = |z(T)|^2/N; "
+    "correlation: E z1.z2 / sqrt(E|z1|^2 E|z2|^2) of two inputs (per-layer route, --c0).",
 )
+@click.option("--c0", type=float, default=None, help="Correlation of two inputs (correlation).")
 @click.option("--order", type=int, default=None, help="Truncate after 1/N^K.")
 @click.option("--exact", is_flag=True, help="Exact at finite N (where a closed form exists).")
 @click.option(
@@ -72,6 +74,7 @@ def correlator_command(
     q0,
     depth,
     observable,
+    c0,
     order,
     exact,
     latex_file,
@@ -85,8 +88,9 @@ def correlator_command(
 
     check_bias(arch, bias)
     numbers = {"--sigma-w2": sigma_w2, "--sigma-b2": sigma_b2, "--depth": depth}
-    if activation != "linear" or any(v is not None for v in numbers.values()) or q0 is not None:
-        _nonlinear(arch, activation, bias, numbers, q0, observable, order, exact, as_json,
+    per_layer = activation != "linear" or observable == "correlation" or c0 is not None
+    if per_layer or any(v is not None for v in numbers.values()) or q0 is not None:
+        _nonlinear(arch, activation, bias, numbers, q0, observable, c0, order, exact, as_json,
                    latex_file, draw_dir)
         return
     if order is None and not exact:
@@ -123,7 +127,7 @@ def correlator_command(
     emit(out, as_json, text)
 
 
-def _nonlinear(arch, activation, bias, numbers, q0, observable, order, exact, as_json,
+def _nonlinear(arch, activation, bias, numbers, q0, observable, c0, order, exact, as_json,
                latex_file, draw_dir):
     """The numeric route: the fluctuation theory's diagrams at given parameters."""
     from ..errors import InvalidParameter
@@ -132,8 +136,10 @@ def _nonlinear(arch, activation, bias, numbers, q0, observable, order, exact, as
     missing = [k for k, v in numbers.items() if v is None]
     if missing:
         raise InvalidParameter(
-            f"the per-layer route (activation {activation!r}) needs numbers: "
-            f"give {', '.join(missing)}"
+            f"closed forms are for the linear network; activation {activation!r} gives numbers "
+            f"per layer: give {', '.join(missing)}"
+            if activation != "linear"
+            else f"numbers per layer need {', '.join(missing)} as well"
         )
     if exact:
         raise InvalidParameter("--exact is for linear networks; give --order 1 or 2")
@@ -153,15 +159,17 @@ def _nonlinear(arch, activation, bias, numbers, q0, observable, order, exact, as
             "recurrent networks per step: not yet from the fluctuation theory "
             "(the linear closed forms: omit --sigma-w2/--sigma-b2/--depth)"
         )
+    if (observable == "correlation") != (c0 is not None):
+        raise InvalidParameter("--observable correlation goes with --c0 (two inputs)")
     from ..derive.fluctuations.correlators import nonlinear_correlator
 
     out = {"arch": arch, "activation": net.activation.name, **nonlinear_correlator(
-        net, observable, order, depth
+        net, observable, order, depth, c0=c0
     )}
     out["parameters"] = {"sigma_w2": numbers["--sigma-w2"], "sigma_b2": numbers["--sigma-b2"],
                          "q0": net.q0, "depth": depth}
     last = out["steps"][-1]
-    lhs = "E Q(t)" if observable == "mean" else "Var Q(t)"
+    lhs = {"mean": "E Q(t)", "variance": "Var Q(t)", "correlation": "c(t)"}[observable]
     text = "\n".join(
         [
             f"{lhs} = sum_k c_k / N^k, {activation}, {arch}, sigma_w2 = {numbers['--sigma-w2']:g}, "

@@ -126,3 +126,18 @@ def test_bad_input_is_one_line_and_exit_2(args, words):
     assert out.returncode == 2
     assert words in out.stderr and "Traceback" not in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_correlation_of_two_inputs():
+    out = run("--activation", "tanh", "--sigma-w2", "1.5", "--sigma-b2", "0.05", "--depth", "3",
+              "--order", "1", "--observable", "correlation", "--c0", "0.5", "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    from nnqft.derive.finite_width.recursions import finite_width_two_inputs
+
+    ref = finite_width_two_inputs(Network("feedforward", "tanh", 1.5, 0.05, q0=1.0), 0.5, 3)
+    for s, r in zip(data["steps"], ref):
+        assert s["coefficients"]["1"] == pytest.approx(r["correlation1"], abs=1e-10)
+    missing = run("--activation", "tanh", "--sigma-w2", "1", "--sigma-b2", "0", "--depth", "3",
+                  "--order", "1", "--observable", "correlation")
+    assert missing.returncode == 2 and "--c0" in missing.stderr
