@@ -156,6 +156,8 @@ def _series_text(entry: dict) -> str:
     )
     if entry.get("expansion_parameter") is not None:
         text += f", xi^2/N = {entry['expansion_parameter']:.2g}"
+    if entry.get("gap_ratio") is not None:
+        text += f", shift/gap = {entry['gap_ratio']:.2g}"
     text += "]" if entry["reliable"] else "]  UNRELIABLE (truncated series)"
     return text
 
@@ -183,7 +185,7 @@ def _xi_text(result: dict) -> str:
             text = f"null ({reasons[key]})"
         elif isinstance(value, float):
             text = f"{value:.6g}"
-        elif isinstance(value, dict):
+        elif key == "mean_field" and isinstance(value, dict):
             text = ", ".join(
                 f"{k} = {v:.6g}" if isinstance(v, float) else f"{k} = {v}" for k, v in value.items()
             )

@@ -121,7 +121,8 @@ def test_chi_c_chaotic_against_the_iterated_two_input_recursions():
 def test_chi_c_at_c_star_one_against_the_tangent_dynamics():
     # independent derivation at c* = 1: the separation d = z1 - z2 with D = E d^2, C = E z d;
     # E D' = C_W E[g(G) D + 2 g'(G) C^2] with g = <phi'^2>, closed by
-    # X = N Cov(G, D)/E D = [chi_par C_W g' V + C_W^2 (<phi^2 phi'^2> - <phi^2> g)]/(chi_1 (1 - chi_par))
+    # X = N Cov(G, D)/E D
+    #   = [chi_par C_W g' V + C_W^2 (<phi^2 phi'^2> - <phi^2> g)]/(chi_1 (1 - chi_par)),
     # Y = N E C^2/E D = C_W^2 <phi^2 phi'^2>/(chi_1 - chi_par^2):
     # chi_c(N) = chi_1 + (C_W/N)[g' (K1* + X + 2 Y) + g'' V*/2]
     from scipy.special import erf
@@ -148,7 +149,9 @@ def test_chi_c_at_c_star_one_against_the_tangent_dynamics():
     p2 = mean(lambda u: erf(u) ** 2, K)
     p2d2 = mean(lambda u: erf(u) ** 2 * dphi(u) ** 2, K)
     chi1 = cw * g0
-    chipar = cw * (mean(lambda u: erf(u) ** 2, K + h) - mean(lambda u: erf(u) ** 2, K - h)) / (2 * h)
+    chipar = (
+        cw * (mean(lambda u: erf(u) ** 2, K + h) - mean(lambda u: erf(u) ** 2, K - h)) / (2 * h)
+    )
     X = (chipar * cw * g1 * V + cw**2 * (p2d2 - p2 * g0)) / (chi1 * (1 - chipar))
     Y = cw**2 * p2d2 / (chi1 - chipar**2)
     assert r["mean_field"]["c_star"] == 1.0
