@@ -80,6 +80,7 @@ __all__ = [
     "finite_width",
     "finite_width_symbolic",
     "finite_width_two_inputs",
+    "two_input_layer",
     "scale_invariant_closed_form",
     "gaussian_moment",  # noqa: F822 (module __getattr__)
     "universality_class",
@@ -481,9 +482,6 @@ def finite_width_two_inputs(
     if isinstance(c0, bool) or not isinstance(c0, numbers.Real) or not -1 <= c0 <= 1:
         raise InvalidParameter(f"input correlation c0 must be a number in [-1, 1], got {c0!r}")
     act = net.activation
-    closed = "none" if quadrature else "entry"
-    kinks = act.kink_points
-    powers = [act.numeric(0)] + [(lambda u, i=i: act.numeric(0)(u) ** i) for i in (2, 3)]
     k = np.array([cb + cw * q0, cb + cw * q0, cb + cw * q0 * float(c0)])
     K1 = np.zeros(3)
     V = np.zeros((3, 3))
@@ -492,7 +490,6 @@ def finite_width_two_inputs(
         k11, k22, k12 = (float(v) for v in k)
         _in_range(min(k11, k22), layer)
         _in_range(max(k11, k22), layer)
-        mo = [_moments(act, kk, 1, quadrature) for kk in (k11, k22)]
         rho0 = k12 / math.sqrt(k11 * k22)
         rho1 = (
             rho0 * (K1[2] / k12 - (K1[0] / k11 + K1[1] / k22) / 2)
@@ -511,31 +508,55 @@ def finite_width_two_inputs(
         )
         if layer == T:
             break
-        rule = PlaneRule(k11, k22, k12, kinks)
-        grad12, hess12 = _cross_derivatives(act, cw, k11, k22, k12, rule, quadrature)
-        J = np.zeros((3, 3))
-        J[0, 0], J[1, 1], J[2] = cw * mo[0].m2[1], cw * mo[1].m2[1], grad12
-        H = np.zeros((3, 3, 3))
-        H[0, 0, 0], H[1, 1, 1], H[2] = cw * mo[0].m2[2], cw * mo[1].m2[2], hess12
-
-        def E(i, j, rule=rule):  # E[phi(u1)^i phi(u2)^j]
-            return rule.mean(powers[i - 1], powers[j - 1])
-
-        e11, e22 = mo[0].m2[0], mo[1].m2[0]
-        e12 = float(expect(act, "phi phi", k11, k22, k12, rule="panel", closed=closed))
-        e22_22 = E(2, 2)
-        Scov = cw**2 * np.array(
-            [
-                [mo[0].m4[0] - e11**2, e22_22 - e11 * e22, E(3, 1) - e11 * e12],
-                [e22_22 - e11 * e22, mo[1].m4[0] - e22**2, E(1, 3) - e22 * e12],
-                [E(3, 1) - e11 * e12, E(1, 3) - e22 * e12, e22_22 - e12**2],
-            ]
-        )
+        F, J, H, Scov = two_input_layer(act, cw, cb, k, quadrature=quadrature)
         # H[c] holds d^2 F_c / dq_a dq_b; V[a, b] pairs the kernel components the same way
         K1 = J @ K1 + 0.5 * np.einsum("cab,ab->c", H, V)
         V = Scov + J @ V @ J.T
-        k = np.array([cb + cw * e11, cb + cw * e22, cb + cw * e12])
+        k = F
     return rows
+
+
+def two_input_layer(act: Activation, cw: float, cb: float, k, *, quadrature: bool = False):
+    """One layer's mean-field map of the two-input kernel and what the 1/n terms need.
+
+    At kernel ``k`` = (K11, K22, K12) of a layer: ``F`` the next layer's kernel
+    C_b + C_W E[phi(u_a) phi(u_b)], ``J`` = dF/dk (3x3), ``H`` = d^2F/dk^2 (3x3x3, H[c]
+    the Hessian of F_c), ``S`` = C_W^2 Cov(phi_a phi_b, phi_c phi_d) (3x3, the per-neuron
+    covariance of the products in the basis 11, 22, 12), so that one layer of
+    :func:`finite_width_two_inputs` is K0' = F, K1' = J K1 + tr(H V)/2, V' = S + J V J^T.
+
+    >>> from nnqft.rules.activations import get_activation
+    >>> F, J, H, S = two_input_layer(get_activation("linear"), 2.0, 0.5, [1.0, 1.0, 0.5])
+    >>> F.tolist(), J[2].tolist()
+    ([2.5, 2.5, 1.5], [0.0, 0.0, 2.0])
+    """
+    closed = "none" if quadrature else "entry"
+    kinks = act.kink_points
+    powers = [act.numeric(0)] + [(lambda u, i=i: act.numeric(0)(u) ** i) for i in (2, 3)]
+    k11, k22, k12 = (float(v) for v in k)
+    mo = [_moments(act, kk, 1, quadrature) for kk in (k11, k22)]
+    rule = PlaneRule(k11, k22, k12, kinks)
+    grad12, hess12 = _cross_derivatives(act, cw, k11, k22, k12, rule, quadrature)
+    J = np.zeros((3, 3))
+    J[0, 0], J[1, 1], J[2] = cw * mo[0].m2[1], cw * mo[1].m2[1], grad12
+    H = np.zeros((3, 3, 3))
+    H[0, 0, 0], H[1, 1, 1], H[2] = cw * mo[0].m2[2], cw * mo[1].m2[2], hess12
+
+    def E(i, j):  # E[phi(u1)^i phi(u2)^j]
+        return rule.mean(powers[i - 1], powers[j - 1])
+
+    e11, e22 = mo[0].m2[0], mo[1].m2[0]
+    e12 = float(expect(act, "phi phi", k11, k22, k12, rule="panel", closed=closed))
+    e22_22 = E(2, 2)
+    Scov = cw**2 * np.array(
+        [
+            [mo[0].m4[0] - e11**2, e22_22 - e11 * e22, E(3, 1) - e11 * e12],
+            [e22_22 - e11 * e22, mo[1].m4[0] - e22**2, E(1, 3) - e22 * e12],
+            [E(3, 1) - e11 * e12, E(1, 3) - e22 * e12, e22_22 - e12**2],
+        ]
+    )
+    F = np.array([cb + cw * e11, cb + cw * e22, cb + cw * e12])
+    return F, J, H, Scov
 
 
 # --- universality classes ----------------------------------------------------------------------

@@ -5,8 +5,10 @@ Conventions: docs/conventions.md §4-5.
 ``correlator`` prints an observable of Q(T) = |z(T)|^2/N (mean, variance, log-mean) through
 a requested order in 1/N or exact at finite N, with its coefficients of 1/N^k and LaTeX;
 ``--latex FILE`` writes the derivation (rules -> diagrams -> closed form).  ``xi`` prints
-the depth scales: mean-field, fluctuation, typical (finite-width Lyapunov exponent), the
-shifted critical point and the recurrent stationary q* with its 1/N correction.
+the depth scales: for linear nets mean-field, fluctuation, typical (finite-width Lyapunov
+exponent), the shifted critical point and the recurrent stationary q* with its 1/N
+correction; for any activation (feedforward) the finite-width fixed point and every depth
+scale through 1/N (docs/conventions.md §9).
 """
 
 from __future__ import annotations
@@ -190,19 +192,77 @@ def _nonlinear(arch, activation, bias, numbers, q0, observable, c0, order, exact
 
 
 @click.command("xi")
+@click.option(
+    "--activation",
+    default="linear",
+    show_default=True,
+    help="Activation; nonlinear ones need --sigma-w2, --sigma-b2, --width (feedforward).",
+)
+@arch_option
 @click.option("--sigma-w2", type=float, default=None, help="Weight variance (else symbolic).")
 @click.option("--sigma-b2", type=float, default=None, help="Bias variance (else symbolic).")
 @click.option("--width", type=int, default=None, help="Width N (else symbolic).")
 @json_option
-def xi_command(sigma_w2, sigma_b2, width, as_json):
-    """Depth scales of linear networks at finite width (numbers when all values given)."""
-    from ..derive.loops.amplitudes import correlation_lengths
+def xi_command(activation, arch, sigma_w2, sigma_b2, width, as_json):
+    """Depth scales at finite width: mean field and the 1/N corrections (docs/conventions.md §9).
+
+    Linear nets: the exact depth scales (symbolic unless all values are given), plus the
+    finite-width series under ``finite_width`` when all are numbers (feedforward).  Any other
+    activation (feedforward): every depth scale as {mean_field, coefficient_1, value_at_N,
+    ...} or null with its reason.
+    """
+    from ..errors import InvalidParameter
+    from ..rules.activations import get_activation
     from ..rules.network import Network
 
+    act = get_activation(activation)
     given = {"sigma_w2": sigma_w2, "sigma_b2": sigma_b2, "width": width}
-    net = Network("feedforward", "linear", **{k: v for k, v in given.items() if v is not None})
-    result = correlation_lengths(net)
+    numeric = all(v is not None for v in given.values())
+    if act.name != "linear":
+        if arch != "feedforward":
+            raise InvalidParameter(
+                f"nnqft xi for recurrent nets is derived for the linear activation only "
+                f"(got {act.name!r}); use --arch feedforward"
+            )
+        if not numeric:
+            missing = ", ".join("--" + k.replace("_", "-") for k, v in given.items() if v is None)
+            raise InvalidParameter(f"a nonlinear activation needs numbers for {missing}")
+    if act.name == "linear":
+        from ..derive.loops.amplitudes import correlation_lengths
+
+        net = Network("feedforward", "linear", **{k: v for k, v in given.items() if v is not None})
+        result = correlation_lengths(net)
+        if numeric and arch == "feedforward":
+            from ..derive.finite_width.depth_scales import depth_scales
+
+            result["finite_width"] = _without_notes(depth_scales(net))
+    else:
+        from ..derive.finite_width.depth_scales import depth_scales
+
+        result = depth_scales(Network("feedforward", act, **given))
     emit(result, as_json, _xi_text(result))
+
+
+def _without_notes(result: dict) -> dict:
+    return {k: v for k, v in result.items() if k != "notes"}
+
+
+def _series_text(entry: dict) -> str:
+    """One finite-width quantity on one line: value at N, mean field, 1/N coefficient."""
+    if entry.get("value_at_N") is None:
+        mf = entry.get("mean_field")
+        head = "null" if mf is None else f"null at finite N (mean field {mf:.6g})"
+        return f"{head} ({entry.get('reason')})"
+    text = (
+        f"{entry['value_at_N']:.6g} = {entry['mean_field']:.6g} + ({entry['coefficient_1']:.6g})/N"
+        f"   [1/N term {entry['relative_correction']:.2g} of mean field"
+    )
+    if entry.get("expansion_parameter") is not None:
+        text += f", xi^2/N = {entry['expansion_parameter']:.2g}"
+    if entry.get("gap_ratio") is not None:
+        text += f", shift/gap = {entry['gap_ratio']:.2g}"
+    text += "]" if entry["reliable"] else "]  UNRELIABLE (truncated series)"
+    return text
 
 
 def _xi_text(result: dict) -> str:
@@ -211,18 +271,33 @@ def _xi_text(result: dict) -> str:
 
     data = to_jsonable(result)
     reasons = data.get("reasons", {})
-    shown = [k for k in data if k not in ("reasons", "notes")]
+    shown = [k for k in data if k not in ("reasons", "notes", "finite_width")]
     width = max(len(k) for k in shown)
     lines = []
     for key in shown:
         value = data[key]
-        if key in reasons:
+        if isinstance(value, dict) and "value_at_N" in value:
+            text = _series_text(value)
+        elif key == "fixed_point" and isinstance(value, dict):
+            text = (
+                f"K* = {_series_text(value['K_star'])}; V* = {value['V_star']:.6g}"
+                if value.get("reason") is None
+                else f"null ({value['reason']})"
+            )
+        elif key in reasons and not isinstance(value, dict):
             text = f"null ({reasons[key]})"
         elif isinstance(value, float):
             text = f"{value:.6g}"
+        elif key == "mean_field" and isinstance(value, dict):
+            text = ", ".join(
+                f"{k} = {v:.6g}" if isinstance(v, float) else f"{k} = {v}" for k, v in value.items()
+            )
         else:
             text = str(value)
         lines.append(f"{key.ljust(width)}  {text}")
+    if "finite_width" in data:
+        lines += ["", "finite width, through 1/N (docs/conventions.md §9):"]
+        lines += ["  " + line for line in _xi_text(data["finite_width"]).splitlines()]
     return "\n".join(lines)
 
 

@@ -118,3 +118,65 @@ def test_correlator_diagrams_sum_to_the_coefficients(cache, tmp_path, args):
     index = json.loads((tmp_path / "d" / "index.json").read_text())
     assert sorted(index.values()) == sorted(d["id"] for d in data["diagrams"])
     assert any(d["name"].startswith("ladder (cactus") for d in data["diagrams"])
+
+
+def test_xi_nonlinear_json(cache):
+    out = run(
+        "xi",
+        "--activation",
+        "erf",
+        "--sigma-w2",
+        "4",
+        "--sigma-b2",
+        "0.5",
+        "--width",
+        "64",
+        "--json",
+        cache=cache,
+    )
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    for key in ("chi_parallel", "xi_q", "chi_1", "lyapunov_exponent", "sigma_w2_critical"):
+        entry = data[key]
+        assert entry["value_at_N"] == pytest.approx(
+            entry["mean_field"] + entry["coefficient_1"] / 64
+        ), key
+    assert data["mean_field"]["phase"] == "chaotic"
+    assert data["chi_c"]["reliable"] is False and data["chi_c"]["gap_ratio"] > 0.1
+
+
+def test_xi_linear_keeps_its_keys_and_adds_finite_width(cache):
+    out = run("xi", "--sigma-w2", "0.5", "--sigma-b2", "1", "--width", "16", "--json", cache=cache)
+    data = json.loads(out.stdout)
+    for key in ("xi_mean_field", "lyapunov_exponent", "xi_typical", "sigma_w2_critical"):
+        assert key in data
+    assert data["finite_width"]["lyapunov_exponent"]["coefficient_1"] == pytest.approx(-0.5)
+    text = run("xi", "--sigma-w2", "0.5", "--sigma-b2", "1", "--width", "16", cache=cache)
+    assert "finite width, through 1/N" in text.stdout
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (
+            [
+                "--activation",
+                "tanh",
+                "--arch",
+                "recurrent",
+                "--sigma-w2",
+                "1",
+                "--sigma-b2",
+                "0.1",
+                "--width",
+                "8",
+            ],
+            "linear activation only",
+        ),
+        (["--activation", "tanh", "--sigma-w2", "1"], "needs numbers for --sigma-b2, --width"),
+    ],
+)
+def test_xi_refusals(cache, args, message):
+    out = run("xi", *args, cache=cache)
+    assert out.returncode == 2
+    assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1
