@@ -18,7 +18,6 @@ import sys
 import time
 
 import numpy as np
-
 from process_timing import header, python, run
 
 from nnqft.derive.finite_width.recursions import finite_width

@@ -42,7 +42,7 @@ from ...errors import InvalidParameter, NoExactForm
 from ...rules.network import Network, numeric_variances, require_network
 from ..gaussian import panel_rule
 from ..gaussian.quadrature import hermite_e
-from .recursions import _moments, two_input_layer
+from .recursions import two_input_layer
 
 __all__ = [
     "depth_scales",
@@ -108,23 +108,27 @@ class _LayerMaps:
 def _one_over_n_maps(net: Network, K, *, inputs: int = 1, along=None) -> _LayerMaps:
     """The per-layer 1/n maps at kernel ``K`` (and, with ``along``, their derivatives).
 
-    The one place the per-layer 1/n theory is read.  Today from :mod:`.recursions`: one
-    input exactly (the moments' K-derivatives d^k<f>/dK^k = <f(sqrt(K) x) He_2k(x)>/(2K)^k),
-    two inputs from :func:`~.recursions.two_input_layer`, with dH_p, dS_p by second-order
+    The one place the per-layer 1/n theory is read.  One input: the couplings of the
+    collective-field fluctuation action of one layer
+    (:func:`nnqft.derive.fluctuations.feedforward.layer_couplings`: the saddle point is F,
+    the Qt dQ(t-1)^k vertices are the k-th derivatives of F, the Qt^2 dQ(t-1)^k ones the
+    noise and its K-derivatives), exact (d^k<f>/dK^k = <f(sqrt(K) x) He_2k(x)>/(2K)^k).
+    Two inputs from :func:`~.recursions.two_input_layer`, with dH_p, dS_p by second-order
     finite differences along ``along`` (one-sided where a step would leave the positive
     kernels, as at c = 1; relative error ~1e-6).
     """
     act = net.activation
     cw, cb = float(net.sigma_w2), float(net.sigma_b2)
     if inputs == 1:
+        from ..fluctuations.feedforward import layer_couplings
+
         K = float(np.ravel(K)[0])
-        mo = _moments(act, K, 2 if along is not None else 1)
-        m2, m4 = mo.m2, mo.m4
+        c = layer_couplings(act, cw, cb, K, degree=4 if along is not None else 3)
         maps = _LayerMaps(
-            F=np.full(1, cb + cw * m2[0]),
-            J=np.full((1, 1), cw * m2[1]),
-            H=np.full((1, 1, 1), cw * m2[2]),
-            S=np.full((1, 1), cw**2 * (m4[0] - m2[0] ** 2)),
+            F=np.full(1, c["saddle"]),
+            J=np.full((1, 1), c[(1, 0, 1)]),
+            H=np.full((1, 1, 1), c[(1, 0, 2)]),
+            S=np.full((1, 1), c[(2, 0, 0)]),
         )
         if along is None:
             return maps
@@ -134,8 +138,8 @@ def _one_over_n_maps(net: Network, K, *, inputs: int = 1, along=None) -> _LayerM
             maps.J,
             maps.H,
             maps.S,
-            dH_p=np.full((1, 1, 1), p * cw * m2[3]),
-            dS_p=np.full((1, 1), p * cw**2 * (m4[1] - 2 * m2[0] * m2[1])),
+            dH_p=np.full((1, 1, 1), p * c[(1, 0, 3)]),
+            dS_p=np.full((1, 1), p * c[(2, 0, 1)]),
         )
     k = np.asarray(K, dtype=float)
     F, J, H, S = two_input_layer(act, cw, cb, k)

@@ -28,6 +28,7 @@ tree correlator), and at the next order K2 and V1.
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
@@ -36,7 +37,7 @@ from ...rules.network import Network, numeric_variances, require_network, resolv
 from ..gaussian import expect
 from .theory import FluctuationTheory, one_point, sparse_symmetric, two_point
 
-__all__ = ["layer_action", "feedforward_theory", "feedforward_correlators"]
+__all__ = ["layer_action", "layer_couplings", "feedforward_theory", "feedforward_correlators"]
 
 
 @functools.lru_cache(maxsize=8)
@@ -110,6 +111,30 @@ def _moments_at(act, K: float, moments, quadrature: bool) -> dict:
             f"the Gaussian moment E[{bad[0]}] of phi = {act.name} is not finite at variance "
             f"{K:g}; use a smaller depth or sigma_w2"
         )
+    return out
+
+
+def layer_couplings(activation, sigma_w2: float, sigma_b2: float, K: float, degree: int = 4):
+    """The couplings of one layer's fluctuation action at the saddle-point variance ``K`` of
+    the layer below, keyed by the monomial's powers of (Qt(t), dQ(t), dQ(t-1)), as the
+    derivative of E (coefficient times the factorials), and ``"saddle"``: K0(t).
+
+    Read as maps of the layer variance F(K) = C_b + C_W <phi^2>_K: (1, 0, k) is the k-th
+    derivative of F, (2, 0, 0) the noise C_W^2 Var(phi^2), (2, 0, 1) its K-derivative.
+
+    >>> c = layer_couplings("relu", 2.0, 0.0, 1.5)
+    >>> c["saddle"], c[(1, 0, 1)], c[(2, 0, 0)]      # F = K, chi = 1, 4 * (5/4) K^2
+    (1.5, 1.0, 11.25)
+    """
+    from ...rules.activations import get_activation
+
+    act = get_activation(activation)
+    powers_list, coefficients, saddle_f, moments = _compiled(degree)
+    values = _moments_at(act, float(K), moments, False)
+    args = [float(sigma_w2), float(sigma_b2), *(values[mo] for mo in moments)]
+    out = {"saddle": float(saddle_f(*args))}
+    for (a, b, c), coeff in zip(powers_list, coefficients(*args)):
+        out[(a, b, c)] = float(coeff) * math.factorial(a) * math.factorial(b) * math.factorial(c)
     return out
 
 
