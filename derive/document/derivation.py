@@ -142,6 +142,7 @@ CHAPTERS: list[tuple[str, str]] = [
     ("field-theory", "nnqft.derive.document.field_theory:field_theory_chapters"),
     ("examples", "nnqft.derive.document.field_theory:examples_chapter"),
     ("loops", "nnqft.derive.loops.amplitudes:loop_chapter"),
+    ("fluctuations", "nnqft.derive.fluctuations.chapter:fluctuation_chapter"),
 ]
 
 #: the only "module:function" names a chapter target may be: the package's own builders

@@ -292,7 +292,7 @@ class NnqftLatexPrinter(LatexPrinter):
         # a parameter prefactor, then the fields in physics order: \frac{\sigma_w^2}{2N} \sum ...
         factors = sp.Mul.make_args(expr)
         structural = [f for f in factors if _is_structural(f)]
-        if not structural:
+        if not structural or factors == (expr,):  # sympy prints x**(-k) through _print_Mul
             return super()._print_Mul(expr)
         coeff = sp.Mul(*[f for f in factors if not _is_structural(f)])
         sign = ""

@@ -62,7 +62,11 @@ class m(sp.Function):
         """The orders of the covariance derivatives."""
         return tuple(int(b) for b in self.args[1])
 
-    def _latex(self, printer):
+    def _latex(self, printer, exp=None):
+        body = self._latex_body()
+        return body if exp is None else rf"\left({body}\right)^{{{exp}}}"
+
+    def _latex_body(self) -> str:
         alpha, beta = self.alpha, self.beta
         if len(alpha) == 1:  # one pair variable X = phi^2: <phi^{2p}> and q-derivatives
             body = rf"\langle \phi^{{{2 * alpha[0]}}} \rangle"

@@ -33,10 +33,30 @@ from ...rules.feynman import TIMES, FeynmanRules, Field, Propagator, TimeStructu
 from ...rules.network import Network, require_network
 from .feedforward import layer_action
 
-__all__ = ["collective_rules"]
+__all__ = ["collective_rules", "GaussianMoment"]
 
 #: the saddle-point variance of the layer below, q(t-1), in which the couplings are written
 q_prev = sp.Function("q")(TIMES[0] - 1)
+
+
+class GaussianMoment(sp.Function):
+    r"""E[phi(u)^p], u ~ N(0, q), of the named activation, without a closed form:
+    ``GaussianMoment(p, q)``.
+
+    >>> print(sp.latex(GaussianMoment(4, sp.Symbol("q"))))
+    \langle \phi^{4} \rangle_{q}
+    """
+
+    nargs = 2
+
+    def _latex(self, printer, exp=None):
+        p, q = self.args
+        body = rf"\langle \phi^{{{printer._print(p)}}} \rangle_{{{printer._print(q)}}}"
+        return body if exp is None else rf"\left({body}\right)^{{{exp}}}"
+
+    def _sympystr(self, printer):
+        p, q = self.args
+        return f"E[phi^{printer._print(p)}]({printer._print(q)})"
 
 
 def _specialise(expr: sp.Expr, act) -> sp.Expr:
@@ -54,7 +74,7 @@ def _specialise(expr: sp.Expr, act) -> sp.Expr:
             subs[mo] = sp.simplify(closed).subs(q, q_prev)
         else:
             (p,), (k,) = mo.alpha, mo.beta
-            gm = sp.Function(f"E_{act.name}[phi^{2 * p}]")(q_prev)
+            gm = GaussianMoment(2 * p, q_prev)
             subs[mo] = gm if k == 0 else sp.Derivative(gm, q_prev, k)
     return sp.factor(expr.subs(subs))
 
