@@ -1,6 +1,6 @@
-"""``nnqft correlator`` and ``nnqft xi``: loop corrections of linear networks.
+"""``nnqft correlator`` and ``nnqft xi``: loop corrections.
 
-Conventions: docs/conventions.md §4-5.
+Conventions: docs/conventions.md §4-5 (linear), §8 (any activation), §9 (depth scales).
 
 ``correlator`` prints an observable of Q(T) = |z(T)|^2/N (mean, variance, log-mean) through
 a requested order in 1/N or exact at finite N, with its coefficients of 1/N^k and LaTeX;
