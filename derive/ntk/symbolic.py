@@ -104,7 +104,7 @@ def ntk_symbolic(
     >>> from nnqft.rules.network import Network
     >>> rows = ntk_symbolic(Network("feedforward", "relu", sigma_b2=0, q0=S.q0), 3)
     >>> rows[2]["ntk"]
-    3*q0*sigma_w2**2/4 + sigma_w2**2/4 + sigma_w2/2 + 1
+    (3*q0*sigma_w2**2 + sigma_w2**2 + 2*sigma_w2 + 4)/4
     """
     import sympy as sp
 
@@ -227,7 +227,7 @@ def ntk_closed_form(activation, layer=None, lambda_b=1, lambda_W=1):
     q0 + 1
     >>> import sympy as sp
     >>> sp.factor(ntk_closed_form("relu", 2).subs(S.sigma_b2, 0))
-    (q0*sigma_w2 + sigma_w2 + 2)/2
+    (2*q0*sigma_w2 + sigma_w2 + 2)/2
     """
     import sympy as sp
 
