@@ -155,12 +155,34 @@ def ntk_symbolic(
     return rows
 
 
-def _generic(e):
-    """The generic branch of a sympy sum's Piecewise (ratio != 1): the removable case
-    ratio = 1 is its limit."""
+def _geometric_sum(expr, m, lo, hi, r):
+    """sum_{m=lo}^{hi} expr for expr a sum of terms c r^(a m + e) (c free of m): each term
+    a geometric series, c r^(a lo + e) (r^(a (hi - lo + 1)) - 1)/(r^a - 1), or c (hi - lo + 1)
+    r^e when a = 0.  The removable case r^a = 1 is the limit of the generic form."""
     import sympy as sp
 
-    return e.replace(lambda x: isinstance(x, sp.Piecewise), lambda x: x.args[-1].expr)
+    y = sp.Dummy("y", positive=True)  # r**m
+
+    def split(p):  # r**(a m + e) -> r**e y**a
+        a, e = sp.Poly(sp.expand(p.exp), m).all_coeffs() if p.exp.has(m) else (0, p.exp)
+        return r**e * y**a
+
+    body = sp.powsimp(sp.expand(expr), force=True)
+    body = body.replace(lambda p: p.is_Pow and p.base == r and p.exp.has(m), split)
+    if body.has(m):
+        raise NoExactForm(f"the NTK sum {expr} is not geometric in the layer")
+    total = sp.Integer(0)
+    for term in sp.Add.make_args(sp.expand(body)):
+        c, dep = sp.factor(term).as_independent(y, as_Add=False)
+        a = sp.simplify(y * sp.diff(dep, y) / dep)  # the power of y in dep = y**a
+        if not a.is_Integer or sp.simplify(dep - y**a) != 0:
+            raise NoExactForm(f"the NTK sum has a term {term} that is not geometric in the layer")
+        count = hi - lo + 1
+        if a == 0:
+            total += c * count
+        else:
+            total += c * r ** (a * lo) * (r ** (a * count) - 1) / (r**a - 1)
+    return total
 
 
 @functools.lru_cache(maxsize=32)
@@ -186,9 +208,9 @@ def _closed_form(name: str, lambda_b, lambda_W, layer):
     # the sums in the ratio r = C_W D = C_W A2 as one symbol, which is put in at the end
     r = sp.Symbol("r", positive=True)
     m, j = sp.symbols("m j", integer=True, positive=True)
-    K = r ** (m - 1) * (cb + cw * q0) + cb * _generic(sp.summation(r**j, (j, 0, m - 2)))
-    term = sp.powsimp(sp.expand(r ** (layer - 1 - m) * (lb + lw * (r / cw) * K)), force=True)
-    tail = _generic(sp.summation(term, (m, 1, layer - 1)))
+    K = r ** (m - 1) * (cb + cw * q0) + cb * _geometric_sum(r**j, j, 0, m - 2, r)
+    term = r ** (layer - 1 - m) * (lb + lw * (r / cw) * K)
+    tail = _geometric_sum(term, m, 1, layer - 1, r)
     H = sp.expand(sp.powsimp(sp.expand(r ** (layer - 1) * (lb + lw * q0) + tail), force=True))
     # tidy: the powers r**(layer + k) as P r**k, each coefficient factored as a function of r
     P = sp.Symbol("P", positive=True)
