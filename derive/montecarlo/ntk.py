@@ -135,6 +135,7 @@ def _ntk(weights, biases, x, activation, depth, recurrent, shared, lb, lw, outpu
     k = n if outputs is None else min(int(outputs), n)
     phi, dphi = activation.numeric(0), activation.numeric(1)
     hs, ds = _forward(weights, biases, x, phi, dphi, depth, recurrent, shared)
+
     # forward Gram matrices Phi(t, s)_{ab} = phi(z(t); x_a).phi(z(s); x_b)/n
     def gram(t, s):
         return np.matmul(hs[t], np.swapaxes(hs[s], -1, -2)) / n  # (B, P, P)

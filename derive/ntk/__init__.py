@@ -10,4 +10,10 @@
 from .kernel import check_correlation, learning_rates, ntk_trajectory
 from .symbolic import ntk_closed_form, ntk_symbolic
 
-__all__ = ["ntk_trajectory", "ntk_symbolic", "ntk_closed_form", "learning_rates", "check_correlation"]
+__all__ = [
+    "ntk_trajectory",
+    "ntk_symbolic",
+    "ntk_closed_form",
+    "learning_rates",
+    "check_correlation",
+]

@@ -28,9 +28,7 @@ CORRECTION_REASON = (
     "the O(1/n) correction to the mean NTK is not derived yet (it will come from the "
     "collective-field 1/N expansion)"
 )
-VARIANCE_REASON = (
-    "the O(1/n) variance of the NTK across initialisations is not derived yet"
-)
+VARIANCE_REASON = "the O(1/n) variance of the NTK across initialisations is not derived yet"
 #: output neurons whose NTK rows the simulation computes
 OUTPUTS = 8
 
@@ -60,7 +58,11 @@ def _simulation_cost(width: int, depth: int, samples: int, inputs: int, recurren
 @click.option("--sigma-b2", type=float, default=0.0, show_default=True, help="C_b = sigma_b2.")
 @q0_option
 @click.option(
-    "--depth", type=int, default=6, show_default=True, help=f"Number of layers (at most {MAX_DEPTH})."
+    "--depth",
+    type=int,
+    default=6,
+    show_default=True,
+    help=f"Number of layers (at most {MAX_DEPTH}).",
 )
 @click.option(
     "--inputs",
@@ -224,7 +226,9 @@ def ntk_command(
         return
     from ._common import format_mapping, format_rows, to_jsonable
 
-    head = {k: v for k, v in result.items() if k not in ("layers", "notes", "reasons", "simulation")}
+    head = {
+        k: v for k, v in result.items() if k not in ("layers", "notes", "reasons", "simulation")
+    }
     table = []
     for r in layers:
         line = {"layer": r["layer"]}

@@ -8,7 +8,9 @@ from conftest import run_cli as run
 
 
 def test_json_contract_single_input(capsys):
-    code, out, err = run("ntk --activation relu --sigma-w2 2 --sigma-b2 0 --depth 5 --json".split(), capsys)
+    code, out, err = run(
+        "ntk --activation relu --sigma-w2 2 --sigma-b2 0 --depth 5 --json".split(), capsys
+    )
     assert code == 0 and err == ""
     data = json.loads(out)
     layers = data["layers"]
@@ -22,7 +24,9 @@ def test_json_contract_single_input(capsys):
 
 
 def test_two_inputs_and_learning_rates(capsys):
-    args = "ntk --activation linear --sigma-w2 1 --depth 2 --c0 0.5 --lambda-b 2 --lambda-w 3 --json"
+    args = (
+        "ntk --activation linear --sigma-w2 1 --depth 2 --c0 0.5 --lambda-b 2 --lambda-w 3 --json"
+    )
     code, out, _ = run(args.split(), capsys)
     layers = json.loads(out)["layers"]
     assert code == 0
@@ -32,7 +36,8 @@ def test_two_inputs_and_learning_rates(capsys):
 
 
 def test_simulation_beside_the_theory(capsys):
-    args = "ntk --activation tanh --sigma-w2 1.5 --sigma-b2 0.1 --depth 3 --width 16 --samples 300 --json"
+    args = "ntk --activation tanh --sigma-w2 1.5 --sigma-b2 0.1 --depth 3 --width 16 --samples 300"
+    args += " --json"
     code, out, err = run(args.split(), capsys)
     assert code == 0, err
     data = json.loads(out)
@@ -44,7 +49,9 @@ def test_simulation_beside_the_theory(capsys):
 
 
 def test_recurrent_text_output(capsys):
-    code, out, _ = run("ntk --activation erf --arch recurrent --bias fresh --depth 3".split(), capsys)
+    code, out, _ = run(
+        "ntk --activation erf --arch recurrent --bias fresh --depth 3".split(), capsys
+    )
     assert code == 0
     assert "recurrent" in out and "ntk" in out and "not derived yet" in out
 

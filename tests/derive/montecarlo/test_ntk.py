@@ -72,7 +72,9 @@ def test_layer_one_is_exact_and_the_block_is_symmetric():
     gram = np.array([[1.5, -0.6], [-0.6, 1.5]])
     expect = (0.3 + 2.0 * gram)[None, :, :, None, None] * np.eye(6)
     assert np.allclose(H[:, 0], expect, rtol=1e-12, atol=1e-12)
-    assert np.allclose(H, np.swapaxes(np.swapaxes(H, 2, 3), 4, 5), rtol=1e-12)  # H_ij(a,b) = H_ji(b,a)
+    assert np.allclose(
+        H, np.swapaxes(np.swapaxes(H, 2, 3), 4, 5), rtol=1e-12
+    )  # H_ij(a,b) = H_ji(b,a)
 
 
 # --- (2) the mean NTK against the infinite-width recursion ---------------------------------
@@ -95,6 +97,7 @@ def _check_against_theory(net, widths, samples, c0=None, entry=(0, 0), seed=11, 
     ]
     report = []
     for layer in range(1, int(net.depth)):  # layer 1 is exact at every width
+
         def pick(v):
             return v if c0 is None else v[entry[0]][entry[1]]
 

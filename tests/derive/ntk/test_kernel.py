@@ -22,15 +22,20 @@ from nnqft.rules.network import Network
 def _linear_by_hand(s, b, q0, lb, lw, layer):
     """Linear net: K(m) = s^m q0 + b (1 - s^m)/(1 - s) (K(0) = q0, the input), and
     H(l) = sum_{m=0}^{l-1} s^(l-1-m) (lb + lw K(m)) unrolled by hand."""
+
     def K(m):
         return s**m * q0 + b * (1 - s**m) / (1 - s)
 
-    return lb * (1 - s**layer) / (1 - s) + lw * sum(s ** (layer - 1 - m) * K(m) for m in range(layer))
+    return lb * (1 - s**layer) / (1 - s) + lw * sum(
+        s ** (layer - 1 - m) * K(m) for m in range(layer)
+    )
 
 
 @pytest.mark.parametrize("s, b, q0, lb, lw", [(0.7, 0.3, 1.5, 1.0, 1.0), (1.6, 0.1, 0.4, 0.3, 2.0)])
 def test_linear_against_its_geometric_sums(s, b, q0, lb, lw):
-    rows = ntk_trajectory(Network("feedforward", "linear", s, b, q0=q0), 7, lambda_b=lb, lambda_W=lw)
+    rows = ntk_trajectory(
+        Network("feedforward", "linear", s, b, q0=q0), 7, lambda_b=lb, lambda_W=lw
+    )
     for r in rows:
         assert r["ntk"] == pytest.approx(_linear_by_hand(s, b, q0, lb, lw, r["layer"]), rel=1e-12)
         assert r["chi_perp"] == pytest.approx(s, rel=1e-14)
@@ -85,7 +90,10 @@ def test_tanh_against_an_independent_adaptive_quadrature():
     for r in ours:
         assert r["K"] == pytest.approx(K, rel=1e-10)
         assert r["ntk"] == pytest.approx(H, rel=1e-10)
-        phi2, dphi2 = mean(lambda u: math.tanh(u) ** 2, K), mean(lambda u: (1 - math.tanh(u) ** 2) ** 2, K)
+        phi2, dphi2 = (
+            mean(lambda u: math.tanh(u) ** 2, K),
+            mean(lambda u: (1 - math.tanh(u) ** 2) ** 2, K),
+        )
         K, H = cb + cw * phi2, 1 + phi2 + cw * dphi2 * H
 
 

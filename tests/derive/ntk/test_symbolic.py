@@ -70,7 +70,9 @@ def test_per_layer_expressions_agree_with_the_numbers(act):
 
 
 def test_single_input_per_layer_with_symbolic_learning_rates():
-    rows = ntk_symbolic(Network("feedforward", "relu", sigma_b2=0, q0=q0), 3, lambda_b=LB, lambda_W=LW)
+    rows = ntk_symbolic(
+        Network("feedforward", "relu", sigma_b2=0, q0=q0), 3, lambda_b=LB, lambda_W=LW
+    )
     assert sp.expand(rows[1]["ntk"] - (LB + LW * s * q0 / 2 + s / 2 * (LB + LW * q0))) == 0
     assert rows[0]["chi_perp"] == s / 2
 
