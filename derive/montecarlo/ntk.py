@@ -205,6 +205,13 @@ def _variance(values: np.ndarray):
     return var, err
 
 
+def _covariance(x: np.ndarray, y: np.ndarray):
+    """The covariance over the first axis and its standard error (of the centred products)."""
+    m = x.shape[0]
+    prod = (x - x.mean(axis=0)) * (y - y.mean(axis=0))
+    return prod.sum(axis=0) / (m - 1), prod.std(axis=0, ddof=1) / math.sqrt(m)
+
+
 def empirical_ntk(
     net: Network,
     samples: int,
@@ -268,7 +275,7 @@ def empirical_ntk(
     shared = recurrent and net.bias == "shared"
     per_net = n * n * (1 if recurrent else L) + L * inputs * n * (k + 2)
     sizes = chunk_sizes(samples, max(1, _CHUNK_FLOATS // per_net))
-    diag, off, first, cross = [], [], [], []
+    diag, off, first, cross, pairs = [], [], [], [], []
     eye = np.eye(k, dtype=bool)
     for size, seq in zip(sizes, chunk_seeds(seed, len(sizes))):
         rng = np.random.default_rng(seq)
@@ -280,6 +287,8 @@ def empirical_ntk(
         if k > 1:
             off.append(H[..., ~eye].mean(axis=-1))
         first.append(H[:, :, 0, 0, 0, 0])
+        if k > 1:
+            pairs.append(np.stack([H[:, :, 0, 0, 1, 1], H[:, :, 0, 0, 0, 1]], axis=-1))
         if recurrent:
             cross.append(res["cross_time"][..., eye].mean(axis=-1))
     diag = np.concatenate(diag)
@@ -287,7 +296,12 @@ def empirical_ntk(
         raise InvalidParameter("the NTK of the sampled networks overflows; use a smaller depth")
     mean, err = _stats(diag)
     omean, oerr = _stats(np.concatenate(off)) if off else (None, None)
-    var, verr = _variance(np.concatenate(first))
+    first = np.concatenate(first)
+    var, verr = _variance(first)
+    if pairs:
+        pairs = np.concatenate(pairs)
+        ovar, overr = _variance(pairs[..., 1])
+        cov, coverr = _covariance(first, pairs[..., 0])
     cmean, cerr = _stats(np.concatenate(cross)) if recurrent else (None, None)
 
     def value(a, layer):
@@ -305,6 +319,10 @@ def empirical_ntk(
             "offdiagonal_stderr": value(oerr, layer),
             "variance": float(var[layer]),
             "variance_stderr": float(verr[layer]),
+            "offdiagonal_variance": float(ovar[layer]) if k > 1 else None,
+            "offdiagonal_variance_stderr": float(overr[layer]) if k > 1 else None,
+            "diagonal_covariance": float(cov[layer]) if k > 1 else None,
+            "diagonal_covariance_stderr": float(coverr[layer]) if k > 1 else None,
             "cross_time": value(cmean, layer),
             "cross_time_stderr": value(cerr, layer),
         }

@@ -117,7 +117,8 @@ def ntk_command(
     sigma_w2 <phi' phi'>_K(l) H(l); two inputs give the 2x2 Gram matrix.  Recurrent nets
     (backpropagation through time, shared W) have the same NTK at infinite width.  With
     --width the empirical NTK of real networks (explicit backpropagation) is shown beside
-    it, with standard errors.
+    it, with standard errors.  Feedforward nets with one input also get the variance of
+    H across initialisations at O(1/n): Var(H_ii) = ntk_variance/n.
     """
     from ..errors import InvalidParameter
     from ..rules.network import Network
@@ -173,6 +174,19 @@ def ntk_command(
         "H_ij(l) = d_ij H(l) at infinite width; lambda_b per bias, lambda_W/n per weight; "
         "H(1) = K(1) when lambda_b = sigma_b2 and lambda_W = sigma_w2",
     ]
+    reasons = {"ntk_correction": CORRECTION_REASON}
+    if arch == "feedforward" and inputs == 1:
+        from ..derive.ntk.variance import ntk_fluctuations
+
+        for row, f in zip(layers, ntk_fluctuations(net, depth, lambda_b, lambda_w)):
+            row["ntk_variance"] = f["ntk_variance"]
+            row["ntk_fluctuation"] = {k: f[k] for k in ("A", "B", "D")}
+        notes.append(
+            "ntk_variance: Var(H_ii) = ntk_variance/n + O(1/n^2), = A + 2B with "
+            "Cov(H_ii, H_jj) = A/n, Var(H_ij) = B/n (i != j), Cov(z_i^2, H_jj) = D/n"
+        )
+    else:
+        reasons["ntk_variance"] = VARIANCE_REASON
     if arch == "recurrent":
         notes.append(
             "recurrent: the gradients of the shared W from different steps pair through the "
@@ -194,7 +208,7 @@ def ntk_command(
         "method": method_name(net.activation),
         "layers": layers,
         "notes": notes,
-        "reasons": {"ntk_correction": CORRECTION_REASON, "ntk_variance": VARIANCE_REASON},
+        "reasons": reasons,
     }
     if width is not None:
         import numpy as np
@@ -219,7 +233,8 @@ def ntk_command(
             "seed": seed,
             "outputs": min(OUTPUTS, width),
             "what": "mean over networks of (1/k) sum_i H_ii over k output neurons, with its "
-            "standard error; variance: of one H_ii across networks",
+            "standard error; variance: of one H_ii across networks (n variance -> "
+            "ntk_variance); offdiagonal_variance: of H_12; diagonal_covariance: of H_11, H_22",
         }
     if as_json:
         emit(result, True)
@@ -238,16 +253,20 @@ def ntk_command(
             else:
                 line |= {f"{key}_11": r[key][0][0], f"{key}_12": r[key][0][1]}
         line["chi_perp"] = r["chi_perp"] if inputs == 1 else r["chi_perp"][0][0]
+        if r["ntk_variance"] is not None:
+            line["ntk_variance"] = r["ntk_variance"]
         if "simulation" in r:
             s = r["simulation"]
             line["ntk_sim"] = s["ntk"] if inputs == 1 else s["ntk"][0][0]
             line["stderr"] = s["ntk_stderr"] if inputs == 1 else s["ntk_stderr"][0][0]
+            if inputs == 1:
+                line["n_var_sim"] = width * s["variance"]
             if inputs == 2:
                 line["ntk_12_sim"] = s["ntk"][0][1]
         table.append(line)
     text = [format_mapping(to_jsonable(head)), "layers:", format_rows(to_jsonable(table))]
     text += [f"note: {n}" for n in notes]
-    text.append("ntk_correction, ntk_variance: not derived yet (O(1/n))")
+    text += [f"{k}: null, {v}" for k, v in reasons.items()]
     emit(result, False, "\n".join(text))
 
 

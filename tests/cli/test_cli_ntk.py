@@ -17,10 +17,25 @@ def test_json_contract_single_input(capsys):
     assert [r["layer"] for r in layers] == [1, 2, 3, 4, 5]
     # ReLU at sigma_w2 = 2, sigma_b2 = 0, q0 = 1: H(l) = l q0 + l (the closed form)
     assert [r["ntk"] for r in layers] == pytest.approx([2, 4, 6, 8, 10], rel=1e-14)
-    for r in layers:
-        assert r["ntk_correction"] is None and r["ntk_variance"] is None
-    assert set(data["reasons"]) == {"ntk_correction", "ntk_variance"}
+    assert all(r["ntk_correction"] is None for r in layers)
+    assert set(data["reasons"]) == {"ntk_correction"}
     assert data["notes"] and data["method"] == "closed-form" and data["inputs"] == 1
+    # layer 2 by hand, u ~ N(0, K1 = 2), H1 = 2: A = Var(relu(u)^2 + 4 step(u)) = 22 - 9,
+    # B = C_W^2 H1^2 E[step^4] = 8, n Var(H_ii) = A + 2B
+    assert layers[0]["ntk_variance"] == 0
+    assert layers[1]["ntk_fluctuation"]["A"] == pytest.approx(13, rel=1e-10)
+    assert layers[1]["ntk_fluctuation"]["B"] == pytest.approx(8, rel=1e-10)
+    assert layers[1]["ntk_variance"] == pytest.approx(29, rel=1e-10)
+
+
+def test_variance_is_null_with_its_reason_where_not_derived(capsys):
+    for extra in ("--arch recurrent", "--c0 0.5"):
+        code, out, _ = run(f"ntk --activation erf --depth 3 {extra} --json".split(), capsys)
+        data = json.loads(out)
+        assert code == 0 and set(data["reasons"]) == {"ntk_correction", "ntk_variance"}
+        assert all(
+            r["ntk_variance"] is None and r["ntk_correction"] is None for r in data["layers"]
+        )
 
 
 def test_two_inputs_and_learning_rates(capsys):
@@ -46,6 +61,10 @@ def test_simulation_beside_the_theory(capsys):
         s = r["simulation"]
         # width 16: the 1/n correction is a few per cent; 10 standard errors or 5 %
         assert abs(s["ntk"] - r["ntk"]) < max(10 * s["ntk_stderr"], 0.05 * r["ntk"])
+        # n Var(H_ii) -> ntk_variance; at n = 16 within 25 % or 5 standard errors
+        assert abs(16 * s["variance"] - r["ntk_variance"]) <= max(
+            0.25 * r["ntk_variance"], 5 * 16 * s["variance_stderr"], 1e-12
+        )
 
 
 def test_recurrent_text_output(capsys):
@@ -53,7 +72,7 @@ def test_recurrent_text_output(capsys):
         "ntk --activation erf --arch recurrent --bias fresh --depth 3".split(), capsys
     )
     assert code == 0
-    assert "recurrent" in out and "ntk" in out and "not derived yet" in out
+    assert "recurrent" in out and "ntk" in out and "ntk_variance: null" in out
 
 
 @pytest.mark.parametrize(
