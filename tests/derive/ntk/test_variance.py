@@ -12,8 +12,6 @@ standard errors of a.
 from __future__ import annotations
 
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,8 +22,14 @@ from nnqft.derive.ntk.variance import ntk_fluctuations
 from nnqft.errors import InvalidParameter
 from nnqft.rules.network import Network
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "montecarlo"))
-from test_ntk import _fit  # noqa: E402  (the weighted a + b/n fit of the Monte Carlo tests)
+
+def _fit(widths, means, errs):
+    """Weighted least squares of means = a + b/n: (a, standard error of a, b)."""
+    X = np.column_stack([np.ones(len(widths)), 1.0 / np.asarray(widths, float)])
+    w = 1.0 / np.asarray(errs) ** 2
+    cov = np.linalg.inv(X.T @ (w[:, None] * X))
+    a, b = cov @ (X.T @ (w * np.asarray(means)))
+    return a, math.sqrt(cov[0, 0]), b
 
 
 def _gauss(f, K):
