@@ -60,8 +60,8 @@ def test_closed_forms_against_the_numeric_recursion(act):
 @pytest.mark.parametrize("act", ["relu", "erf", "sin"])
 def test_per_layer_expressions_agree_with_the_numbers(act):
     cw, cb, x, c0 = 1.3, 0.2, 1.1, 0.4
-    sym = ntk_symbolic(Network("feedforward", act, q0=S.q0), 4, c0=sp.Rational(2, 5))
-    num = ntk_trajectory(Network("feedforward", act, cw, cb, q0=x), 4, c0=c0)
+    sym = ntk_symbolic(Network("feedforward", act, q0=S.q0), 3, c0=sp.Rational(2, 5))
+    num = ntk_trajectory(Network("feedforward", act, cw, cb, q0=x), 3, c0=c0)
     at = {s: cw, b: cb, q0: x}
     for a, n in zip(sym, num):
         for i, j in ((0, 0), (0, 1)):
@@ -83,7 +83,7 @@ def test_formula_ids_are_the_per_layer_expressions(act):
     assert fid in list_formulas()
     f = get_formula(fid)
     assert [a.name for a in f.arguments] == ["sigma_w2", "sigma_b2", "q0", "T"]
-    rows = ntk_symbolic(Network("feedforward", act, q0=q0), 4)
+    rows = ntk_symbolic(Network("feedforward", act, q0=q0), 3)
     for r in rows:
         assert sp.simplify(f.expression.subs(T, r["layer"]) - r["ntk"]) == 0
 
