@@ -167,14 +167,17 @@ def ntk_trajectory(
     if c0 is None:
         K, H = cb + cw * q0, lb + lw * q0
         rows = []
+        if K <= 0:
+            raise InvalidParameter(
+                "the first-layer variance sigma_b2 + sigma_w2*q0 must be positive; "
+                "a zero input with no bias gives z = 0 exactly"
+            )
         for layer in range(1, T + 1):
             if K <= 0:
-                raise InvalidParameter(
-                    "the first-layer variance sigma_b2 + sigma_w2*q0 must be positive; "
-                    "a zero input with no bias gives z = 0 exactly"
-                )
-            phi2 = _finite(expect(act, "phi^2", K), "E[phi^2]", layer)
-            dphi2 = _finite(expect(act, "phi'^2", K), "E[phi'^2]", layer)
+                raise InvalidParameter(f"the kernel K underflows to 0 at layer {layer}")
+            phi2, dphi2 = expect(act, ("phi^2", "phi'^2"), K)
+            phi2 = _finite(phi2, "E[phi^2]", layer)
+            dphi2 = _finite(dphi2, "E[phi'^2]", layer)
             rows.append({"layer": layer, "K": K, "ntk": H, "chi_perp": cw * dphi2})
             if layer < T:
                 H = _finite(lb + lw * phi2 + cw * dphi2 * H, "the NTK H", layer + 1)
@@ -193,8 +196,11 @@ def ntk_trajectory(
     for layer in range(1, T + 1):
         bound = math.sqrt(k[0] * k[1])
         k12 = max(-bound, min(bound, k[2]))
-        phi2 = [_finite(expect(act, "phi^2", v), "E[phi^2]", layer) for v in k[:2]]
-        dphi2 = [_finite(expect(act, "phi'^2", v), "E[phi'^2]", layer) for v in k[:2]]
+        if min(k[:2]) <= 0:
+            raise InvalidParameter(f"the kernel K underflows to 0 at layer {layer}")
+        single = [expect(act, ("phi^2", "phi'^2"), v) for v in k[:2]]
+        phi2 = [_finite(m[0], "E[phi^2]", layer) for m in single]
+        dphi2 = [_finite(m[1], "E[phi'^2]", layer) for m in single]
         if k12 == bound:  # identical inputs: the single-variable integrals, exact
             pair, dpair = phi2[0], dphi2[0]
         else:

@@ -60,14 +60,20 @@ from .kernel import learning_rates
 __all__ = ["ntk_fluctuations"]
 
 
-def _means(act, K: float) -> dict:
-    """The Gaussian means at variance K the recursions need, on one panel rule."""
+def _check_tails(act, K: float) -> None:
+    """Refuse K where E[phi^4] or E[phi'^4] is beyond the panel rule (a tail heavier than
+    the Gaussian's at variance K is heavier at every larger K too)."""
     phi, dphi = act.numeric(0), act.numeric(1)
     for what, f in (("phi(z)^4", lambda u: phi(u) ** 4), ("phi'(z)^4", lambda u: dphi(u) ** 4)):
         # the envelope 1 + |f|: an oscillating f (sin^4) has zeros that fool a tail probe
         why = gaussian_tail(lambda u, f=f: 1.0 + np.abs(f(u)), K)
         if why is not None:
             raise InvalidParameter(f"E[{what}] {why} for {act.name} at variance {K:g}")
+
+
+def _means(act, K: float) -> dict:
+    """The Gaussian means at variance K the recursions need, on one panel rule."""
+    phi, dphi = act.numeric(0), act.numeric(1)
     u, w = panel_rule(K, act.kink_points)
     with np.errstate(over="ignore", invalid="ignore"):
         p2 = np.broadcast_to(phi(u), u.shape) ** 2
@@ -131,6 +137,7 @@ def ntk_fluctuations(
         )
     sigma = np.zeros((2, 2))  # n Cov of (G, Hhat)
     B = 0.0
+    checked = 0.0  # the largest K whose tails were checked
     rows = []
     for layer in range(1, T + 1):
         rows.append(
@@ -147,6 +154,11 @@ def ntk_fluctuations(
         )
         if layer == T:
             break
+        if not K > 0:
+            raise InvalidParameter(f"the kernel K underflows to 0 at layer {layer}")
+        if K > checked:
+            _check_tails(act, K)
+            checked = K
         m = _means(act, K)
         var_p2 = m["phi4"] - m["phi2"] ** 2
         var_d2 = m["dphi4"] - m["dphi2"] ** 2
