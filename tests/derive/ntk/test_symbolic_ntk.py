@@ -95,3 +95,20 @@ def test_no_closed_form_is_refused():
         ntk_closed_form("erf")
     with pytest.raises(InvalidParameter):
         ntk_symbolic(Network("feedforward", "relu"), 2, c0=2)
+
+
+@pytest.mark.slow  # an export measures its accuracy at the removable points (~10 s per id)
+@pytest.mark.parametrize(
+    "act, cw",
+    [("relu", 2.0), ("relu", 2.0 + 1e-9), ("relu", 0.7), ("linear", 1.0), ("leaky_relu", 1.3)],
+)
+def test_exported_code_evaluates_to_the_recursion(act, cw):
+    """The numpy export of each id, at and next to the removable pole C_W <phi'^2> = 1."""
+    from nnqft.derive.export.base import export
+
+    namespace: dict = {}
+    exec(export(f"ntk-feedforward-{act}/infinite-width", "numpy", function_name="H"), namespace)
+    rows = ntk_trajectory(Network("feedforward", act, cw, 0.3, q0=0.8), 8)
+    for r in rows:
+        got = float(namespace["H"](cw, 0.3, 0.8, r["layer"]))
+        assert got == pytest.approx(r["ntk"], rel=1e-9)
