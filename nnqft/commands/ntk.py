@@ -28,7 +28,10 @@ CORRECTION_REASON = (
     "the O(1/n) correction to the mean NTK is not derived yet (it will come from the "
     "collective-field 1/N expansion)"
 )
-VARIANCE_REASON = "the O(1/n) variance of the NTK across initialisations is not derived yet"
+VARIANCE_REASON = (
+    "the O(1/n) variance of the NTK across initialisations is derived for feedforward nets "
+    "with one input only"
+)
 #: output neurons whose NTK rows the simulation computes
 OUTPUTS = 8
 
