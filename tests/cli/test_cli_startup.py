@@ -36,6 +36,10 @@ COMMANDS = [
     "finite-width --activation sigmoid --sigma-w2 1.5 --depth 4 --next-order --c0 0.5 --json",
     "finite-width --activation erf --sigma-w2 1.2 --depth 4 --json",
     "simulate --activation tanh --sigma-w2 1.5 --width 8 --depth 3 --samples 20 --json",
+    "ntk --activation tanh --sigma-w2 1.5 --depth 4 --json",
+    "ntk --activation relu --sigma-w2 2 --depth 3 --c0 0.5 --json",
+    "ntk --activation tanh --depth 3 --c0 0.5 --width 8 --samples 20 --json",
+    "ntk --activation erf --arch recurrent --bias fresh --depth 3 --width 6 --samples 10 --json",
     "simulate --activation sin --sigma-w2 1.5 --width 8 --depth 3 --samples 20 --c0 0.5 --json",
 ]
 

@@ -1,0 +1,22 @@
+"""The neural tangent kernel at infinite width (docs/conventions.md §10): numbers per layer
+(:mod:`.kernel`), sympy per layer and closed forms in the layer index (:mod:`.symbolic`), and its
+fluctuations across initialisations at O(1/n) (:mod:`.variance`).
+
+>>> from nnqft.derive.ntk import ntk_trajectory
+>>> from nnqft.rules.network import Network
+>>> ntk_trajectory(Network("feedforward", "linear", 1.0, 0.0), 3)[-1]["ntk"]   # 3 (q0 + 1)
+6.0
+"""
+
+from .kernel import check_correlation, learning_rates, ntk_trajectory
+from .symbolic import ntk_closed_form, ntk_symbolic
+from .variance import ntk_fluctuations
+
+__all__ = [
+    "ntk_trajectory",
+    "ntk_symbolic",
+    "ntk_closed_form",
+    "ntk_fluctuations",
+    "learning_rates",
+    "check_correlation",
+]

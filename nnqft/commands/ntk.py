@@ -1,0 +1,276 @@
+"""``nnqft ntk``: the neural tangent kernel at infinite width per layer (docs/conventions.md §10),
+optionally beside the empirical NTK of real random networks."""
+
+from __future__ import annotations
+
+import click
+
+from ._common import (
+    MAX_DEPTH,
+    MAX_SIMULATION_BYTES,
+    MAX_SIMULATION_SECONDS,
+    NOTE_SECONDS,
+    SIMULATION_SECONDS_PER_FLOP,
+    activation_option,
+    arch_option,
+    bias_option,
+    check_bias,
+    check_depth,
+    emit,
+    json_option,
+    note,
+    q0_option,
+    refuse_if_too_large,
+)
+
+#: why the 1/n entries are null (until the collective-field pipeline derives them)
+CORRECTION_REASON = (
+    "the O(1/n) correction to the mean NTK is not derived yet (it will come from the "
+    "collective-field 1/N expansion)"
+)
+VARIANCE_REASON = (
+    "the O(1/n) variance of the NTK across initialisations is derived for feedforward nets "
+    "with one input only"
+)
+#: output neurons whose NTK rows the simulation computes
+OUTPUTS = 8
+
+
+def _check_finite(name: str, value: float) -> None:
+    import math
+
+    from ..errors import InvalidParameter
+
+    if not math.isfinite(value):
+        raise InvalidParameter(f"{name} must be a finite number, got {value}")
+
+
+def _simulation_cost(width: int, depth: int, samples: int, inputs: int, recurrent: bool):
+    """(bytes of one network's arrays, estimated seconds): N^2 weights per layer drawn
+    (once for a recurrent net) and the backward passes, sum over output layers."""
+    n2 = float(width) * width
+    weights = n2 * (1 if recurrent else depth)
+    backward = n2 * depth * depth * inputs * min(OUTPUTS, width) / 2
+    seconds = samples * (5 * weights + backward) * SIMULATION_SECONDS_PER_FLOP
+    return 8 * (weights + depth * inputs * width * (OUTPUTS + 2)), seconds
+
+
+@click.command("ntk")
+@activation_option
+@click.option("--sigma-w2", type=float, default=1.0, show_default=True, help="C_W = sigma_w2.")
+@click.option("--sigma-b2", type=float, default=0.0, show_default=True, help="C_b = sigma_b2.")
+@q0_option
+@click.option(
+    "--depth",
+    type=int,
+    default=6,
+    show_default=True,
+    help=f"Number of layers (at most {MAX_DEPTH}).",
+)
+@click.option(
+    "--inputs",
+    type=click.IntRange(1, 2),
+    default=None,
+    help="1 (default) or 2 inputs of correlation --c0 (the 2x2 Gram matrix).",
+)
+@click.option("--c0", type=float, default=None, help="Correlation of the two inputs, in [-1, 1].")
+@arch_option
+@bias_option
+@click.option(
+    "--lambda-b", type=float, default=1.0, show_default=True, help="Learning-rate factor of biases."
+)
+@click.option(
+    "--lambda-w",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Learning-rate factor of weights (lambda_W/n per weight).",
+)
+@click.option(
+    "--width",
+    type=int,
+    default=None,
+    help="Also the empirical NTK of real networks of this width (Monte Carlo).",
+)
+@click.option(
+    "--samples", type=int, default=None, help="Networks of the simulation (with --width; 100)."
+)
+@click.option("--seed", type=int, default=1, show_default=True, help="Monte Carlo seed.")
+@json_option
+def ntk_command(
+    activation,
+    sigma_w2,
+    sigma_b2,
+    q0,
+    depth,
+    inputs,
+    c0,
+    arch,
+    bias,
+    lambda_b,
+    lambda_w,
+    width,
+    samples,
+    seed,
+    as_json,
+):
+    """The NTK H(l) per layer at infinite width (docs/conventions.md §10).
+
+    H(1) = lambda_b + lambda_W q0, H(l+1) = lambda_b + lambda_W <phi phi>_K(l) +
+    sigma_w2 <phi' phi'>_K(l) H(l); two inputs give the 2x2 Gram matrix.  Recurrent nets
+    (backpropagation through time, shared W) have the same NTK at infinite width.  With
+    --width the empirical NTK of real networks (explicit backpropagation) is shown beside
+    it, with standard errors.  Feedforward nets with one input also get the variance of
+    H across initialisations at O(1/n): Var(H_ii) = ntk_variance/n.
+    """
+    from ..errors import InvalidParameter
+    from ..rules.network import Network
+
+    check_depth(depth)
+    check_bias(arch, bias)
+    for name, value in (("--c0", c0), ("--lambda-b", lambda_b), ("--lambda-w", lambda_w)):
+        if value is not None:
+            _check_finite(name, value)
+    if c0 is not None and not -1.0 <= c0 <= 1.0:
+        raise InvalidParameter(f"--c0 is a correlation in [-1, 1], got {c0}")
+    if inputs is None:
+        inputs = 1 if c0 is None else 2
+    if inputs == 2 and c0 is None:
+        raise InvalidParameter("--inputs 2 needs --c0, the correlation of the two inputs")
+    if inputs == 1 and c0 is not None:
+        raise InvalidParameter("--c0 is the correlation of two inputs; use it with --inputs 2")
+    if samples is not None and width is None:
+        raise InvalidParameter("--samples sets the simulated networks; it needs --width")
+    net = Network(arch, activation, sigma_w2, sigma_b2, depth=depth, q0=q0, bias=bias)
+    from ..derive.ntk.kernel import learning_rates
+
+    lambda_b, lambda_w = learning_rates(lambda_b, lambda_w)
+    if width is not None:
+        if width < 1:
+            raise InvalidParameter(f"--width must be a positive integer, got {width}")
+        if inputs == 2 and width < 2:
+            raise InvalidParameter("two inputs with a chosen correlation need --width >= 2")
+        samples = 100 if samples is None else samples
+        if samples < 2:
+            raise InvalidParameter(f"--samples must be at least 2, got {samples}")
+        nbytes, seconds = _simulation_cost(width, depth, samples, inputs, arch == "recurrent")
+        refuse_if_too_large(
+            f"ntk --width {width}", nbytes / 2**30, MAX_SIMULATION_BYTES / 2**30, "GiB",
+            "lower --width or --depth",
+        )  # fmt: skip
+        refuse_if_too_large(
+            f"simulation of {samples} networks x {depth} layers at width {width}",
+            seconds,
+            MAX_SIMULATION_SECONDS,
+            "s (estimated)",
+            "lower --samples, --width or --depth",
+        )
+        if seconds > NOTE_SECONDS:
+            note(f"ntk: {samples} networks at width {width}, estimated {seconds:.0f} s")
+
+    from ..derive.gaussian import method_name
+    from ..derive.ntk.kernel import ntk_trajectory
+
+    rows = ntk_trajectory(net, depth, c0=c0, lambda_b=lambda_b, lambda_W=lambda_w)
+    layers = [r | {"ntk_correction": None, "ntk_variance": None} for r in rows]
+    notes = [
+        "H_ij(l) = d_ij H(l) at infinite width; lambda_b per bias, lambda_W/n per weight; "
+        "H(1) = K(1) when lambda_b = sigma_b2 and lambda_W = sigma_w2",
+    ]
+    reasons = {"ntk_correction": CORRECTION_REASON}
+    if arch == "feedforward" and inputs == 1:
+        from ..derive.ntk.variance import ntk_fluctuations
+
+        for row, f in zip(layers, ntk_fluctuations(net, depth, lambda_b, lambda_w)):
+            row["ntk_variance"] = f["ntk_variance"]
+            row["ntk_fluctuation"] = {k: f[k] for k in ("A", "B", "D")}
+        notes.append(
+            "ntk_variance: Var(H_ii) = ntk_variance/n + O(1/n^2), = A + 2B with "
+            "Cov(H_ii, H_jj) = A/n, Var(H_ij) = B/n (i != j), Cov(z_i^2, H_jj) = D/n"
+        )
+    else:
+        reasons["ntk_variance"] = VARIANCE_REASON
+    if arch == "recurrent":
+        notes.append(
+            "recurrent: the gradients of the shared W from different steps pair through the "
+            "backward kernel, which vanishes between different steps at infinite width, so the "
+            "NTK equals the feedforward one (shared and fresh bias alike)"
+        )
+    result = {
+        "activation": net.activation.name,
+        "arch": arch,
+        "bias": net.bias,
+        "sigma_w2": sigma_w2,
+        "sigma_b2": sigma_b2,
+        "q0": q0,
+        "depth": depth,
+        "inputs": inputs,
+        "c0": c0,
+        "lambda_b": lambda_b,
+        "lambda_W": lambda_w,
+        "method": method_name(net.activation),
+        "layers": layers,
+        "notes": notes,
+        "reasons": reasons,
+    }
+    if width is not None:
+        import numpy as np
+
+        from ..derive.montecarlo.ntk import empirical_ntk
+
+        with np.errstate(all="ignore"):
+            sim = empirical_ntk(
+                net.replace(width=width),
+                samples,
+                c0=c0,
+                lambda_b=lambda_b,
+                lambda_W=lambda_w,
+                outputs=OUTPUTS,
+                seed=seed,
+            )
+        for row, s in zip(layers, sim):
+            row["simulation"] = {k: v for k, v in s.items() if k != "layer"}
+        result["simulation"] = {
+            "width": width,
+            "samples": samples,
+            "seed": seed,
+            "outputs": min(OUTPUTS, width),
+            "what": "mean over networks of (1/k) sum_i H_ii over k output neurons, with its "
+            "standard error; variance: of one H_ii across networks (n variance -> "
+            "ntk_variance); offdiagonal_variance: of H_12; diagonal_covariance: of H_11, H_22",
+        }
+    if as_json:
+        emit(result, True)
+        return
+    from ._common import format_mapping, format_rows, to_jsonable
+
+    head = {
+        k: v for k, v in result.items() if k not in ("layers", "notes", "reasons", "simulation")
+    }
+    table = []
+    for r in layers:
+        line = {"layer": r["layer"]}
+        for key in ("K", "ntk"):
+            if inputs == 1:
+                line[key] = r[key]
+            else:
+                line |= {f"{key}_11": r[key][0][0], f"{key}_12": r[key][0][1]}
+        line["chi_perp"] = r["chi_perp"] if inputs == 1 else r["chi_perp"][0][0]
+        if r["ntk_variance"] is not None:
+            line["ntk_variance"] = r["ntk_variance"]
+        if "simulation" in r:
+            s = r["simulation"]
+            line["ntk_sim"] = s["ntk"] if inputs == 1 else s["ntk"][0][0]
+            line["stderr"] = s["ntk_stderr"] if inputs == 1 else s["ntk_stderr"][0][0]
+            if inputs == 1:
+                line["n_var_sim"] = width * s["variance"]
+            if inputs == 2:
+                line["ntk_12_sim"] = s["ntk"][0][1]
+        table.append(line)
+    text = [format_mapping(to_jsonable(head)), "layers:", format_rows(to_jsonable(table))]
+    text += [f"note: {n}" for n in notes]
+    text += [f"{k}: null, {v}" for k, v in reasons.items()]
+    emit(result, False, "\n".join(text))
+
+
+commands = [ntk_command]
