@@ -40,7 +40,7 @@ measure is tilted by the conjugate fields (the shared W correlates z(t) with the
 >>> from nnqft.rules.network import Network
 >>> net = Network("recurrent", "linear", 0.5, 0.2, bias="shared", q0=1.0)
 >>> rows = recurrent_correlators(net, 3)
->>> [round(r["mean"][1], 10) for r in rows]      # exact: 0, 0, 2 sigma_w2 sigma_b2
+>>> [round(r["mean"][1], 10) + 0.0 for r in rows]      # exact: 0, 0, 2 sigma_w2 sigma_b2
 [0.0, 0.0, 0.2]
 """
 

@@ -119,6 +119,7 @@ def test_three_response_vertices_do_not_change_the_tadpoles():
     np.testing.assert_allclose(one_point(full, 1), one_point(lean, 1), atol=1e-13)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("activation,tol", [("tanh", 1e-5), ("erf", 1e-8), ("relu", 5e-3)])
 def test_nonlinear_coefficients_are_converged_in_the_quadrature(activation, tol):
     """Default rules against finer ones (the stated accuracy of the default)."""
