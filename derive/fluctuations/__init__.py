@@ -9,6 +9,7 @@ nonlinear networks by Feynman diagrams (docs/conventions.md §8).
 
 from .cumulants import generating_function
 from .feedforward import feedforward_correlators, feedforward_theory, layer_action
+from .recurrent import recurrent_correlators, recurrent_theory
 from .theory import FluctuationTheory, diagram_value, diagrams_at, one_point, two_point
 
 __all__ = [
@@ -16,6 +17,8 @@ __all__ = [
     "feedforward_correlators",
     "feedforward_theory",
     "layer_action",
+    "recurrent_correlators",
+    "recurrent_theory",
     "FluctuationTheory",
     "diagram_value",
     "diagrams_at",

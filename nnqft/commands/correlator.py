@@ -84,7 +84,8 @@ def correlator_command(
     as_json,
 ):
     """E Q(T), Var Q(T) or E ln Q(T) in 1/N: closed forms for a linear network, numbers per
-    layer for any activation (give --sigma-w2, --sigma-b2, --depth)."""
+    layer or step for any activation, feedforward or recurrent (give --sigma-w2,
+    --sigma-b2, --depth)."""
     from ..errors import InvalidParameter
     from ..rules.network import Network
 
@@ -152,15 +153,16 @@ def _nonlinear(arch, activation, bias, numbers, q0, observable, c0, order, exact
             raise InvalidParameter(f"{flag} is for the closed-form (linear, symbolic) route")
     depth = numbers["--depth"]
     check_depth(depth)
+    if arch == "recurrent":
+        out = _recurrent_nonlinear(activation, bias, observable, order, exact,
+                                   numbers["--sigma-w2"], numbers["--sigma-b2"],
+                                   1.0 if q0 is None else q0, depth)
+        emit(out, as_json, _recurrent_text(out))
+        return
     net = Network(
         arch, activation, numbers["--sigma-w2"], numbers["--sigma-b2"], depth=depth,
         q0=1.0 if q0 is None else q0, bias=bias,
     )
-    if arch == "recurrent":
-        raise InvalidParameter(
-            "recurrent networks per step: not yet from the fluctuation theory "
-            "(the linear closed forms: omit --sigma-w2/--sigma-b2/--depth)"
-        )
     if (observable == "correlation") != (c0 is not None):
         raise InvalidParameter("--observable correlation goes with --c0 (two inputs)")
     from ..derive.fluctuations.correlators import nonlinear_correlator
@@ -189,6 +191,97 @@ def _nonlinear(arch, activation, bias, numbers, q0, observable, c0, order, exact
         ]
     )
     emit(out, as_json, text)
+def _recurrent_nonlinear(activation, bias, observable, order, exact, sigma_w2, sigma_b2, q0,
+                         depth, latex_file=None, draw_dir=None) -> dict:
+    """``nnqft correlator --arch recurrent`` for a nonlinear activation: E Q(t) through 1/N
+    (``mean``) or Var Q(t) at O(1/N) (``variance``) for t = 1..T, from the diagrams of the
+    collective-field theory (derive/fluctuations/recurrent.py), with every diagram's
+    per-step value."""
+    from ..errors import InvalidParameter, OrderTooHigh
+    from ..rules.network import Network
+
+    if exact:
+        raise InvalidParameter(
+            "--exact: a nonlinear recurrent net has no closed form; give --order"
+        )
+    if latex_file or draw_dir:
+        raise InvalidParameter("--latex and --draw are for linear networks")
+    if observable not in ("mean", "variance"):
+        raise InvalidParameter(
+            f"--observable {observable}: for a nonlinear recurrent net, mean or variance"
+        )
+    missing = [name for name, v in (("--sigma-w2", sigma_w2), ("--sigma-b2", sigma_b2),
+                                    ("--depth", depth)) if v is None]
+    if missing:
+        raise InvalidParameter(
+            f"a nonlinear recurrent net needs numbers: give {', '.join(missing)}"
+        )
+    if order > 1:
+        raise OrderTooHigh(
+            f"order {order} is beyond reach for the nonlinear recurrent net (maximum 1: the "
+            "collective-field action is expanded to cubic order)"
+        )
+    from ..derive.fluctuations.recurrent import recurrent_correlators
+
+    net = Network("recurrent", activation, sigma_w2, sigma_b2, bias=bias or "shared", q0=q0)
+    rows, parts = recurrent_correlators(net, depth, order=1, terms=True)
+    theory = parts["theory"]
+    steps = []
+    for row in rows:
+        if observable == "mean":
+            coeffs = {"0": row["mean"][0]}
+            if order >= 1:
+                coeffs["1"] = row["mean"][1]
+        else:
+            coeffs = {"0": 0.0} if order == 0 else {"0": 0.0, "1": row["variance"][0]}
+        steps.append({"t": row["t"], "coefficients": coeffs, "two_time": row["two_time"]}
+                     if observable == "mean" else {"t": row["t"], "coefficients": coeffs})
+    diagrams = []
+    terms = parts["mean"] if observable == "mean" else parts["variance"]
+    if order >= 1:
+        for term in terms:
+            d = term.diagram
+            values = []
+            for row in rows:
+                i = theory.index(("dY", (row["t"], row["t"])))
+                values.append(float(term.value[i] if term.value.ndim == 1 else term.value[i, i]))
+            diagrams.append({
+                "id": d.id,
+                "order": 1,
+                "symmetry_factor": str(d.symmetry_factor),
+                "n_power": term.n_power,
+                "name": "tadpole" if d.vertices == ("x3",) else
+                        ("propagator" if not d.vertices else ""),
+                "values": values,
+            })
+    return {
+        "formula": f"recurrent-{net.bias}/{observable}",
+        "arch": "recurrent",
+        "activation": net.activation.name,
+        "bias": net.bias,
+        "observable": observable,
+        "order": order,
+        "exact": False,
+        "sigma_w2": sigma_w2,
+        "sigma_b2": sigma_b2,
+        "q0": q0,
+        "depth": depth,
+        "method": "collective-field diagrams about the two-time saddle point, Gauss-Hermite "
+                  "moments (docs/conventions.md §8)",
+        "steps": steps,
+        "diagrams": diagrams,
+    }
+
+
+def _recurrent_text(out: dict) -> str:
+    lines = [f"formula     {out['formula']}  ({out['activation']}, sigma_w2 = "
+             f"{out['sigma_w2']:g}, sigma_b2 = {out['sigma_b2']:g}, q0 = {out['q0']:g})"]
+    for step in out["steps"]:
+        coeffs = "  ".join(f"1/N^{k}: {v:.10g}" for k, v in step["coefficients"].items())
+        lines.append(f"t = {step['t']:<4d}{coeffs}")
+    for d in out["diagrams"]:
+        lines.append(f"diagram     1/N^{d['order']}  S = {d['symmetry_factor']:<4s} ({d['name']})")
+    return "\n".join(lines)
 
 
 @click.command("xi")
