@@ -79,8 +79,8 @@ def fluctuation_chapter(activation=None):
             "The action of the collective fields",
             "Imposing the definition with a conjugate field and integrating out the neurons "
             "leaves the weight exp(N E): N times a functional of the collective fields, so "
-            "1/N plays the role of Planck's constant. W is the cumulant generating function "
-            "of phi(u)^2.",
+            "$1/N$ plays the role of Planck's constant. $W$ is the cumulant generating "
+            "function of $\\phi(u)^2$.",
             (action, generating),
             "nnqft.derive.fluctuations.feedforward.layer_action",
             "sec:fl-action",
@@ -93,8 +93,8 @@ def fluctuation_chapter(activation=None):
         Step(
             "The saddle point",
             "The part of E linear in the conjugate field vanishes at the mean-field length "
-            "map; nnqft solves that condition. m((p,), (k,)) is the k-th q-derivative of "
-            "the Gaussian mean of phi^(2p) at the saddle-point variance of the layer below.",
+            "map; nnqft solves that condition. The brackets are Gaussian means of powers of "
+            "$\\phi$ and their $q$-derivatives at the saddle-point variance of the layer below.",
             (sp.Eq(K0(t), saddle),),
             "nnqft.derive.fluctuations.feedforward.layer_action",
             "sec:fl-saddle",
@@ -104,8 +104,8 @@ def fluctuation_chapter(activation=None):
         Step(
             "Expansion about the saddle point",
             "With dQ = Q - K0 the layer action to cubic order: its quadratic part is the "
-            "Hessian, the rest are the vertices (Gaussian cumulants of phi^2 and their "
-            "q-derivatives).",
+            "Hessian, the rest are the vertices (Gaussian cumulants of $\\phi^2$ and their "
+            "$q$-derivatives).",
             (sp.Eq(sp.Symbol("E_t"), expr.subs(display, simultaneous=True)),),
             "nnqft.derive.fluctuations.feedforward.layer_action",
             "sec:fl-expansion",
@@ -118,7 +118,7 @@ def fluctuation_chapter(activation=None):
             "Propagators: the inverse Hessian",
             "The kinetic part -Qt(t)[dQ(t) - chi(t-1) dQ(t-1)] is inverted as a geometric "
             "series: a causal response line from Qt(s) to dQ(t), t >= s, and the correlator "
-            "line R Sigma R^T with the noise Sigma of phi^2 (each carries 1/N).",
+            "line $R \\Sigma R^T$ with the noise $\\Sigma$ of $\\phi^2$ (each carries $1/N$).",
             tuple(props),
             "nnqft.derive.fluctuations.rules.collective_rules",
             "sec:fl-propagators",
@@ -153,9 +153,10 @@ def fluctuation_chapter(activation=None):
     steps.append(
         Step(
             "The diagrams at 1/N and their values",
-            "A diagram with V vertices and P lines carries N^(V-P): at 1/N the one-point "
+            "A diagram with $V$ vertices and $P$ lines carries $N^{V-P}$: at $1/N$ the one-point "
             "function of dQ is the tadpole alone (symmetry factor 1/2), which gives K1; the "
-            "tree correlator gives V, and Var Q = (V + 2 K0^2)/N. At 1/N^2 the degree-5 "
+            "tree correlator gives V, and $\\mathrm{Var}\\,Q = (V + 2K_0^2)/N$. At $1/N^2$ "
+            "the degree-5 "
             "tadpole and the 3+4 and 3+3+3 diagrams give K2. The numbers are for "
             f"sigma_w2 = {EXAMPLE['sigma_w2']}, sigma_b2 = {EXAMPLE['sigma_b2']}, q0 = 1; the "
             "recursion of the finite-width chapter gives the same to 1e-12.",
