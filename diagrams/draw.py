@@ -467,7 +467,7 @@ def _lens(graph):
     when ``graph`` is not such a diagram (no readout leg, or not two response lines)."""
     readout = [x for x, d in graph.nodes(data=True) if d.get("leg") == "readout"]
     sources = sorted(
-        (x for x, d in graph.nodes(data=True) if d.get("leg") == "source" or d.get("kind") == "source"),
+        (x for x, d in graph.nodes(data=True) if "source" in (d.get("leg"), d.get("kind"))),
         key=repr,
     )
     if len(readout) != 1 or not sources:
@@ -488,7 +488,7 @@ def _lens(graph):
     starts = [(s, h) for s in sources for h in successors.get(s, [])]
     if len(starts) != 2:
         return None
-    for start, first in starts:
+    for _start, first in starts:
         path, x = [], first
         while x != end:
             path.append(x)
@@ -498,6 +498,13 @@ def _lens(graph):
             x = nxt[0]
         lines.append(path)
     return lines[0], lines[1], end, sources
+
+
+def _opening(unit: float) -> str:
+    return (
+        rf"\begin{{tikzpicture}}[x={unit}cm,y={unit}cm,"
+        r"baseline=(current bounding box.center)]"
+    )
 
 
 def _time_label(graph, x) -> str:
@@ -515,7 +522,7 @@ def _lens_picture(graph, lens, unit: float) -> str:
             pos[x] = ((i + 1) * width / (len(row) + 1), y)
     pos[end] = (width + 0.35, 0.0)
     ends = ("src-a", "src-b")
-    lines = [rf"\begin{{tikzpicture}}[x={unit}cm,y={unit}cm,baseline=(current bounding box.center)]"]
+    lines = [_opening(unit)]
 
     def at(p):
         return f"({p[0]:.3f},{p[1]:.3f})"
@@ -523,7 +530,7 @@ def _lens_picture(graph, lens, unit: float) -> str:
     lines.append(rf"\node[nnqft end] ({ends[0]}) at (0,{height}) {{}};")
     lines.append(rf"\node[nnqft end] ({ends[1]}) at (0,{-height}) {{}};")
     lines.append(rf"\node[nnqft end] (readout) at {at(pos[end])} {{}};")
-    lines.append(rf"\node[nnqft label,right] at (readout.east) {{$T$}};")
+    lines.append(r"\node[nnqft label,right] at (readout.east) {$T$};")
     names = {}
     for k, x in enumerate(top + bottom):
         names[x] = f"w{k}"
@@ -606,7 +613,7 @@ def tikz_picture(graph, unit: float = 0.6) -> str:
 def _generic_picture(graph, unit: float) -> str:
     pos = _layout(graph)
     names = {x: f"v{k}" for k, x in enumerate(sorted(graph.nodes, key=repr))}
-    lines = [rf"\begin{{tikzpicture}}[x={unit}cm,y={unit}cm,baseline=(current bounding box.center)]"]
+    lines = [_opening(unit)]
     for x, data in sorted(graph.nodes(data=True), key=lambda item: repr(item[0])):
         px, py = pos[x]
         if data.get("kind") == "leg":

@@ -125,7 +125,9 @@ def log_series(expr, variable, depth, order: int = SERIES_ORDER) -> tuple:
     num_s = [R(0)] * length
     for monomial, c in num.terms():
         k, *es = monomial
-        rate = R(QQ(k, 2)) + sum((R(QQ(rates[m].p, rates[m].q)) * e * t for m, e in zip(rates, es)), R(0))
+        rate = R(QQ(k, 2))
+        for m, e in zip(rates, es):
+            rate += R(QQ(rates[m].p, rates[m].q)) * e * t
         term = to_ring(c)
         for j in range(length):
             num_s[j] += term
@@ -162,7 +164,8 @@ def series_branch(expr, variable, depth, closed_form, order: int = SERIES_ORDER)
     >>> abs(float(f.subs({sigma_w2: 1, T: 7})) - 7) < 1e-14
     True
     """
-    return series_branch_from(log_series(expr, variable, depth, order), variable, depth, closed_form)
+    coefficients = log_series(expr, variable, depth, order)
+    return series_branch_from(coefficients, variable, depth, closed_form)
 
 
 def series_branch_from(coefficients, variable, depth, closed_form) -> sp.Expr:
