@@ -178,6 +178,11 @@ def series_branch_from(coefficients, variable, depth, closed_form) -> sp.Expr:
     L = sp.log(variable)
     horner = sp.Integer(0)
     for c in reversed(coefficients):
+        # rationals as doubles (17 digits): their exact numerators and denominators would
+        # overflow the integer literals of the targets; small integers (exponents) stay
+        c = c.xreplace(
+            {r: sp.Float(r, 17) for r in c.atoms(sp.Rational) if r.q != 1 or abs(r.p) > 2**31}
+        )
         horner = horner * L + c
     inside = sp.Abs(L) * (depth + 4) < SERIES_RADIUS
     return sp.Piecewise((horner, inside), (closed_form, True))
