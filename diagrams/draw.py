@@ -399,3 +399,253 @@ def write_drawings(diagrams, directory, png: bool = True, compile_pdf: bool = Fa
     if compile_pdf:
         compile_tikz(out / "diagrams.tex")
     return index
+
+
+# --- plain TikZ with fixed coordinates (pdflatex, no layout engine) ------------------------
+
+#: the preamble lines a document with :func:`tikz_picture` drawings needs
+TIKZ_PREAMBLE = (
+    r"\usepackage{tikz}",
+    r"\usetikzlibrary{decorations.markings,arrows.meta}",
+    r"\tikzset{"
+    r"nnqft response/.style={thick,postaction={decorate},decoration={markings,"
+    r"mark=at position 0.55 with {\arrow{Stealth[length=4pt]}}}},"
+    r"nnqft correlator/.style={thick,dashed},"
+    r"nnqft disorder/.style={thick,dotted,gray},"
+    r"nnqft phi/.style={thick},"
+    r"nnqft vertex/.style={circle,fill,inner sep=0pt,minimum size=4pt},"
+    r"nnqft end/.style={circle,draw,fill=white,inner sep=0pt,minimum size=5pt},"
+    r"nnqft label/.style={font=\scriptsize,inner sep=1pt}}",
+)
+
+#: what each line kind means, in words, for the legend of a chapter's drawings
+TIKZ_LEGEND = {
+    "response": r"response line $\langle z\,\tilde z\rangle$, arrow from the source to the readout",
+    "correlator": r"correlator (bias) line $\sigma_b^2 B(t,s)$, or the input's $q_0$",
+    "disorder": r"W pair: one double-trace vertex $\sigma_w^2/N$",
+    "phi": r"propagator",
+}
+
+
+def line_kinds(graph) -> tuple[str, ...]:
+    """The line kinds a :func:`tikz_picture` of ``graph`` draws, in legend order.
+
+    >>> from nnqft.diagrams.network import trace_diagrams
+    >>> line_kinds(trace_diagrams(0)[1].graph())
+    ('response', 'correlator', 'disorder')
+    """
+    kinds = {data.get("kind", "phi") for _, _, data in graph.edges(data=True)}
+    lens = _lens(graph)
+    if lens is not None and len(lens[3]) == 1:
+        kinds.add("correlator")  # one source: drawn as two ends and the line joining them
+    return tuple(k for k in TIKZ_LEGEND if k in kinds) + tuple(
+        sorted(k for k in kinds if k not in TIKZ_LEGEND)
+    )
+
+
+def tikz_legend(kinds) -> str:
+    """One ``tikzpicture`` line sample per kind with its meaning (once per chapter).
+
+    >>> "dotted" in tikz_legend(["disorder"]) or "nnqft disorder" in tikz_legend(["disorder"])
+    True
+    """
+    rows = []
+    for k, kind in enumerate(kinds):
+        y = -0.45 * k
+        style = f"nnqft {kind}" if kind in TIKZ_LEGEND else "nnqft phi"
+        text = TIKZ_LEGEND.get(kind, kind)
+        rows.append(
+            rf"\draw[{style}] (0,{y:.2f}) -- (0.9,{y:.2f}); "
+            rf"\node[anchor=west,font=\small] at (1.1,{y:.2f}) {{{text}}};"
+        )
+    return "\\begin{tikzpicture}\n" + "\n".join(rows) + "\n\\end{tikzpicture}"
+
+
+def _lens(graph):
+    """The two response lines of a diagram of E Q(T): ``(top, bottom, readout, sources)``
+    with each line the list of its W vertices from the source to the readout, or None
+    when ``graph`` is not such a diagram (no readout leg, or not two response lines)."""
+    readout = [x for x, d in graph.nodes(data=True) if d.get("leg") == "readout"]
+    sources = sorted(
+        (x for x, d in graph.nodes(data=True) if "source" in (d.get("leg"), d.get("kind"))),
+        key=repr,
+    )
+    if len(readout) != 1 or not sources:
+        return None
+    (end,) = readout
+    out_edges = []  # (tail, head) of each response edge
+    for u, v, d in graph.edges(data=True):
+        if d.get("kind") not in ("response", "disorder", "correlator"):
+            return None
+        if d.get("kind") != "response":
+            continue
+        head = d.get("head", v)
+        out_edges.append((u if head == v else v, head))
+    successors: dict = {}
+    for tail, head in out_edges:
+        successors.setdefault(tail, []).append(head)
+    lines = []
+    starts = [(s, h) for s in sources for h in successors.get(s, [])]
+    if len(starts) != 2:
+        return None
+    for _start, first in starts:
+        path, x = [], first
+        while x != end:
+            path.append(x)
+            nxt = successors.get(x, [])
+            if len(nxt) != 1 or len(path) > graph.number_of_nodes():
+                return None
+            x = nxt[0]
+        lines.append(path)
+    return lines[0], lines[1], end, sources
+
+
+def _opening(unit: float) -> str:
+    return (
+        rf"\begin{{tikzpicture}}[x={unit}cm,y={unit}cm,"
+        r"baseline=(current bounding box.center)]"
+    )
+
+
+def _time_label(graph, x) -> str:
+    t = graph.nodes[x].get("time")
+    return "" if t is None else f"${t}$"
+
+
+def _lens_picture(graph, lens, unit: float) -> str:
+    top, bottom, end, sources = lens
+    width = max(len(top), len(bottom), 1) + 1
+    height = 0.55
+    pos: dict = {}
+    for row, y in ((top, height), (bottom, -height)):
+        for i, x in enumerate(row):
+            pos[x] = ((i + 1) * width / (len(row) + 1), y)
+    pos[end] = (width + 0.35, 0.0)
+    ends = ("src-a", "src-b")
+    lines = [_opening(unit)]
+
+    def at(p):
+        return f"({p[0]:.3f},{p[1]:.3f})"
+
+    lines.append(rf"\node[nnqft end] ({ends[0]}) at (0,{height}) {{}};")
+    lines.append(rf"\node[nnqft end] ({ends[1]}) at (0,{-height}) {{}};")
+    lines.append(rf"\node[nnqft end] (readout) at {at(pos[end])} {{}};")
+    lines.append(r"\node[nnqft label,right] at (readout.east) {$T$};")
+    names = {}
+    for k, x in enumerate(top + bottom):
+        names[x] = f"w{k}"
+        lines.append(rf"\node[nnqft vertex] (w{k}) at {at(pos[x])} {{}};")
+        label = _time_label(graph, x)
+        if label:
+            side = "above" if x in top else "below"
+            lines.append(rf"\node[nnqft label,{side}=2pt] at (w{k}) {{{label}}};")
+    # one source node (x or b, summed): its two ends joined by the correlator line; two
+    # source nodes: joined where the graph joins them (a bias), else the input x at both
+    joined = len(sources) == 1 or any(
+        d.get("kind") == "correlator" for _, _, d in graph.edges(data=True)
+    )
+    if joined:
+        lines.append(rf"\draw[nnqft correlator] ({ends[0]}) -- ({ends[1]});")
+    else:
+        for e in ends:
+            lines.append(rf"\node[nnqft label,left] at ({e}.west) {{$x$}};")
+    for start, row in zip(ends, (top, bottom)):
+        chain = [start, *(names[x] for x in row), "readout"]
+        for a, b in zip(chain, chain[1:]):
+            lines.append(rf"\draw[nnqft response] ({a}) -- ({b});")
+    top_set = set(top)
+    for u, v, d in graph.edges(data=True):
+        if d.get("kind") != "disorder":
+            continue
+        if (u in top_set) == (v in top_set):  # within one line: an arc away from the other
+            a, b = sorted((u, v), key=lambda x: pos[x][0])
+            span = pos[b][0] - pos[a][0]
+            up = u in top_set
+            out, into = (60, 120) if up else (-60, -120)
+            looseness = min(1.0 + 0.15 * span, 1.6)
+            lines.append(
+                rf"\draw[nnqft disorder] ({names[a]}) to[out={out},in={into},"
+                rf"looseness={looseness:.2f}] ({names[b]});"
+            )
+        else:
+            lines.append(rf"\draw[nnqft disorder] ({names[u]}) -- ({names[v]});")
+    lines.append(r"\end{tikzpicture}")
+    return "\n".join(lines)
+
+
+def tikz_picture(graph, unit: float = 0.6) -> str:
+    r"""A diagram as a plain ``tikzpicture`` with fixed coordinates (compiles with pdflatex;
+    needs :data:`TIKZ_PREAMBLE`).
+
+    A diagram of E Q(T) (a readout leg, two response lines from the source) is drawn as
+    two rows, the first factor of z(T).z(T) above and the second below, from the source
+    on the left (its two ends joined by the correlator line: the bias, or the input) to the
+    readout at time T on the right; W pairs within a line arc away from the other line,
+    pairs across the lines join the rows, and W vertices with a fixed time carry it.
+    Any other diagram (phi^4: tadpole, sunset, ...) is placed by :func:`_layout` (legs left
+    and right), parallel lines bent apart and self-loops drawn as loops.
+
+    Parameters
+    ----------
+    graph : networkx.MultiGraph
+        A diagram in the conventions of :mod:`nnqft.diagrams`.
+    unit : float, optional
+        Centimetres per layout unit.
+
+    Returns
+    -------
+    str
+        ``\begin{tikzpicture} ... \end{tikzpicture}``.
+
+    Examples
+    --------
+    >>> from nnqft.diagrams.network import trace_diagrams
+    >>> pic = tikz_picture(trace_diagrams(0)[1].graph())
+    >>> pic.count("nnqft vertex"), pic.count("nnqft disorder")
+    (2, 1)
+    """
+    lens = _lens(graph)
+    if lens is not None:
+        return _lens_picture(graph, lens, unit)
+    return _generic_picture(graph, unit)
+
+
+def _generic_picture(graph, unit: float) -> str:
+    pos = _layout(graph)
+    names = {x: f"v{k}" for k, x in enumerate(sorted(graph.nodes, key=repr))}
+    lines = [_opening(unit)]
+    for x, data in sorted(graph.nodes(data=True), key=lambda item: repr(item[0])):
+        px, py = pos[x]
+        if data.get("kind") == "leg":
+            lines.append(
+                rf"\node[nnqft end] ({names[x]}) at ({px:.3f},{py:.3f}) {{}};"
+                rf" \node[nnqft label,{'left' if px < 0 else 'right'}] at ({names[x]}) "
+                rf"{{${_leg_label(data.get('leg'))}$}};"
+            )
+        else:
+            lines.append(rf"\node[nnqft vertex] ({names[x]}) at ({px:.3f},{py:.3f}) {{}};")
+    totals = Counter(frozenset((u, v)) for u, v in graph.edges() if u != v)
+    seen: Counter = Counter()
+    loops: Counter = Counter()
+    for u, v, data in graph.edges(data=True):
+        kind = data.get("kind", "phi")
+        style = f"nnqft {kind}" if kind in TIKZ_LEGEND else "nnqft phi"
+        if data.get("directed") and data.get("head") == u and u != v:
+            u, v = v, u
+        if u == v:
+            k = loops[u]
+            loops[u] += 1
+            angle = 90 + 180 * k
+            lines.append(
+                rf"\draw[{style}] ({names[u]}) to[out={angle - 35},in={angle + 35},"
+                rf"looseness=12] ({names[u]});"
+            )
+            continue
+        key = frozenset((u, v))
+        m, i = totals[key], seen[key]
+        seen[key] += 1
+        bend = 0 if m == 1 else int(round(60 * (i - (m - 1) / 2) / max((m - 1) / 2, 1)))
+        path = "--" if bend == 0 else f"to[bend left={bend}]"
+        lines.append(rf"\draw[{style}] ({names[u]}) {path} ({names[v]});")
+    lines.append(r"\end{tikzpicture}")
+    return "\n".join(lines)

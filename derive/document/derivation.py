@@ -42,6 +42,7 @@ from ...errors import InvalidParameter, InvalidType, unknown_name
 
 __all__ = [
     "Equation",
+    "Figure",
     "Step",
     "Derivation",
     "CHAPTERS",
@@ -66,6 +67,25 @@ class Equation:
 
 
 @dataclass(frozen=True)
+class Figure:
+    """A drawing beside its value: ``tikz`` (a ``tikzpicture``, plain TikZ), ``caption`` (in
+    words), ``facts`` (e.g. its symmetry factor and power of N, LaTeX prose), the
+    ``equation`` it is worth and the line ``kinds`` it draws (for the chapter's legend)."""
+
+    tikz: str
+    caption: str
+    equation: Equation
+    facts: str = ""
+    kinds: tuple = ()
+
+    def __post_init__(self):
+        if not isinstance(self.equation, Equation):
+            object.__setattr__(self, "equation", Equation(self.equation))
+        if not self.tikz.lstrip().startswith("\\begin{tikzpicture}"):
+            raise InvalidParameter("a figure holds a tikzpicture")
+
+
+@dataclass(frozen=True)
 class Step:
     """One step: ``title``, one sentence of ``prose``, ``equations``, ``source`` (the
     engine function that produced them, listed in the document's provenance appendix)
@@ -76,10 +96,15 @@ class Step:
     equations: tuple = ()
     source: str = ""
     label: str = ""
+    #: drawings beside their values (:class:`Figure`), shown after the equations
+    figures: tuple = ()
 
     def __post_init__(self):
         eqs = tuple(e if isinstance(e, Equation) else Equation(e) for e in self.equations)
         object.__setattr__(self, "equations", eqs)
+        object.__setattr__(self, "figures", tuple(self.figures))
+        if not all(isinstance(f, Figure) for f in self.figures):
+            raise InvalidType("a step's figures are Figure objects")
         if not self.title:
             raise InvalidParameter("a step needs a title")
 
@@ -108,7 +133,11 @@ class Derivation:
 
     def equations(self) -> list:
         """Every equation's sympy object, in order."""
-        return [eq.expr for step in self.steps for eq in step.equations]
+        return [
+            eq.expr
+            for step in self.steps
+            for eq in (*step.equations, *(f.equation for f in step.figures))
+        ]
 
     def to_latex(self) -> str:
         """A complete LaTeX document (see :func:`nnqft.derive.document.latex.render_document`)."""

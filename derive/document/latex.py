@@ -246,11 +246,55 @@ def _equation_with_note(eq) -> str:
     return rf"{body}\qquad{note}{label}"
 
 
-def _step_latex(step, label: str) -> list[str]:
+#: visible width of a value printed beside its drawing (the right column of a figure)
+FIGURE_WIDTH = 46
+
+
+def _figure_latex(figure) -> list[str]:
+    """One drawing beside its caption, facts and value: two minipages side by side."""
+    body = equation_latex(figure.equation.expr, width=FIGURE_WIDTH)
+    label = rf"\label{{{figure.equation.label}}}" if figure.equation.label else ""
+    return [
+        r"\par\noindent\begin{minipage}[c]{0.3\textwidth}\centering",
+        figure.tikz,
+        r"\end{minipage}\hfill\begin{minipage}[c]{0.68\textwidth}",
+        rf"\textit{{{_escape_text(figure.caption)}}}"
+        + (f"; {_escape_text(figure.facts)}" if figure.facts else "")
+        + ".",
+        r"\begin{equation}",
+        f"{body}{label}",
+        r"\end{equation}",
+        r"\end{minipage}\par\medskip",
+    ]
+
+
+def _legend_latex(kinds) -> list[str]:
+    from ...diagrams.draw import tikz_legend
+
+    return [
+        r"\par\noindent\textit{Lines of the drawings below:}\par\smallskip",
+        r"\noindent " + tikz_legend(kinds) + r"\par\medskip",
+    ]
+
+
+def _step_latex(step, label: str, legend: tuple = ()) -> list[str]:
     out = [rf"\subsection{{{_escape_text(step.title)}}}\label{{{label}}}", _escape_text(step.prose)]
     for eq in step.equations:
         out += [r"\begin{equation}", _equation_with_note(eq), r"\end{equation}"]
+    if step.figures and legend:
+        out += _legend_latex(legend)
+    for figure in step.figures:
+        out += _figure_latex(figure)
     return out
+
+
+def _chapter_kinds(chapter) -> tuple:
+    """The line kinds the chapter's drawings use, in order of first appearance."""
+    kinds: list = []
+    for step in chapter.steps:
+        for figure in step.figures:
+            kinds += [k for k in figure.kinds if k not in kinds]
+    return tuple(kinds)
 
 
 def render_document(
@@ -286,8 +330,11 @@ def render_document(
         if not chapters or not all(isinstance(c, Derivation) for c in chapters):
             raise InvalidParameter("render_document needs a Derivation or a list of them")
         title = title or "nnqft derivations"
+    drawn = any(step.figures for chapter in chapters for step in chapter.steps)
+    if drawn:
+        from ...diagrams.draw import TIKZ_PREAMBLE
     lines = [
-        _PREAMBLE,
+        _PREAMBLE + ("\n".join(TIKZ_PREAMBLE) + "\n" if drawn else ""),
         rf"\title{{{_escape_text(title)}}}",
         r"\author{derived by nnqft}",
         r"\date{}",
@@ -304,8 +351,11 @@ def render_document(
         )
         if chapter.summary:
             lines.append(_escape_text(chapter.summary))
+        legend = _chapter_kinds(chapter)  # drawn once per chapter, before its first figure
         for k, step in enumerate(chapter.steps, 1):
-            lines += _step_latex(step, step_label(chapter, c, k))
+            lines += _step_latex(step, step_label(chapter, c, k), legend)
+            if step.figures:
+                legend = ()
     if bibliography:
         lines += [r"\bibliographystyle{unsrt}", rf"\bibliography{{{bibliography}}}"]
     lines += _provenance(chapters)

@@ -101,6 +101,11 @@ def render_markdown(derivations, title: str | None = None, references: dict | No
                 number += 1
                 note = rf" \quad \text{{{eq.note}}}" if eq.note else ""
                 lines += [f"$${latex(eq.expr)}{note} \\tag{{{c}.{number}}}$$", ""]
+            for figure in step.figures:  # the drawings are in the LaTeX/PDF; here the words
+                number += 1
+                facts = f"; {_prose(figure.facts, numbers)}" if figure.facts else ""
+                lines += [f"*{figure.caption}*{facts}.", ""]
+                lines += [f"$${latex(figure.equation.expr)} \\tag{{{c}.{number}}}$$", ""]
             if step.source:
                 provenance.append(f"- {head} {step.title}: `{step.source}`")
     if provenance:

@@ -133,6 +133,8 @@ def build_notebook(chapters, formulas=(), title: str = "nnqft derivation") -> di
         for k, step in enumerate(chapter.steps, 1):
             text = [f"### {c}.{k}. {step.title}", _prose(step.prose, numbers)]
             text += [f"$$ {latex(eq.expr)} $$" for eq in step.equations]
+            for figure in step.figures:  # the drawing is in the LaTeX/PDF; here its words
+                text += [f"*{figure.caption}*", f"$$ {latex(figure.equation.expr)} $$"]
             cells.append(_markdown("\n\n".join(text), key))
             key += 1
     if formulas:

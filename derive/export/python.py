@@ -93,6 +93,17 @@ class _PythonExporter(Exporter):
             '    """',
         ]
 
+    def render(self, formula, prepared, names) -> str:
+        """The module, with only the imports its code uses (no unused import)."""
+        text = super().render(formula, prepared, names)
+        head, sep, body = text.partition("\n\n\n")
+        kept = [
+            line
+            for line in head.splitlines()
+            if not line.startswith("import ") or f"{line[7:].strip()}." in body
+        ]
+        return "\n".join(kept) + sep + body
+
     def assignment(self, name, code) -> list[str]:
         return [f"    {name} = {code}"]
 

@@ -41,6 +41,7 @@ from .evaluate import (
     coefficients_of,
     mean_coefficients,
     mean_diagrams,
+    representatives,
     topologies,
     type_weights,
 )
@@ -72,6 +73,8 @@ __all__ = [
     "correlator",
     "correlation_lengths",
     "loop_chapter",
+    "diagram_caption",
+    "diagram_figures",
 ]
 
 #: the highest power of 1/N the recurrent closed forms reach
@@ -188,7 +191,7 @@ def log_digamma_coefficients(order: int) -> dict[int, sp.Expr]:
 
 OBSERVABLES = ("mean", "variance", "log-mean")
 #: rules/engine version, part of every cache key; bump when a derivation changes
-ENGINE_VERSION = "linear-pipeline-8"
+ENGINE_VERSION = "linear-pipeline-9"
 
 
 @dataclass(frozen=True)
@@ -233,6 +236,7 @@ class Correlator:
                 prose,
                 tuple(Equation(_as_equation(e)) for e in eqs),
                 "nnqft.derive.loops.amplitudes",
+                figures=diagram_figures(self.diagrams) if title == DIAGRAMS_TITLE else (),
             )
             for title, prose, eqs in self.steps
         )
@@ -628,33 +632,111 @@ def _derive(arch, observable, bias, order, exact) -> Correlator:
 #: the most diagrams a derivation lists one by one (1/N^3 has hundreds: they are counted)
 _LISTED = 12
 
+#: the title of the derivation step that draws each diagram beside its value
+DIAGRAMS_TITLE = "Diagrams and their values"
+
+
+def _listed(diagrams) -> list:
+    """The diagrams a derivation draws one by one: all, or those through 1/N."""
+    return list(diagrams) if len(diagrams) <= _LISTED else [d for d in diagrams if d.order <= 1]
+
 
 def _diagrams_step(diagrams) -> tuple:
-    """The derivation step that shows each diagram class next to its value."""
+    """The derivation step of the diagrams (its drawings are made from the Correlator's
+    diagrams when the derivation is built, :func:`diagram_figures`)."""
     counts: dict = {}
     for d in diagrams:
         counts[d.order] = counts.get(d.order, 0) + 1
-    listed = diagrams if len(diagrams) <= _LISTED else [d for d in diagrams if d.order <= 1]
-    lines = []
-    for k, d in enumerate(listed, start=1):
-        what = d.name or (
-            f"{d.chords} reduced pair{'s' if d.chords != 1 else ''} (ladders), "
-            f"{d.multiplicity} pairing{'s' if d.multiplicity != 1 else ''}"
-        )
-        lines.append(
-            f"$D_{{{k}}}$: {what}, symmetry factor {d.symmetry_factor}, order $N^{{{d.n_power}}}$"
-        )
     prose = (
-        "Each class of reduced diagrams (a diagram and its transpose), with its symmetry "
-        "factor and power of $N$, and its value summed over ladder lengths and placements: "
-        + "; ".join(lines)
-        + "."
+        "Each class of reduced diagrams (a diagram and its mirror image, the two factors of "
+        "$z(T)\\cdot z(T)$ exchanged) drawn beside its symmetry factor, its power of $N$ "
+        "and its value, every ladder of parallel W pairs resummed and every placement on "
+        "the time axis summed; the values of one order sum to its coefficient."
     )
-    if len(listed) < len(diagrams):
+    if len(_listed(diagrams)) < len(diagrams):
         per_order = ", ".join(f"{n} at order {o}" for o, n in sorted(counts.items()))
-        prose += f" Listed through $1/N$; in all {len(diagrams)} classes ({per_order})."
-    equations = tuple(sp.Eq(sp.Symbol(f"D_{k}"), d.value) for k, d in enumerate(listed, 1))
-    return ("Diagrams and their values", prose, equations)
+        prose += f" Drawn through $1/N$; in all {len(diagrams)} classes ({per_order})."
+    return (DIAGRAMS_TITLE, prose, ())
+
+
+_COUNT_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven"}
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{_COUNT_WORDS.get(n, str(n))} {noun}{'' if n == 1 else 's'}"
+
+
+def diagram_caption(d: DiagramValue) -> str:
+    """A diagram class in words: its name, or its W pairs (within a line, across the two
+    lines), whether they cross, and its mirror image.
+
+    >>> from nnqft.rules.feynman import get_rules
+    >>> from .evaluate import mean_diagrams
+    >>> [diagram_caption(d) for d in mean_diagrams(get_rules("linear-recurrent-shared"), 1)][2]
+    'one W pair: one within a line, with its mirror image'
+    """
+    if d.name:
+        return d.name
+    a, b, c = d.types[0]
+    pieces = []
+    if a + c:
+        where = "within a line" if a * c == 0 else "within the lines"
+        pieces.append(f"{_COUNT_WORDS.get(a + c, str(a + c))} {where}")
+    if b:
+        pieces.append(f"{_COUNT_WORDS.get(b, str(b))} across the lines")
+    total = a + b + c
+    text = f"{_count(total, 'W pair')}: {', '.join(pieces)}" if total else "no W pair"
+    chords = representatives(d.order)[d.id].chords
+    crossing = sum(
+        1
+        for i, (p, q) in enumerate(chords)
+        for (r, t) in chords[i + 1 :]
+        if p < r < q < t or r < p < t < q
+    )
+    nested = sum(
+        1
+        for i, (p, q) in enumerate(chords)
+        for (r, t) in chords[i + 1 :]
+        if p < r < t < q or r < p < q < t
+    )
+    if len(chords) > 1:
+        text += "; " + ("no two cross" if crossing == 0 else f"{_count(crossing, 'crossing')}")
+        if nested:
+            text += f", {_count(nested, 'nesting')}"
+        elif crossing == 0:
+            text += ", side by side"
+    if d.multiplicity == 2:
+        text += ", with its mirror image"
+    return text
+
+
+def diagram_figures(diagrams) -> tuple:
+    """One :class:`~nnqft.derive.document.derivation.Figure` per drawn diagram: its TikZ
+    picture, caption in words, symmetry factor, power of N and value ``D_k``."""
+    from ...diagrams.draw import line_kinds, tikz_picture
+    from ..document.derivation import Equation, Figure
+
+    out = []
+    for k, d in enumerate(_listed(diagrams), start=1):
+        graph = d.graph
+        power = "N^{0}" if d.n_power == 0 else f"N^{{{d.n_power}}}"
+        facts = f"symmetry factor ${_fraction(d.symmetry_factor)}$, order ${power}$"
+        out.append(
+            Figure(
+                tikz=tikz_picture(graph),
+                caption=f"$D_{{{k}}}$: {diagram_caption(d)}",
+                equation=Equation(sp.Eq(sp.Symbol(f"D_{k}"), d.value, evaluate=False)),
+                facts=facts,
+                kinds=line_kinds(graph),
+            )
+        )
+    return tuple(out)
+
+
+def _fraction(f) -> str:
+    if f.denominator == 1:
+        return str(f.numerator)
+    return f"\\tfrac{{{f.numerator}}}{{{f.denominator}}}"
 
 
 def _result(request, expression, coefficients, validity, steps, diagrams=()) -> Correlator:

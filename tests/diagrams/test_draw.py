@@ -1,5 +1,6 @@
 """TikZ-Feynman sources compile with lualatex; PNGs are written."""
 
+import re
 import shutil
 
 import pytest
@@ -42,3 +43,32 @@ def test_word_leg_labels_are_upright():
     g = make_diagram([("a", "b", {"kind": "correlator"})], legs={"a": "source", "b": 2})
     body = tikz_body(g)
     assert r"particle=\(\mathrm{source}\)" in body and r"particle=\(2\)" in body
+
+
+def test_plain_tikz_draws_time_labels_where_the_diagram_has_them():
+    from nnqft.diagrams.draw import line_kinds, tikz_picture
+    from nnqft.diagrams.network import network_diagrams
+    from nnqft.rules.network import Network
+
+    diagrams = network_diagrams(Network("recurrent", bias="shared", depth=3), 1)
+    for d in diagrams:
+        pic = tikz_picture(d.graph)
+        times = {t for _, t in d.graph.nodes(data="time") if t is not None}
+        assert all(f"{{${t}$}}" in pic for t in times)
+        assert pic.count("nnqft vertex") == 2 and pic.count("nnqft disorder") == 1
+        assert ("correlator" in line_kinds(d.graph)) == (d.source == "sigma_b2")
+
+
+def test_plain_tikz_of_tadpole_and_sunset():
+    """phi^4 diagrams by the generic layout: the tadpole's self-loop a loop at its vertex,
+    the sunset's three lines bent apart (each drawn once)."""
+    from nnqft.diagrams.draw import tikz_picture
+
+    tadpole = make_diagram([(1, "v"), ("v", 2), ("v", "v")], legs={1: 1, 2: 2})
+    pic = tikz_picture(tadpole)
+    assert re.search(r"\((v\d)\) to\[out=\d+,in=\d+,looseness=\d+\] \(\1\)", pic)
+    sunset = make_diagram(
+        [(1, "a"), ("a", "b"), ("a", "b"), ("a", "b"), ("b", 2)], legs={1: 1, 2: 2}
+    )
+    pic = tikz_picture(sunset)
+    assert pic.count("bend left=") == 2 and pic.count(r"\draw") == 5

@@ -145,9 +145,14 @@ def test_mathematica_takes_the_limit_at_the_point():
 
 
 def test_a_closed_form_without_a_reliable_branch_says_so():
-    """The recurrent 1/N^2 means cancel to all digits near sigma_w2 = 1 (poles of order 5):
-    no interpolation branch reaches its tolerance there, and the export says it is not
-    finite at the point rather than print a wrong number."""
-    text = export(get_formula("linear-recurrent-fresh/mean", order=2), "c")
+    """A removable point of order 12 in sigma_w2 alone (no depth: the series in
+    ln sigma_w2 of log_series.py does not apply): no interpolation branch reaches its
+    tolerance there, and the export says it is not finite at the point rather than print a
+    wrong number."""
+    from nnqft.derive.formulas import formula_from_expression
+
+    h = S.sigma_w2 - 1
+    expr = (sp.exp(h) - sum(h**j / sp.factorial(j) for j in range(12))) / h**12
+    text = export(formula_from_expression(expr, "steep"), "c")
     assert "Warning: the closed form is 0/0 at sigma_w2 = 1" in text
     assert "_closed_form" not in text
