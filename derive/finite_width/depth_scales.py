@@ -198,11 +198,8 @@ def _mean_field(net: Network):
 def _stationary(net: Network, mf, inputs: int = 1) -> _Stationary:
     """K0*, K1*, V* of the (K, V) map (one input, or two at the mean-field c*)."""
     if not math.isfinite(mf.q_star):
-        return _Stationary(
-            reason="no fixed point: q(t) grows without bound ("
-            + mf.reasons.get("q_star", "no q*")
-            + ")"
-        )
+        why = mf.reasons.get("q_star")
+        return _Stationary(reason=why or "no fixed point: q(t) grows without bound")
     if mf.q_star <= 0:
         return _Stationary(
             reason="q* = 0: the stationary law is the point G = 0, approached algebraically "

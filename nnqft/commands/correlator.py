@@ -345,16 +345,21 @@ def _series_text(entry: dict) -> str:
     if entry.get("value_at_N") is None:
         mf = entry.get("mean_field")
         head = "null" if mf is None else f"null at finite N (mean field {mf:.6g})"
-        return f"{head} ({entry.get('reason')})"
+        why = entry.get("reason")
+        return head if why is None else f"{head} ({why})"
+    def g(key, spec=".6g"):
+        value = entry.get(key)
+        return "null" if value is None else format(value, spec)
+
     text = (
-        f"{entry['value_at_N']:.6g} = {entry['mean_field']:.6g} + ({entry['coefficient_1']:.6g})/N"
-        f"   [1/N term {entry['relative_correction']:.2g} of mean field"
+        f"{g('value_at_N')} = {g('mean_field')} + ({g('coefficient_1')})/N"
+        f"   [1/N term {g('relative_correction', '.2g')} of mean field"
     )
     if entry.get("expansion_parameter") is not None:
         text += f", xi^2/N = {entry['expansion_parameter']:.2g}"
     if entry.get("gap_ratio") is not None:
         text += f", shift/gap = {entry['gap_ratio']:.2g}"
-    text += "]" if entry["reliable"] else "]  UNRELIABLE (truncated series)"
+    text += "]" if entry.get("reliable") else "]  UNRELIABLE (truncated series)"
     return text
 
 
