@@ -300,7 +300,9 @@ def _needs(exprs) -> frozenset:
     return frozenset(needs)
 
 
-def prepare(expr: sp.Expr, *, cse: bool = True, stable: bool = True) -> Prepared:
+def prepare(
+    expr: sp.Expr, *, cse: bool = True, stable: bool = True, optimizations="basic"
+) -> Prepared:
     """Closed forms for sums, stable forms, and common subexpressions, in that order.
 
     Parameters
@@ -311,6 +313,9 @@ def prepare(expr: sp.Expr, *, cse: bool = True, stable: bool = True) -> Prepared
         Eliminate common subexpressions into temporaries ``cse0, cse1, ...``.
     stable : bool, optional
         Apply :func:`stable_form`.
+    optimizations : str or None, optional
+        Passed to :func:`sympy.cse` (None for a long polynomial: the "basic"
+        preprocessing costs minutes there and finds nothing).
 
     Returns
     -------
@@ -336,7 +341,7 @@ def prepare(expr: sp.Expr, *, cse: bool = True, stable: bool = True) -> Prepared
         expr = stable_form(expr)
     if cse:
         symbols = sp.numbered_symbols(CSE_PREFIX, real=True)
-        temps, (result,) = sp.cse(expr, symbols=symbols, optimizations="basic")
+        temps, (result,) = sp.cse(expr, symbols=symbols, optimizations=optimizations)
     else:
         temps, result = [], expr
     temps = tuple((s, e) for s, e in temps)
@@ -759,6 +764,11 @@ def _branch_notes(expr, points, arguments) -> list[str]:
     ]
 
 
+#: the pole order (in sqrt(sigma_w2) - 1) from which the series in ln(sigma_w2) is tried
+#: first: the interpolation branch loses about this many powers of its node distance
+SERIES_POLE_ORDER = 5
+
+
 def _series_route(expr, points, arguments):
     """``(series(closed) -> Piecewise, comment lines)`` for a closed form that is 0/0 at
     sigma_w2 = 1 only, in T, whose Taylor series in ln(sigma_w2)
@@ -773,6 +783,7 @@ def _series_route(expr, points, arguments):
     s, depth = names["sigma_w2"], names["T"]
     content = {
         "what": "export-log-series",
+        "version": 2,
         "order": LS.SERIES_ORDER,
         "radius": LS.SERIES_RADIUS,
         "expression": sp.srepr(expr),
@@ -803,8 +814,8 @@ def _series_route(expr, points, arguments):
         f"Near sigma_w2 = 1, for |ln(sigma_w2)| < {LS.SERIES_RADIUS}/(T + 4), the value is its "
         f"Taylor series in ln(sigma_w2) through order {LS.SERIES_ORDER}, derived exactly with T "
         f"symbolic: finite and exact at sigma_w2 = 1, relative error below "
-        f"{BRANCH_TOLERANCE:.0e} (measured at T = 1, 2, 3, 8, 30 and sigma_w2 = 1 +- 1e-12 "
-        f"to the edge against 250-digit arithmetic: {max(float(data['inside']), 1e-16):.0e}).",
+        f"{BRANCH_TOLERANCE:.0e} (measured at T = 1, 3, 8, 30 from ln(sigma_w2) = +- 1e-6 "
+        f"to the edge against 150-digit arithmetic: {max(float(data['inside']), 1e-16):.0e}).",
         "Elsewhere the closed form as derived; measured just outside the branch (to 3x its "
         f"radius): {edge}; it loses digits there as T grows (about T^4 x 1e-16).",
     ]
@@ -925,14 +936,19 @@ class Exporter:
             return Prepared((), expr, _needs([expr]))
         expr = _expand_sums(formula.expression)
         points = removable_points(expr, formula.arguments) if self.settings["finite"] else ()
-        self.branch_notes = _branch_notes(expr, points, formula.arguments)
-        if self.branch_notes and not self.branch_notes[-1].startswith("Near"):
+        # poles of order SERIES_POLE_ORDER or more: no interpolation holds, the series does
+        steep = len(points) == 1 and _pole_order(expr, points[0].variable) >= SERIES_POLE_ORDER
+        self.branch_notes = [] if steep else _branch_notes(expr, points, formula.arguments)
+        if steep or (self.branch_notes and not self.branch_notes[-1].startswith("Near")):
             series = _series_route(expr, points, formula.arguments)
             if series is not None:  # exact at the point: the closed form as derived beside it
                 self.branch_notes = series[1]
                 out = prepare(expr, cse=self.settings["cse"], stable=False)
                 return Prepared(out.temporaries, out.result, out.needs, points, series=series[0])
-            points = ()  # no branch that does not reach its tolerance
+            if steep:  # no series here: the interpolation, measured
+                self.branch_notes = _branch_notes(expr, points, formula.arguments)
+            if self.branch_notes and not self.branch_notes[-1].startswith("Near"):
+                points = ()  # no branch that does not reach its tolerance
         out = prepare(expr, cse=self.settings["cse"], stable=self.settings["stable"])
         return Prepared(out.temporaries, out.result, out.needs, points)
 
@@ -961,7 +977,10 @@ class Exporter:
                 branch = prepared.series(call(*formula.arguments))
             else:
                 branch = finite_branches(lambda v: call(*v), prepared.removable, formula.arguments)
-            inner = prepare(branch, cse=self.settings["cse"], stable=False)
+            # the series branch is a Horner polynomial: common subexpressions only in the
+            # closed form (cse of the long polynomial costs minutes and finds little)
+            use_cse = self.settings["cse"] and prepared.series is None
+            inner = prepare(branch, cse=use_cse, stable=False)
             inner = Prepared(inner.temporaries, inner.result, inner.needs, branch=True)
             out += self.function(fname, args, formula, inner, self.names(formula, inner), printer)
         else:

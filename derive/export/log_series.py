@@ -121,7 +121,7 @@ def log_series(expr, variable, depth, order: int = SERIES_ORDER) -> tuple:
     if den.free_symbols - {y}:
         raise InvalidParameter(f"cannot expand {expr} in ln({variable}): the denominator")
     num = sp.Poly(sp.expand(numerator), y, *rates)
-    length = order + 2 * den.degree() + 2
+    length = order + den.degree() + 1  # enough: the denominator vanishes to at most its degree
     num_s = [R(0)] * length
     for monomial, c in num.terms():
         k, *es = monomial
@@ -149,8 +149,17 @@ def log_series(expr, variable, depth, order: int = SERIES_ORDER) -> tuple:
     for j in range(order + 1):
         acc = n[j] - sum((out[j - i] * d[i] for i in range(1, j + 1)), R(0))
         out.append(acc * (1 / d[0]))
-    back = {parity: sp.Pow(-1, depth)}
-    return tuple(sp.expand(c.as_expr(*others) / content).xreplace(back) for c in out)
+    scale, symbolic = sp.sympify(content).as_coeff_Mul()
+    gens_back = [sp.Pow(-1, depth) if g == parity else g for g in others]
+
+    def back(c):  # term by term: sympy's expand of the whole would cost seconds per c_j
+        terms = []
+        for monomial, q in c.terms():
+            factors = [g**e for g, e in zip(gens_back, monomial) if e]
+            terms.append(sp.Mul(sp.Rational(q.numerator, q.denominator) / scale, *factors))
+        return sp.Add(*terms) / symbolic
+
+    return tuple(back(c) for c in out)
 
 
 def series_branch(expr, variable, depth, closed_form, order: int = SERIES_ORDER) -> sp.Expr:
@@ -180,18 +189,24 @@ def series_branch_from(coefficients, variable, depth, closed_form) -> sp.Expr:
     for c in reversed(coefficients):
         # rationals as doubles (17 digits): their exact numerators and denominators would
         # overflow the integer literals of the targets; small integers (exponents) stay
-        c = c.xreplace(
-            {r: sp.Float(r, 17) for r in c.atoms(sp.Rational) if r.q != 1 or abs(r.p) > 2**31}
-        )
+        c = sp.Add(*(_floated(term) for term in sp.Add.make_args(sp.expand_mul(c))))
         horner = horner * L + c
     inside = sp.Abs(L) * (depth + 4) < SERIES_RADIUS
     return sp.Piecewise((horner, inside), (closed_form, True))
 
 
-def series_error(branch, exact, arguments, depths=(1, 2, 3, 8, 30), widths=(3, 10)) -> dict:
+def _floated(term: sp.Expr) -> sp.Expr:
+    """A term with its rational coefficient as a 17-digit Float (integers up to 2^31 kept)."""
+    k, rest = term.as_coeff_Mul()
+    if k.is_Rational and (k.q != 1 or abs(k.p) > 2**31):
+        return sp.Float(k, 17) * rest
+    return term
+
+
+def series_error(branch, exact, arguments, depths=(1, 3, 8, 30), widths=(3,)) -> dict:
     """The worst relative error of ``branch`` (a sympy Piecewise of :func:`series_branch`)
     evaluated in double precision (numpy), against ``exact`` (the closed form) in mpmath
-    at 250 digits, inside the branch (sigma_w2 = 1 +- 1e-12 .. the edge) and just outside
+    at 150 digits, inside the branch (ln sigma_w2 = +- 1e-6 .. the edge) and just outside
     it (where the closed form is used), per depth T; sigma_b2 = 3/10, q0 = 6/5.
 
     Returns
@@ -211,12 +226,12 @@ def series_error(branch, exact, arguments, depths=(1, 2, 3, 8, 30), widths=(3, 1
     slow = sp.lambdify(arguments, exact, "mpmath")
     inside, outside = 0.0, {}
     fixed = {"sigma_b2": 0.3, "q0": 1.2}
-    with mpmath.workdps(250):
+    with mpmath.workdps(150):
         for depth in depths:
             radius = SERIES_RADIUS / (depth + 4)
             worst_out = 0.0
             for width in widths:
-                for where in (1e-12, 1e-6, 1e-3, 0.3, 0.7, 0.99, 1.01, 1.5, 3.0):
+                for where in (1e-6, 1e-3, 0.5, 0.99, 1.01, 1.5, 3.0):
                     for sign in (1, -1):
                         log_s = sign * where * (radius if where > 0.2 else 1)
                         if where <= 0.2 and abs(log_s) >= radius:
