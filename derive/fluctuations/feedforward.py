@@ -35,7 +35,7 @@ import numpy as np
 from ...errors import InvalidParameter
 from ...rules.network import Network, numeric_variances, require_network, resolve_depth
 from ..gaussian import expect
-from .theory import FluctuationTheory, one_point, sparse_symmetric, two_point
+from .theory import FluctuationTheory, add_derivative, one_point, sparse_symmetric, two_point
 
 __all__ = ["layer_action", "layer_couplings", "feedforward_theory", "feedforward_correlators"]
 
@@ -192,15 +192,7 @@ def feedforward_theory(
             if c:
                 legs += [position[("dQ", t - 1)]] * c
             derivative = coeff * float(sp.factorial(a) * sp.factorial(b) * sp.factorial(c))
-            key = tuple(sorted(legs))
-            if len(key) == 2:
-                i, j = key
-                hessian[i, j] += derivative
-                if i != j:
-                    hessian[j, i] += derivative
-            else:
-                bucket = entries.setdefault(len(key), {})
-                bucket[key] = bucket.get(key, 0.0) + derivative
+            add_derivative(hessian, entries, legs, derivative)
     vertices = {k: sparse_symmetric(e, k) for k, e in entries.items()}
     theory = FluctuationTheory(
         labels,

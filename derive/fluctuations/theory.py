@@ -47,6 +47,7 @@ __all__ = [
     "two_point",
     "TermValue",
     "sparse_symmetric",
+    "add_derivative",
 ]
 
 
@@ -329,3 +330,23 @@ def sparse_symmetric(entries: dict, degree: int) -> tuple[np.ndarray, np.ndarray
     if not rows:
         return np.zeros((0, degree), dtype=int), np.zeros(0)
     return np.array(rows, dtype=int), np.array(vals, dtype=float)
+
+
+def add_derivative(hessian: np.ndarray, entries: dict, legs, value: float) -> None:
+    """Add one monomial's derivative ``value`` at the components ``legs``: to the Hessian
+    (both orderings) for two legs, else to ``entries[degree][sorted legs]``.
+
+    >>> h, e = np.zeros((2, 2)), {}
+    >>> add_derivative(h, e, [1, 0], 2.0); add_derivative(h, e, [0, 1, 1], 3.0)
+    >>> h.tolist(), e
+    ([[0.0, 2.0], [2.0, 0.0]], {3: {(0, 1, 1): 3.0}})
+    """
+    key = tuple(sorted(legs))
+    if len(key) == 2:
+        i, j = key
+        hessian[i, j] += value
+        if i != j:
+            hessian[j, i] += value
+    else:
+        bucket = entries.setdefault(len(key), {})
+        bucket[key] = bucket.get(key, 0.0) + value

@@ -33,7 +33,7 @@ import numpy as np
 from ...errors import InvalidParameter, NoExactForm
 from ...rules.network import Network, numeric_variances, require_network, resolve_depth
 from ..gaussian import PlaneRule
-from .theory import FluctuationTheory, one_point, sparse_symmetric, two_point
+from .theory import FluctuationTheory, add_derivative, one_point, sparse_symmetric, two_point
 
 __all__ = ["two_input_layer_action", "two_input_theory", "two_input_correlators"]
 
@@ -201,16 +201,7 @@ def two_input_theory(net: Network, c0: float, depth: int | None = None, *, degre
                 layer = t - 1 if j >= 6 else t
                 legs += [position[(field, ab, layer)]] * k
                 multiplicity *= math.factorial(k)
-            key = tuple(sorted(legs))
-            derivative = coeff * multiplicity
-            if len(key) == 2:
-                i, j = key
-                hessian[i, j] += derivative
-                if i != j:
-                    hessian[j, i] += derivative
-            else:
-                bucket = entries.setdefault(len(key), {})
-                bucket[key] = bucket.get(key, 0.0) + derivative
+            add_derivative(hessian, entries, legs, coeff * multiplicity)
     theory = FluctuationTheory(
         labels,
         hessian,
