@@ -51,9 +51,15 @@ def test_the_branch_is_the_closed_form_off_the_point():
     s, T = S.sigma_w2, S.T
     e = get_formula("linear-recurrent-fresh/mean", order=1).expression
     branch = series_branch(e, s, T, e)
-    at = {s: sp.Rational(1001, 1000), T: 7, S.N: 10, S.sigma_b2: sp.Rational(3, 10), S.q0: 1}
-    got = branch.args[0][0].subs(at)
-    assert abs(float(got) - float(e.subs(at).evalf(80))) < 1e-13 * abs(float(got))
+    names = (s, T, S.N, S.sigma_b2, S.q0)
+    # lambdified, then evaluated in mpmath at fixed precision: a numeric subs leaves the
+    # nested series (Horner form in ln sigma_w2) to sympy's adaptive evalf, which re-evaluates
+    # every level at rising precision, exponentially in its depth
+    with mpmath.workdps(80):
+        at = (mpmath.mpf(1001) / 1000, 7, 10, mpmath.mpf(3) / 10, 1)
+        got = sp.lambdify(names, branch.args[0][0], "mpmath")(*at)
+        want = sp.lambdify(names, e, "mpmath")(*at)
+    assert abs(float(got) - float(want)) < 1e-13 * abs(float(got))
 
 
 def _rows(fid):
