@@ -289,7 +289,8 @@ def _evaluate_numeric(function, args, pair: bool):
         arrays[2] = np.clip(arrays[2], -bound, bound)  # rounding can push |c| past 1
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         value = np.asarray(function(*arrays), dtype=float)
-    return value + 0.0 * arrays[-1]
+    # the arguments' shape even when the closed form is a constant (zeros, not 0.0 * x: inf)
+    return value + np.zeros(np.shape(arrays[-1]))
 
 
 def _kinked_at_zero(act: Activation) -> bool:
