@@ -34,6 +34,7 @@ What the base does for every numeric target (C, Fortran, Rust, Julia, numpy, JAX
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 from dataclasses import dataclass
@@ -833,6 +834,36 @@ def _pole_order(expr, variable) -> int:
     return order
 
 
+
+@functools.lru_cache(maxsize=128)
+def _prepared_for_export(expr, arguments, *, exact, finite, cse, stable):
+    """The language-independent part of an export: ``(Prepared, branch notes)``.
+
+    Finding the removable points, measuring the branches and the common subexpressions
+    take most of an export and do not depend on the target language, so one formula
+    exported to several languages in a process is prepared once (sympy expressions are
+    immutable, so the cached result cannot change under a caller)."""
+    expr = _expand_sums(expr)
+    if exact:
+        return Prepared((), expr, _needs([expr])), []
+    points = removable_points(expr, arguments) if finite else ()
+    # poles of order SERIES_POLE_ORDER or more: no interpolation holds, the series does
+    steep = len(points) == 1 and _pole_order(expr, points[0].variable) >= SERIES_POLE_ORDER
+    notes = [] if steep else _branch_notes(expr, points, arguments)
+    if steep or (notes and not notes[-1].startswith("Near")):
+        series = _series_route(expr, points, arguments)
+        if series is not None:  # exact at the point: the closed form as derived beside it
+            out = prepare(expr, cse=cse, stable=False)
+            return Prepared(out.temporaries, out.result, out.needs, points, series=series[0]), list(
+                series[1]
+            )
+        if steep:  # no series here: the interpolation, measured
+            notes = _branch_notes(expr, points, arguments)
+        if notes and not notes[-1].startswith("Near"):
+            points = ()  # no branch that does not reach its tolerance
+    out = prepare(expr, cse=cse, stable=stable)
+    return Prepared(out.temporaries, out.result, out.needs, points), notes
+
 class Exporter:
     """Shared base of every export target.
 
@@ -931,26 +962,17 @@ class Exporter:
 
     # --- the export -------------------------------------------------------------------
     def prepare(self, formula: Formula) -> Prepared:
-        if self.exact:
-            expr = _expand_sums(formula.expression)
-            return Prepared((), expr, _needs([expr]))
-        expr = _expand_sums(formula.expression)
-        points = removable_points(expr, formula.arguments) if self.settings["finite"] else ()
-        # poles of order SERIES_POLE_ORDER or more: no interpolation holds, the series does
-        steep = len(points) == 1 and _pole_order(expr, points[0].variable) >= SERIES_POLE_ORDER
-        self.branch_notes = [] if steep else _branch_notes(expr, points, formula.arguments)
-        if steep or (self.branch_notes and not self.branch_notes[-1].startswith("Near")):
-            series = _series_route(expr, points, formula.arguments)
-            if series is not None:  # exact at the point: the closed form as derived beside it
-                self.branch_notes = series[1]
-                out = prepare(expr, cse=self.settings["cse"], stable=False)
-                return Prepared(out.temporaries, out.result, out.needs, points, series=series[0])
-            if steep:  # no series here: the interpolation, measured
-                self.branch_notes = _branch_notes(expr, points, formula.arguments)
-            if self.branch_notes and not self.branch_notes[-1].startswith("Near"):
-                points = ()  # no branch that does not reach its tolerance
-        out = prepare(expr, cse=self.settings["cse"], stable=self.settings["stable"])
-        return Prepared(out.temporaries, out.result, out.needs, points)
+        prepared, notes = _prepared_for_export(
+            formula.expression,
+            tuple(formula.arguments),
+            exact=bool(self.exact),
+            # the exact (document) exporters have no numeric settings
+            finite=bool(self.settings.get("finite", False)),
+            cse=bool(self.settings.get("cse", False)),
+            stable=bool(self.settings.get("stable", False)),
+        )
+        self.branch_notes = list(notes)
+        return prepared
 
     def export(self, formula: Formula) -> str:
         """The source text of one function (or document) for ``formula``."""

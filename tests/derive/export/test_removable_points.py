@@ -42,7 +42,11 @@ def _points(formula):
                 for offset in (0.0, 1e-9, -1e-9):
                     at = float(x0) + offset
                     if offset == 0.0:
-                        want = sp.limit(exact, S.sigma_w2, x0)  # the limit at the point
+                        # the limit at the point: the reduced rational function's value there
+                        # (sympy's limit where its denominator still vanishes)
+                        want = sp.radsimp(rational.subs(S.sigma_w2, x0))
+                        if not want.is_finite:
+                            want = sp.limit(exact, S.sigma_w2, x0)
                     else:
                         want = rational.subs(S.sigma_w2, sp.Rational(Fraction(at)))
                     values = {**fixed, S.sigma_w2: at}
