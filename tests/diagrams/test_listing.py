@@ -4,6 +4,7 @@ the streamed JSON is the text json.dumps would write for the whole listing."""
 import functools
 import io
 import json
+from fractions import Fraction
 
 import pytest
 
@@ -68,3 +69,27 @@ def test_network_diagrams_take_a_network_with_an_integer_depth():
         network_diagrams(Network("recurrent"), 1)
     with pytest.raises(InvalidParameter, match="non-negative"):
         network_diagrams(Network("recurrent", depth=2), -1)
+
+
+@pytest.mark.parametrize("legs, order", [(2, 4), (4, 3), (0, 4)])
+def test_grouped_sums_equal_the_sums_diagram_by_diagram(legs, order):
+    """phi4_summary sums per distinct (symmetry factor, O(N) factor) group; the second
+    route adds the Fractions of every diagram one by one."""
+    from nnqft.diagrams.polystr import factor_string
+
+    diagrams = generate_diagrams(legs, order, connected=True)
+    total, weighted, per_channel = Fraction(0), {}, [{}, {}, {}]
+    for d in diagrams:
+        total += d.symmetry_factor
+        for p, c in d.n_factor.items():
+            weighted[p] = weighted.get(p, 0) + d.symmetry_factor * c
+        for acc, poly in zip(per_channel, d.n_factor_channels):
+            for p, c in poly.items():
+                acc[p] = acc.get(p, 0) + d.symmetry_factor * c
+    sums = phi4_summary(iter(diagrams), legs, channels=True)
+    assert sums["count"] == len(diagrams)
+    assert sums["sum_symmetry_factors"] == str(total)
+    assert sums["sum_symmetry_times_n_factor"] == factor_string(weighted)
+    if legs == 4:
+        expected = [factor_string(p) for p in per_channel]
+        assert sums["sum_symmetry_times_n_factor_channels"] == expected
