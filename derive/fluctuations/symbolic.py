@@ -18,7 +18,7 @@ are evaluated (the tree: V; the tadpole: K1); K2 and V1 (two vertices) are not b
 >>> from nnqft.rules import symbols as S
 >>> cf = fluctuation_closed_form("relu")
 >>> sp.factor(cf["V"].subs(S.sigma_b2, 0))
-5*q0**2*sigma_w2**2*(sigma_w2/2)**(2*T - 2)*(T - 1)
+20*q0**2*sigma_w2**(2*T)*(T - 1)/2**(2*T)
 >>> cf["K1"]
 0
 """
