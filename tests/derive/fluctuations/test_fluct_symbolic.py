@@ -89,6 +89,27 @@ def test_formula_ids_export_and_evaluate(act):
     assert np.isclose(fn(0.8, 0.3, 1.3, 6.0), rows[-1]["covariance"][0], rtol=1e-10)
     c = CliRunner().invoke(cli, ["export", fid, "--lang", "c"])
     assert c.exit_code == 0 and "double fluctuations_v_" in c.output
-    expr = sp.sstr(get_formula(fid).expression)
-    ok = CliRunner().invoke(cli, ["check", expr, "--against", fid])
-    assert ok.exit_code == 0, ok.output
+    from nnqft.derive.check import check
+
+    # the engine's form against an independent expression: V(1) = 0, V(2) = the noise of
+    # layer 2, sigma_w2^2 Var(phi^2) at K0(1) (the tree line of one layer)
+    assert check(sp.sstr(get_formula(fid).expression), fid).equivalent
+    from nnqft.derive.gaussian import closed_form
+    from nnqft.rules.activations import get_activation
+
+    a = get_activation(act)
+    m2, m4 = (closed_form(a, w, integrate=True) for w in ("phi^2", "phi^4"))
+    K = S.sigma_b2 + S.sigma_w2 * S.q0
+    noise = (S.sigma_w2**2 * (m4 - m2**2)).subs(S.q, K)
+    expr = get_formula(fid).expression
+    assert sp.simplify(expr.subs(S.T, 2) - noise) == 0
+    assert sp.simplify(expr.subs(S.T, 1)) == 0
+
+
+def test_check_rejects_the_zero_bias_form_at_positive_bias():
+    from nnqft.derive.check import check
+
+    # the sigma_b2 = 0 result of the recursion is not the formula for sigma_b2 > 0
+    wrong = sp.sstr(scale_invariant_closed_form("relu", S.T)["V"])
+    r = check(wrong, "fluctuations/V/relu")
+    assert not r.equivalent and r.verdict.startswith("not equivalent")
