@@ -645,3 +645,54 @@ def _ntk_formula(name, order=None) -> Formula:
 
 
 _FAMILIES.append(_ntk_family)
+
+
+# --- the fluctuation diagrams summed in the depth (fluctuations/symbolic.py, §8) ----------
+
+_FLUCT_TEXT = {
+    "K0": "K0(T), the saddle point E[z^2] at infinite width, layer T",
+    "K1": "K1(T), the 1/N correction to E[z^2] = K0 + K1/N at layer T",
+    "V": "V(T): Cov(z_i^2, z_j^2) = V/N at layer T",
+}
+
+
+def _fluctuation_family() -> list[_Provider]:
+    if _module(".derive.fluctuations.symbolic") is None:
+        return []
+    from ..rules.activations import get_activation
+
+    return [
+        _Provider(
+            f"fluctuations/{what}/{name}",
+            ".derive.fluctuations.symbolic",
+            ("fluctuation_closed_form",),
+            functools.partial(_fluctuation_formula, what, name),
+        )
+        for name in ("linear", "relu", "leaky_relu")
+        if get_activation(name).is_scale_invariant
+        for what in ("K0", "K1", "V")
+    ]
+
+
+def _fluctuation_formula(what, name, order=None) -> Formula:
+    from .fluctuations.symbolic import fluctuation_closed_form
+
+    closed = fluctuation_closed_form(name)
+    expr = sp.sympify(closed[what])  # safe: a sympy result
+    return formula_from_expression(
+        expr,
+        f"fluctuations/{what}/{name}",
+        arguments=(S.sigma_w2, S.sigma_b2, S.q0, S.T),
+        description=f"{_FLUCT_TEXT[what]}, phi = {name}, any sigma_b2 (feedforward)",
+        derivation="tree and tadpole diagrams of the collective-field fluctuation theory "
+        "(diagrams_at, docs/conventions.md §8) with symbolic couplings, summed over the "
+        "vertex layer in closed form in T; nnqft.derive.fluctuations.symbolic",
+        source="nnqft.derive.fluctuations.symbolic.fluctuation_closed_form",
+        validity=(sp.Ne(closed["chi"], 1),),
+        notes=("valid for T >= 1; the denominators chi - 1 (chi = sigma_w2 <phi'^2>) are "
+               "removable, but the float exports of V lose their digits near chi = 1 (the "
+               "exporter says so): evaluate exactly there",),
+    )
+
+
+_FAMILIES.append(_fluctuation_family)

@@ -242,7 +242,9 @@ def series_error(branch, exact, arguments, depths=(1, 3, 8, 30), widths=(3,)) ->
                         with np.errstate(all="ignore"):
                             got = float(fast(*row))
                         want = slow(*[mpmath.mpf(v) for v in row])
-                        error = float(abs(got - want) / abs(want)) if np.isfinite(got) else math.inf
+                        # an exact zero (V(1) = 0): the absolute error
+                        scale = abs(want) if want != 0 else 1
+                        error = float(abs(got - want) / scale) if np.isfinite(got) else math.inf
                         if abs(log_s) < radius:
                             inside = max(inside, error)
                         else:

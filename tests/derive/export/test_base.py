@@ -461,9 +461,14 @@ def test_kernels_match_evalf_on_both_backends(fid):
     # the recurrent 1/N series have removable poles up to (1 - sigma_w2)^-5 whose terms
     # cancel each other: at |sigma_w2 - 1| ~ 0.1 that costs up to ~3 digits
     rtol = 1e-10 if fid.startswith("linear-recurrent") else 1e-12
+    atol = 0.0
+    if fid.startswith("fluctuations/V/"):
+        # poles (chi - 1)^-3 whose terms cancel: ~3 digits lost near chi = 1, and V(1) = 0
+        # exactly comes out as rounding of the terms' scale
+        rtol, atol = 1e-9, 1e-13 * float(np.max(np.abs(want)))
     for backend, values in got.items():
         assert values.shape == want.shape
-        np.testing.assert_allclose(values, want, rtol=rtol, err_msg=backend)
+        np.testing.assert_allclose(values, want, rtol=rtol, atol=atol, err_msg=backend)
     assert kernel(fid).backend in ("llvm", "numpy")
 
 
