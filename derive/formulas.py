@@ -668,7 +668,9 @@ def _fluctuation_family() -> list[_Provider]:
             ("fluctuation_closed_form",),
             functools.partial(_fluctuation_formula, what, name),
         )
-        for name in ("linear", "relu", "leaky_relu")
+        # leaky_relu's forms carry rationals such as (10001/20000)^T whose integers overflow
+        # a Fortran literal: registered once the exporters write them as reals
+        for name in ("linear", "relu")
         if get_activation(name).is_scale_invariant
         for what in ("K0", "K1", "V")
     ]

@@ -926,7 +926,7 @@ class Exporter:
     def renamed(self, expr: sp.Expr, names: dict) -> sp.Expr:
         """``expr`` with every symbol renamed (assumptions kept: integer exponents stay
         recognisable)."""
-        return expr.xreplace({s: sp.Symbol(n, **s.assumptions0) for s, n in names.items()})
+        return expr.xreplace({s: sp.Symbol(n, **s._assumptions_orig) for s, n in names.items()})
 
     # --- documentation --------------------------------------------------------------
     def doc_lines(self, formula: Formula, names: dict) -> list[str]:

@@ -74,8 +74,8 @@ def cases():
     return out
 
 
-def _close(got, want, rtol=RTOL):
-    return abs(got - want) <= rtol * max(abs(want), 1e-300)
+def _close(got, want, rtol=RTOL, scale=0.0):
+    return abs(got - want) <= rtol * max(abs(want), scale, 1e-300)
 
 
 def _assert_all(values, cases, lang):
@@ -83,9 +83,18 @@ def _assert_all(values, cases, lang):
     bad = [
         (fid, row, got, want)
         for (fid, row, want), got in zip(cases, values)
-        if not _close(got, want)
+        if not _close(got, want, *_tolerance(fid, cases))
     ]
     assert not bad, f"{lang} disagrees with 40-digit evalf at: {bad[:5]}"
+
+
+def _tolerance(fid, cases):
+    """(rtol, scale): the fluctuation V forms have poles (chi - 1)^-3 whose terms cancel
+    (about 3 digits lost near chi = 1) and vanish exactly at T = 1, where what is left is
+    rounding of the terms: relative to the largest value of the formula on the grid."""
+    if not fid.startswith("fluctuations/V/"):
+        return RTOL, 0.0
+    return 1e-9, 1e-3 * max(abs(w) for cid, _, w in cases if cid == fid)
 
 
 # --- every formula, every compiled target ---------------------------------------------------
