@@ -659,8 +659,6 @@ _FLUCT_TEXT = {
 def _fluctuation_family() -> list[_Provider]:
     if _module(".derive.fluctuations.symbolic") is None:
         return []
-    from ..rules.activations import get_activation
-
     return [
         _Provider(
             f"fluctuations/{what}/{name}",
@@ -670,8 +668,7 @@ def _fluctuation_family() -> list[_Provider]:
         )
         # leaky_relu's forms carry rationals such as (10001/20000)^T whose integers overflow
         # a Fortran literal: registered once the exporters write them as reals
-        for name in ("linear", "relu")
-        if get_activation(name).is_scale_invariant
+        for name in ("linear", "relu")  # scale-invariant: the symbolic route's class
         for what in ("K0", "K1", "V")
     ]
 

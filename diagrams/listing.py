@@ -62,31 +62,22 @@ def phi4_summary(diagrams: Iterable, legs: int, *, channels: bool = False, write
     from .polystr import factor_string
 
     count = 0
-    channels = channels and legs == 4
-    # diagrams share few distinct (symmetry factor, O(N) factor) pairs: count each pair
-    # with integers and do the Fraction arithmetic once per pair, not once per diagram
-    # (the sums are exact, so the result is the same; dict order keeps first appearance)
-    groups: dict = {}
-    for d in diagrams:
-        count += 1
-        key = (d.symmetry_factor, tuple(d.n_factor.items()))
-        if channels:
-            key += (tuple(tuple(poly.items()) for poly in d.n_factor_channels),)
-        groups[key] = groups.get(key, 0) + 1
-        if write is not None:
-            write(d.to_dict())
     total = Fraction(0)
     weighted: dict = {}
     per_channel: list[dict] = [{}, {}, {}]
-    for key, k in groups.items():
-        s = key[0] * k
+    channels = channels and legs == 4
+    for d in diagrams:
+        count += 1
+        s = d.symmetry_factor
         total += s
-        for p, c in key[1]:
+        for p, c in d.n_factor.items():
             weighted[p] = weighted.get(p, 0) + s * c
         if channels:
-            for acc, poly in zip(per_channel, key[2]):
-                for p, c in poly:
+            for acc, poly in zip(per_channel, d.n_factor_channels):
+                for p, c in poly.items():
                     acc[p] = acc.get(p, 0) + s * c
+        if write is not None:
+            write(d.to_dict())
     out = {
         "count": count,
         "sum_symmetry_factors": str(total),
