@@ -666,9 +666,7 @@ def _fluctuation_family() -> list[_Provider]:
             ("fluctuation_closed_form",),
             functools.partial(_fluctuation_formula, what, name),
         )
-        # leaky_relu's forms carry rationals such as (10001/20000)^T whose integers overflow
-        # a Fortran literal: registered once the exporters write them as reals
-        for name in ("linear", "relu")  # scale-invariant: the symbolic route's class
+        for name in ("linear", "relu", "leaky_relu")  # scale-invariant: the symbolic route's class
         for what in ("K0", "K1", "V")
     ]
 

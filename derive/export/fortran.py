@@ -37,6 +37,12 @@ class NnqftFortranPrinter(FCodePrinter):
         base = {"standard": 2008, "source_format": "free", "strict": True}
         super().__init__({**base, **(settings or {})})
 
+    def _print_Integer(self, expr):
+        # a default Fortran integer has 32 bits: a larger literal overflows at compile time
+        if abs(int(expr)) > 2**31 - 1:
+            return f"{int(expr)}.0d0" if expr > 0 else f"({int(expr)}.0d0)"
+        return super()._print_Integer(expr)
+
     def _print_Pi(self, expr):
         return self._print(sp.Float(sp.pi.evalf(20), 20))
 

@@ -68,12 +68,26 @@ def test_couplings_and_errors():
         symbolic_layer_couplings("tanh")
 
 
-def test_leaky_relu_is_derived_but_not_registered():
-    assert "fluctuations/V/leaky_relu" not in list_formulas()
+def test_leaky_relu_big_integers_compile_in_fortran(tmp_path):
+    # its V carries integers such as 10004000600040001, beyond a default Fortran integer
+    import shutil
+    import subprocess
+
+    from nnqft.derive.export.base import export
+
     assert fluctuation_closed_form("leaky_relu")["K1"] == 0
+    src = export("fluctuations/V/leaky_relu", "fortran")
+    assert "10004000600040001.0d0" in src
+    if shutil.which("gfortran") is None:
+        pytest.skip("gfortran is not installed")
+    f = tmp_path / "v.f90"
+    f.write_text(src)
+    run = subprocess.run(["gfortran", "-std=f2008", "-c", str(f), "-o", str(tmp_path / "v.o")],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
 
 
-@pytest.mark.parametrize("act", ("linear", "relu"))
+@pytest.mark.parametrize("act", ACTS)
 def test_formula_ids_export_and_evaluate(act):
     from click.testing import CliRunner
 
