@@ -334,7 +334,7 @@ def _from_raw(raw: RawDiagram, order: int, n_legs: int, ident=None) -> Diagram:
         n_legs=n_legs,
         symmetry_factor=raw.symmetry_factor,
         n_factor_channels=tuple(dict(q) for q in chans),
-        loops=loop_number(raw.labels, raw.edges),
+        loops=_connected_loops(raw.labels, raw.edges),
         connected=True,
         one_pi=is_one_particle_irreducible(raw.labels, raw.edges),
         channels={ch: dict(q) for ch, q in factor.items()},
@@ -342,6 +342,16 @@ def _from_raw(raw: RawDiagram, order: int, n_legs: int, ident=None) -> Diagram:
     )
     d.__dict__["n_factor"] = dict(n_factor)  # the cached_property, filled in
     return d
+
+
+def _connected_loops(labels, edges) -> int:
+    """:func:`loop_number` of a connected diagram: its legs are leaves, so its vertices
+    form one component and the count needs no union-find."""
+    n_vertices = sum(1 for lab in labels if lab is None)
+    if not n_vertices:
+        return 0
+    internal = sum(1 for a, b in edges if labels[a] is None and labels[b] is None)
+    return internal - n_vertices + 1
 
 
 def _raw_id(raw: RawDiagram) -> str:
