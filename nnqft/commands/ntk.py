@@ -23,10 +23,10 @@ from ._common import (
     refuse_if_too_large,
 )
 
-#: why the 1/n entries are null (until the collective-field pipeline derives them)
+#: why the 1/n entries are null where they are
 CORRECTION_REASON = (
-    "the O(1/n) correction to the mean NTK is not derived yet (it will come from the "
-    "collective-field 1/N expansion)"
+    "the O(1/n) correction to the mean NTK is derived for feedforward nets with one input "
+    "only"
 )
 VARIANCE_REASON = (
     "the O(1/n) variance of the NTK across initialisations is derived for feedforward nets "
@@ -120,8 +120,9 @@ def ntk_command(
     sigma_w2 <phi' phi'>_K(l) H(l); two inputs give the 2x2 Gram matrix.  Recurrent nets
     (backpropagation through time, shared W) have the same NTK at infinite width.  With
     --width the empirical NTK of real networks (explicit backpropagation) is shown beside
-    it, with standard errors.  Feedforward nets with one input also get the variance of
-    H across initialisations at O(1/n): Var(H_ii) = ntk_variance/n.
+    it, with standard errors.  Feedforward nets with one input also get the 1/n correction
+    to the mean, E H_ii = H + ntk_correction/n, and the variance of H across
+    initialisations at O(1/n): Var(H_ii) = ntk_variance/n.
     """
     from ..errors import InvalidParameter
     from ..rules.network import Network
@@ -177,9 +178,17 @@ def ntk_command(
         "H_ij(l) = d_ij H(l) at infinite width; lambda_b per bias, lambda_W/n per weight; "
         "H(1) = K(1) when lambda_b = sigma_b2 and lambda_W = sigma_w2",
     ]
-    reasons = {"ntk_correction": CORRECTION_REASON}
+    reasons = {}
     if arch == "feedforward" and inputs == 1:
+        from ..derive.ntk.correction import ntk_mean_correction
         from ..derive.ntk.variance import ntk_fluctuations
+
+        for row, c in zip(layers, ntk_mean_correction(net, depth, lambda_b, lambda_w)):
+            row["ntk_correction"] = c["ntk_correction"]
+        notes.append(
+            "ntk_correction: E H_ii = ntk + ntk_correction/n + O(1/n^2) (the Markov chain in "
+            "(G, Hhat) one order further, with the Stein term of the row shared by z_i and H_ii)"
+        )
 
         for row, f in zip(layers, ntk_fluctuations(net, depth, lambda_b, lambda_w)):
             row["ntk_variance"] = f["ntk_variance"]
@@ -189,6 +198,7 @@ def ntk_command(
             "Cov(H_ii, H_jj) = A/n, Var(H_ij) = B/n (i != j), Cov(z_i^2, H_jj) = D/n"
         )
     else:
+        reasons["ntk_correction"] = CORRECTION_REASON
         reasons["ntk_variance"] = VARIANCE_REASON
     if arch == "recurrent":
         notes.append(
@@ -256,6 +266,10 @@ def ntk_command(
             else:
                 line |= {f"{key}_11": r[key][0][0], f"{key}_12": r[key][0][1]}
         line["chi_perp"] = r["chi_perp"] if inputs == 1 else r["chi_perp"][0][0]
+        if r["ntk_correction"] is not None:
+            line["ntk_correction"] = r["ntk_correction"]
+            if width is not None:  # the truncated series at the simulated width
+                line["ntk_at_n"] = r["ntk"] + r["ntk_correction"] / width
         if r["ntk_variance"] is not None:
             line["ntk_variance"] = r["ntk_variance"]
         if "simulation" in r:

@@ -1,0 +1,148 @@
+"""The O(1/n) correction to the mean NTK: feedforward, one input (docs/conventions.md §10).
+
+``E H_ii(l) = H(l) + H1(l)/n + O(1/n^2)``, with H the infinite-width NTK and n the width.
+
+**Derivation: the Markov chain in (G, Hhat) of :mod:`nnqft.derive.ntk.variance`, one
+order further in the means.**  Given layer l-1, the pre-activation z_k of neuron k of layer
+l is N(0, G) and its NTK entry is H_kk = Hhat + eps_k, with G, Hhat the empirical means
+of layer l-1 and eps_k = W_k M W_k^T - (C_W/n) tr M a centred quadratic form in the row
+W_k ~ N(0, (C_W/n) I) (M = D H D, D = diag phi'(z(l-1))).  Exactly,
+
+    E H_ii(l+1) = lambda_b + lambda_W E[phi(z_k)^2] + C_W E[phi'(z_k)^2 H_kk].
+
+z_k = W_k . phi + b_k is linear in the same row, so Stein's lemma (twice) gives the part of
+the last mean that the quadratic form carries,
+
+    E[phi'(z_k)^2 eps_k | layer l-1] = (C_W/n)^2 (phi^T M phi) <(phi'^2)''>_G,
+
+with <f''>_G = 2 d<f>/dG (the heat equation: no derivative of phi is taken).  The rest is
+E[Hhat <phi'^2>_G] over the fluctuating (G, Hhat): means K + K1/n, H + H1/n, covariance
+(V, D, A)/n from :func:`~nnqft.derive.ntk.variance.ntk_fluctuations`.  So
+
+    H1(l+1) = lambda_W [K1 d<phi^2> + V d2<phi^2>/2]
+              + C_W [<phi'^2> H1 + d<phi'^2> (K1 H + D) + H V d2<phi'^2>/2]
+              + 2 C_W^3 P(l-1) d<phi'^2>,
+    K1(l+1) = C_W [K1 d<phi^2> + V d2<phi^2>/2],
+
+all Gaussian means at K(l) (d, d2: first and second K-derivatives), and
+P(l) = lim (1/n) E[phi^T M phi] at layer l, whose off-diagonal part pairs the rows of two
+neurons by Stein's lemma once each:
+
+    P(l) = <phi^2 phi'^2> H(l) + C_W^2 <(phi phi')'>^2 P(l-1),   P(0) = 0
+
+(layer 1's NTK is deterministic), <(phi phi')'> = <z phi phi'>/K.  Layers 1 and 2 have no
+correction.  Known facts the tests check: H1 = 0 for linear and ReLU nets (scale
+invariance: <phi'^2> is constant and K1 = 0), and Monte Carlo of real networks.
+
+>>> from nnqft.rules.network import Network
+>>> rows = ntk_mean_correction(Network("feedforward", "relu", 2.0, 0.1), 4)
+>>> [abs(round(r["ntk_correction"], 12)) for r in rows]
+[0.0, 0.0, 0.0, 0.0]
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ...errors import InvalidParameter
+from ...rules.network import Network, numeric_variances, require_network, resolve_depth
+from ..gaussian import panel_rule
+from .kernel import learning_rates
+from .variance import _check_tails, ntk_fluctuations
+
+__all__ = ["ntk_mean_correction"]
+
+
+def _means(act, K: float) -> dict:
+    """The Gaussian means at variance K the mean correction needs, on one panel rule;
+    K-derivatives as d<f>/dK = <f He_2(u/sqrt K)>/(2K), d2<f>/dK2 = <f He_4>/(4K^2)."""
+    phi, dphi = act.numeric(0), act.numeric(1)
+    u, w = panel_rule(K, act.kink_points)
+    with np.errstate(over="ignore", invalid="ignore"):
+        p = np.broadcast_to(phi(u), u.shape)
+        dp = np.broadcast_to(dphi(u), u.shape)
+        d2 = dp * dp
+        x2 = u * u / K
+        he2, he4 = x2 - 1.0, x2 * x2 - 6.0 * x2 + 3.0
+        out = {
+            "dphi2": w @ d2,
+            "phi2dphi2": w @ (p * p * d2),
+            "d_phi2": (w @ (p * p * he2)) / (2 * K),
+            "dd_phi2": (w @ (p * p * he4)) / (4 * K * K),
+            "d_dphi2": (w @ (d2 * he2)) / (2 * K),
+            "dd_dphi2": (w @ (d2 * he4)) / (4 * K * K),
+            # <(phi phi')'> by Stein's lemma: <z g(z)> = K <g'(z)>
+            "d_phidphi": (w @ (u * p * dp)) / K,
+        }
+    if not all(math.isfinite(v) for v in out.values()):
+        raise InvalidParameter(
+            f"the Gaussian means of phi = {act.name} overflow at variance {K:g}; "
+            "use a smaller depth or sigma_w2"
+        )
+    return {k: float(v) for k, v in out.items()}
+
+
+def ntk_mean_correction(
+    net: Network, depth: int | None = None, lambda_b=1.0, lambda_W=1.0
+) -> list[dict]:
+    """H1(l), the 1/n coefficient of the mean NTK E H_ii(l), per layer (module docstring).
+
+    Parameters
+    ----------
+    net : Network
+        A feedforward net with numeric variances.
+    depth : int, optional
+        Number of layers (default: the network's depth).
+    lambda_b, lambda_W : float, optional
+        The learning-rate factors (default 1).
+
+    Returns
+    -------
+    list of dict
+        Per layer ``layer``, ``ntk`` (H at infinite width), ``ntk_correction`` (H1),
+        ``K1`` (the 1/n coefficient of E z^2, from the same chain) and ``P``.
+
+    Examples
+    --------
+    >>> from nnqft.rules.network import Network
+    >>> rows = ntk_mean_correction(Network("feedforward", "tanh", 1.5, 0.05), 4)
+    >>> [round(r["ntk_correction"], 6) for r in rows]
+    [0.0, 0.0, 0.051543, 0.207898]
+    """
+    require_network(net, arch="feedforward", what="the NTK mean correction")
+    cw, _, _ = numeric_variances(net, "the NTK mean correction")
+    T = resolve_depth(net, depth)
+    lb, lw = learning_rates(lambda_b, lambda_W)
+    del lb  # a constant: it has no fluctuation
+    act = net.activation
+    fluct = ntk_fluctuations(net, T, lambda_b, lambda_W)
+    K1 = H1 = 0.0
+    P_prev = 0.0  # P(l-1): layer 0 (the input) has no random NTK
+    rows = []
+    checked = 0.0
+    for layer, f in enumerate(fluct, start=1):
+        K, H, V, D = f["K"], f["ntk"], f["V"], f["D"]
+        rows.append({"layer": layer, "ntk": H, "ntk_correction": H1, "K1": K1, "P": None})
+        if K > checked:
+            _check_tails(act, K)
+            checked = K
+        m = _means(act, K)
+        P = m["phi2dphi2"] * H + cw**2 * m["d_phidphi"] ** 2 * P_prev
+        rows[-1]["P"] = P
+        if layer == T:
+            break
+        K1_next = cw * (K1 * m["d_phi2"] + V * m["dd_phi2"] / 2)
+        H1 = (
+            lw * (K1 * m["d_phi2"] + V * m["dd_phi2"] / 2)
+            + cw * (m["dphi2"] * H1 + m["d_dphi2"] * (K1 * H + D) + H * V * m["dd_dphi2"] / 2)
+            + 2 * cw**3 * P_prev * m["d_dphi2"]
+        )
+        K1, P_prev = K1_next, P
+        if not (math.isfinite(H1) and abs(H1) < 1e300):
+            raise InvalidParameter(
+                f"the NTK mean correction at layer {layer + 1} is beyond the floating-point "
+                "range; use a smaller depth or sigma_w2"
+            )
+    return rows
