@@ -172,6 +172,7 @@ CHAPTERS: list[tuple[str, str]] = [
     ("examples", "nnqft.derive.document.field_theory:examples_chapter"),
     ("loops", "nnqft.derive.loops.amplitudes:loop_chapter"),
     ("fluctuations", "nnqft.derive.fluctuations.chapter:fluctuation_chapter"),
+    ("ntk", "nnqft.derive.ntk.chapter:ntk_chapter"),
 ]
 
 #: the only "module:function" names a chapter target may be: the package's own builders
