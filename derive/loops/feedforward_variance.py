@@ -143,7 +143,7 @@ def variance_diagrams(rules: FeynmanRules, order: int) -> tuple[LayerDiagramValu
     >>> from nnqft.rules.feynman import get_rules
     >>> ds = variance_diagrams(get_rules("linear-feedforward"), 2)
     >>> [(d.order, d.multiplicity, d.symmetry_factor) for d in ds][:2]
-    [(1, 2, Fraction(1, 4)), (1, 4, Fraction(1, 2))]
+    [(1, 2, Fraction(1, 4)), (1, 2, Fraction(1, 4))]
     """
     p = placement(rules)
     classes: dict = {}
