@@ -173,6 +173,7 @@ class LayerDiagram:
             chain = [*chains[a], ("R", a // 2)]
             for u, v in zip(chain, chain[1:]):
                 g.add_edge(u, v, kind="response", directed=True, head=v)
+        _place(g, self.pattern != "input", 1 + len(levels) + bool(self.old))
         return g
 
     @property
@@ -199,6 +200,31 @@ class LayerDiagram:
         sources = tuple(start if a in self.old else born for a in range(4))
         layers = [()] * start + [(self.old,)] * stretch + [first] * (stretch - 1) + tail
         return sources, tuple(layers), None
+
+
+def _place(g: nx.MultiGraph, bias: bool, columns: int) -> None:
+    """Drawing positions (``pos``, not part of the canonical form): strand a on row a,
+    the source at the left, one column per ladder, the readouts at the right; in a column
+    the pair holding the lower strand sits a little to the right, so that a pair never
+    runs through the other pair's vertices."""
+    column = {"S": 0, "O": 1}
+    shift = 1 if any(x[0] == "O" for x in g) else 0
+    for x in g:
+        if x[0] == "R":
+            g.nodes[x]["pos"] = (1.2 * columns, -(2 * x[1] + 0.5))
+            continue
+        a = x[-1]
+        c = column.get(x[0], (x[1] if x[0] == "W" else 0) + shift + (0 if bias else 1))
+        kinds = {"S": "correlator"}.get(x[0], "disorder")
+        partner = [v for _, v, k in g.edges(x, data="kind") if k == kinds and v[0] == x[0]]
+        lower = min([a, *(v[-1] for v in partner)])
+        offset = 0.35 if partner and lower != min(_alive(g, x)) else 0.0
+        g.nodes[x]["pos"] = (1.2 * c + offset, -float(a))
+
+
+def _alive(g: nx.MultiGraph, x) -> list:
+    """The strands with a vertex in the column of ``x``."""
+    return [v[-1] for v in g if v[:-1] == x[:-1]]
 
 
 @functools.lru_cache(maxsize=4096)

@@ -557,7 +557,7 @@ def _derive(arch, observable, bias, order, exact) -> Correlator:
                     "order $1/N^d$, in classes under the symmetry of "
                     "$(z_1\\cdot z_2)(z_3\\cdot z_4)$: "
                     + ", ".join(
-                        f"{n} at order {'1/N' if k == 1 else f'1/N^{k}'}"
+                        f"{n} at order {'$1/N$' if k == 1 else f'$1/N^{{{k}}}$'}"
                         for k, n in sorted(counts.items())
                     )
                     + ".",
@@ -576,7 +576,24 @@ def _derive(arch, observable, bias, order, exact) -> Correlator:
                     tuple(sp.Eq(sp.Symbol(f"V_{d}"), c) for d, c in coefficients.items() if d),
                 )
             )
-            steps.append(_diagrams_step(diagrams))
+            drawn = _listed(diagrams)
+            steps.append(
+                (
+                    DIAGRAMS_TITLE,
+                    "Each class of reduced diagrams (a diagram and its images under the "
+                    "exchanges of $z_1 \\leftrightarrow z_2$, $z_3 \\leftrightarrow z_4$ and of "
+                    "the two dot products) drawn beside its symmetry factor, its power of $N$ "
+                    "and its value: the four strands run from their sources (left; dashed: "
+                    "bias pairs) to the readouts (right), one column of W pairs per ladder; "
+                    "the values of one order sum to its coefficient."
+                    + (
+                        f" Drawn through $1/N$; in all {len(diagrams)} classes."
+                        if len(drawn) < len(diagrams)
+                        else ""
+                    ),
+                    (),
+                )
+            )
             if exact:
                 expression = feedforward_variance()
                 steps.append(

@@ -164,7 +164,12 @@ def test_graph_is_typed_and_drawn():
     kinds = Counter(k for *_, k in g.edges(data="kind"))
     assert kinds == {"response": 4 * 2 + 2, "disorder": 1 + 2, "correlator": 2}
     assert set(line_kinds(g)) == {"response", "disorder", "correlator"}
-    assert tikz_picture(g).count("nnqft disorder") == 3
+    picture = tikz_picture(g)
+    assert picture.count("nnqft disorder") == 3
+    # drawn where the generator placed it (``pos``, outside the canonical form): the
+    # readouts right of the three columns, on the rows between their strands
+    assert "(3.600,-0.500)" in picture and "(3.600,-2.500)" in picture
+    assert all("pos" in data for _, data in g.nodes(data=True))
 
 
 def test_rules_other_than_the_feedforward_net_are_refused():
