@@ -222,7 +222,11 @@ def _component_layout(graph, nodes, fixed=None):
 
 def _layout(graph):
     """Legs on a circle (2 legs: left and right), vertices by a seeded spring layout;
-    components without legs are laid out on their own and placed side by side below."""
+    components without legs are laid out on their own and placed side by side below.
+    A diagram whose every node carries a ``pos`` (its generator's drawing) keeps it."""
+    given = dict(graph.nodes(data="pos"))
+    if given and all(p is not None for p in given.values()):
+        return {x: (float(p[0]), float(p[1])) for x, p in given.items()}
     legs = sorted(
         (x for x, kind in graph.nodes(data="kind") if kind == "leg"),
         key=lambda x: repr(graph.nodes[x].get("leg")),

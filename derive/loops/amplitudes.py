@@ -13,8 +13,11 @@ linear net the diagrams of
     E Q(T) = q0 M(T, T) + sigma_b2 sum_{k<T} M(k, k)             (fresh bias)
 
 with ``M(k, m) = (1/N) E tr[(W^T)^k W^m]`` are the Wick pairings of the W's; for a
-feedforward net the rules' kernel K = delta_ts leaves only the cactus (the mean field).
-The variances and the log-mean come from the routes their derivation steps name.
+feedforward net the rules' kernel K = delta_ts leaves only the cactus (the mean field),
+and the feedforward variance is the sum of the layer-pairing diagrams of
+:mod:`nnqft.diagrams.layer_pairings`, evaluated by
+:mod:`nnqft.derive.loops.feedforward_variance`.  The recurrent variance and the log-mean
+come from the routes their derivation steps name.
 :func:`correlator` is the public entry; results are cached by content.
 
 >>> from nnqft.rules.symbols import T, sigma_b2, sigma_w2, q0
@@ -151,7 +154,10 @@ def recurrent_variance_coefficients(bias: str, order: int = 1) -> dict:
 
 def feedforward_variance_coefficients(order: int) -> dict[int, sp.Expr]:
     """Coefficients of 1/N^j (j <= order) of the exact feedforward Var Q(T), each a closed
-    form in T: expanding a^(T-t) = sigma_w2^(2(T-t)) (1 + 2/N)^(T-t) in
+    form in T, from the exact recursion (docs/conventions.md §5), not from diagrams: the
+    independent check of the diagram route (:mod:`nnqft.derive.loops.feedforward_variance`,
+    which :func:`correlator` uses), and the O(1/N) variance of the delta-method log-mean.
+    Expanding a^(T-t) = sigma_w2^(2(T-t)) (1 + 2/N)^(T-t) in
     ``V(T) = (2/N) sum_t a^(T-t) m(t)^2`` gives
     ``V_(j+1) = 2^(j+1) sum_t binomial(T-t, j) sigma_w2^(2(T-t)) m(t)^2``.
 
@@ -191,7 +197,7 @@ def log_digamma_coefficients(order: int) -> dict[int, sp.Expr]:
 
 OBSERVABLES = ("mean", "variance", "log-mean")
 #: rules/engine version, part of every cache key; bump when a derivation changes
-ENGINE_VERSION = "linear-pipeline-9"
+ENGINE_VERSION = "linear-pipeline-10"
 
 
 @dataclass(frozen=True)
@@ -288,13 +294,19 @@ def _diagram_data(d: DiagramValue, values: list) -> dict:
         "types": [list(t) for t in d.types],
         "value": values.index(d.value),
         "name": d.name,
+        "family": getattr(d, "family", ""),
     }
 
 
 def _diagram_from_data(data: dict, values: list) -> DiagramValue:
     from fractions import Fraction
 
-    return DiagramValue(
+    cls = DiagramValue
+    if data.get("family") == "layer-pairing":  # the feedforward variance's diagrams
+        from .feedforward_variance import LayerDiagramValue
+
+        cls = LayerDiagramValue
+    return cls(
         id=data["id"],
         order=int(data["order"]),
         n_power=int(data["n_power"]),
@@ -498,7 +510,9 @@ def _derive(arch, observable, bias, order, exact) -> Correlator:
     diagrams: tuple = ()
     if arch == "feedforward":
         # the rules' K = delta_ts leaves the bare line and the rung ladder at every order
-        cactus = mean_diagrams(rules, max(order or 0, 1))
+        # (the mean's own request lists them through its order; the variance and the
+        # log-mean need only its value, so the trace diagrams through 1/N suffice)
+        cactus = mean_diagrams(rules, max(order or 0, 1) if observable == "mean" else 1)
         if any(d.order for d in cactus):  # pragma: no cover - excluded by the kernel
             raise InvalidParameter("a feedforward mean diagram beyond O(1) survived")
         mean = tidy(sp.Add(*[d.value for d in cactus]))
@@ -519,20 +533,85 @@ def _derive(arch, observable, bias, order, exact) -> Correlator:
             coefficients = {k: (mean if k == 0 else sp.Integer(0)) for k in range((order or 0) + 1)}
             validity.append("exact at every N: E Q(T) has no 1/N corrections")
         elif observable == "variance":
+            from .feedforward_variance import variance_diagrams
+
+            depth = order if order is not None else 3
+            diagrams = variance_diagrams(rules, depth)
+            coefficients = coefficients_of(diagrams, depth)
+            counts: dict = {}
+            for d in diagrams:
+                counts[d.order] = counts.get(d.order, 0) + 1
             steps.append(
                 (
-                    "Variance recursion",
-                    "Given layer t-1 the $z_i(t)$ are iid Gaussian, so "
-                    "$V(t) = (1 + 2/N) \\sigma_w^4 V(t-1) + (2/N) m(t)^2$, solved in closed "
-                    "form.",
+                    "Layer pairings",
+                    "$E\\,Q(T)^2$ has four strands, the four $z(T)$ of "
+                    "$(z_1\\cdot z_2)(z_3\\cdot z_4)$, each from the input or from the bias "
+                    "of some layer. With $K(t,s) = \\delta_{ts}$ the $W(t)$ letters pair "
+                    "within their layer (three pairings of four strands, one of two) and with "
+                    "$B(t,s) = \\delta_{ts}$ the biases pair within their layer; the index sums "
+                    "of a level are the cycles of the pairings above and below it, so each "
+                    "change of the pairing costs $1/N$ and nothing else does. The connected "
+                    "configurations (the variance) whose pairing changes $d$ times are order "
+                    "$1/N^d$; a run of equal pairings is a ladder, and the reduced diagrams "
+                    "(source pattern and the word of pairings visited) are $6 \\cdot 2^d$ at "
+                    "order $1/N^d$, in classes under the symmetry of "
+                    "$(z_1\\cdot z_2)(z_3\\cdot z_4)$: "
+                    + ", ".join(
+                        f"{n} at order {'$1/N$' if k == 1 else f'$1/N^{{{k}}}$'}"
+                        for k, n in sorted(counts.items())
+                    )
+                    + ".",
                     (),
                 )
             )
-            coefficients = feedforward_variance_coefficients(order if order is not None else 3)
-            expression = feedforward_variance() if exact else _series(coefficients)
+            steps.append(
+                (
+                    "Sums over layers",
+                    "Each reduced diagram is summed over the source layers of its strands and "
+                    "the $\\binom{n}{d}$ ways to put its $d$ changes on the $n$ levels where "
+                    "four strands are alive, each geometric sum in closed form in $T$. $V_d$ "
+                    "is the coefficient of $N^{-d}$; it equals the series of the exact "
+                    "recursion $V(t) = (1 + 2/N) \\sigma_w^4 V(t-1) + (2/N) m(t)^2$ (the "
+                    "check, term by term).",
+                    tuple(sp.Eq(sp.Symbol(f"V_{d}"), c) for d, c in coefficients.items() if d),
+                )
+            )
+            drawn = _listed(diagrams)
+            steps.append(
+                (
+                    DIAGRAMS_TITLE,
+                    "Each class of reduced diagrams (a diagram and its images under the "
+                    "exchanges of $z_1 \\leftrightarrow z_2$, $z_3 \\leftrightarrow z_4$ and of "
+                    "the two dot products) drawn beside its symmetry factor, its power of $N$ "
+                    "and its value: the four strands run from their sources (left; dashed: "
+                    "bias pairs) to the readouts (right), one column of W pairs per ladder; "
+                    "the values of one order sum to its coefficient."
+                    + (
+                        f" Drawn through $1/N$; in all {len(diagrams)} classes."
+                        if len(drawn) < len(diagrams)
+                        else ""
+                    ),
+                    (),
+                )
+            )
             if exact:
-                validity.append("exact at finite N; coefficients: the first terms of its series")
+                expression = feedforward_variance()
+                steps.append(
+                    (
+                        "Variance recursion",
+                        "Given layer t-1 the $z_i(t)$ are iid Gaussian, so "
+                        "$V(t) = (1 + 2/N) \\sigma_w^4 V(t-1) + (2/N) m(t)^2$, solved in "
+                        "closed form: the exact finite-N variance, whose series the diagrams "
+                        "above reproduce.",
+                        (),
+                    )
+                )
+                validity.append(
+                    "exact at finite N (the recursion's solution); coefficients: the diagrams "
+                    "of its first terms"
+                )
             else:
+                expression = _series(coefficients)
                 validity.append(f"truncated after 1/N^{order}")
         else:  # log-mean
             if exact:
