@@ -44,44 +44,12 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from ...errors import InvalidParameter
 from ...rules.network import Network, numeric_variances, require_network, resolve_depth
-from ..gaussian import panel_rule
 from .kernel import learning_rates
-from .variance import _check_tails, ntk_fluctuations
+from .variance import _check_tails, _means, ntk_fluctuations
 
 __all__ = ["ntk_mean_correction"]
-
-
-def _means(act, K: float) -> dict:
-    """The Gaussian means at variance K the mean correction needs, on one panel rule;
-    K-derivatives as d<f>/dK = <f He_2(u/sqrt K)>/(2K), d2<f>/dK2 = <f He_4>/(4K^2)."""
-    phi, dphi = act.numeric(0), act.numeric(1)
-    u, w = panel_rule(K, act.kink_points)
-    with np.errstate(over="ignore", invalid="ignore"):
-        p = np.broadcast_to(phi(u), u.shape)
-        dp = np.broadcast_to(dphi(u), u.shape)
-        d2 = dp * dp
-        x2 = u * u / K
-        he2, he4 = x2 - 1.0, x2 * x2 - 6.0 * x2 + 3.0
-        out = {
-            "dphi2": w @ d2,
-            "phi2dphi2": w @ (p * p * d2),
-            "d_phi2": (w @ (p * p * he2)) / (2 * K),
-            "dd_phi2": (w @ (p * p * he4)) / (4 * K * K),
-            "d_dphi2": (w @ (d2 * he2)) / (2 * K),
-            "dd_dphi2": (w @ (d2 * he4)) / (4 * K * K),
-            # <(phi phi')'> by Stein's lemma: <z g(z)> = K <g'(z)>
-            "d_phidphi": (w @ (u * p * dp)) / K,
-        }
-    if not all(math.isfinite(v) for v in out.values()):
-        raise InvalidParameter(
-            f"the Gaussian means of phi = {act.name} overflow at variance {K:g}; "
-            "use a smaller depth or sigma_w2"
-        )
-    return {k: float(v) for k, v in out.items()}
 
 
 def ntk_mean_correction(
@@ -91,12 +59,9 @@ def ntk_mean_correction(
 
     Parameters
     ----------
-    net : Network
-        A feedforward net with numeric variances.
-    depth : int, optional
-        Number of layers (default: the network's depth).
-    lambda_b, lambda_W : float, optional
-        The learning-rate factors (default 1).
+    net, depth, lambda_b, lambda_W
+        As for :func:`~nnqft.derive.ntk.variance.ntk_fluctuations`: a feedforward net with
+        numeric variances, its number of layers, the learning-rate factors.
 
     Returns
     -------

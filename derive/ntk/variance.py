@@ -72,13 +72,17 @@ def _check_tails(act, K: float) -> None:
 
 
 def _means(act, K: float) -> dict:
-    """The Gaussian means at variance K the recursions need, on one panel rule."""
+    """The Gaussian means at variance K the recursions need (this module's and the mean
+    correction's, :mod:`nnqft.derive.ntk.correction`), on one panel rule; K-derivatives
+    as d<f>/dK = <f He_2(u/sqrt K)>/(2K), d2<f>/dK2 = <f He_4(u/sqrt K)>/(4K^2)."""
     phi, dphi = act.numeric(0), act.numeric(1)
     u, w = panel_rule(K, act.kink_points)
     with np.errstate(over="ignore", invalid="ignore"):
-        p2 = np.broadcast_to(phi(u), u.shape) ** 2
-        d2 = np.broadcast_to(dphi(u), u.shape) ** 2
-        he2 = u * u / K - 1.0
+        p = np.broadcast_to(phi(u), u.shape)
+        dp = np.broadcast_to(dphi(u), u.shape)
+        p2, d2 = p * p, dp * dp
+        x2 = u * u / K
+        he2, he4 = x2 - 1.0, x2 * x2 - 6.0 * x2 + 3.0
         out = {
             "phi2": w @ p2,
             "phi4": w @ p2**2,
@@ -87,6 +91,10 @@ def _means(act, K: float) -> dict:
             "phi2dphi2": w @ (p2 * d2),
             "d_phi2": (w @ (p2 * he2)) / (2 * K),
             "d_dphi2": (w @ (d2 * he2)) / (2 * K),
+            "dd_phi2": (w @ (p2 * he4)) / (4 * K * K),
+            "dd_dphi2": (w @ (d2 * he4)) / (4 * K * K),
+            # <(phi phi')'> by Stein's lemma: <z g(z)> = K <g'(z)>
+            "d_phidphi": (w @ (u * p * dp)) / K,
         }
     if not all(math.isfinite(v) for v in out.values()):
         raise InvalidParameter(
