@@ -1,0 +1,63 @@
+"""The recurrent variance from its diagrams: at 1/N equal to the planar closed form typed
+in by hand (recurrent_variance_coefficients) and to exhaustive Wick enumeration."""
+
+import pytest
+import sympy as sp
+
+from nnqft.derive.loops import amplitudes as A
+from nnqft.derive.loops.linear import exact_variance
+from nnqft.derive.loops.time_sums import tidy
+from nnqft.derive.loops.variance import (
+    BlockDiagramValue,
+    variance_coefficients,
+    variance_diagrams,
+)
+from nnqft.errors import InvalidParameter, OrderTooHigh
+from nnqft.rules.feynman import get_rules
+from nnqft.rules.network import Network
+from nnqft.rules.symbols import N, T
+
+
+@pytest.mark.parametrize("bias", ["shared", "fresh"])
+def test_first_order_equals_the_planar_closed_form(bias):
+    c = variance_coefficients(get_rules(f"linear-recurrent-{bias}"), 1)
+    assert c[0] == 0
+    assert tidy(c[1] - A.recurrent_variance_coefficients(bias)[1]) == 0
+
+
+@pytest.mark.parametrize("bias", ["shared", "fresh"])
+def test_first_order_equals_exact_enumeration(bias):
+    c = variance_coefficients(get_rules(f"linear-recurrent-{bias}"), 1)
+    for depth in (1, 2, 3):
+        exact = sp.expand(exact_variance(Network("recurrent", bias=bias, depth=depth)))
+        assert sp.simplify(exact.coeff(N, -1) - c[1].subs(T, depth)) == 0
+
+
+def test_diagrams_carry_their_graphs_and_orders():
+    ds = variance_diagrams(get_rules("linear-recurrent-shared"), 1)
+    assert all(isinstance(d, BlockDiagramValue) and d.order == 1 for d in ds)
+    assert any(d.id.startswith("sphere|") for d in ds)
+    for d in ds:
+        g = d.graph
+        assert sum(1 for _, data in g.nodes(data=True) if data.get("leg") == "source") == 2
+        assert d.name
+
+
+def test_bad_requests():
+    with pytest.raises(InvalidParameter):
+        variance_diagrams(get_rules("linear-feedforward"), 1)
+    with pytest.raises(OrderTooHigh):
+        variance_diagrams(get_rules("linear-recurrent-shared"), 3)
+
+
+def test_correlator_lists_the_variance_diagrams(tmp_path, monkeypatch):
+    monkeypatch.setenv("NNQFT_CACHE_DIR", str(tmp_path))
+    net = Network("recurrent", "linear", bias="fresh")
+    for _ in range(2):  # computed, then read back from the cache
+        c = A.correlator(net, "variance", order=1)
+        assert c.diagrams and all(isinstance(d, BlockDiagramValue) for d in c.diagrams)
+        total = tidy(sp.Add(*[d.value for d in c.diagrams]))
+        assert tidy(total - c.coefficients[1]) == 0
+        entries = c.to_dict()["diagrams"]
+        assert {"id", "order", "value", "symmetry_factor", "types", "name"} <= set(entries[0])
+    assert c.derivation().steps
