@@ -46,14 +46,19 @@ from .time_sums import tidy
 
 __all__ = [
     "MAX_VARIANCE_ORDER",
+    "MAX_SYMBOLIC_ORDER",
+    "variance_coefficients_at",
     "BlockDiagramValue",
     "variance_diagrams",
     "variance_coefficients",
     "FACTORS",
 ]
 
-#: the highest power of 1/N of Var Q the diagrams reach
+#: the highest power of 1/N of Var Q the diagrams reach at an integer depth
 MAX_VARIANCE_ORDER = 2
+#: the highest power summed in closed form in symbolic T (1/N^2: the constrained sums of
+#: the 256 deficit-1 chord types cost minutes; see :func:`variance_coefficients_at`)
+MAX_SYMBOLIC_ORDER = 1
 #: the two factors (pairs of blocks meeting one source) of each word
 FACTORS = {"one-trace": ((3, 0), (1, 2)), "two-trace": ((0, 1), (2, 3))}
 
@@ -225,7 +230,7 @@ def variance_diagrams(rules: FeynmanRules, order: int) -> tuple:
     >>> sorted({d.order for d in ds}), len(ds) > 3
     ([1], True)
     """
-    order = check_order(order, MAX_VARIANCE_ORDER, what="Var Q of the recurrent net")
+    order = check_order(order, MAX_SYMBOLIC_ORDER, what="Var Q of the recurrent net (symbolic T)")
     p = placement(rules)
     if p.pairing != "any":
         raise InvalidParameter(
@@ -250,3 +255,95 @@ def variance_coefficients(rules: FeynmanRules, order: int) -> dict:
     from .evaluate import coefficients_of
 
     return coefficients_of(variance_diagrams(rules, order), order)
+
+
+# --- at an integer depth: the same diagrams, their placements counted -------------------
+
+
+def _placement_counts(types: tuple, depth: int) -> dict:
+    """{block lengths: number of ladder-length choices} of a reduced diagram with chord
+    types ``types``, block lengths at most ``depth`` (a convolution over the types)."""
+    import math
+
+    counts = {(0, 0, 0, 0): 1}
+    for (i, j), n in zip(BLOCK_PAIRS, types):
+        if not n:
+            continue
+        new: dict = {}
+        for blocks, c in counts.items():
+            for length in range(n, depth + 1):
+                b = list(blocks)
+                b[i] += length
+                b[j] += length
+                if max(b) > depth:
+                    break
+                key = tuple(b)
+                new[key] = new.get(key, 0) + c * math.comb(length - 1, n - 1)
+        counts = new
+    return counts
+
+
+def _source_weight(blocks, factors, bias, depth) -> sp.Expr:
+    total = sp.Integer(1)
+    for i, j in factors:
+        a, b = blocks[i], blocks[j]
+        w = S.q0 if a == b == depth else sp.Integer(0)
+        if a < depth and b < depth and (bias == "shared" or a == b):
+            w += S.sigma_b2
+        total *= w
+    return total
+
+
+@functools.lru_cache(maxsize=4096)
+def _member_value_at(word: str, types: tuple, bias: str, depth: int, only_x: bool) -> sp.Expr:
+    total = sp.Integer(0)
+    for blocks, c in _placement_counts(types, depth).items():
+        w = _source_weight(blocks, FACTORS[word], bias, depth)
+        if only_x:
+            w = sp.expand(w).coeff(S.q0, 2) * S.q0**2
+        total += c * S.sigma_w2 ** (sum(blocks) // 2) * w
+    return sp.expand(total)
+
+
+def variance_coefficients_at(rules: FeynmanRules, order: int, depth: int) -> dict:
+    """``{d: V_d}`` of ``Var Q(T)`` through 1/N^order (at most 2) at an integer depth T:
+    the same diagrams and entries as :func:`variance_diagrams` (one trace, two traces,
+    the input on its sphere), each diagram's placements counted at that depth instead of
+    summed in closed form.
+
+    >>> from nnqft.rules.feynman import get_rules
+    >>> variance_coefficients_at(get_rules("linear-recurrent-shared"), 2, 1)[2]
+    0
+    """
+    from .evaluate import mean_coefficients
+
+    order = check_order(order, MAX_VARIANCE_ORDER, what="Var Q of the recurrent net")
+    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
+        raise InvalidParameter(f"the depth must be an integer >= 1, got {depth!r}")
+    p = placement(rules)
+    if p.pairing != "any":
+        raise InvalidParameter(
+            f"the variance diagrams are for one W at every step, not {rules.model}"
+        )
+    out = {d: sp.Integer(0) for d in range(order + 1)}
+    xx = sp.Integer(0)
+    for word, shift in (("one-trace", 1), ("two-trace", 2)):
+        if order < shift:
+            continue
+        for d in block_diagrams(word, order - shift):
+            value = _member_value_at(word, d.types, p.bias, depth, False)
+            out[shift + d.deficit] += (2 if word == "one-trace" else 1) * value
+            if word == "one-trace" and d.deficit == 0 and order >= 2:
+                xx += _member_value_at(word, d.types, p.bias, depth, True)
+    if order >= 1:
+        mean = mean_coefficients(rules, max(order - 1, 0))
+        m0, m1 = (
+            sp.expand(sp.cancel(mean.get(k, sp.Integer(0)).subs(S.T, depth))).coeff(S.q0) * S.q0
+            for k in (0, 1)
+        )
+        out[1] += -2 * m0**2
+        if order >= 2:
+            out[2] += 4 * m0**2 - 4 * m0 * m1 - 4 * xx
+    if p.weight != S.sigma_w2:
+        out = {d: v.subs(S.sigma_w2, p.weight) for d, v in out.items()}
+    return {d: sp.expand(v) for d, v in out.items()}

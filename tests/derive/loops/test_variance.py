@@ -10,6 +10,7 @@ from nnqft.derive.loops.time_sums import tidy
 from nnqft.derive.loops.variance import (
     BlockDiagramValue,
     variance_coefficients,
+    variance_coefficients_at,
     variance_diagrams,
 )
 from nnqft.errors import InvalidParameter, OrderTooHigh
@@ -47,7 +48,7 @@ def test_bad_requests():
     with pytest.raises(InvalidParameter):
         variance_diagrams(get_rules("linear-feedforward"), 1)
     with pytest.raises(OrderTooHigh):
-        variance_diagrams(get_rules("linear-recurrent-shared"), 3)
+        variance_diagrams(get_rules("linear-recurrent-shared"), 2)
 
 
 def test_correlator_lists_the_variance_diagrams(tmp_path, monkeypatch):
@@ -61,3 +62,36 @@ def test_correlator_lists_the_variance_diagrams(tmp_path, monkeypatch):
         entries = c.to_dict()["diagrams"]
         assert {"id", "order", "value", "symmetry_factor", "types", "name"} <= set(entries[0])
     assert c.derivation().steps
+
+
+def _exact_coefficients(bias, depth):
+    exact = sp.expand(exact_variance(Network("recurrent", bias=bias, depth=depth)))
+    return {d: exact.coeff(N, -d) for d in (1, 2)}
+
+
+@pytest.mark.parametrize("bias", ["shared", "fresh"])
+@pytest.mark.parametrize("depth", [1, 2, 3])
+def test_second_order_route_equals_exact_enumeration(bias, depth):
+    """Through 1/N^2 at integer depth: the one-trace diagrams of deficit <= 1, the
+    connected two-trace diagrams and the sphere entries sum to the exact variance's
+    coefficients (exhaustive Wick enumeration of E Q^2 - (E Q)^2 with the fixed input)."""
+    c = variance_coefficients_at(get_rules(f"linear-recurrent-{bias}"), 2, depth)
+    exact = _exact_coefficients(bias, depth)
+    for d in (1, 2):
+        assert sp.cancel(c[d] - exact[d]) == 0, d
+
+
+@pytest.mark.parametrize("bias", ["shared", "fresh"])
+def test_integer_depth_route_agrees_with_the_closed_form_at_first_order(bias):
+    rules = get_rules(f"linear-recurrent-{bias}")
+    form = variance_coefficients(rules, 1)[1]
+    for depth in (1, 4, 6):
+        at = variance_coefficients_at(rules, 1, depth)[1]
+        assert sp.cancel(form.subs(T, depth) - at) == 0
+
+
+def test_integer_depth_bad_input():
+    with pytest.raises(InvalidParameter):
+        variance_coefficients_at(get_rules("linear-recurrent-shared"), 2, 0)
+    with pytest.raises(OrderTooHigh):
+        variance_coefficients_at(get_rules("linear-recurrent-shared"), 3, 2)
