@@ -391,21 +391,29 @@ def _check_request(net, observable, order, exact) -> None:
     if not exact:
         if order is None:
             raise InvalidParameter("give an order (a non-negative integer) or exact=True")
-        check_order(order, max_order(net.arch, observable), what=name)
+        check_order(order, max_order(net.arch, observable, net.bias), what=name)
     elif net.arch == "recurrent":
         raise NoExactForm(
             f"no exact finite-N closed form for {name}; "
-            f"use --order K (K <= {max_order(net.arch, observable)})"
+            f"use --order K (K <= {max_order(net.arch, observable, net.bias)})"
         )
 
 
-def max_order(arch: str, observable: str) -> int:
-    """The highest power of 1/N :func:`correlator` derives for ``arch`` and ``observable``.
+def max_order(arch: str, observable: str, bias: str | None = None) -> int:
+    """The highest power of 1/N :func:`correlator` derives for ``arch`` and ``observable``
+    (the recurrent variance: 1/N^2 with a fresh bias, whose constrained sums stay small;
+    1/N otherwise, or when ``bias`` is not given).
 
     >>> max_order("recurrent", "mean"), max_order("recurrent", "variance")
     (3, 1)
+    >>> max_order("recurrent", "variance", "fresh")
+    2
     """
     if arch == "recurrent":
+        if observable == "variance":
+            from .variance import symbolic_max_order
+
+            return symbolic_max_order(bias) if bias is not None else 1
         return MAX_RECURRENT_ORDER if observable == "mean" else 1
     return {"mean": 8, "variance": 6, "log-mean": 1}[observable]
 

@@ -17,7 +17,7 @@ Parities are handled by ``T = 2v + tau`` (:func:`block_sum`).
 >>> from nnqft.rules.symbols import T, sigma_w2
 >>> x = sp.Symbol("x", integer=True)
 >>> v = sp.Symbol("v", integer=True)
->>> constrained_sum(sigma_w2**x, [x], [], [x, v - x])       # sum_{x=0}^{v} s^x
+>>> constrained_sum(sigma_w2**x, [x], [], [x, v - x], v)    # sum_{x=0}^{v} s^x
 sigma_w2**(v + 1)/(sigma_w2 - 1) - 1/(sigma_w2 - 1)
 """
 
@@ -85,7 +85,7 @@ def constrained_sum(summand, variables, eqs, ineqs, v=_v, v_min=0) -> sp.Expr:
 
     >>> x, y = sp.symbols("x y", integer=True)
     >>> v = sp.Symbol("v", integer=True)
-    >>> constrained_sum(sp.Integer(1), [x, y], [x + y - v], [x, y])    # v + 1 points
+    >>> constrained_sum(sp.Integer(1), [x, y], [x + y - v], [x, y], v)    # v + 1 points
     v + 1
     """
     pieces = _sum(sp.sympify(summand), tuple(variables), tuple(eqs), tuple(ineqs), v, v_min)

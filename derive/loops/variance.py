@@ -47,6 +47,7 @@ from .time_sums import tidy
 __all__ = [
     "MAX_VARIANCE_ORDER",
     "MAX_SYMBOLIC_ORDER",
+    "symbolic_max_order",
     "variance_coefficients_at",
     "BlockDiagramValue",
     "variance_diagrams",
@@ -56,9 +57,24 @@ __all__ = [
 
 #: the highest power of 1/N of Var Q the diagrams reach at an integer depth
 MAX_VARIANCE_ORDER = 2
-#: the highest power summed in closed form in symbolic T (1/N^2: the constrained sums of
-#: the 256 deficit-1 chord types cost minutes; see :func:`variance_coefficients_at`)
-MAX_SYMBOLIC_ORDER = 1
+#: the highest power summed in closed form in symbolic T, per bias: with a shared bias the
+#: 1/N^2 sums (box constraints on all four blocks) split into too many cases and meet
+#: bounds that need the parity of T/2; :func:`variance_coefficients_at` reaches 1/N^2 at
+#: integer depths for both
+MAX_SYMBOLIC_ORDER = {"fresh": 2, "shared": 1}
+
+
+def symbolic_max_order(bias: str) -> int:
+    """The highest power of 1/N of Var Q in closed form in T for ``bias``.
+
+    >>> symbolic_max_order("fresh"), symbolic_max_order("shared")
+    (2, 1)
+    """
+    if bias not in MAX_SYMBOLIC_ORDER:
+        raise InvalidParameter(f"unknown bias {bias!r}; known: shared, fresh")
+    return MAX_SYMBOLIC_ORDER[bias]
+
+
 #: the two factors (pairs of blocks meeting one source) of each word
 FACTORS = {"one-trace": ((3, 0), (1, 2)), "two-trace": ((0, 1), (2, 3))}
 
@@ -79,8 +95,51 @@ class BlockDiagramValue(DiagramValue):
         return BlockDiagram(self.word, self.blocks, self.chord_list, 0).graph()
 
 
+def _check_placement(p, rules) -> None:
+    """The diagrams' powers of N assume a pair worth 1/N and a face worth N, one W."""
+    if p.pairing != "any":
+        raise InvalidParameter(
+            f"the variance diagrams are for one W at every step, not {rules.model}"
+        )
+    if (p.n_per_vertex, p.n_per_face) != (-1, 1):
+        raise InvalidParameter(
+            f"the variance diagrams need a W pair worth 1/N and an index loop worth N, "
+            f"got N^{p.n_per_vertex} and N^{p.n_per_face} in {rules.model}"
+        )
+
+
 def _weight(source: str) -> sp.Expr:
     return S.q0 if source == "x" else S.sigma_b2
+
+
+def _factor_symmetries(factors) -> tuple:
+    """The block permutations that map the word's two factors (pairs of blocks meeting
+    one source) onto themselves: :func:`block_sum` sees only the blocks' chords and
+    their factors, so it is the same on the image (sources moved with their factors)."""
+    import itertools
+
+    parts = {frozenset(f) for f in factors}
+    return tuple(
+        g
+        for g in itertools.permutations(range(4))
+        if {frozenset(g[i] for i in f) for f in parts} == parts
+    )
+
+
+def _canonical(word: str, types: tuple, sources: tuple) -> tuple:
+    """The smallest image of (types, sources) under :func:`_factor_symmetries`, as the
+    arguments of :func:`block_sum` (equal images have equal sums)."""
+    factors = FACTORS[word]
+    best = None
+    for g in _factor_symmetries(factors):
+        moved = dict.fromkeys(BLOCK_PAIRS, 0)
+        for (i, j), n in zip(BLOCK_PAIRS, types):
+            moved[tuple(sorted((g[i], g[j])))] += n
+        image = {frozenset(g[i] for i in f): src for f, src in zip(factors, sources)}
+        key = (tuple(moved[t] for t in BLOCK_PAIRS), tuple(image[frozenset(f)] for f in factors))
+        if best is None or key < best:
+            best = key
+    return best[0], BLOCK_PAIRS, factors, best[1]
 
 
 def _member_value(d: BlockDiagram, bias: str, only_x: bool = False) -> sp.Expr:
@@ -89,7 +148,7 @@ def _member_value(d: BlockDiagram, bias: str, only_x: bool = False) -> sp.Expr:
     sources = ("x",) if only_x else ("x", bias)
     for s1 in sources:
         for s2 in sources:
-            value = block_sum(d.types, BLOCK_PAIRS, FACTORS[d.word], (s1, s2))
+            value = block_sum(*_canonical(d.word, d.types, (s1, s2)))
             total += _weight(s1) * _weight(s2) * value
     return total
 
@@ -230,12 +289,11 @@ def variance_diagrams(rules: FeynmanRules, order: int) -> tuple:
     >>> sorted({d.order for d in ds}), len(ds) > 3
     ([1], True)
     """
-    order = check_order(order, MAX_SYMBOLIC_ORDER, what="Var Q of the recurrent net (symbolic T)")
     p = placement(rules)
-    if p.pairing != "any":
-        raise InvalidParameter(
-            f"the variance diagrams are for one W at every step, not {rules.model}"
-        )
+    _check_placement(p, rules)
+    order = check_order(
+        order, symbolic_max_order(p.bias), what=f"Var Q of {rules.model} (closed form in T)"
+    )
     if order == 0:
         return ()
     found, planar_xx = _diagrams(p.bias, p.weight, order)
@@ -321,10 +379,7 @@ def variance_coefficients_at(rules: FeynmanRules, order: int, depth: int) -> dic
     if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
         raise InvalidParameter(f"the depth must be an integer >= 1, got {depth!r}")
     p = placement(rules)
-    if p.pairing != "any":
-        raise InvalidParameter(
-            f"the variance diagrams are for one W at every step, not {rules.model}"
-        )
+    _check_placement(p, rules)
     out = {d: sp.Integer(0) for d in range(order + 1)}
     xx = sp.Integer(0)
     for word, shift in (("one-trace", 1), ("two-trace", 2)):

@@ -48,7 +48,9 @@ def test_bad_requests():
     with pytest.raises(InvalidParameter):
         variance_diagrams(get_rules("linear-feedforward"), 1)
     with pytest.raises(OrderTooHigh):
-        variance_diagrams(get_rules("linear-recurrent-shared"), 2)
+        variance_diagrams(get_rules("linear-recurrent-shared"), 2)  # closed form: 1/N
+    with pytest.raises(OrderTooHigh):
+        variance_diagrams(get_rules("linear-recurrent-fresh"), 3)
 
 
 def test_correlator_lists_the_variance_diagrams(tmp_path, monkeypatch):
@@ -95,3 +97,35 @@ def test_integer_depth_bad_input():
         variance_coefficients_at(get_rules("linear-recurrent-shared"), 2, 0)
     with pytest.raises(OrderTooHigh):
         variance_coefficients_at(get_rules("linear-recurrent-shared"), 3, 2)
+
+
+def _fresh_second_order():
+    return variance_coefficients(get_rules("linear-recurrent-fresh"), 2)
+
+
+@pytest.mark.parametrize("depths", [range(1, 6), pytest.param(range(6, 8), marks=pytest.mark.slow)])
+def test_fresh_second_order_closed_form_equals_the_integer_depth_route(depths):
+    """The closed form in T of V_2 (fresh bias) at T = 1..5 (1..7 slow) equals the same
+    diagrams counted at each depth, which equal exhaustive Wick enumeration at T <= 3."""
+    rules = get_rules("linear-recurrent-fresh")
+    c = _fresh_second_order()
+    for depth in depths:
+        at = variance_coefficients_at(rules, 2, depth)
+        for d in (1, 2):
+            assert sp.cancel(c[d].subs(T, depth) - at[d]) == 0, (depth, d)
+
+
+def test_fresh_second_order_equals_exact_enumeration():
+    c = _fresh_second_order()
+    for depth in (1, 2, 3):
+        exact = _exact_coefficients("fresh", depth)
+        assert sp.cancel(c[2].subs(T, depth) - exact[2]) == 0
+
+
+def test_correlator_reaches_second_order_with_a_fresh_bias(tmp_path, monkeypatch):
+    monkeypatch.setenv("NNQFT_CACHE_DIR", str(tmp_path))
+    c = A.correlator(Network("recurrent", "linear", bias="fresh"), "variance", order=2)
+    assert tidy(c.coefficients[2] - _fresh_second_order()[2]) == 0
+    assert {d.order for d in c.diagrams} == {1, 2}
+    with pytest.raises(OrderTooHigh, match="maximum 1"):
+        A.correlator(Network("recurrent", "linear", bias="shared"), "variance", order=2)
