@@ -197,7 +197,7 @@ def log_digamma_coefficients(order: int) -> dict[int, sp.Expr]:
 
 OBSERVABLES = ("mean", "variance", "log-mean")
 #: rules/engine version, part of every cache key; bump when a derivation changes
-ENGINE_VERSION = "linear-pipeline-10"
+ENGINE_VERSION = "linear-pipeline-11"
 
 
 @dataclass(frozen=True)
@@ -284,7 +284,7 @@ def _diagram_data(d: DiagramValue, values: list) -> dict:
     expression tree) and referred to by its position (classes of equal types share it)."""
     if d.value not in values:
         values.append(d.value)
-    return {
+    data = {
         "id": d.id,
         "order": d.order,
         "n_power": d.n_power,
@@ -296,17 +296,32 @@ def _diagram_data(d: DiagramValue, values: list) -> dict:
         "name": d.name,
         "family": getattr(d, "family", ""),
     }
+    if hasattr(d, "word"):  # a variance diagram: its representative, to draw it
+        data["word"] = d.word
+        data["blocks"] = list(d.blocks)
+        data["chord_list"] = [list(c) for c in d.chord_list]
+    return data
 
 
 def _diagram_from_data(data: dict, values: list) -> DiagramValue:
     from fractions import Fraction
 
-    cls = DiagramValue
+    cls, extra = DiagramValue, {}
     if data.get("family") == "layer-pairing":  # the feedforward variance's diagrams
         from .feedforward_variance import LayerDiagramValue
 
         cls = LayerDiagramValue
+    elif "word" in data:  # the recurrent variance's diagrams
+        from .variance import BlockDiagramValue
+
+        cls = BlockDiagramValue
+        extra = {
+            "word": data["word"],
+            "blocks": tuple(int(x) for x in data["blocks"]),
+            "chord_list": tuple(tuple(int(x) for x in c) for c in data["chord_list"]),
+        }
     return cls(
+        **extra,
         id=data["id"],
         order=int(data["order"]),
         n_power=int(data["n_power"]),
@@ -376,21 +391,29 @@ def _check_request(net, observable, order, exact) -> None:
     if not exact:
         if order is None:
             raise InvalidParameter("give an order (a non-negative integer) or exact=True")
-        check_order(order, max_order(net.arch, observable), what=name)
+        check_order(order, max_order(net.arch, observable, net.bias), what=name)
     elif net.arch == "recurrent":
         raise NoExactForm(
             f"no exact finite-N closed form for {name}; "
-            f"use --order K (K <= {max_order(net.arch, observable)})"
+            f"use --order K (K <= {max_order(net.arch, observable, net.bias)})"
         )
 
 
-def max_order(arch: str, observable: str) -> int:
-    """The highest power of 1/N :func:`correlator` derives for ``arch`` and ``observable``.
+def max_order(arch: str, observable: str, bias: str | None = None) -> int:
+    """The highest power of 1/N :func:`correlator` derives for ``arch`` and ``observable``
+    (the recurrent variance: 1/N^2 with a fresh bias, whose constrained sums stay small;
+    1/N otherwise, or when ``bias`` is not given).
 
     >>> max_order("recurrent", "mean"), max_order("recurrent", "variance")
     (3, 1)
+    >>> max_order("recurrent", "variance", "fresh")
+    2
     """
     if arch == "recurrent":
+        if observable == "variance":
+            from .variance import symbolic_max_order
+
+            return symbolic_max_order(bias) if bias is not None else 1
         return MAX_RECURRENT_ORDER if observable == "mean" else 1
     return {"mean": 8, "variance": 6, "log-mean": 1}[observable]
 
@@ -679,18 +702,46 @@ def _derive(arch, observable, bias, order, exact) -> Correlator:
             critical = recurrent_mean_coefficients(bias, 1, critical=True)[1]
             validity.append(f"at sigma_w2 = 1 the 1/N coefficient is {sp.sstr(critical)}")
     else:
-        var_c = recurrent_variance_coefficients(bias, min(order, 1))
-        steps.append(
-            (
-                "Variance at leading order",
-                "Given W, z(T) is Gaussian with mean $W^T x$ and covariance C "
-                "($\\sigma_b^2 B B^\\top$, $B = \\sum_j W^j$, shared; "
-                "$\\sigma_b^2 \\sum_j W^j (W^j)^\\top$, fresh), so Var Q = "
-                "E Var(Q|W) + Var E(Q|W); at O(1/N) only planar (non-crossing) pairings "
-                "of four-block words enter: ladders at the four block junctions.",
-                (sp.Eq(sp.Symbol("V_1"), var_c.get(1, sp.Integer(0))),),
+        if observable == "variance":
+            from .variance import variance_diagrams
+
+            var_graphs = variance_diagrams(rules, order)
+            var_c = coefficients_of(var_graphs, order)
+            diagrams = var_graphs
+            prose = (
+                "The law of W is O(N) invariant, so the input may be taken uniform on its "
+                "sphere: every source is Gaussian, with a factor $N/(N+2)$ on the terms "
+                "with four $x$'s. Given W, z(T) is then Gaussian with covariance "
+                "$C = \\sum_{a,b} W^a \\langle v_a v_b^\\top\\rangle (W^\\top)^b$, so "
+                "$\\mathrm{Var}\\,Q = (2/N^2) E\\,\\mathrm{tr}\\,C^2 + N^{-2} "
+                "\\mathrm{Var}\\,\\mathrm{tr}\\,C - \\tfrac{2}{N+2} F_4$: the reduced diagrams "
+                "of the four-block word $\\mathrm{tr}[(W^\\top)^{a_0} W^{a_1} "
+                "(W^\\top)^{a_2} W^{a_3}]$ (order $1 + d$), the connected diagrams of "
+                "two traces (order $2 + d$) and the four-$x$ part $F_4$ from the mean's "
+                "input part. Each value is summed over its ladder lengths and the "
+                "sources' block lengths in closed form in $T$."
             )
-        )
+            steps.append(
+                (
+                    "Variance from the four-block diagrams",
+                    prose,
+                    tuple(sp.Eq(sp.Symbol(f"V_{d}"), c) for d, c in var_c.items() if d >= 1),
+                )
+            )
+            steps.append(_diagrams_step(diagrams))
+        else:
+            var_c = recurrent_variance_coefficients(bias, min(order, 1))
+            steps.append(
+                (
+                    "Variance at leading order",
+                    "Given W, z(T) is Gaussian with mean $W^T x$ and covariance C "
+                    "($\\sigma_b^2 B B^\\top$, $B = \\sum_j W^j$, shared; "
+                    "$\\sigma_b^2 \\sum_j W^j (W^j)^\\top$, fresh), so Var Q = "
+                    "E Var(Q|W) + Var E(Q|W); at O(1/N) only planar (non-crossing) pairings "
+                    "of four-block words enter: ladders at the four block junctions.",
+                    (sp.Eq(sp.Symbol("V_1"), var_c.get(1, sp.Integer(0))),),
+                )
+            )
         if observable == "variance":
             coefficients = var_c
             validity.append(f"truncated after 1/N^{order}")

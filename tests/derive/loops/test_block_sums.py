@@ -1,0 +1,101 @@
+"""The constrained sums against direct sums over the integer points (exact arithmetic)."""
+
+import itertools
+import math
+
+import pytest
+import sympy as sp
+
+from nnqft.derive.loops.block_sums import block_sum, constrained_sum
+from nnqft.diagrams.four_block import BLOCK_PAIRS
+from nnqft.errors import InvalidParameter
+from nnqft.rules.symbols import T, sigma_w2
+
+x, y, z = sp.symbols("x y z", integer=True)
+v = sp.Symbol("v", integer=True)
+
+
+def _direct(summand, variables, eqs, ineqs, at, box):
+    total = sp.Integer(0)
+    for point in itertools.product(range(-1, box + 1), repeat=len(variables)):
+        sub = dict(zip(variables, point))
+        sub[v] = at
+        if all(e.subs(sub) == 0 for e in eqs) and all(f.subs(sub) >= 0 for f in ineqs):
+            total += summand.subs(sub)
+    return sp.expand(total)
+
+
+CASES = [
+    (sigma_w2 ** (x + y), [x, y], [], [x, y, v - x - y]),
+    (x * sigma_w2**x, [x, y], [x + y - 2 * v], [x - 1, y - 1]),
+    (sigma_w2 ** (x + 2 * y), [x, y], [], [x - 1, y, 2 * v - 1 - x, 2 * v - 1 - 2 * y]),
+    (sp.Integer(1), [x, y, z], [x - y], [x, z - 1, 2 * v - x - z, 2 * v - 1 - y - z]),
+    (sigma_w2**x, [x, y], [], [x - 1, y - 1, 2 * v - 2 * x - y]),  # a coefficient 2
+]
+
+
+@pytest.mark.parametrize("case", range(len(CASES)))
+def test_constrained_sum_equals_direct_sum(case):
+    summand, variables, eqs, ineqs = CASES[case]
+    form = constrained_sum(summand, variables, eqs, ineqs, v, 0)
+    for at in range(0, 5):
+        box = 2 * at + 2
+        assert sp.simplify(form.subs(v, at) - _direct(summand, variables, eqs, ineqs, at, box)) == 0
+
+
+def _placements(types, factors, sources, depth):
+    """The direct sum over ladder lengths of block_sum at an integer depth."""
+    present = [(p, n) for p, n in zip(BLOCK_PAIRS, types) if n]
+    total = sp.Integer(0)
+    for lengths in itertools.product(range(1, 2 * depth + 1), repeat=len(present)):
+        blocks = [0] * 4
+        weight = sp.Integer(1)
+        for ((i, j), n), length in zip(present, lengths):
+            blocks[i] += length
+            blocks[j] += length
+            weight *= math.comb(length - 1, n - 1) * sigma_w2**length
+        ok = True
+        for (i, j), src in zip(factors, sources):
+            if src == "x":
+                ok &= blocks[i] == blocks[j] == depth
+            elif src == "shared":
+                ok &= blocks[i] <= depth - 1 and blocks[j] <= depth - 1
+            else:
+                ok &= blocks[i] == blocks[j] <= depth - 1
+        if ok:
+            total += weight
+    return sp.expand(total)
+
+
+TYPES = [
+    (0,) * 10,
+    (0, 1, 0, 0, 0, 0, 0, 0, 1, 0),  # two junction ladders
+    (0, 1, 0, 1, 0, 1, 0, 0, 1, 0),  # the four junctions
+    (1, 1, 0, 0, 0, 0, 0, 0, 0, 1),  # within-block pairs
+    (0, 2, 1, 0, 0, 0, 0, 0, 1, 0),
+]
+
+
+@pytest.mark.parametrize("types", TYPES)
+@pytest.mark.parametrize(
+    "factors,sources",
+    [
+        (((3, 0), (1, 2)), ("x", "x")),
+        (((3, 0), (1, 2)), ("x", "shared")),
+        (((3, 0), (1, 2)), ("shared", "shared")),
+        (((3, 0), (1, 2)), ("fresh", "x")),
+        (((0, 1), (2, 3)), ("fresh", "fresh")),
+    ],
+)
+def test_block_sum_equals_direct_sums(types, factors, sources):
+    form = block_sum(types, BLOCK_PAIRS, factors, sources)
+    for depth in range(1, 6):
+        direct = _placements(types, factors, sources, depth)
+        assert sp.simplify(form.subs(T, depth) - direct) == 0, depth
+
+
+def test_bad_input():
+    with pytest.raises(InvalidParameter):
+        block_sum((0,) * 10, BLOCK_PAIRS, ((3, 0), (1, 2)), ("y", "x"))
+    with pytest.raises(InvalidParameter):
+        constrained_sum(sp.Integer(1), [x], [], [x**2])
