@@ -577,12 +577,21 @@ class _GroupIntegrals:
             return cols[key]
 
         wF = np.empty((len(live), len(w)))
+        prefix = {(): w}  # w times the leading columns' factors, shared by the products
+
+        def product(ex):
+            if ex not in prefix:
+                head, (p, q) = product(ex[:-1]), ex[-1]
+                prefix[ex] = head * column(len(ex) - 1, p, q) if p or q else head
+            return prefix[ex]
+
         for j, k in enumerate(live):
-            f = w
-            for i, (p, q) in enumerate(integrands[k]):
-                if p or q:
-                    f = f * column(i, p, q)
-            wF[j] = f
+            ex = integrands[k]
+            head, (p, q) = product(ex[:-1]), ex[-1]
+            if p or q:
+                np.multiply(head, column(d - 1, p, q), out=wF[j])
+            else:
+                wF[j] = head
         vals = wF.sum(axis=1)
         mom = wF @ gg  # (live, pairs of standard coordinates)
         M = np.zeros((len(live), d, d))
