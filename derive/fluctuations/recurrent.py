@@ -67,6 +67,8 @@ __all__ = [
 
 #: weights below this fraction of the largest are dropped from a product rule
 _PRUNE = 1e-16
+#: points per block of the pair moments (arrays of 32 kB: the heap reuses them)
+_CHUNK = 4096
 
 
 # --- quadrature ---------------------------------------------------------------------------
@@ -539,6 +541,40 @@ class _GroupIntegrals:
         self.C0, self.phi, self.nodes = C0, phi, nodes
         self.parity = _parity(phi)
 
+    def _products(self, z, w, integrands, out):
+        """w times each product of factors phi(z_i)^p z_i^q, into the rows of ``out``."""
+        d = z.shape[0]
+        cols = {}
+
+        def column(i, p, q):
+            key = (i, p, q)
+            if key not in cols:
+                if p == 0:
+                    cols[key] = z[i] if q == 1 else z[i] ** q
+                elif q == 0:
+                    base = cols.get((i, 1, 0))
+                    if base is None:
+                        base = cols[(i, 1, 0)] = self.phi(z[i])
+                    cols[key] = base if p == 1 else base**p
+                else:
+                    cols[key] = column(i, p, 0) * column(i, 0, q)
+            return cols[key]
+
+        prefix = {(): w}  # w times the leading columns' factors, shared by the products
+
+        def product(ex):
+            if ex not in prefix:
+                head, (p, q) = product(ex[:-1]), ex[-1]
+                prefix[ex] = head * column(len(ex) - 1, p, q) if p or q else head
+            return prefix[ex]
+
+        for j, ex in enumerate(integrands):
+            head, (p, q) = product(ex[:-1]), ex[-1]
+            if p or q:
+                np.multiply(head, column(d - 1, p, q), out=out[j])
+            else:
+                out[j] = head
+
     def __call__(self, times: tuple, integrands: list, pairs: list):
         d = len(times)
         idx = [t - 1 for t in times]
@@ -559,41 +595,18 @@ class _GroupIntegrals:
         if not live:
             return values, firsts
         gT, w, gg, kl = _grid_products(d, self.nodes[d], self.parity is not None)
-        z = (vec * np.sqrt(lam)) @ gT  # (d, points): rows contiguous
-        cols = {}
-
-        def column(i, p, q):
-            key = (i, p, q)
-            if key not in cols:
-                if p == 0:
-                    cols[key] = z[i] if q == 1 else z[i] ** q
-                elif q == 0:
-                    base = cols.get((i, 1, 0))
-                    if base is None:
-                        base = cols[(i, 1, 0)] = self.phi(z[i])
-                    cols[key] = base if p == 1 else base**p
-                else:
-                    cols[key] = column(i, p, 0) * column(i, 0, q)
-            return cols[key]
-
-        wF = np.empty((len(live), len(w)))
-        prefix = {(): w}  # w times the leading columns' factors, shared by the products
-
-        def product(ex):
-            if ex not in prefix:
-                head, (p, q) = product(ex[:-1]), ex[-1]
-                prefix[ex] = head * column(len(ex) - 1, p, q) if p or q else head
-            return prefix[ex]
-
-        for j, k in enumerate(live):
-            ex = integrands[k]
-            head, (p, q) = product(ex[:-1]), ex[-1]
-            if p or q:
-                np.multiply(head, column(d - 1, p, q), out=wF[j])
-            else:
-                wF[j] = head
-        vals = wF.sum(axis=1)
-        mom = wF @ gg  # (live, pairs of standard coordinates)
+        root = vec * np.sqrt(lam)
+        vals = np.zeros(len(live))
+        mom = np.zeros((len(live), len(kl)))
+        buffer = np.empty((len(live), _CHUNK))
+        # blocks of points small enough for the heap: no fresh pages per temporary
+        for start in range(0, len(w), _CHUNK):
+            stop = min(start + _CHUNK, len(w))
+            wF = buffer[:, : stop - start]
+            self._products(root @ gT[:, start:stop], w[start:stop],
+                           [integrands[k] for k in live], wF)
+            vals += wF.sum(axis=1)
+            mom += wF @ gg[start:stop]  # (live, pairs of standard coordinates)
         M = np.zeros((len(live), d, d))
         for j, (k, ll) in enumerate(kl):
             M[:, k, ll] = M[:, ll, k] = mom[:, j]
