@@ -35,12 +35,15 @@ import numpy as np
 from ...errors import InvalidParameter
 from ...rules.network import Network, numeric_variances, require_network
 
-__all__ = ["recurrent_depth_scales", "tail_limit", "RECURRENT_SCALE_NOTES", "DEFAULT_STEPS"]
+__all__ = ["recurrent_depth_scales", "tail_limit", "RECURRENT_SCALE_NOTES", "DEFAULT_STEPS",
+           "MAX_STEPS"]
 
-#: steps of the diagrams by default (the cost grows like T^4: about 2 s at 12, 60 s at 30)
-DEFAULT_STEPS = 24
+#: steps of the diagrams by default, and at most (the cost grows like T^4: tanh takes
+#: about 2 s at 12 steps, 40 s at 30 on one core)
+DEFAULT_STEPS = 12
+MAX_STEPS = 40
 #: the extrapolated limit counts as converged when its estimates agree to this fraction
-CONVERGED = 1e-4
+CONVERGED = 1e-3
 #: the smallest eigenvalue of four consecutive times' kernel, relative to C0(t, t), below
 #: which a step is not used (the diagrams' rounding error grows like 1e-16 over it: ~1e-7 at the cut))
 DEGENERATE = 1e-9
@@ -71,7 +74,7 @@ def tail_limit(x, *, tol: float = CONVERGED, scale: float = 0.0) -> dict:
     """
     x = np.asarray(x, dtype=float)
     if len(x) < 9:
-        return {"limit": None, "error": None, "rate": None,
+        return {"limit": None, "error": None, "rate": None, "rate_at": None,
                 "reason": "too few steps to extrapolate (at least 9)"}
     noise = 1e-8 * max(scale, 1e-300)
 
@@ -83,19 +86,28 @@ def tail_limit(x, *, tol: float = CONVERGED, scale: float = 0.0) -> dict:
     ests = []
     for end in (len(x), len(x) - 1, len(x) - 2, len(x) - 3):  # both parities, two windows
         ests.append(aitken(x[:end][::-1][::2][::-1]))
-    d = x[2:] - x[:-2]  # two-step differences
-    a, b = abs(d[-1]), abs(d[-3])
-    rate = math.sqrt(a / b) if b > 0 else 0.0
+    d = x[2:] - x[:-2]  # two-step differences, d[j] = x[j+2] - x[j]
+    a = abs(d[-1])
+    # the rate where the differences stand well above rounding (a tail near rounding
+    # gives no rate); rate_at: the step t of that estimate
+    resolved = np.nonzero(np.abs(d) > 1e3 * noise)[0]
+    resolved = resolved[resolved >= 2]
+    rate = rate_at = None
+    if len(resolved):
+        j = resolved[-1]
+        if abs(d[j - 2]) > 0:
+            rate, rate_at = math.sqrt(abs(d[j]) / abs(d[j - 2])), int(j + 3)
     limit = ests[0]
     error = float(max(abs(e - limit) for e in ests))
     reason = None
-    if rate >= 1 and a > noise:
+    if rate is not None and rate >= 1 and a > noise:
         reason = (f"grows with t (its two-step differences grow by {rate:.4g} per step at "
                   f"t = {len(x)}): no stationary limit at this order")
     elif error > tol * abs(limit) and error > noise:
-        reason = (f"not converged by t = {len(x)} (rate {rate:.4g} per step; the "
+        reason = (f"not converged by t = {len(x)} (rate {rate or 0:.4g} per step; the "
                   f"extrapolations differ by {error:.2g}): give more steps")
-    return {"limit": float(limit), "error": error, "rate": float(rate), "reason": reason}
+    return {"limit": float(limit), "error": error, "rate": rate, "rate_at": rate_at,
+            "reason": reason}
 
 
 def _network(net) -> Network:
@@ -203,7 +215,7 @@ def recurrent_depth_scales(net: Network, steps: int | None = None, *,
         "reason": None,
     }
     out["rate_1"] = lim["rate"]
-    lam1, why = _secular(q, c1, mf.q_star, K1, chi, lim["rate"])
+    lam1, why = _secular(q, c1, mf.q_star, K1, chi, lim)
     out["chi_parallel"] = _series(chi, lam1, n, why, xi)
     out["xi_q"] = _depth_from_slope(chi, lam1, n, why, xi, "chi_parallel")
     return _finish(out)
@@ -221,28 +233,36 @@ def _usable_steps(C0: np.ndarray) -> int:
     return T
 
 
-def _secular(q, c1, q_star, K1, chi, rate):
-    """delta of c1(t) - K1* = (a + (A delta/chi) t) chi^t + faster, A from q(t) - q*:
-    (delta, None) or (None, reason)."""
+def _secular(q, c1, q_star, K1, chi, lim):
+    """delta of c1(t) - K1* = (a + (A delta/chi) t) chi^t + faster modes, A the amplitude
+    of q(t) - q* ~ A chi^t: ``(delta, None)`` or ``(None, reason)``.  The fit of
+    (c1 - K1*)/chi^t = a + b t over the last six resolved steps must agree with the fit two
+    steps earlier (to 10%): otherwise other modes near chi^t spoil it and it is null."""
     if not 0 < chi < 1:
         return None, f"chi_parallel = {chi:.6g} is not in (0, 1): no approach to a fixed point"
-    if rate > chi + RATE_MARGIN:
+    rate, at = lim["rate"], lim["rate_at"]
+    # t chi^t has the apparent two-step rate chi sqrt(t/(t-2))
+    if rate is not None and rate > chi * math.sqrt(at / (at - 2)) + RATE_MARGIN:
         return None, (f"the 1/N term of E Q(t) decays as {rate:.4g}^t, more slowly than "
                       f"chi_parallel^t = {chi:.4g}^t: E Q(t) - K*(N) is not A chi(N)^t with "
                       "chi(N) = chi + delta/N at this order")
     t = np.arange(1, len(q) + 1, dtype=float)
     eq, e1 = q - q_star, c1 - K1
-    # the window where the chi^t modes are resolved above the rounding of q and c1
-    keep = (np.abs(eq) > 1e-10 * max(abs(q_star), 1.0)) & (t >= 3)
-    if keep.sum() < 5:
+    keep = np.nonzero((np.abs(eq) > 1e-9 * max(abs(q_star), 1.0)) & (t >= 3))[0]
+    if len(keep) < 8:
         return None, "q(t) reaches q* within rounding too soon to resolve the chi^t mode"
-    tw = t[keep][-6:]
-    A = float(np.median(eq[keep][-6:] / chi ** tw))
-    X = np.stack([np.ones_like(tw), tw], axis=1)
-    (a, b), *_ = np.linalg.lstsq(X, e1[keep][-6:] / chi ** tw, rcond=None)
-    if A == 0:
-        return None, "the mean-field amplitude A of q(t) - q* vanishes"
-    return float(b * chi / A), None
+    fits = []
+    for window in (keep[-6:], keep[-8:-2]):
+        tw = t[window]
+        A = float(np.median(eq[window] / chi**tw))
+        X = np.stack([np.ones_like(tw), tw], axis=1)
+        (_, b), *_ = np.linalg.lstsq(X, e1[window] / chi**tw, rcond=None)
+        fits.append(b * chi / A if A else math.nan)
+    delta, earlier = fits
+    if not math.isfinite(delta) or abs(delta - earlier) > 0.1 * abs(delta) + 1e-8:
+        return None, (f"the secular term t chi^t of the 1/N coefficient is not resolved: "
+                      f"fits over two windows give delta = {delta:.4g} and {earlier:.4g}")
+    return float(delta), None
 
 
 def _finish(out: dict) -> dict:
