@@ -55,7 +55,7 @@ import numpy as np
 
 from ...errors import InvalidParameter, OrderTooHigh
 from ...rules.network import Network, numeric_variances, require_network, resolve_depth
-from .theory import FluctuationTheory, one_point, sparse_symmetric, two_point
+from .theory import FluctuationTheory, sparse_symmetric
 
 __all__ = [
     "recurrent_theory",

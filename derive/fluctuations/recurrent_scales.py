@@ -45,7 +45,7 @@ MAX_STEPS = 40
 #: the extrapolated limit counts as converged when its estimates agree to this fraction
 CONVERGED = 1e-3
 #: the smallest eigenvalue of four consecutive times' kernel, relative to C0(t, t), below
-#: which a step is not used (the diagrams' rounding error grows like 1e-16 over it: ~1e-7 at the cut))
+#: which a step is not used (the diagrams' rounding error grows like 1e-16 over it)
 DEGENERATE = 1e-9
 #: a rate of the 1/N term above chi_parallel by more than this is a slower mode
 RATE_MARGIN = 0.02
@@ -112,7 +112,8 @@ def tail_limit(x, *, tol: float = CONVERGED, scale: float = 0.0) -> dict:
 
 def _network(net) -> Network:
     net = require_network(
-        net, arch="recurrent", what="the recurrent finite-width depth scales (docs/conventions.md §9)"
+        net, arch="recurrent",
+        what="the recurrent finite-width depth scales (docs/conventions.md §9)",
     )
     numeric_variances(net, "the recurrent finite-width depth scales")
     if not isinstance(net.width, int):
