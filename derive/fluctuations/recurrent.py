@@ -67,8 +67,9 @@ __all__ = [
 
 #: weights below this fraction of the largest are dropped from a product rule
 _PRUNE = 1e-16
-#: points per block of the pair moments (arrays of 32 kB: the heap reuses them)
-_CHUNK = 4096
+#: points per block of the pair moments (arrays of 96 kB, under the allocator's mmap
+#: threshold: the heap reuses them, no fresh pages per temporary)
+_CHUNK = 12000
 
 
 # --- quadrature ---------------------------------------------------------------------------

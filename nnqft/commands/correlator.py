@@ -7,8 +7,9 @@ a requested order in 1/N or exact at finite N, with its coefficients of 1/N^k an
 ``--latex FILE`` writes the derivation (rules -> diagrams -> closed form).  ``xi`` prints
 the depth scales: for linear nets mean-field, fluctuation, typical (finite-width Lyapunov
 exponent), the shifted critical point and the recurrent stationary q* with its 1/N
-correction; for any activation (feedforward) the finite-width fixed point and every depth
-scale through 1/N (docs/conventions.md §9).
+correction; for any activation the finite-width fixed point and every depth scale through
+1/N (docs/conventions.md §9): feedforward from the per-layer maps, recurrent (``--bias``,
+``--steps``) K*(N), chi_parallel(N), xi_q(N) from the recurrent collective-field diagrams.
 """
 
 from __future__ import annotations
