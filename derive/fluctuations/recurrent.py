@@ -55,7 +55,7 @@ import numpy as np
 
 from ...errors import InvalidParameter, OrderTooHigh
 from ...rules.network import Network, numeric_variances, require_network, resolve_depth
-from .theory import FluctuationTheory, one_point, sparse_symmetric, two_point
+from .theory import FluctuationTheory, sparse_symmetric
 
 __all__ = [
     "recurrent_theory",
@@ -67,6 +67,9 @@ __all__ = [
 
 #: weights below this fraction of the largest are dropped from a product rule
 _PRUNE = 1e-16
+#: points per block of the pair moments (arrays of 96 kB, under the allocator's mmap
+#: threshold: the heap reuses them, no fresh pages per temporary)
+_CHUNK = 12000
 
 
 # --- quadrature ---------------------------------------------------------------------------
@@ -476,6 +479,329 @@ def _three_sources(sources, single, moments, q0, pos, cubic):
         cubic[key] = cubic.get(key, 0.0) + a.scale * b.scale * c.scale * kappa
 
 
+# --- the direct route: the tadpole and the tree from the blocks of the Hessian -------------
+#
+# In the (positions dQ/dY, responses Qt/Yt) split the Hessian is [[0, A^T], [A, Sigma]]: A
+# the responses' linear couplings (from the single sources' first derivatives), Sigma the
+# covariance of the sources' pair products.  Its inverse is block triangular, so
+#
+#     Dhat = -D2^{-1} = [[G, -A^{-1}], [-A^{-T}, 0]],     G = A^{-1} Sigma A^{-T},
+#
+# and the tadpole (1/2) Dhat_IJ D3_JKL Dhat_KL needs only the contractions of the two
+# kinds of cubic vertex with Dhat, accumulated while the vertices are computed: the
+# symmetric tensor D3 is never stored (recurrent_theory builds it; the tests compare).
+
+
+def _parity(phi) -> int | None:
+    """1 for an odd phi, 0 for an even one (to rounding), None otherwise."""
+    x = np.linspace(0.05, 8.0, 97)
+    a, b = np.asarray(phi(x), float), np.asarray(phi(-x), float)
+    if np.allclose(b, -a, rtol=1e-14, atol=1e-300):
+        return 1
+    if np.allclose(b, a, rtol=1e-14, atol=1e-300):
+        return 0
+    return None
+
+
+@functools.lru_cache(maxsize=32)
+def _half_grid(d: int, nodes: int):
+    """One point of each pair (g, -g) of the pruned product rule, its weight doubled (a
+    point at the origin keeps its own): the rule for integrands even under z -> -z."""
+    g, w = _standard_grid(d, nodes)
+    nonzero = g != 0
+    first = g[np.arange(len(g)), np.argmax(nonzero, axis=1)]
+    origin = ~nonzero.any(axis=1)
+    keep = (first > 0) | origin
+    g2, w2 = g[keep], np.where(origin, w, 2 * w)[keep]
+    g2.setflags(write=False)
+    w2.setflags(write=False)
+    return g2, w2
+
+
+@functools.lru_cache(maxsize=32)
+def _grid_products(d: int, nodes: int, half: bool):
+    """The rule (points as rows of coordinates, d x m; weights) and the products
+    g_k g_l (k <= l) of its points (m x pairs)."""
+    g, w = _half_grid(d, nodes) if half else _standard_grid(d, nodes)
+    kl = [(k, ll) for k in range(d) for ll in range(k, d)]
+    gg = np.stack([g[:, k] * g[:, ll] for k, ll in kl], axis=1)
+    gT = np.ascontiguousarray(g.T)
+    for a in (gT, gg):
+        a.setflags(write=False)
+    return gT, w, gg, kl
+
+
+class _GroupIntegrals:
+    """E[F] and d_c E[F] for several products F = prod_u phi(z_u)^p z_u^q over one set of
+    times, on the product rule of :class:`GaussianRule` (the same points): the derivatives
+    through the second moments of the standard points, sum w F g_k g_l, rotated into the
+    score polynomials (no per-point scores).  For an odd or even phi the rule is halved
+    by the symmetry z -> -z, and products odd under it are zero."""
+
+    def __init__(self, C0, phi, nodes):
+        self.C0, self.phi, self.nodes = C0, phi, nodes
+        self.parity = _parity(phi)
+
+    def _products(self, z, w, integrands, out):
+        """w times each product of factors phi(z_i)^p z_i^q, into the rows of ``out``."""
+        d = z.shape[0]
+        cols = {}
+
+        def column(i, p, q):
+            key = (i, p, q)
+            if key not in cols:
+                if p == 0:
+                    cols[key] = z[i] if q == 1 else z[i] ** q
+                elif q == 0:
+                    base = cols.get((i, 1, 0))
+                    if base is None:
+                        base = cols[(i, 1, 0)] = self.phi(z[i])
+                    cols[key] = base if p == 1 else base**p
+                else:
+                    cols[key] = column(i, p, 0) * column(i, 0, q)
+            return cols[key]
+
+        prefix = {(): w}  # w times the leading columns' factors, shared by the products
+
+        def product(ex):
+            if ex not in prefix:
+                head, (p, q) = product(ex[:-1]), ex[-1]
+                prefix[ex] = head * column(len(ex) - 1, p, q) if p or q else head
+            return prefix[ex]
+
+        for j, ex in enumerate(integrands):
+            head, (p, q) = product(ex[:-1]), ex[-1]
+            if p or q:
+                np.multiply(head, column(d - 1, p, q), out=out[j])
+            else:
+                out[j] = head
+
+    def __call__(self, times: tuple, integrands: list, pairs: list):
+        d = len(times)
+        idx = [t - 1 for t in times]
+        lam, vec = np.linalg.eigh(self.C0[np.ix_(idx, idx)])
+        if lam.min() <= 0:
+            raise InvalidParameter(
+                "a sub-covariance of the two-time kernel is singular (eigenvalue "
+                f"{lam.min():.3g}); the fluctuations are degenerate there"
+            )
+        K = len(integrands)
+        values = np.zeros(K)
+        firsts = np.zeros((len(pairs), K))
+        if self.parity is None:
+            live = list(range(K))
+        else:
+            live = [k for k, ex in enumerate(integrands)
+                    if sum(p * self.parity + q for p, q in ex) % 2 == 0]
+        if not live:
+            return values, firsts
+        gT, w, gg, kl = _grid_products(d, self.nodes[d], self.parity is not None)
+        root = vec * np.sqrt(lam)
+        vals = np.zeros(len(live))
+        mom = np.zeros((len(live), len(kl)))
+        buffer = np.empty((len(live), _CHUNK))
+        # blocks of points small enough for the heap: no fresh pages per temporary
+        for start in range(0, len(w), _CHUNK):
+            stop = min(start + _CHUNK, len(w))
+            wF = buffer[:, : stop - start]
+            self._products(root @ gT[:, start:stop], w[start:stop],
+                           [integrands[k] for k in live], wF)
+            vals += wF.sum(axis=1)
+            mom += wF @ gg[start:stop]  # (live, pairs of standard coordinates)
+        M = np.zeros((len(live), d, d))
+        for j, (k, ll) in enumerate(kl):
+            M[:, k, ll] = M[:, ll, k] = mom[:, j]
+        U = vec / np.sqrt(lam)
+        Y2 = np.einsum("ik,nkl,jl->nij", U, M, U)  # sum w F y_i y_j
+        P = (vec / lam) @ vec.T
+        loc = {t: i for i, t in enumerate(times)}
+        live = np.array(live)
+        values[live] = vals
+        for c, (u, v) in enumerate(pairs):
+            i, j = loc[u], loc[v]
+            if i == j:
+                firsts[c, live] = 0.5 * (Y2[:, i, i] - P[i, i] * vals)
+            else:
+                firsts[c, live] = Y2[:, i, j] - P[i, j] * vals
+        return values, firsts
+
+
+def _pairs_in(times):
+    ts = sorted(times)
+    return [(u, v) for i, u in enumerate(ts) for v in ts[i:] if (u, v) != (1, 1)]
+
+
+def _exponents(sources, times) -> tuple:
+    """The product of the sources' z-factors as (phi power, z power) per time of ``times``."""
+    acc = {t: [0, 0] for t in times}
+    for src in sources:
+        for t, p, q in src.factors:
+            acc[t][0] += p
+            acc[t][1] += q
+    return tuple((acc[t][0], acc[t][1]) for t in times)
+
+
+@dataclass(frozen=True)
+class _Blocks:
+    """The blocks of the Hessian and the tadpole and tree of the direct route, over the
+    positions and responses in the order of :func:`_sources` (position k pairs with
+    response k)."""
+
+    C0: np.ndarray
+    sources: list
+    A: np.ndarray
+    Ainv: np.ndarray
+    Sigma: np.ndarray
+    G: np.ndarray
+    mean_positions: np.ndarray
+    mean_responses: np.ndarray
+
+    def labels(self) -> tuple:
+        out = []
+        for src in self.sources:
+            field = "dQ" if src.label[0] == "Qt" else "dY"
+            out += [(field, src.label[1]), src.label]
+        return tuple(out)
+
+    def interleave(self, pp, pr, rp, rr) -> np.ndarray:
+        n = len(self.sources)
+        out = np.empty((2 * n, 2 * n))
+        out[0::2, 0::2], out[0::2, 1::2] = pp, pr
+        out[1::2, 0::2], out[1::2, 1::2] = rp, rr
+        return out
+
+
+def _direct_blocks(net: Network, steps: int, nodes: dict | None = None) -> _Blocks:
+    """The tree and the tadpole of the recurrent theory without its vertex tensor."""
+    cw, cb, q0 = _variances(net)
+    T = resolve_depth(net, steps)
+    nodes = {**default_nodes(net.activation), **(nodes or {})}
+    C0 = saddle_kernel(net, T, nodes)
+    phi = net.activation.numeric()
+    sources = _sources(T, cw)
+    n = len(sources)
+    index = {src.label: k for k, src in enumerate(sources)}
+    posQ = np.full((T + 1, T + 1), -1, dtype=int)  # the position of dQ(u, v), u <= v
+    for src in sources:
+        if src.label[0] == "Qt":
+            posQ[src.label[1]] = index[src.label]
+
+    def pos(c):
+        return posQ[c]
+
+    moments = _Moments(C0, phi, nodes)
+    E1 = np.zeros(n)
+    D1 = np.zeros((n, n))  # d_c E[X_a] (unscaled), position columns
+    seconds = []  # (response, position c, position e, scale * d_c d_e E[X_a])
+    for k, src in enumerate(sources):
+        cs = _pairs_in(src.times)
+        second = [(c, e) for i, c in enumerate(cs) for e in cs[i:]]
+        value, first, sec = moments.evaluate([src], cs, second if src.xpow == 0 else ())
+        E1[k] = value
+        if src.xpow:
+            continue
+        for c, v in first.items():
+            D1[k, pos(c)] = v
+        for (c, e), v in sec.items():
+            seconds.append((k, pos(c), pos(e), src.scale * v))
+    scale = np.array([s.scale for s in sources])
+    xpow = np.array([s.xpow for s in sources])
+    A = -np.eye(n) + scale[:, None] * D1
+    Ainv = np.linalg.solve(A, np.eye(n))
+    Dhat_rp = -Ainv.T  # Dhat[response r, position p] = -Ainv[p, r]
+    Sigma = np.zeros((n, n))
+    vR = np.zeros(n)
+    xm = np.array([_x_moment(k, q0) for k in range(5)])
+
+    def add_vertex(ra, rb, cpos, dcov):
+        """D3[ra, rb, c] = dcov[c, k] (members k): its contraction with Dhat into vR."""
+        vR_a = 2 * np.einsum("ck,ck->k", dcov, Dhat_rp[rb[None, :], cpos[:, None]])
+        np.add.at(vR, ra, vR_a)
+        other = ra != rb
+        if other.any():
+            vR_b = 2 * np.einsum("ck,ck->k", dcov[:, other],
+                                 Dhat_rp[ra[None, other], cpos[:, None]])
+            np.add.at(vR, rb[other], vR_b)
+
+    groups: dict = {}
+    yt = []
+    for i, a in enumerate(sources):
+        for j in range(i, n):
+            b = sources[j]
+            if (a.xpow + b.xpow) % 2:
+                continue
+            if a.label[0] == b.label[0] == "Yt":
+                yt.append((i, j))
+                continue
+            groups.setdefault(tuple(sorted(a.times | b.times)), []).append((i, j))
+    integrals = _GroupIntegrals(C0, phi, nodes)
+    for times, members in groups.items():
+        cs = _pairs_in(times)
+        keys, which = {}, []
+        for i, j in members:
+            key = _exponents((sources[i], sources[j]), times)
+            which.append(keys.setdefault(key, len(keys)))
+        values, firsts = integrals(times, list(keys), cs)
+        which = np.array(which)
+        ra = np.array([i for i, _ in members])
+        rb = np.array([j for _, j in members])
+        values, firsts = values[which], firsts[:, which]
+        xab, xa, xb = xm[xpow[ra] + xpow[rb]], xm[xpow[ra]], xm[xpow[rb]]
+        sc = scale[ra] * scale[rb]
+        Ea, Eb = E1[ra], E1[rb]
+        cov = sc * (xab * values - xa * xb * Ea * Eb)
+        np.add.at(Sigma, (ra, rb), cov)
+        off = ra != rb
+        np.add.at(Sigma, (rb[off], ra[off]), cov[off])
+        if not cs:
+            continue
+        cpos = np.array([pos(c) for c in cs])
+        Da, Db = D1[ra][:, cpos].T, D1[rb][:, cpos].T
+        dcov = sc * (xab * firsts - xa * xb * (Da * Eb + Ea * Db))
+        add_vertex(ra, rb, cpos, dcov)
+    if yt:  # Isserlis for two observables: Cov(z_s z_t, z_u z_v) = C_su C_tv + C_sv C_tu
+        yt = np.array(yt)
+        ra, rb = yt[:, 0], yt[:, 1]
+        st = np.array([sources[k].label[1] for k in range(n)])
+        s, t = st[ra, 0], st[ra, 1]
+        u, v = st[rb, 0], st[rb, 1]
+
+        def C(x, y):
+            return C0[x - 1, y - 1]
+
+        cov = C(s, u) * C(t, v) + C(s, v) * C(t, u)
+        np.add.at(Sigma, (ra, rb), cov)
+        off = ra != rb
+        np.add.at(Sigma, (rb[off], ra[off]), cov[off])
+        for (x1, y1), coef in (((s, u), C(t, v)), ((t, v), C(s, u)),
+                               ((s, v), C(t, u)), ((t, u), C(s, v))):
+            lo, hi = np.minimum(x1, y1), np.maximum(x1, y1)
+            p = posQ[lo, hi]
+            ok = p >= 0
+            if ok.any():
+                _add_diagonal(vR, ra[ok], rb[ok], p[ok], coef[ok], Dhat_rp)
+    G = Ainv @ Sigma @ Ainv.T
+    vP = np.zeros(n)
+    for r, pc, pe, val in seconds:
+        if pc == pe:
+            vR[r] += val * G[pc, pc]
+            vP[pc] += 2 * val * Dhat_rp[r, pc]
+        else:
+            vR[r] += 2 * val * G[pc, pe]
+            vP[pc] += 2 * val * Dhat_rp[r, pe]
+            vP[pe] += 2 * val * Dhat_rp[r, pc]
+    mean_positions = 0.5 * (G @ vP - Ainv @ vR)
+    mean_responses = 0.5 * (Dhat_rp @ vP)
+    return _Blocks(C0, sources, A, Ainv, Sigma, G, mean_positions, mean_responses)
+
+
+def _add_diagonal(vR, ra, rb, p, coef, Dhat_rp):
+    """D3[ra, rb, p] = coef per member (one position each): its contraction into vR."""
+    np.add.at(vR, ra, 2 * coef * Dhat_rp[rb, p])
+    other = ra != rb
+    np.add.at(vR, rb[other], 2 * coef[other] * Dhat_rp[ra[other], p[other]])
+
+
 # --- the correlators ----------------------------------------------------------------------
 
 
@@ -502,28 +828,55 @@ def recurrent_correlators(net: Network, steps: int | None = None, order: int = 1
     from ...rules.network import check_order
 
     order = check_order(order, 1, what="the recurrent fluctuation diagrams (cubic order)")
-    theory, C0 = recurrent_theory(net, steps, nodes=nodes)
+    blocks = _direct_blocks(net, steps, nodes)
+    C0, G = blocks.C0, blocks.G
     T = C0.shape[0]
-    means = one_point(theory, 1, terms=True) if order else []
-    trees = two_point(theory, 0, terms=True)
-    n = len(theory.labels)
-    mean1 = sum((p.value for p in means), np.zeros(n))
-    tree = sum((p.value for p in trees), np.zeros((n, n)))
+    index = {src.label[1] if src.label[0] == "Yt" else None: k
+             for k, src in enumerate(blocks.sources) if src.label[0] == "Yt"}
+    field = {src.label[1]: k for k, src in enumerate(blocks.sources) if src.label[0] == "Qt"}
+    mean1 = blocks.mean_positions
     rows = []
     for t in range(1, T + 1):
         two = {}
         for s in range(1, t + 1):
             entry = [float(C0[s - 1, t - 1])]
             if order:
-                entry.append(float(mean1[theory.index(("dY", (s, t)))]))
+                entry.append(float(mean1[index[(s, t)]]))
             two[s] = entry
-        y = theory.index(("dY", (t, t)))
-        row = {"t": t, "mean": list(two[t]), "variance": [float(tree[y, y])], "two_time": two}
+        y = index[(t, t)]
+        row = {"t": t, "mean": list(two[t]), "variance": [float(G[y, y])], "two_time": two}
         if t < T:
-            q = theory.index(("dQ", (t + 1, t + 1)))
+            q = field[(t + 1, t + 1)]
             nxt = float(C0[t, t]) - float(net.sigma_b2)
             row["collective"] = [nxt] + ([float(mean1[q])] if order else [])
         rows.append(row)
     if terms:
-        return rows, {"mean": means, "variance": trees, "theory": theory}
+        return rows, _term_values(blocks, order, net)
     return rows
+
+
+def _term_values(blocks: _Blocks, order: int, net: Network) -> dict:
+    """The tadpole's and the tree's values over every component (the labels of
+    :func:`recurrent_theory`), and a :class:`FluctuationTheory` that holds the labels, the
+    Hessian and its propagator (its cubic vertex is not stored: see recurrent_theory)."""
+    from .theory import TermValue, diagrams_at
+
+    n = len(blocks.sources)
+    zero = np.zeros((n, n))
+    hessian = blocks.interleave(zero, blocks.A.T, blocks.A, blocks.Sigma)
+    dhat = blocks.interleave(blocks.G, -blocks.Ainv, -blocks.Ainv.T, zero)
+    theory = FluctuationTheory(
+        blocks.labels(), hessian, {},
+        description=(f"recurrent {net.activation.name}, {net.bias} bias, {n // 2} steps: "
+                     "Hessian and propagator only (the tadpole is contracted directly)"),
+    )
+    theory.__dict__["_propagator"] = dhat  # the block inverse, exact
+    means = []
+    if order:
+        (tadpole,) = diagrams_at(1, 1)
+        value = np.empty(2 * n)
+        value[0::2], value[1::2] = blocks.mean_positions, blocks.mean_responses
+        means.append(TermValue(tadpole, -1, value))
+    (tree,) = diagrams_at(2, 0)
+    trees = [TermValue(tree, -1, float(tree.symmetry_factor) * dhat)]
+    return {"mean": means, "variance": trees, "theory": theory}

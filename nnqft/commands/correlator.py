@@ -7,8 +7,9 @@ a requested order in 1/N or exact at finite N, with its coefficients of 1/N^k an
 ``--latex FILE`` writes the derivation (rules -> diagrams -> closed form).  ``xi`` prints
 the depth scales: for linear nets mean-field, fluctuation, typical (finite-width Lyapunov
 exponent), the shifted critical point and the recurrent stationary q* with its 1/N
-correction; for any activation (feedforward) the finite-width fixed point and every depth
-scale through 1/N (docs/conventions.md §9).
+correction; for any activation the finite-width fixed point and every depth scale through
+1/N (docs/conventions.md §9): feedforward from the per-layer maps, recurrent (``--bias``,
+``--steps``) K*(N), chi_parallel(N), xi_q(N) from the recurrent collective-field diagrams.
 """
 
 from __future__ import annotations
@@ -289,38 +290,57 @@ def _recurrent_text(out: dict) -> str:
     "--activation",
     default="linear",
     show_default=True,
-    help="Activation; nonlinear ones need --sigma-w2, --sigma-b2, --width (feedforward).",
+    help="Activation; nonlinear ones need --sigma-w2, --sigma-b2, --width.",
 )
 @arch_option
+@bias_option
 @click.option("--sigma-w2", type=float, default=None, help="Weight variance (else symbolic).")
 @click.option("--sigma-b2", type=float, default=None, help="Bias variance (else symbolic).")
 @click.option("--width", type=int, default=None, help="Width N (else symbolic).")
+@click.option(
+    "--steps",
+    type=int,
+    default=None,
+    help="Recurrent, nonlinear: steps of the diagrams to extrapolate K* from "
+    "(default 12, at most 40; the cost grows like steps^4).",
+)
 @json_option
-def xi_command(activation, arch, sigma_w2, sigma_b2, width, as_json):
+def xi_command(activation, arch, bias, sigma_w2, sigma_b2, width, steps, as_json):
     """Depth scales at finite width: mean field and the 1/N corrections (docs/conventions.md §9).
 
     Linear nets: the exact depth scales (symbolic unless all values are given), plus the
     finite-width series under ``finite_width`` when all are numbers (feedforward).  Any other
-    activation (feedforward): every depth scale as {mean_field, coefficient_1, value_at_N,
-    ...} or null with its reason.
+    activation: every depth scale as {mean_field, coefficient_1, value_at_N, ...} or null
+    with its reason; recurrent nets (``--bias shared`` by default): the stationary K*(N) and
+    chi_parallel(N), xi_q(N) from the collective-field diagrams over ``--steps`` steps.
     """
     from ..errors import InvalidParameter
     from ..rules.activations import get_activation
     from ..rules.network import Network
 
+    check_bias(arch, bias)
     act = get_activation(activation)
     given = {"sigma_w2": sigma_w2, "sigma_b2": sigma_b2, "width": width}
     numeric = all(v is not None for v in given.values())
-    if act.name != "linear":
-        if arch != "feedforward":
+    recurrent_nonlinear = act.name != "linear" and arch == "recurrent"
+    if steps is not None and not recurrent_nonlinear:
+        raise InvalidParameter("--steps is for a nonlinear recurrent net (--arch recurrent)")
+    if act.name != "linear" and not numeric:
+        missing = ", ".join("--" + k.replace("_", "-") for k, v in given.items() if v is None)
+        raise InvalidParameter(f"a nonlinear activation needs numbers for {missing}")
+    if recurrent_nonlinear:
+        from ..derive.fluctuations.recurrent_scales import MAX_STEPS, recurrent_depth_scales
+
+        if steps is not None and not 9 <= steps <= MAX_STEPS:
             raise InvalidParameter(
-                f"nnqft xi for recurrent nets is derived for the linear activation only "
-                f"(got {act.name!r}); use --arch feedforward"
+                f"--steps {steps}: give 9 to {MAX_STEPS} (the tail extrapolation needs 9; "
+                "the cost grows like steps^4)"
             )
-        if not numeric:
-            missing = ", ".join("--" + k.replace("_", "-") for k, v in given.items() if v is None)
-            raise InvalidParameter(f"a nonlinear activation needs numbers for {missing}")
-    if act.name == "linear":
+        if width < 1:
+            raise InvalidParameter(f"--width {width}: the width N is a positive integer")
+        net = Network("recurrent", act, bias=bias or "shared", **given)
+        result = recurrent_depth_scales(net, steps)
+    elif act.name == "linear":
         from ..derive.loops.amplitudes import correlation_lengths
 
         net = Network("feedforward", "linear", **{k: v for k, v in given.items() if v is not None})
@@ -369,7 +389,7 @@ def _xi_text(result: dict) -> str:
 
     data = to_jsonable(result)
     reasons = data.get("reasons", {})
-    shown = [k for k in data if k not in ("reasons", "notes", "finite_width")]
+    shown = [k for k in data if k not in ("reasons", "notes", "finite_width", "trajectory")]
     width = max(len(k) for k in shown)
     lines = []
     for key in shown:
@@ -378,7 +398,8 @@ def _xi_text(result: dict) -> str:
             text = _series_text(value)
         elif key == "fixed_point" and isinstance(value, dict):
             text = (
-                f"K* = {_series_text(value['K_star'])}; V* = {value['V_star']:.6g}"
+                f"K* = {_series_text(value['K_star'])}"
+                + (f"; V* = {value['V_star']:.6g}" if value.get("V_star") is not None else "")
                 if value.get("reason") is None
                 else f"null ({value['reason']})"
             )

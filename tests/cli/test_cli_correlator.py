@@ -159,20 +159,14 @@ def test_xi_linear_keeps_its_keys_and_adds_finite_width(cache):
     "args,message",
     [
         (
-            [
-                "--activation",
-                "tanh",
-                "--arch",
-                "recurrent",
-                "--sigma-w2",
-                "1",
-                "--sigma-b2",
-                "0.1",
-                "--width",
-                "8",
-            ],
-            "linear activation only",
+            ["--activation", "tanh", "--arch", "recurrent", "--sigma-w2", "1", "--sigma-b2",
+             "0.1", "--width", "8", "--steps", "100"],
+            "give 9 to 40",
         ),
+        (["--activation", "tanh", "--sigma-w2", "1", "--sigma-b2", "0.1", "--width", "8",
+          "--steps", "12"], "--steps is for a nonlinear recurrent net"),
+        (["--activation", "tanh", "--bias", "fresh", "--sigma-w2", "1", "--sigma-b2", "0.1",
+          "--width", "8"], "--bias"),
         (["--activation", "tanh", "--sigma-w2", "1"], "needs numbers for --sigma-b2, --width"),
     ],
 )
@@ -180,3 +174,27 @@ def test_xi_refusals(cache, args, message):
     out = run("xi", *args, cache=cache)
     assert out.returncode == 2
     assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_xi_recurrent_nonlinear_json(cache):
+    """`xi --arch recurrent` for tanh: K*(N) from the recurrent diagrams (the numbers of
+    recurrent_depth_scales), chi_parallel(N) null with its reason, keys of the series."""
+    from nnqft.derive.fluctuations.recurrent_scales import recurrent_depth_scales
+    from nnqft.rules.network import Network
+
+    args = ["xi", "--arch", "recurrent", "--activation", "tanh", "--bias", "fresh",
+            "--sigma-w2", "0.8", "--sigma-b2", "0.3", "--width", "64", "--steps", "12"]
+    out = run(*args, "--json", cache=cache)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    want = recurrent_depth_scales(
+        Network("recurrent", "tanh", 0.8, 0.3, bias="fresh", width=64), 12)
+    k = data["fixed_point"]["K_star"]
+    assert k["coefficient_1"] == pytest.approx(want["fixed_point"]["K_star"]["coefficient_1"])
+    assert k["value_at_N"] == pytest.approx(k["mean_field"] + k["coefficient_1"] / 64)
+    assert k["mean_field"] == pytest.approx(data["mean_field"]["q_star"])
+    for key in ("chi_parallel", "xi_q"):
+        assert data[key]["value_at_N"] is None and data["reasons"][key]
+    assert len(data["trajectory"]["coefficient_1"]) == data["steps_used"] == 12
+    text = run(*args, cache=cache)
+    assert "K* = " in text.stdout and "chi_parallel  null" in text.stdout

@@ -161,3 +161,25 @@ def test_bad_input():
         recurrent_theory(Network("recurrent", "tanh"), 3)
     with pytest.raises(InvalidParameter, match="positive"):
         recurrent_theory(Network("recurrent", "tanh", 1.0, 0.0, q0=0.0), 3)
+
+
+@pytest.mark.parametrize("activation,bias",
+                         [("tanh", "shared"), ("relu", "fresh"), ("gelu", "shared")])
+def test_direct_tadpole_and_tree_equal_the_generic_diagram_contraction(activation, bias):
+    """recurrent_correlators contracts the cubic vertices with the block inverse of the
+    Hessian as it computes them; recurrent_theory stores the symmetric tensor and the
+    Hessian, and theory.py inverts and contracts them generically: the same numbers."""
+    from nnqft.derive.fluctuations.theory import two_point
+
+    net = Network("recurrent", activation, 1.3, 0.2, bias=bias, q0=0.9)
+    rows, parts = recurrent_correlators(net, 4, terms=True)
+    theory, _ = recurrent_theory(net, 4)
+    mean1, tree = one_point(theory, 1), two_point(theory, 0)
+    assert parts["theory"].labels == theory.labels
+    np.testing.assert_allclose(parts["theory"].hessian, theory.hessian, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(parts["mean"][0].value, mean1, rtol=0, atol=1e-11)
+    np.testing.assert_allclose(parts["variance"][0].value, tree, rtol=0, atol=1e-11)
+    for row in rows:
+        y = theory.index(("dY", (row["t"], row["t"])))
+        assert row["mean"][1] == pytest.approx(mean1[y], abs=1e-12)
+        assert row["variance"][0] == pytest.approx(tree[y, y], abs=1e-12)
