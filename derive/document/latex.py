@@ -162,8 +162,8 @@ _KEPT = r"\\(?:cite|ref|eqref)\{[A-Za-z0-9:_,.\- ]+\}"
 def _escape_text(text: str) -> str:
     r"""Escape LaTeX specials in prose, leaving $...$ math, \cite, \ref and \eqref as they are.
 
-    >>> print(_escape_text(r"see Section \ref{sec:a} and \cite{X1976}: a_b"))
-    see Section \ref{sec:a} and \cite{X1976}: a\_b
+    >>> print(_escape_text(r"see Section \ref{sec:a} and \cite{X1976}: a_b, N^2"))
+    see Section \ref{sec:a} and \cite{X1976}: a\_b, N\textasciicircum{}2
     """
     parts = re.split(rf"(\$[^$]*\$|{_KEPT})", text)
     out = []
@@ -181,6 +181,8 @@ def _escape_text(text: str) -> str:
                 ("_", r"\_"),
                 ("{", r"\{"),
                 ("}", r"\}"),
+                ("^", r"\textasciicircum{}"),  # after the braces: its own stay
+                ("~", r"\textasciitilde{}"),
             ):
                 part = part.replace(ch, rep)
             out.append(part)
