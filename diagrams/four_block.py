@@ -42,6 +42,7 @@ import networkx as nx
 
 from ..errors import InvalidParameter
 from . import canonical_id
+from .network import add_lines_and_pairs
 from .unionfind import join, n_classes
 
 __all__ = [
@@ -302,18 +303,14 @@ class BlockDiagram:
             if self.word == "one-trace"
             else [("S0", "R0"), ("S0", "R0"), ("S1", "R1"), ("S1", "R1")]
         )
-        start = 0
+        start, chains = 0, []
         for i, a in enumerate(self.blocks):
             letters = list(range(start, start + a))
             start += a
             if KINDS[i] == "W":  # a W block is read from the source backwards
                 letters.reverse()
-            chain = [ends[i][0], *letters, ends[i][1]]
-            for u, v in zip(chain, chain[1:]):
-                g.add_edge(u, v, kind="response", directed=True, head=v)
-        for p, q in self.chords:
-            g.add_edge(p, q, kind="disorder")
-        return g
+            chains.append([ends[i][0], *letters, ends[i][1]])
+        return add_lines_and_pairs(g, chains, self.chords)
 
     @property
     def id(self) -> str:

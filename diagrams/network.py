@@ -54,6 +54,7 @@ __all__ = [
     "MAX_TRACE_DEFICIT",
     "max_chords",
     "face_count",
+    "add_lines_and_pairs",
 ]
 
 #: the highest power of 1/N whose reduced diagrams :func:`trace_diagrams` will enumerate
@@ -78,6 +79,22 @@ def max_chords(deficit: int) -> int:
     [1, 3, 5, 7]
     """
     return 2 * deficit + 1
+
+
+def add_lines_and_pairs(g: nx.MultiGraph, chains, chords) -> nx.MultiGraph:
+    """Add to ``g`` the directed response lines along each chain of nodes (source first) and
+    an undirected ``disorder`` edge per W pair; returns ``g``.
+
+    >>> g = add_lines_and_pairs(nx.MultiGraph(), [["E", 0, 1, "J"]], [(0, 1)])
+    >>> sorted(k for _, _, k in g.edges(data="kind"))
+    ['disorder', 'response', 'response', 'response']
+    """
+    for chain in chains:
+        for u, v in zip(chain, chain[1:]):
+            g.add_edge(u, v, kind="response", directed=True, head=v)
+    for p, q in chords:
+        g.add_edge(p, q, kind="disorder")
+    return g
 
 
 def face_count(n: int, k: int, partner) -> int:
@@ -144,12 +161,7 @@ class ChordDiagram:
             g.add_node(p, kind="vertex", vertex="W")
         chain_a = ["E", *range(self.k), "J"]
         chain_b = ["E", *range(n - 1, self.k - 1, -1), "J"]
-        for chain in (chain_a, chain_b):
-            for u, v in zip(chain, chain[1:]):
-                g.add_edge(u, v, kind="response", directed=True, head=v)
-        for p, q in self.chords:
-            g.add_edge(p, q, kind="disorder")
-        return g
+        return add_lines_and_pairs(g, (chain_a, chain_b), self.chords)
 
     @property
     def id(self) -> str:
