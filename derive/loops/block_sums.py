@@ -28,7 +28,7 @@ import itertools
 
 import sympy as sp
 
-from ...errors import InvalidParameter
+from ...errors import InvalidParameter, InvalidType
 from ...rules import symbols as S
 from .time_sums import _parity_combine, _v, composition_count, expand, sum_closed_form, tidy
 
@@ -88,7 +88,9 @@ def constrained_sum(summand, variables, eqs, ineqs, v=_v, v_min=0) -> sp.Expr:
     >>> constrained_sum(sp.Integer(1), [x, y], [x + y - v], [x, y], v)    # v + 1 points
     v + 1
     """
-    pieces = _sum(sp.sympify(summand), tuple(variables), tuple(eqs), tuple(ineqs), v, v_min)
+    if not isinstance(summand, sp.Basic):  # never parse a string: engine expressions only
+        raise InvalidType(f"the summand must be a sympy expression, got {type(summand).__name__}")
+    pieces = _sum(summand, tuple(variables), tuple(eqs), tuple(ineqs), v, v_min)
     generic = expand(sp.Add(*[f for f, (lo, hi) in pieces if hi is None]))
     # the pieces that start late or stop early: the generic form must agree with them
     edges = [x for _, r in pieces for x in r if x is not None]
