@@ -122,7 +122,8 @@ def ntk_command(
     --width the empirical NTK of real networks (explicit backpropagation) is shown beside
     it, with standard errors.  Feedforward nets with one input also get the 1/n correction
     to the mean, E H_ii = H + ntk_correction/n, and the variance of H across
-    initialisations at O(1/n): Var(H_ii) = ntk_variance/n.
+    initialisations at O(1/n): Var(H_ii) = ntk_variance/n, and (JSON only) PDLT's dNTK
+    statistics P, Q per layer.
     """
     from ..errors import InvalidParameter
     from ..rules.network import Network
@@ -179,6 +180,7 @@ def ntk_command(
         "H(1) = K(1) when lambda_b = sigma_b2 and lambda_W = sigma_w2",
     ]
     reasons = {}
+    json_notes = []
     if arch == "feedforward" and inputs == 1:
         from ..derive.ntk.correction import ntk_mean_correction
         from ..derive.ntk.variance import ntk_fluctuations
@@ -196,6 +198,17 @@ def ntk_command(
         notes.append(
             "ntk_variance: Var(H_ii) = ntk_variance/n + O(1/n^2), = A + 2B with "
             "Cov(H_ii, H_jj) = A/n, Var(H_ij) = B/n (i != j), Cov(z_i^2, H_jj) = D/n"
+        )
+
+        from ..derive.ntk.dntk import dntk_statistics
+
+        for row, d in zip(layers, dntk_statistics(net, depth, lambda_b, lambda_w)):
+            row["dntk"] = {"P": d["P"], "Q": d["Q"]}
+        # in the JSON's notes only: the text output is a contract too, and has no dntk column
+        json_notes.append(
+            "dntk: PDLT's P, Q of the dNTK dH_i0i1i2 = sum_mu lambda_mu dz_i0/dmu dH_i1i2/dmu, "
+            "E[dH_i0i1i2 z_i3] = [d_i0i3 d_i1i2 P + (d_i0i1 d_i2i3 + d_i0i2 d_i1i3) Q]/n + "
+            "O(1/n^2)"
         )
     else:
         reasons["ntk_correction"] = CORRECTION_REASON
@@ -250,7 +263,7 @@ def ntk_command(
             "ntk_variance); offdiagonal_variance: of H_12; diagonal_covariance: of H_11, H_22",
         }
     if as_json:
-        emit(result, True)
+        emit(result | {"notes": notes + json_notes}, True)
         return
     from ._common import format_mapping, format_rows, to_jsonable
 
