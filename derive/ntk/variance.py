@@ -73,8 +73,9 @@ def _check_tails(act, K: float) -> None:
 
 def _means(act, K: float) -> dict:
     """The Gaussian means at variance K the recursions need (this module's, the mean
-    correction's, :mod:`nnqft.derive.ntk.correction`, and the dNTK's), on one panel rule; K-derivatives
-    as d<f>/dK = <f He_2(u/sqrt K)>/(2K), d2<f>/dK2 = <f He_4(u/sqrt K)>/(4K^2)."""
+    correction's, :mod:`nnqft.derive.ntk.correction`, and the dNTK's,
+    :mod:`nnqft.derive.ntk.dntk`), on one panel rule; K-derivatives as d<f>/dK =
+    <f He_2(u/sqrt K)>/(2K), d2<f>/dK2 = <f He_4(u/sqrt K)>/(4K^2)."""
     phi, dphi = act.numeric(0), act.numeric(1)
     u, w = panel_rule(K, act.kink_points)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -95,10 +96,8 @@ def _means(act, K: float) -> dict:
             "dd_dphi2": (w @ (d2 * he4)) / (4 * K * K),
             # <(phi phi')'> by Stein's lemma: <z g(z)> = K <g'(z)>
             "d_phidphi": (w @ (u * p * dp)) / K,
-            # for the dNTK (:mod:`nnqft.derive.ntk.dntk`): Stein forms that need no phi''
-            "z_dphi2": (w @ (u * d2)) / K,  # <(phi'^2)'>
+            # for the dNTK (:mod:`nnqft.derive.ntk.dntk`): a Stein form that needs no phi''
             "z_phidphi3": (w @ (u * p * d2 * dp)) / K,  # <(phi phi'^3)'>
-            "dK_phidphi": (w @ (p * dp * he2)) / (2 * K),  # d<phi phi'>/dK
         }
     if not all(math.isfinite(v) for v in out.values()):
         raise InvalidParameter(

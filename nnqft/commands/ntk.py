@@ -25,8 +25,7 @@ from ._common import (
 
 #: why the 1/n entries are null where they are
 CORRECTION_REASON = (
-    "the O(1/n) correction to the mean NTK is derived for feedforward nets with one input "
-    "only"
+    "the O(1/n) correction to the mean NTK is derived for feedforward nets with one input only"
 )
 VARIANCE_REASON = (
     "the O(1/n) variance of the NTK across initialisations is derived for feedforward nets "

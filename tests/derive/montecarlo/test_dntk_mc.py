@@ -14,7 +14,7 @@ from nnqft.rules.network import Network
 def _outputs(theta, shapes, x, phi):
     """z(L) of one network whose weights and biases are flattened into theta."""
     h, i = x, 0
-    for (n, m) in shapes:
+    for n, m in shapes:
         W = theta[i : i + n * m].reshape(n, m)
         b = theta[i + n * m : i + n * m + n]
         i += n * m + n
