@@ -1,6 +1,7 @@
 """The neural tangent kernel at infinite width (docs/conventions.md §10): numbers per layer
 (:mod:`.kernel`), sympy per layer and closed forms in the layer index (:mod:`.symbolic`), and its
-fluctuations across initialisations at O(1/n) (:mod:`.variance`).
+fluctuations across initialisations at O(1/n) (:mod:`.variance`), the dNTK's P and Q at O(1/n)
+(:mod:`.dntk`).
 
 >>> from nnqft.derive.ntk import ntk_trajectory
 >>> from nnqft.rules.network import Network
@@ -8,6 +9,7 @@ fluctuations across initialisations at O(1/n) (:mod:`.variance`).
 6.0
 """
 
+from .dntk import dntk_statistics
 from .kernel import check_correlation, learning_rates, ntk_trajectory
 from .symbolic import ntk_closed_form, ntk_symbolic
 from .variance import ntk_fluctuations
@@ -17,6 +19,7 @@ __all__ = [
     "ntk_symbolic",
     "ntk_closed_form",
     "ntk_fluctuations",
+    "dntk_statistics",
     "learning_rates",
     "check_correlation",
 ]

@@ -99,3 +99,18 @@ def test_bad_input_is_one_line_exit_2(args, message, capsys):
     code, out, err = run(["ntk", *args.split()], capsys)
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and message in err
+
+
+def test_dntk_in_the_json_only(capsys):
+    # ReLU at sigma_w2 = 2, sigma_b2 = 0, q0 = 1: K1 = H1 = 2, P(2) = 2 C_W H1 <relu^2 step>
+    # = 8 and Q(2) = 4 (phi phi'' = 0); the text output has no dntk column or note
+    code, out, _ = run("ntk --activation relu --sigma-w2 2 --depth 3 --json".split(), capsys)
+    layers = json.loads(out)["layers"]
+    assert code == 0 and layers[0]["dntk"] == {"P": 0.0, "Q": 0.0}
+    assert layers[1]["dntk"]["P"] == pytest.approx(8.0, rel=1e-10)
+    assert layers[1]["dntk"]["Q"] == pytest.approx(4.0, rel=1e-10)
+    code, out, _ = run("ntk --activation relu --sigma-w2 2 --depth 3".split(), capsys)
+    assert code == 0 and "dntk" not in out
+    for extra in ("--arch recurrent", "--c0 0.5"):
+        code, out, _ = run(f"ntk --activation erf --depth 3 {extra} --json".split(), capsys)
+        assert code == 0 and all("dntk" not in r for r in json.loads(out)["layers"])
