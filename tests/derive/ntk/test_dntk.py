@@ -101,7 +101,7 @@ def _fit(net, depth, widths, samples, seed, terms=2):
 def test_third_layer_against_monte_carlo(act, sw, sb, lb, samples):
     # layer 3, where the recursion's every term first shows (chi_par chi_perp P(2), R(1),
     # and for Q the B(2) <phi'^2> <phi phi''> of the squared off-diagonal NTK: -0.87 of
-    # tanh's Q(3) = -4.16, about 6 standard errors of the fit); widths 8, 16, 32
+    # tanh's Q(3) = -4.16, about 8 standard errors of the fit); widths 8, 16, 32
     net = Network("feedforward", act, sw, sb)
     theory = dntk_statistics(net, 3, lambda_b=lb)
     fit = _fit(net, 3, (8, 16, 32), samples, seed=20)
