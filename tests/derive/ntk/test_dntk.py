@@ -115,7 +115,7 @@ def test_third_layer_against_monte_carlo(act, sw, sb, lb, samples):
 def test_fourth_layer_against_monte_carlo(act):
     # layer 4 of tanh and gelu at (1.5, 0.05): 20,000 networks at widths 16, 32, 64, fitted
     # with 1/n and 1/n^2 terms (gelu's corrections are large: n E[dH z] = 24.6 at n = 16 on
-    # P(4) = 21.0); about 60 s
+    # P(4) = 21.0); about 35 s each
     net = Network("feedforward", act, 1.5, 0.05)
     theory = dntk_statistics(net, 4)
     fit = _fit(net, 4, (16, 32, 64), 20000, seed=30, terms=3)
