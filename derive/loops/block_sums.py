@@ -30,9 +30,17 @@ import sympy as sp
 
 from ...errors import InvalidParameter, InvalidType
 from ...rules import symbols as S
-from .time_sums import _parity_combine, _v, composition_count, expand, sum_closed_form, tidy
+from .time_sums import _residue_combine, _v, composition_count, expand, sum_closed_form, tidy
 
 __all__ = ["constrained_sum", "block_sum", "SOURCES"]
+
+
+class _NeedsResidue(InvalidParameter):
+    """A constrained sum whose bounds need a finer residue of v (a parity of T/2)."""
+
+
+#: the periods in T tried in turn when the bounds of a sum need a residue of T
+RESIDUE_MODULI = (2, 4, 6, 12)
 
 #: how each factor of a word meets its source (see :func:`block_sum`)
 SOURCES = ("x", "shared", "fresh")
@@ -122,7 +130,7 @@ def _sum(summand, variables, eqs, ineqs, v, v_min, rng=(None, None)):
             g = functools.reduce(sp.igcd, coeffs)
             rest = lin.get(v, 0), lin.get(1, 0)
             if rest[0] % g:
-                raise InvalidParameter(f"the equality {e} = 0 needs a parity of v")
+                raise _NeedsResidue(f"the equality {e} = 0 needs a parity of v")
             if rest[1] % g:
                 return []
             eqs[0] = sp.expand(e / g)
@@ -195,7 +203,7 @@ def _sum(summand, variables, eqs, ineqs, v, v_min, rng=(None, None)):
             )
         return total
     if best is None:
-        raise InvalidParameter(f"no variable of {variables} has integer bounds")
+        raise _NeedsResidue(f"no variable of {variables} has integer bounds: {ineqs}")
     _, x, lows, ups = best
     others = [f for f in ineqs if not f.has(x)]
     rest_vars = tuple(y for y in variables if y != x)
@@ -247,9 +255,21 @@ def block_sum(types: tuple, pairs: tuple, factors: tuple, sources: tuple) -> sp.
         summand *= composition_count(x, n) * s**x
         ineqs.append(x - n)
     lengths = _block_lengths([p for p, _ in present], None, variables)
+    # a bound or an equality may need a residue of T/2 (2 L = T - 1 - ...) or of T/3
+    # (3 L >= 2 T - ...): T is split by its residue modulo a larger period until every
+    # bound is an integer
+    for modulus in RESIDUE_MODULI[:-1]:
+        try:
+            return _block_sum(summand, variables, ineqs, lengths, factors, sources, modulus)
+        except _NeedsResidue:
+            continue
+    return _block_sum(summand, variables, ineqs, lengths, factors, sources, RESIDUE_MODULI[-1])
+
+
+def _block_sum(summand, variables, ineqs, lengths, factors, sources, modulus):
     parts = {}
-    for tau in (0, 1):
-        T = 2 * _v + tau
+    for tau in range(modulus):
+        T = modulus * _v + tau
         eqs, ine = [], list(ineqs)
         for (i, j), src in zip(factors, sources):
             if src == "x":
@@ -260,4 +280,4 @@ def block_sum(types: tuple, pairs: tuple, factors: tuple, sources: tuple) -> sp.
                 eqs.append(lengths[i] - lengths[j])
                 ine.append(T - 1 - lengths[i])
         parts[tau] = expand(constrained_sum(summand, variables, eqs, ine, _v, 1 if tau == 0 else 0))
-    return tidy(_parity_combine(parts), factor="denominator")
+    return tidy(_residue_combine(parts, modulus), factor="denominator")

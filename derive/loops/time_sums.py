@@ -12,7 +12,8 @@ geometric terms in each summed label, done here in closed form in the depth T:
   (pairs within the first factor, across, within the second) for the three ways a word
   meets its source: the input (``'diagonal'``), a shared bias (``'shared'``), a fresh bias
   (``'fresh'``); parity constraints (k = m mod 2) are handled by T = 2v + tau and
-  recombined with (1 +- (-1)^T)/2;
+  recombined with (1 +- (-1)^T)/2, and bounds that need a residue of T modulo 4, 6 or 12
+  by the weights of :func:`residue_weight` (cos and sin of 2 pi k T/p);
 * :func:`tidy` brings a closed form to its normal form (terms grouped by their
   T-dependent factor, each coefficient over one denominator, factored).
 
@@ -41,6 +42,7 @@ __all__ = [
     "tidy",
     "stationary_limit",
     "geometric_partial",
+    "residue_weight",
     "SUM_KINDS",
 ]
 
@@ -170,6 +172,47 @@ def _parity_combine(parts: dict[int, sp.Expr]) -> sp.Expr:
     return even * forms[0] + odd * forms[1]
 
 
+def residue_weight(tau: int, period: int, T=None) -> sp.Expr:
+    """The indicator of ``T = tau (mod period)`` at integer T, as a real trigonometric
+    polynomial in T: ``(1/p) sum_k cos(2 pi k (T - tau)/p)``, written with ``(-1)^T``
+    for the frequency 1/2 and ``cos(2 pi k T/p)``, ``sin(2 pi k T/p)``, 0 < k < p/2.
+
+    >>> w = residue_weight(1, 3)
+    >>> [w.subs(S.T, t) for t in range(6)]
+    [0, 1, 0, 0, 1, 0]
+    """
+    T = S.T if T is None else T
+    total = sp.Integer(1)
+    for k in range(1, period // 2 + 1):
+        if 2 * k == period:
+            total += (-1) ** (T - tau)
+            continue
+        a = 2 * sp.pi * k / period
+        total += 2 * (sp.cos(a * tau) * sp.cos(a * T) + sp.sin(a * tau) * sp.sin(a * T))
+    return sp.expand(total / period)
+
+
+def _residue_combine(parts: dict[int, sp.Expr], modulus: int) -> sp.Expr:
+    """Combine closed forms valid for T = modulus v + tau, tau = 0..modulus-1, into one in
+    T: the residues are merged to the form's true period p first (the smallest divisor of
+    ``modulus`` it repeats with); p = 1 or 2 gives :func:`_parity_combine`'s forms, a
+    larger period the weights of :func:`residue_weight`."""
+    if modulus == 2:
+        return _parity_combine(parts)
+    T = S.T
+    forms = {tau: expand(e.subs(_v, (T - tau) / modulus)) for tau, e in parts.items()}
+
+    def repeats(p):
+        return all(
+            tidy(forms[tau] - forms[tau % p], factor=False) == 0 for tau in range(p, modulus)
+        )
+
+    period = next(p for p in range(1, modulus + 1) if modulus % p == 0 and repeats(p))
+    if period <= 2:
+        return _parity_combine({t: forms[t % period].subs(T, 2 * _v + t) for t in (0, 1)})
+    return sp.Add(*[expand(residue_weight(t, period, T) * forms[t]) for t in range(period)])
+
+
 def _H(a: int, upper, s) -> sp.Expr:
     """H_a(U) = sum_{i>=0}^{U} comp(i, a) s^i (comp(i, 0) = [i = 0])."""
     if a == 0:
@@ -258,9 +301,16 @@ def _rational_normal_form(coeff: sp.Expr, s, w, factor) -> sp.Expr:
     """``coeff`` (a rational function of sigma_w2 or sqrt(sigma_w2), T, q0, ...) over one
     denominator, computed in a sympy rational function field (much faster than
     together/factor on expression trees); numerator and denominator factored."""
-    half = any(not e.is_integer for e in _s_exponents(coeff, s))
+    # fractional powers sigma_w2^(k/q) (a half from sqrt(sigma_w2) ladders, a third from
+    # bounds 3 L >= 2 T) become integer powers of w = sigma_w2^(1/q)
+    q = 1
+    for e in _s_exponents(coeff, s):
+        if not e.is_Rational:
+            raise InvalidParameter(f"unexpected power sigma_w2**({e})")
+        q = sp.ilcm(q, e.q)
+    half = q > 1
     var = w if half else s
-    expr = coeff.subs(s, w**2) if half else coeff
+    expr = coeff.subs(s, w**q) if half else coeff
     gens = [var, *sorted(expr.free_symbols - {var}, key=str)]
     ring, *_ = sp.ring(gens, sp.QQ)
     # the terms share a few denominators (powers of r - 1 from the antidifferences): sum the
@@ -288,7 +338,7 @@ def _rational_normal_form(coeff: sp.Expr, s, w, factor) -> sp.Expr:
     elif factor:
         num, den = sp.factor(num), sp.factor(den)
     out = num / den
-    return out.subs(w, sp.sqrt(s)) if half else out
+    return out.subs(w, s ** sp.Rational(1, q)) if half else out
 
 
 def tidy(expr: sp.Expr, factor: bool = True) -> sp.Expr:
@@ -303,9 +353,14 @@ def tidy(expr: sp.Expr, factor: bool = True) -> sp.Expr:
     # quadratic in the number of terms (hundreds at 1/N^3)
     groups: dict = defaultdict(list)
     for term in sp.Add.make_args(expr):
-        sign, alpha, rest = 0, sp.Integer(0), []
+        sign, alpha, rest, wave = 0, sp.Integer(0), [], None
         for f in sp.Mul.make_args(term):
-            if f.is_Pow and f.exp.has(T):
+            if isinstance(f, (sp.cos, sp.sin)) and f.has(T):
+                r = sp.expand(f.args[0] / (sp.pi * T))  # the wave cos or sin(pi r T)
+                if wave is not None or not r.is_Rational:
+                    raise InvalidParameter(f"unexpected T-dependent factor {f}")
+                wave = (type(f), r)
+            elif f.is_Pow and f.exp.has(T):
                 base, exp = f.base, sp.expand(f.exp)
                 if base.could_extract_minus_sign():
                     sign += exp.coeff(T)
@@ -321,13 +376,37 @@ def tidy(expr: sp.Expr, factor: bool = True) -> sp.Expr:
                 rest.append(s ** sp.expand(exp - exp.coeff(T) * T))
             else:
                 rest.append(f)
-        groups[(sign % 2, alpha)].append(sp.Mul(*rest))
+        if wave is not None:
+            kind, r = wave
+            if sign % 2:  # at integer T, (-1)^T cos(pi r T) = cos(pi (1 - r) T), sin: -sin
+                sign, r = 0, 1 - r
+                if kind is sp.sin:
+                    rest.append(sp.Integer(-1))
+            r = r % 2  # the waves have period 2 in r at integer T
+            if r > 1:  # cos(pi r T) = cos(pi (2 - r) T), sin(pi r T) = -sin(pi (2 - r) T)
+                r = 2 - r
+                if kind is sp.sin:
+                    rest.append(sp.Integer(-1))
+            wave = kind(sp.pi * r * T)
+            if r == 0 or (r == 1 and kind is sp.sin):
+                wave = 0 if kind is sp.sin else None
+            elif r == 1:
+                wave, sign = None, sign + 1
+            if wave == 0:
+                continue
+        groups[(sign % 2, alpha, wave)].append(sp.Mul(*rest))
     w = sp.Symbol("w", positive=True)  # sqrt(sigma_w2), so half-integer powers factor
     parts = []
-    for (sign, alpha), terms in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+
+    def order(kv):
+        (sign, alpha, wave) = kv[0]
+        return (alpha, sign, str(wave) if wave is not None else "")
+
+    for (sign, alpha, wave), terms in sorted(groups.items(), key=order):
         coeff = _rational_normal_form(sp.Add(*terms), s, w, factor)
         if coeff != 0:
-            parts.append(coeff * (-1) ** (sign * T) * s ** (alpha * T))
+            q = 1 if wave is None else wave
+            parts.append(coeff * (-1) ** (sign * T) * s ** (alpha * T) * q)
     return sp.Add(*parts)
 
 

@@ -7,6 +7,7 @@ import pytest
 import sympy as sp
 
 from nnqft.derive.loops.block_sums import block_sum, constrained_sum
+from nnqft.derive.loops.time_sums import _residue_combine, _v, residue_weight, tidy
 from nnqft.diagrams.four_block import BLOCK_PAIRS
 from nnqft.errors import InvalidParameter
 from nnqft.rules.symbols import T, sigma_w2
@@ -92,6 +93,42 @@ def test_block_sum_equals_direct_sums(types, factors, sources):
     for depth in range(1, 6):
         direct = _placements(types, factors, sources, depth)
         assert sp.simplify(form.subs(T, depth) - direct) == 0, depth
+
+
+#: patterns whose bounds need a residue of T modulo 4 or 6 (2 L <= T - ..., 3 L >= 2 T - ...)
+RESIDUE_CASES = [
+    ((0, 1, 1, 0, 0, 1, 1, 0, 1, 0), ("shared", "x")),
+    ((0, 0, 1, 1, 0, 1, 1, 0, 1, 0), ("shared", "shared")),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("types,sources", RESIDUE_CASES)
+def test_block_sum_with_residues_of_t_equals_direct_sums(types, sources):
+    factors = ((3, 0), (1, 2))
+    form = block_sum(types, BLOCK_PAIRS, factors, sources)
+    assert not form.has(sp.floor, sp.Mod)
+    for depth in range(1, 9):  # two periods of 4, and past 6
+        direct = _placements(types, factors, sources, depth)
+        assert sp.simplify(form.subs(T, depth) - direct) == 0, depth
+
+
+@pytest.mark.parametrize("period", [3, 4, 6, 12])
+def test_residue_weight_is_the_indicator(period):
+    for tau in range(period):
+        w = residue_weight(tau, period)
+        values = [sp.nsimplify(sp.simplify(w.subs(T, t))) for t in range(2 * period)]
+        assert values == [int(t % period == tau) for t in range(2 * period)]
+
+
+def test_residue_combine_recovers_a_period_three_sequence():
+    # f(T) = T for T = 0 mod 3, sigma_w2^T otherwise: combined, then read back at each T
+    parts = {0: 3 * _v, 1: sigma_w2 ** (3 * _v + 1), 2: sigma_w2 ** (3 * _v + 2)}
+    form = _residue_combine(parts, 3)
+    for t in range(1, 10):
+        want = t if t % 3 == 0 else sigma_w2**t
+        assert sp.simplify(form.subs(T, t) - want) == 0
+    assert tidy(form) != 0
 
 
 def test_bad_input():
