@@ -9,7 +9,9 @@ v = lambda * grad_theta z_{i0}(l).  Here:
   v_b(m) = lambda_b g_{i0}(l, m);
 - the derivative is a central finite difference, [H(theta + eps v) - H(theta - eps v)] /
   (2 eps), of :func:`~nnqft.derive.montecarlo.ntk.network_ntk` (error O(eps^2), checked in
-  the tests against a closed form and against second derivatives taken apart).
+  the tests against a closed form and against second derivatives taken apart).  For a
+  kinked phi (ReLU) the few networks whose step moves a unit across a kink are redone
+  with a smaller step, so the difference never straddles two pieces.
 
 :func:`empirical_dntk` draws networks as docs/conventions.md §1 (one input of size q0,
 input dimension n) and returns, per layer, n times the mean over networks of
@@ -118,14 +120,50 @@ def network_dntk(
             for m in range(1, top + 1):
                 vW[:, m - 1] = (lambda_W / n) * g[m][:, i0, :, None] * hs[m - 1][:, None, :]
                 vb[:, m - 1] = lambda_b * g[m][:, i0]
-            H = []
-            for s in (1.0, -1.0):
-                res = _ntk(weights[:, :top] + s * eps * vW[:, :top],
-                           biases[:, :top] + s * eps * vb[:, :top], x[:, None, :],
-                           activation, top, False, False, lambda_b, lambda_W, k)  # fmt: skip
-                H.append(res["ntk"][:, top - 1, 0, 0])
-            out[:, top - 1, i0] = (H[0] - H[1]) / (2 * eps)
+            args = (weights[:, :top], biases[:, :top], vW[:, :top], vb[:, :top], x)
+            out[:, top - 1, i0] = _central_difference(*args, activation, lambda_b, lambda_W,
+                                                      k, eps)  # fmt: skip
     return {"dntk": out, "z": np.stack(zs, axis=1)}
+
+
+#: smaller steps tried for the networks whose step moves a unit across a kink
+_KINK_RETRIES = 3
+
+
+def _central_difference(weights, biases, vW, vb, x, activation, lambda_b, lambda_W, k, eps):
+    """[H(theta + eps v) - H(theta - eps v)] / (2 eps) of the top layer, (B, k, k).
+
+    A kinked phi (ReLU) makes H piecewise smooth in theta: a step that moves a unit across
+    a kink would difference two pieces and give a spike of size 1/eps.  Such networks are
+    detected (a pre-activation on different sides of a kink at the two ends) and redone
+    with steps 1000 times smaller; within one piece the difference is the derivative."""
+    top = weights.shape[1]
+    kinks = np.asarray(activation.kink_points, dtype=float)
+    phi, dphi = activation.numeric(0), activation.numeric(1)
+    out = np.zeros((weights.shape[0], k, k))
+    todo = np.arange(weights.shape[0])
+    for _ in range(_KINK_RETRIES + 1):
+        W, b, dW, db = weights[todo], biases[todo], vW[todo], vb[todo]
+        ends, sides = [], []
+        for s in (1.0, -1.0):
+            Ws, bs = W + s * eps * dW, b + s * eps * db
+            res = _ntk(Ws, bs, x[todo, None, :], activation, top, False, False, lambda_b,
+                       lambda_W, k)  # fmt: skip
+            ends.append(res["ntk"][:, top - 1, 0, 0])
+            if kinks.size:
+                zs = _forward(Ws, bs, x[todo], phi, dphi)[0]
+                sides.append(np.stack([z[..., None] > kinks for z in zs], axis=1))
+        out[todo] = (ends[0] - ends[1]) / (2 * eps)
+        if not kinks.size:
+            return out
+        crossed = (sides[0] != sides[1]).reshape(len(todo), -1).any(axis=1)
+        if not crossed.any():
+            return out
+        todo, eps = todo[crossed], eps * 1e-3
+    raise InvalidParameter(
+        "a pre-activation sits on a kink of phi in a sampled network (the dNTK is undefined "
+        "there); use another seed"
+    )
 
 
 def empirical_dntk(

@@ -93,3 +93,30 @@ def test_errors():
         empirical_dntk(Network("feedforward", "tanh", 1.5, 0.1, width=1, depth=2), 10)
     with pytest.raises(InvalidParameter):
         empirical_dntk(Network("feedforward", "tanh", 1.5, 0.1, width=4, depth=2), 1)
+
+
+def test_relu_step_never_straddles_a_kink(monkeypatch):
+    # a layer-1 unit 1e-9 above ReLU's kink: the default step moves it across, which would
+    # difference two linear pieces and give a spike of size 1/eps; the retried step stays
+    # in the piece and equals the dNTK of the same network with that unit further up
+    import nnqft.derive.montecarlo.dntk as dntk_module
+
+    rng = np.random.default_rng(3)
+    n = 3
+    W = rng.standard_normal((2, n, n)) / np.sqrt(n)
+    x = rng.standard_normal(n)
+    relu = get_activation("relu")
+
+    def at(z0):
+        b = np.zeros((2, n))
+        b[0, 0] = z0 - W[0, 0] @ x  # z_0(1) = z0
+        b[0, 1:] = 1.0 - W[0, 1:] @ x  # the others well above the kink
+        return network_dntk(W[None], b[None], x[None], relu, eps=1e-3)["dntk"][0, 1]
+
+    near, far = at(1e-9), at(1e-2)
+    assert np.abs(near).max() > 0.1
+    # moving z_0(1) within the piece changes dH by O(1e-2): the piece is linear in z_0(1)
+    assert np.allclose(near, far, atol=0.05 * np.abs(far).max())
+    monkeypatch.setattr(dntk_module, "_KINK_RETRIES", 0)
+    with pytest.raises(InvalidParameter, match="kink"):
+        at(1e-9)
