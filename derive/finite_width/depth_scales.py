@@ -48,6 +48,7 @@ __all__ = [
     "depth_scales",
     "stationary_law",
     "lyapunov_exponent",
+    "critical_weight",
     "DEPTH_SCALE_NOTES",
     "RELIABLE_RATIO",
 ]
@@ -479,8 +480,15 @@ def _depth_from_slope(lam0, lam1, n, reason, xi, name, gap=None) -> dict:
     return out
 
 
-def _critical_weight(net: Network, mf) -> dict:
-    """sigma_w2_c(N) = sigma_c0 + sigma_c1/N where lambda_max(N) = 0 at the given sigma_b2."""
+def critical_weight(net: Network) -> dict:
+    """sigma_w2_c(N) = sigma_c0 + sigma_c1/N where lambda_max(N) = 0 at the net's sigma_b2
+    (its sigma_w2 is not used), as the entry ``sigma_w2_critical`` of :func:`depth_scales`.
+
+    >>> r = critical_weight(Network("feedforward", "erf", 1.0, 0.2, width=64))
+    >>> round(r["mean_field"], 4), round(r["coefficient_1"], 3)
+    (1.7882, 7.67)
+    """
+    net = _network(net, width=True)
     from ..meanfield.criticality import critical_point
 
     act, sb, n = net.activation, float(net.sigma_b2), net.width
@@ -588,7 +596,7 @@ def depth_scales(net: Network) -> dict:
         exact = 0.5 * (math.log(float(net.sigma_w2)) + digamma(n / 2) - math.log(n / 2))
         extra = {"exact_at_N": float(exact)}
     out["lyapunov_exponent"] = _series(lam0, lam1, n, why, xi, extra)
-    out["sigma_w2_critical"] = _critical_weight(net, mf)
+    out["sigma_w2_critical"] = critical_weight(net)
 
     lam0, lam1, why, gap = _two_input_slope(net, mf)
     out["chi_c"] = _series(lam0, lam1, n, why, xi, gap=gap)

@@ -152,9 +152,13 @@ def _table(act, nodes):
         return None
 
 
-def plot_phase_diagram(diagram: PhaseDiagram, path, *, xi_max: float = 100.0) -> None:
+def plot_phase_diagram(
+    diagram: PhaseDiagram, path, *, xi_max: float = 100.0, finite_width_line=None
+) -> None:
     """Write a PNG: the correlation depth scale xi_c (log colour scale, capped at ``xi_max``)
-    over (sigma_w2, sigma_b2), the edge of chaos chi_1 = 1 drawn on top."""
+    over (sigma_w2, sigma_b2), the edge of chaos chi_1 = 1 drawn on top, and optionally
+    the edge at finite width (a
+    :class:`~nnqft.derive.finite_width.critical_line.FiniteWidthCriticalLine`) dashed."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -204,6 +208,18 @@ def plot_phase_diagram(diagram: PhaseDiagram, path, *, xi_max: float = 100.0) ->
             lw=2.2,
             label=r"edge of chaos $\chi_1 = 1$",
         )
+    fw = finite_width_line
+    fw_ok = np.zeros(0, bool) if fw is None else np.isfinite(fw.sigma_w2)
+    if fw_ok.any():
+        ax.plot(
+            fw.sigma_w2[fw_ok],
+            fw.sigma_b2[fw_ok],
+            color="#9dff57",
+            lw=2.0,
+            ls="--",
+            label=rf"$\lambda_{{max}}(N) = 0$, $N = {fw.width}$ (through $1/N$)",
+        )
+    if ok.any() or fw_ok.any():
         ax.legend(loc="upper left", framealpha=0.85)
     ax.set_xlim(sw.min(), sw.max())
     ax.set_ylim(sb.min(), sb.max())

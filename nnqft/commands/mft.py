@@ -176,9 +176,25 @@ def critical_command(activation, sigma_b2, nodes, as_json):
     show_default=True,
     help="Cap of the plot's colour scale for xi_c.",
 )
+@click.option(
+    "--width",
+    type=int,
+    default=None,
+    help="Also the edge of chaos at this finite width N (where lambda_max(N) = 0, through "
+    "1/N; feedforward): JSON 'critical_line_finite_width', dashed on the plot.",
+)
 @json_option
 def phase_command(
-    activation, sigma_w2_range, sigma_b2_range, points, q0, nodes, plot_path, xi_max, as_json
+    activation,
+    sigma_w2_range,
+    sigma_b2_range,
+    points,
+    q0,
+    nodes,
+    plot_path,
+    xi_max,
+    width,
+    as_json,
 ):
     """Phase diagram: the critical line and the depth-scale map over (sigma_w2, sigma_b2).
 
@@ -212,6 +228,8 @@ def phase_command(
             raise InvalidParameter(f"{name} must be {what}, got MIN = {lo}")
     if not xi_max > 0:
         raise InvalidParameter(f"--xi-max must be positive, got {xi_max}")
+    if width is not None and width < 2:
+        raise InvalidParameter(f"--width must be an integer >= 2, got {width}")
     if points > 200:
         note(f"phase: {points}x{points} grid cells; this can take minutes")
     diagram = phase_diagram(
@@ -221,18 +239,33 @@ def phase_command(
         q0=q0,
         nodes=nodes,
     )
+    finite = None
+    if width is not None:
+        from ..derive.finite_width.critical_line import finite_width_critical_line
+
+        finite = finite_width_critical_line(
+            activation, diagram.sigma_b2, width, q0=q0, progress=None
+        )
     if plot_path:
         try:
-            plot_phase_diagram(diagram, plot_path, xi_max=xi_max)
+            plot_phase_diagram(diagram, plot_path, xi_max=xi_max, finite_width_line=finite)
         except OSError as exc:
             raise InvalidParameter(f"cannot write plot {plot_path!r}: {exc.strerror}") from None
     result = diagram.as_dict()
+    if finite is not None:
+        result["critical_line_finite_width"] = {
+            "width": width,
+            "what": "sigma_w2 where the finite-width Lyapunov exponent vanishes, "
+            "mean_field + coefficient_1/N (docs/conventions.md §9); null with a reason where "
+            "undefined",
+            "points": finite.rows(),
+        }
     if plot_path:
         result["plot"] = plot_path
-    emit(result, as_json, _summary(diagram, plot_path))
+    emit(result, as_json, _summary(diagram, plot_path, finite))
 
 
-def _summary(diagram, plot_path) -> str:
+def _summary(diagram, plot_path, edge=None) -> str:
     import numpy as np
 
     from ._common import format_rows
@@ -259,6 +292,15 @@ def _summary(diagram, plot_path) -> str:
     shown = rows[::step] + ([rows[-1]] if (len(rows) - 1) % step else [])
     lines.append("critical line (chi_1 = 1):")
     lines.append(format_rows([{k: _number(v) for k, v in r.items()} for r in shown]))
+    if edge is not None:
+        rows = edge.rows()
+        shown = rows[::step] + ([rows[-1]] if (len(rows) - 1) % step else [])
+        lines.append(f"critical line at N = {edge.width} (lambda_max(N) = 0, through 1/N):")
+        keys = ("sigma_b2", "sigma_w2", "mean_field", "coefficient_1")
+        table = [{k: "null" if r[k] is None else _number(r[k]) for k in keys} for r in shown]
+        lines.append(format_rows(table))
+        why = sorted({r["reason"] for r in rows if r["reason"]})
+        lines += [f"null: {w}" for w in why]
     return "\n".join(lines)
 
 

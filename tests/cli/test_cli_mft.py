@@ -83,9 +83,33 @@ def test_phase_text(capsys):
     assert len(table) == 2 + 5
 
 
+def test_phase_finite_width_edge(tmp_path, capsys):
+    png = tmp_path / "edge.png"
+    args = f"phase --activation erf --points 4 --sigma-b2-range 0.1 0.4 --width 64 --plot {png}"
+    code, out, _ = run((args + " --json").split(), capsys)
+    assert code == 0
+    data = json.loads(out)
+    edge = data["critical_line_finite_width"]
+    assert edge["width"] == 64 and len(edge["points"]) == 4
+    for p, mf in zip(edge["points"], data["critical_line"]):
+        assert p["mean_field"] == pytest.approx(mf["sigma_w2"], rel=1e-9)
+        assert p["sigma_w2"] == pytest.approx(p["mean_field"] + p["coefficient_1"] / 64)
+        assert p["sigma_w2"] > p["mean_field"] and p["reason"] is None
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    code, out, _ = run(args.split(), capsys)
+    lines = out.splitlines()
+    table = lines[lines.index("critical line at N = 64 (lambda_max(N) = 0, through 1/N):") + 1 :]
+    assert table[0].split() == ["sigma_b2", "sigma_w2", "mean_field", "coefficient_1"]
+    assert len(table) == 2 + 4
+    # without --width the JSON has no such key (the contract of the mean-field diagram)
+    _, out, _ = run("phase --activation erf --points 3 --json".split(), capsys)
+    assert "critical_line_finite_width" not in json.loads(out)
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
+        ("phase --points 3 --width 1", "--width must be an integer >= 2"),
         ("mft --activation tnah --sigma-w2 1", "unknown activation 'tnah'; known: "),
         ("mft --sigma-w2 -1", "sigma_w2 must be positive"),
         ("mft --sigma-w2 1 --sigma-b2 -0.1", "sigma_b2 must be non-negative"),
