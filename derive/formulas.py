@@ -606,6 +606,54 @@ def _finite_width_formula(what, name, order=None) -> Formula:
 _FAMILIES.append(_finite_width_family)
 
 
+# --- the finite-width edge of chaos, scale-invariant activations (§9) ------------------------
+
+_EDGE_TEXT = {
+    "lyapunov": ("lyapunov_exponent", (S.sigma_w2, S.N),
+                 "lambda_max(N), the typical Lyapunov exponent per layer through 1/N"),
+    "sigma_w2-critical": ("sigma_w2_critical", (S.N,),
+                          "sigma_w2,c(N), the edge of chaos lambda_max(N) = 0 through 1/N"),
+}  # fmt: skip
+
+
+def _edge_family() -> list[_Provider]:
+    if _module(".derive.finite_width.scale_invariant_edge") is None:
+        return []
+    from ..rules.activations import get_activation
+
+    return [
+        _Provider(
+            f"finite-width/{what}/{name}",
+            ".derive.finite_width.scale_invariant_edge",
+            ("scale_invariant_edge",),
+            functools.partial(_edge_formula, what, name),
+        )
+        for name in _closed_form_activations()
+        if get_activation(name).is_scale_invariant
+        for what in _EDGE_TEXT
+    ]
+
+
+def _edge_formula(what, name, order=None) -> Formula:
+    from .finite_width.scale_invariant_edge import scale_invariant_edge
+
+    key, arguments, text = _EDGE_TEXT[what]
+    return formula_from_expression(
+        scale_invariant_edge(name)[key],
+        f"finite-width/{what}/{name}",
+        arguments=arguments,
+        description=f"{text}, phi = {name}, any sigma_b2 (feedforward)",
+        derivation="(1/2) E ln(|J delta|^2/|delta|^2) at the finite-width stationary law with "
+        "the variance-free tangent moments <phi'^2>, <phi'^4> integrated exactly "
+        "(docs/conventions.md §9); nnqft.derive.finite_width.scale_invariant_edge",
+        source="nnqft.derive.finite_width.scale_invariant_edge.scale_invariant_edge",
+        notes=("truncated after 1/N",),
+    )
+
+
+_FAMILIES.append(_edge_family)
+
+
 # --- the neural tangent kernel at infinite width (derive/ntk/, docs/conventions.md §9) -------
 
 
@@ -686,9 +734,11 @@ def _fluctuation_formula(what, name, order=None) -> Formula:
         "vertex layer in closed form in T; nnqft.derive.fluctuations.symbolic",
         source="nnqft.derive.fluctuations.symbolic.fluctuation_closed_form",
         validity=(sp.Ne(closed["chi"], 1),),
-        notes=("valid for T >= 1; the denominators chi - 1 (chi = sigma_w2 <phi'^2>) are "
-               "removable, but the float exports of V lose their digits near chi = 1 (the "
-               "exporter says so): evaluate exactly there",),
+        notes=(
+            "valid for T >= 1; the denominators chi - 1 (chi = sigma_w2 <phi'^2>) are "
+            "removable, but the float exports of V lose their digits near chi = 1 (the "
+            "exporter says so): evaluate exactly there",
+        ),
     )
 
 

@@ -124,7 +124,9 @@ def _llvm(formula: Formula, expr: sp.Expr):
         if n == 0:
             return fn(np.empty((0,)))
         stacked = np.stack(arrays, axis=-1) if arrays[0].ndim else np.array(arrays)
-        return fn(np.ascontiguousarray(stacked))
+        out = np.asarray(fn(np.ascontiguousarray(stacked)))
+        # one argument: symengine keeps the stacked axis of length 1 in its output
+        return out.reshape(arrays[0].shape) if out.size == arrays[0].size else out
 
     return call
 

@@ -49,6 +49,7 @@ __all__ = [
     "stationary_law",
     "lyapunov_exponent",
     "critical_weight",
+    "slope_free_exponent",
     "DEPTH_SCALE_NOTES",
     "RELIABLE_RATIO",
 ]
@@ -338,6 +339,18 @@ def _slope_free(act) -> bool:
     return act.name == "linear" or act.is_scale_invariant
 
 
+def slope_free_exponent(sigma_w2, g, d4, log=math.log) -> tuple:
+    """(lambda0, lambda1) of lambda_max = lambda0 + lambda1/N when <phi'^2> = g does not
+    depend on the variance (linear and scale-invariant phi; d4 = <phi'^4>): the bracket of
+    :func:`_lyapunov_parts` without its g' and g'' terms, so no fixed point is needed.
+    Plain arithmetic, so that sympy arguments (with ``log=sympy.log``) give the closed form.
+
+    >>> slope_free_exponent(1.0, 1.0, 1.0)      # linear at sigma_w2 = 1: 0 - 1/(2N)
+    (0.0, -0.5)
+    """
+    return log(sigma_w2 * g) / 2, -(3 * d4 - g * g) / (4 * g * g)
+
+
 def _lyapunov_parts(net: Network, mf, st: _Stationary):
     """(lambda0, lambda1, reason) of the typical exponent (docs/conventions.md §9).
 
@@ -355,9 +368,7 @@ def _lyapunov_parts(net: Network, mf, st: _Stationary):
     if _slope_free(act):
         K = 1.0 if not (math.isfinite(mf.q_star) and mf.q_star > 0) else mf.q_star
         t = _tangent_moments(act, K)
-        g = t["g"]
-        lam0 = 0.5 * math.log(cw * g)
-        return lam0, -0.25 * (3 * t["d4"] - g * g) / (g * g), None
+        return (*slope_free_exponent(cw, t["g"], t["d4"]), None)
     if st.reason is not None:
         return None, None, st.reason
     K, K1, V = float(st.K0[0]), float(st.K1[0]), float(st.V[0, 0])
