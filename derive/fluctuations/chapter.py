@@ -172,7 +172,8 @@ def fluctuation_chapter(activation=None):
     eqs = []
     for key, symbol in (("chi_parallel", r"\chi_{\parallel}"), ("chi_1", r"\chi_1"),
                         ("xi_q", r"\xi_q"), ("lyapunov_exponent", r"\lambda_{\max}"),
-                        ("chi_c", r"\chi_c"), ("xi_c", r"\xi_c")):
+                        ("chi_c", r"\chi_c"), ("xi_c", r"\xi_c"),
+                        ("sigma_w2_critical", r"\sigma^2_{w,c}")):
         entry = scales.get(key)
         if isinstance(entry, dict) and entry.get("mean_field") is not None and \
                 entry.get("coefficient_1") is not None:
@@ -187,6 +188,26 @@ def fluctuation_chapter(activation=None):
             tuple(eqs) or (sp.Eq(sp.Symbol("xi"), sp.oo),),
             "nnqft.derive.finite_width.depth_scales.depth_scales",
             "sec:fl-depth",
+        )
+    )
+    from ..finite_width.scale_invariant_edge import scale_invariant_edge
+
+    edge = [
+        sp.Eq(sp.Function(rf"\sigma^{{2,\mathrm{{{name}}}}}_{{w,c}}")(N),
+              scale_invariant_edge(name)["sigma_w2_critical"])
+        for name in ("linear", "relu")
+    ]  # fmt: skip
+    steps.append(
+        Step(
+            "The edge of chaos at finite width",
+            r"At width N the edge moves to where the typical exponent "
+            r"$\lambda_{\max}(N) = \frac12 \ln(\sigma_w^2 g) - (3\langle\phi'^4\rangle - "
+            r"g^2)/(4 g^2 N)$ vanishes ($g = \langle\phi'^2\rangle$, variance-free for "
+            r"scale-invariant activations): a finite-width network needs a larger weight "
+            r"variance to be critical. Closed forms for the linear network and ReLU:",
+            tuple(edge),
+            "nnqft.derive.finite_width.scale_invariant_edge.scale_invariant_edge",
+            "sec:fl-edge",
         )
     )
     lam = sp.Symbol(r"\lambda_{\mathrm{tH}}")

@@ -28,3 +28,15 @@ def test_chapter_steps_and_numbers():
 
 def test_registered_in_the_paper():
     assert "fluctuations" in chapter_names()
+
+
+def test_finite_width_edge_step():
+    """The edge step shows the engine's closed forms, and its prose survives as LaTeX."""
+    from nnqft.derive.finite_width.scale_invariant_edge import scale_invariant_edge
+
+    chapter = fluctuation_chapter("tanh")
+    step = next(s for s in chapter.steps if s.label == "sec:fl-edge")
+    relu = next(e.expr for e in step.equations if "relu" in str(e.expr.lhs))
+    assert sp.simplify(relu.rhs - scale_invariant_edge("relu")["sigma_w2_critical"]) == 0
+    # a non-raw string would have turned \frac and \rangle into control characters
+    assert r"\frac12" in step.prose and "\f" not in step.prose and "\r" not in step.prose
