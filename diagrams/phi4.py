@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import InvalidParameter, InvalidType, OrderTooHigh
 from .canonical import canonical_form
-from .generate import RawDiagram, gc_paused, generate_connected
+from .generate import PHI4_VERTICES, RawDiagram, gc_paused, generate_connected
 from .on_tensor import channel_coefficients, contract, on_factor, on_factor_expr
 from .polystr import factor_string
 from .unionfind import join, n_classes
@@ -533,12 +533,15 @@ def iter_diagrams(
             if k == 0 and len(labels) == 2:
                 cache[key] = [_bare_line(*labels)]
             else:
+                # the rules-driven growth with the vertices of get_rules("on-phi4")
+                # (PHI4_VERTICES: held as data, so that this path imports no sympy)
                 cache[key] = generate_connected(
                     len(labels),
                     k,
                     self_loops=self_loops,
                     leg_labels=labels,
                     progress=_bar(len(labels), k) if progress else None,
+                    vertices=PHI4_VERTICES,
                 )
         return cache[key]
 
