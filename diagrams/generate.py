@@ -137,8 +137,7 @@ class _Plan:
             if not self.multi:
                 code, val = self._kinds[0]
                 out = [
-                    tuple((code, m, val - m) for m in part)
-                    for part in _partitions(rem, val, cap)
+                    tuple((code, m, val - m) for m in part) for part in _partitions(rem, val, cap)
                 ]
             else:
                 types = [(c, m, val - m) for c, val in self._kinds for m in range(val, 0, -1)]

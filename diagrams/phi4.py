@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import InvalidParameter, InvalidType, OrderTooHigh
 from .canonical import canonical_form
+from .classes import classify
 from .generate import PHI4_VERTICES, RawDiagram, gc_paused, generate_connected
 from .on_tensor import channel_coefficients, contract, on_factor, on_factor_expr
 from .polystr import factor_string
@@ -138,6 +139,12 @@ class Diagram:
         return _fmt(self.n_factor)
 
     @property
+    def diagram_class(self) -> str:
+        """The named class (``'petal'``, ``'cactus'``, ``'mushroom'``, ...):
+        :func:`nnqft.diagrams.classes.diagram_class`."""
+        return classify(self.labels, self.edges)
+
+    @property
     def self_loops(self) -> int:
         return sum(1 for a, b in self.edges if a == b)
 
@@ -174,6 +181,8 @@ class Diagram:
                 "loops": self.loops,
                 "one_pi": self.one_pi,
                 "connected": self.connected,
+                # added after the keys above (the contract keeps them): the named class
+                "diagram_class": self.diagram_class,
             }
         )
         return out

@@ -1,0 +1,148 @@
+"""Named classes of diagrams: tree, petal, cactus, mushroom, other (docs/conventions.md §6).
+
+The class is read off the *blocks* (biconnected pieces) of the amputated diagram: the
+vertices and the internal propagators, legs and their lines left out.  A self-loop is a
+block of its own; a bundle of parallel lines is one block.  A block is a *bridge* (one
+line), a *cycle* (as many lines as vertices: a self-loop, a double line, a ring) or a
+*core* (anything else: a triple line, two rings sharing a line, ...).
+
+* ``tree``     -- no loop (the bare line, tree diagrams of a cubic theory);
+* ``petal``    -- every loop is a self-loop at one vertex and the vertices form a tree:
+  tadpoles on tadpoles (the daisy's petals; the O(N) figure-eight, the phi^4 tadpole);
+* ``cactus``   -- every block a bridge or a cycle, some cycle through several vertices
+  (bubbles and rings hanging on vertices).  ``petal`` and ``cactus`` together are the
+  graph-theoretic cactus diagrams of :func:`nnqft.diagrams.phi4.is_cactus`, the leading
+  (mean-field, O(1)) class at large N;
+* ``mushroom`` -- exactly one core block, with cactus pieces (stems, bubbles, tadpoles)
+  hanging on it (the sunset, the phi^3 two-loop cap);
+* ``other``    -- two or more core blocks.
+
+These are this package's definitions: the paper's (Grosvenor & Jefferson 2022) own
+definitions of "mushroom" and "petal" could not be checked here, so the names are given
+plain graph meanings above.  Nothing here imports networkx (the phi^4 listing uses it).
+
+>>> from nnqft.diagrams.phi4 import generate_diagrams
+>>> [diagram_class(d) for d in generate_diagrams(2, 2, connected=True)]
+['petal', 'cactus', 'mushroom']
+"""
+
+from __future__ import annotations
+
+__all__ = ["DIAGRAM_CLASSES", "diagram_class", "classify"]
+
+#: the class names, from the simplest
+DIAGRAM_CLASSES = ("tree", "petal", "cactus", "mushroom", "other")
+
+
+def _blocks(n: int, edges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``(lines, vertices)`` of every block of the multigraph on nodes 0..n-1 without
+    self-loops (iterative Tarjan with an edge stack; a parallel line is a way back)."""
+    adj: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+    for k, (a, b) in enumerate(edges):
+        adj[a].append((b, k))
+        adj[b].append((a, k))
+    disc = [-1] * n
+    low = [0] * n
+    out = []
+    t = 0
+    for root in range(n):
+        if disc[root] >= 0 or not adj[root]:
+            continue
+        disc[root] = low[root] = t
+        t += 1
+        stack = [(root, -1, 0)]
+        estack: list[int] = []
+        while stack:
+            u, via, i = stack[-1]
+            if i < len(adj[u]):
+                stack[-1] = (u, via, i + 1)
+                v, k = adj[u][i]
+                if k == via:
+                    continue
+                if disc[v] < 0:
+                    estack.append(k)
+                    disc[v] = low[v] = t
+                    t += 1
+                    stack.append((v, k, 0))
+                elif disc[v] < disc[u]:
+                    estack.append(k)  # a back line, seen once (from its lower end)
+                    low[u] = min(low[u], disc[v])
+                continue
+            stack.pop()
+            if not stack:
+                continue
+            p = stack[-1][0]
+            low[p] = min(low[p], low[u])
+            if low[u] >= disc[p]:  # p separates u's subtree: pop one block
+                lines, nodes = 0, set()
+                while True:
+                    k = estack.pop()
+                    lines += 1
+                    nodes.update(edges[k])
+                    if k == via:
+                        break
+                out.append((lines, len(nodes)))
+    return out
+
+
+def classify(labels, edges) -> str:
+    """The class of an encoded diagram: ``labels[i]`` the leg label of node i or None
+    for a vertex, ``edges`` its propagators as node pairs.
+
+    >>> classify((1, 2, None), ((0, 2), (1, 2), (2, 2)))
+    'petal'
+    >>> classify((1, 2, None, None), ((0, 2), (1, 3), (2, 3), (2, 3), (2, 3)))
+    'mushroom'
+    """
+    vertex = [i for i, lab in enumerate(labels) if lab is None]
+    if not vertex:
+        return "tree"
+    index = {x: k for k, x in enumerate(vertex)}
+    lines = []
+    self_loops = 0
+    for a, b in edges:
+        if a in index and b in index:
+            if a == b:
+                self_loops += 1
+            else:
+                lines.append((index[a], index[b]))
+    blocks = _blocks(len(vertex), lines)
+    cycles = cores = 0
+    for n_lines, n_nodes in blocks:
+        if n_lines == 1:
+            continue
+        if n_lines == n_nodes:
+            cycles += 1
+        else:
+            cores += 1
+    if cores:
+        return "mushroom" if cores == 1 else "other"
+    if cycles:
+        return "cactus"
+    return "petal" if self_loops else "tree"
+
+
+def diagram_class(diagram) -> str:
+    """The class (:data:`DIAGRAM_CLASSES`) of a diagram: a ``networkx.MultiGraph`` in the
+    conventions of :mod:`nnqft.diagrams`, or any object with ``labels`` and ``edges``
+    (the phi^4 :class:`~nnqft.diagrams.phi4.Diagram`, a generated ``RawDiagram``) or with
+    a ``graph`` (:class:`~nnqft.diagrams.from_rules.RulesDiagram`).
+
+    >>> from nnqft.diagrams import make_diagram
+    >>> sunset = [(1, "x"), ("x", "y"), ("x", "y"), ("x", "y"), ("y", 2)]
+    >>> diagram_class(make_diagram(sunset, legs={1: 1, 2: 2}))
+    'mushroom'
+    """
+    if not hasattr(diagram, "adj"):  # not a graph itself
+        if hasattr(diagram, "labels") and hasattr(diagram, "edges"):
+            return classify(diagram.labels, diagram.edges)
+        diagram = getattr(diagram, "graph", None)
+    if not (hasattr(diagram, "adj") and hasattr(diagram, "nodes")):
+        from ..errors import InvalidType
+
+        raise InvalidType(f"diagram_class needs a diagram graph, got {type(diagram).__name__}")
+    pos = {x: k for k, x in enumerate(diagram.nodes)}
+    labels = [
+        None if d.get("kind") == "vertex" else d.get("leg", x) for x, d in diagram.nodes(data=True)
+    ]
+    return classify(labels, [(pos[u], pos[v]) for u, v in diagram.edges()])
