@@ -36,7 +36,8 @@ DIAGRAM_CLASSES = ("tree", "petal", "cactus", "mushroom", "other")
 
 def _blocks(n: int, edges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """``(lines, vertices)`` of every block of the multigraph on nodes 0..n-1 without
-    self-loops (iterative Tarjan with an edge stack; a parallel line is a way back)."""
+    self-loops (iterative Tarjan with a line stack; a parallel line is a way back).  A
+    block's vertices are its tree lines + 1."""
     adj: list[list[tuple[int, int]]] = [[] for _ in range(n)]
     for k, (a, b) in enumerate(edges):
         adj[a].append((b, k))
@@ -51,64 +52,72 @@ def _blocks(n: int, edges: list[tuple[int, int]]) -> list[tuple[int, int]]:
         disc[root] = low[root] = t
         t += 1
         stack = [(root, -1, 0)]
-        estack: list[int] = []
+        lines: list[int] = []  # line ids on the stack: k + 1 a tree line, -(k + 1) a back line
         while stack:
             u, via, i = stack[-1]
-            if i < len(adj[u]):
+            nbrs = adj[u]
+            if i < len(nbrs):
                 stack[-1] = (u, via, i + 1)
-                v, k = adj[u][i]
+                v, k = nbrs[i]
                 if k == via:
                     continue
                 if disc[v] < 0:
-                    estack.append(k)
+                    lines.append(k + 1)
                     disc[v] = low[v] = t
                     t += 1
                     stack.append((v, k, 0))
                 elif disc[v] < disc[u]:
-                    estack.append(k)  # a back line, seen once (from its lower end)
-                    low[u] = min(low[u], disc[v])
+                    lines.append(-k - 1)  # a back line, seen once (from its lower end)
+                    if disc[v] < low[u]:
+                        low[u] = disc[v]
                 continue
             stack.pop()
             if not stack:
                 continue
             p = stack[-1][0]
-            low[p] = min(low[p], low[u])
+            if low[u] < low[p]:
+                low[p] = low[u]
             if low[u] >= disc[p]:  # p separates u's subtree: pop one block
-                lines, nodes = 0, set()
+                n_lines = n_tree = 0
                 while True:
-                    k = estack.pop()
-                    lines += 1
-                    nodes.update(edges[k])
-                    if k == via:
-                        break
-                out.append((lines, len(nodes)))
+                    k = lines.pop()
+                    n_lines += 1
+                    if k > 0:
+                        n_tree += 1
+                        if k == via + 1:
+                            break
+                out.append((n_lines, n_tree + 1))
     return out
 
 
-def classify(labels, edges) -> str:
+def classify(labels, edges, connected: bool = False) -> str:
     """The class of an encoded diagram: ``labels[i]`` the leg label of node i or None
-    for a vertex, ``edges`` its propagators as node pairs.
+    for a vertex, ``edges`` its propagators as node pairs; ``connected=True`` promises a
+    connected diagram (a shortcut: its vertices are then one component).
 
     >>> classify((1, 2, None), ((0, 2), (1, 2), (2, 2)))
     'petal'
     >>> classify((1, 2, None, None), ((0, 2), (1, 3), (2, 3), (2, 3), (2, 3)))
     'mushroom'
     """
-    vertex = [i for i, lab in enumerate(labels) if lab is None]
-    if not vertex:
+    n_vertices = 0
+    for lab in labels:
+        if lab is None:
+            n_vertices += 1
+    if not n_vertices:
         return "tree"
-    index = {x: k for k, x in enumerate(vertex)}
     lines = []
     self_loops = 0
     for a, b in edges:
-        if a in index and b in index:
+        if labels[a] is None and labels[b] is None:
             if a == b:
                 self_loops += 1
             else:
-                lines.append((index[a], index[b]))
-    blocks = _blocks(len(vertex), lines)
+                lines.append((a, b))
+    if connected and len(lines) == n_vertices - 1:  # the vertices form a tree
+        return "petal" if self_loops else "tree"
     cycles = cores = 0
-    for n_lines, n_nodes in blocks:
+    for n_lines, n_nodes in _blocks(len(labels), lines):
         if n_lines == 1:
             continue
         if n_lines == n_nodes:

@@ -142,7 +142,7 @@ class Diagram:
     def diagram_class(self) -> str:
         """The named class (``'petal'``, ``'cactus'``, ``'mushroom'``, ...):
         :func:`nnqft.diagrams.classes.diagram_class`."""
-        return classify(self.labels, self.edges)
+        return classify(self.labels, self.edges, self.connected)
 
     @property
     def self_loops(self) -> int:
