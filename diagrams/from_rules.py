@@ -160,9 +160,13 @@ class RulesDiagram:
     def index_factor(self) -> dict:
         """``{channel: {power of N: Fraction}}`` from the vertices' index pairings
         (:func:`nnqft.diagrams.wick.index_factor`); a channel is the tuple of leg pairs
-        joined by open index strands (the bare line: ``{((1, 2),): {0: 1}}``)."""
+        joined by open index strands (the bare line: ``{((1, 2),): {0: 1}}``); fields
+        without an index give ``{(): {0: 1}}``.  Vertices of several fields with an index
+        are not contracted (InvalidParameter, from :mod:`nnqft.diagrams.wick`)."""
         from .wick import index_factor
 
+        if all(not pairs for v in self.rules.vertices for _, pairs in v.index_pairings):
+            return {(): {0: Fraction(1)}}  # fields without an index: no strands
         return index_factor(self, self.rules)
 
     @property

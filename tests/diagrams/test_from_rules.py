@@ -205,6 +205,50 @@ def test_cubic_counts():
     assert [len(diagrams_from_rules(CUBIC, 1, k)) for k in (1, 3)] == [1, 3]
 
 
+# --- two fields: the Wick route -------------------------------------------------------------
+
+
+def test_two_fields_go_through_wick_and_match_the_integral():
+    """S = x^2/2 + y^2/2 + c x y^2/2: the connected <x>, <x x>, <y y> and log Z from the
+    two-variable Gaussian moments E[x^m y^n] = (m-1)!! (n-1)!!."""
+    y, c = sp.symbols("y c")
+    fields = (Field("x", "x", "", ""), Field("y", "y", "", ""))
+    rules = rules_from_action(Action("xy2", X**2 / 2 + y**2 / 2 + c * X * y**2 / 2, -1, fields))
+    order = 4
+    weight = sp.expand(
+        sum((-T * c * X * y**2 / 2) ** k / sp.factorial(k) for k in range(order + 1))
+    )
+
+    def expect(extra):
+        total = sp.S.Zero
+        for (m, n, k), coeff in sp.Poly(sp.expand(weight * extra), X, y, T).terms():
+            if m % 2 == 0 and n % 2 == 0:
+                total += coeff * sp.factorial2(m - 1) * sp.factorial2(n - 1) * T**k
+        return total
+
+    z = expect(1)
+
+    def coeffs(expr):
+        s = sp.series(expr, T, 0, order + 1).removeO()
+        return [sp.expand(s.coeff(T, k)) for k in range(order + 1)]
+
+    m1 = expect(X) / z
+    cases = {
+        (): coeffs(sp.log(z)),
+        ("x",): coeffs(m1),
+        ("x", "x"): coeffs(expect(X**2) / z - m1**2),
+        ("y", "y"): coeffs(expect(y**2) / z),
+    }
+    for legs, exact in cases.items():
+        for k in range(1, order + 1):
+            ds = diagrams_from_rules(rules, legs, k)
+            assert sp.expand(_sum(ds) - exact[k]) == 0, (legs, k)
+    ds = diagrams_from_rules(rules, ("x", "x"), 2)
+    assert {kind for d in ds for _, _, kind in d.graph.edges(data="kind")} == {"x", "y"}
+    with pytest.raises(InvalidParameter):  # the growth takes one field
+        diagrams_from_rules(rules, ("x", "x"), 2, method="growth")
+
+
 # --- bad input ---------------------------------------------------------------------------------
 
 
