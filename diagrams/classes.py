@@ -28,16 +28,16 @@ plain graph meanings above.  Nothing here imports networkx (the phi^4 listing us
 
 from __future__ import annotations
 
-__all__ = ["DIAGRAM_CLASSES", "diagram_class", "classify"]
+__all__ = ["DIAGRAM_CLASSES", "diagram_class", "classify", "class_and_bridge"]
 
 #: the class names, from the simplest
 DIAGRAM_CLASSES = ("tree", "petal", "cactus", "mushroom", "other")
 
 
-def _blocks(n: int, edges: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """``(lines, vertices)`` of every block of the multigraph on nodes 0..n-1 without
-    self-loops (iterative Tarjan with a line stack; a parallel line is a way back).  A
-    block's vertices are its tree lines + 1."""
+def _blocks(n: int, edges: list[tuple[int, int]], weights: list[int]) -> list[tuple[int, int]]:
+    """``(lines, vertices)`` of every block of the graph on nodes 0..n-1 whose edge k
+    stands for ``weights[k]`` parallel lines (no self-loops; iterative Tarjan with an
+    edge stack).  A block's vertices are its tree edges + 1."""
     adj: list[list[tuple[int, int]]] = [[] for _ in range(n)]
     for k, (a, b) in enumerate(edges):
         adj[a].append((b, k))
@@ -51,42 +51,48 @@ def _blocks(n: int, edges: list[tuple[int, int]]) -> list[tuple[int, int]]:
             continue
         disc[root] = low[root] = t
         t += 1
-        stack = [(root, -1, 0)]
-        lines: list[int] = []  # line ids on the stack: k + 1 a tree line, -(k + 1) a back line
-        while stack:
-            u, via, i = stack[-1]
-            nbrs = adj[u]
-            if i < len(nbrs):
-                stack[-1] = (u, via, i + 1)
-                v, k = nbrs[i]
+        nodes, vias, its = [root], [-1], [iter(adj[root])]
+        stack: list[int] = []  # edge ids: k + 1 a tree edge, -(k + 1) a back edge
+        while its:
+            u = nodes[-1]
+            via = vias[-1]
+            for v, k in its[-1]:
                 if k == via:
                     continue
-                if disc[v] < 0:
-                    lines.append(k + 1)
+                dv = disc[v]
+                if dv < 0:  # a tree edge: go down
+                    stack.append(k + 1)
                     disc[v] = low[v] = t
                     t += 1
-                    stack.append((v, k, 0))
-                elif disc[v] < disc[u]:
-                    lines.append(-k - 1)  # a back line, seen once (from its lower end)
-                    if disc[v] < low[u]:
-                        low[u] = disc[v]
-                continue
-            stack.pop()
-            if not stack:
-                continue
-            p = stack[-1][0]
-            if low[u] < low[p]:
-                low[p] = low[u]
-            if low[u] >= disc[p]:  # p separates u's subtree: pop one block
-                n_lines = n_tree = 0
-                while True:
-                    k = lines.pop()
-                    n_lines += 1
-                    if k > 0:
-                        n_tree += 1
-                        if k == via + 1:
-                            break
-                out.append((n_lines, n_tree + 1))
+                    nodes.append(v)
+                    vias.append(k)
+                    its.append(iter(adj[v]))
+                    break
+                if dv < disc[u]:  # a back edge, seen once (from its lower end)
+                    stack.append(-k - 1)
+                    if dv < low[u]:
+                        low[u] = dv
+            else:  # u is done: go up
+                its.pop()
+                nodes.pop()
+                vias.pop()
+                if not nodes:
+                    continue
+                p = nodes[-1]
+                if low[u] < low[p]:
+                    low[p] = low[u]
+                if low[u] >= disc[p]:  # p separates u's subtree: pop one block
+                    n_lines = n_tree = 0
+                    while True:
+                        k = stack.pop()
+                        if k > 0:
+                            n_lines += weights[k - 1]
+                            n_tree += 1
+                            if k == via + 1:
+                                break
+                        else:
+                            n_lines += weights[-k - 1]
+                    out.append((n_lines, n_tree + 1))
     return out
 
 
@@ -100,35 +106,53 @@ def classify(labels, edges, connected: bool = False) -> str:
     >>> classify((1, 2, None, None), ((0, 2), (1, 3), (2, 3), (2, 3), (2, 3)))
     'mushroom'
     """
+    return class_and_bridge(labels, edges, connected)[0]
+
+
+def class_and_bridge(labels, edges, connected: bool = False) -> tuple[str, bool]:
+    """``(class, has a bridge)`` from one block search: a bridge is a block of one line
+    (an internal line whose cut splits the vertices), so a connected diagram is 1PI iff
+    it has none (:func:`nnqft.diagrams.phi4.is_one_particle_irreducible`, here for free).
+
+    >>> class_and_bridge((1, 2, None, None), ((0, 2), (1, 3), (2, 2), (2, 3), (3, 3)), True)
+    ('petal', True)
+    """
     n_vertices = 0
     for lab in labels:
         if lab is None:
             n_vertices += 1
     if not n_vertices:
-        return "tree"
-    lines = []
+        return "tree", False
+    bundles: dict = {}  # parallel lines as one edge with a multiplicity
     self_loops = 0
+    n_lines = 0
     for a, b in edges:
         if labels[a] is None and labels[b] is None:
             if a == b:
                 self_loops += 1
             else:
-                lines.append((a, b))
-    if connected and len(lines) == n_vertices - 1:  # the vertices form a tree
-        return "petal" if self_loops else "tree"
-    cycles = cores = 0
-    for n_lines, n_nodes in _blocks(len(labels), lines):
-        if n_lines == 1:
-            continue
-        if n_lines == n_nodes:
+                n_lines += 1
+                key = (a, b) if a < b else (b, a)
+                bundles[key] = bundles.get(key, 0) + 1
+    if connected and n_lines == n_vertices - 1:  # the vertices form a tree
+        return ("petal" if self_loops else "tree"), n_lines > 0
+    cycles = cores = bridges = 0
+    if connected and len(bundles) == n_vertices - 1:  # a tree of bundles: each a block
+        blocks = [(m, 2) for m in bundles.values()]
+    else:
+        blocks = _blocks(len(labels), list(bundles), list(bundles.values()))
+    for lines, nodes in blocks:
+        if lines == 1:
+            bridges += 1
+        elif lines == nodes:
             cycles += 1
         else:
             cores += 1
     if cores:
-        return "mushroom" if cores == 1 else "other"
+        return ("mushroom" if cores == 1 else "other"), bridges > 0
     if cycles:
-        return "cactus"
-    return "petal" if self_loops else "tree"
+        return "cactus", bridges > 0
+    return ("petal" if self_loops else "tree"), bridges > 0
 
 
 def diagram_class(diagram) -> str:

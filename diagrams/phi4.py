@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import InvalidParameter, InvalidType, OrderTooHigh
 from .canonical import canonical_form
-from .classes import classify
+from .classes import class_and_bridge, classify
 from .generate import PHI4_VERTICES, RawDiagram, gc_paused, generate_connected
 from .on_tensor import channel_coefficients, contract, on_factor, on_factor_expr
 from .polystr import factor_string
@@ -84,6 +84,8 @@ class Diagram:
     channels: dict = field(repr=False, default_factory=dict)
     # (n_factor_str, channel strings) where the generator has them at hand (internal)
     _text: tuple = field(repr=False, default=())
+    # the named class where the generator has it at hand (internal; see diagram_class)
+    _class: str = field(repr=False, default="")
 
     def __eq__(self, other):
         return isinstance(other, Diagram) and self.id == other.id
@@ -142,7 +144,7 @@ class Diagram:
     def diagram_class(self) -> str:
         """The named class (``'petal'``, ``'cactus'``, ``'mushroom'``, ...):
         :func:`nnqft.diagrams.classes.diagram_class`."""
-        return classify(self.labels, self.edges, self.connected)
+        return self._class or classify(self.labels, self.edges, self.connected)
 
     @property
     def self_loops(self) -> int:
@@ -335,6 +337,8 @@ def _from_raw(raw: RawDiagram, order: int, n_legs: int, ident=None) -> Diagram:
     factor, chans, n_factor, text = _factor_data(poly, denom, n_legs)
     if ident is None:
         ident = _raw_id(raw)
+    # one block search gives the class and the 1PI flag (a bridge is a one-line block)
+    name, bridge = class_and_bridge(raw.labels, raw.edges, True)
     d = Diagram(
         id=ident,
         labels=raw.labels,
@@ -345,9 +349,10 @@ def _from_raw(raw: RawDiagram, order: int, n_legs: int, ident=None) -> Diagram:
         n_factor_channels=tuple(dict(q) for q in chans),
         loops=_connected_loops(raw.labels, raw.edges),
         connected=True,
-        one_pi=is_one_particle_irreducible(raw.labels, raw.edges),
+        one_pi=not bridge,
         channels={ch: dict(q) for ch, q in factor.items()},
         _text=text,
+        _class=name,
     )
     d.__dict__["n_factor"] = dict(n_factor)  # the cached_property, filled in
     return d
