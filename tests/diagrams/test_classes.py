@@ -7,8 +7,8 @@ from collections import Counter
 import pytest
 
 from nnqft.diagrams import make_diagram
-from nnqft.diagrams.classes import DIAGRAM_CLASSES, classify, diagram_class
-from nnqft.diagrams.phi4 import generate_diagrams, is_cactus
+from nnqft.diagrams.classes import DIAGRAM_CLASSES, class_and_bridge, classify, diagram_class
+from nnqft.diagrams.phi4 import generate_diagrams, is_cactus, is_one_particle_irreducible
 from nnqft.errors import InvalidType
 
 
@@ -37,3 +37,11 @@ def test_hand_made_diagrams():
     assert diagram_class(make_diagram(two_cores)) == "other"
     with pytest.raises(InvalidType):
         diagram_class(42)
+
+
+@pytest.mark.parametrize("legs,order", [(0, 4), (2, 5), (4, 4)])
+def test_the_bridge_flag_is_the_1pi_test_and_the_shortcuts_agree(legs, order):
+    for d in generate_diagrams(legs, order, connected=True):
+        name, bridge = class_and_bridge(d.labels, d.edges, True)
+        assert (not bridge) == is_one_particle_irreducible(d.labels, d.edges) == d.one_pi
+        assert name == classify(d.labels, d.edges)  # without the connected shortcuts
