@@ -117,10 +117,7 @@ def class_and_bridge(labels, edges, connected: bool = False) -> tuple[str, bool]
     >>> class_and_bridge((1, 2, None, None), ((0, 2), (1, 3), (2, 2), (2, 3), (3, 3)), True)
     ('petal', True)
     """
-    n_vertices = 0
-    for lab in labels:
-        if lab is None:
-            n_vertices += 1
+    n_vertices = sum(1 for lab in labels if lab is None)
     if not n_vertices:
         return "tree", False
     bundles: dict = {}  # parallel lines as one edge with a multiplicity
