@@ -226,9 +226,14 @@ def _validate(rules, legs, order, method):
         if not rules.external_fields:
             raise InvalidParameter(f"the rules of {rules.model!r} name no external field")
         legs = (rules.external_fields[0],) * legs
-    elif isinstance(legs, str) or not all(isinstance(f, str) for f in legs):
-        raise InvalidType(f"legs must be a number or a sequence of field names, got {legs!r}")
-    legs = tuple(legs)
+    else:
+        try:
+            fields = None if isinstance(legs, str) else tuple(legs)
+        except TypeError:
+            fields = None
+        if fields is None or not all(isinstance(f, str) for f in fields):
+            raise InvalidType(f"legs must be a number or a sequence of field names, got {legs!r}")
+        legs = fields
     names = {f.name for f in rules.fields}
     for f in legs:
         if f not in names:

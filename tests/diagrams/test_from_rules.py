@@ -262,6 +262,10 @@ def test_bad_input_raises_the_package_errors():
         diagrams_from_rules(rules, 2, -1)
     with pytest.raises(InvalidParameter):
         diagrams_from_rules(rules, -2, 1)
+    for legs in ("phi", 2.0, (1, 2)):
+        with pytest.raises(InvalidType):
+            diagrams_from_rules(rules, legs, 1)
+    assert len(diagrams_from_rules(rules, (f for f in ("phi", "phi")), 1)) == 1  # any iterable
     with pytest.raises(InvalidParameter):
         diagrams_from_rules(rules, ("psi", "psi"), 1)
     with pytest.raises(InvalidParameter):  # time labels: the network's own generator
