@@ -83,6 +83,26 @@ _UNIT = (np.array([[1.0, 0.0], [0.0, 0.0]]), np.array([[0.0, 0.0], [0.0, 1.0]]),
          np.array([[0.0, 1.0], [1.0, 0.0]]))  # fmt: skip
 
 
+def _derivative(act):
+    """phi' as a numpy function.  A scale-invariant phi without a built-in numeric phi' (ReLU,
+    leaky ReLU: their phi' has a Heaviside) uses Euler's relation for a degree-1 homogeneous
+    function, phi(u) = u phi'(u), exact away from the kink at 0 (never a node of the panel
+    rules, whose panels end at the kinks); so no sympy is imported for them."""
+    forms = act.forms
+    if (forms is None or forms.phi[1] is None) and act.is_scale_invariant:
+        phi, slope = act.numeric(0), act.at_zero(1)
+        if not math.isfinite(slope):  # a kink at 0: the mean of the one-sided slopes
+            slope = float(phi(np.array(1.0)) - phi(np.array(-1.0))) / 2
+
+        def dphi(u):
+            u = np.asarray(u, dtype=float)
+            safe = np.where(u == 0, 1.0, u)
+            return np.where(u == 0, slope, phi(u) / safe)
+
+        return dphi
+    return act.numeric(1)
+
+
 class _Plane:
     """Means over (u_1, u_2) ~ N(0, G) on the flattened nodes of the plane rule, with the
     score of the density for G-derivatives and Stein's lemma, all by one matrix product:
@@ -96,7 +116,7 @@ class _Plane:
         u1 = np.broadcast_to(rule.u1[:, None], shape).ravel()
         u2 = rule.u2.ravel()
         self.w = (rule.w1[:, None] * rule.w2).ravel()
-        phi, dphi = act.numeric(0), act.numeric(1)
+        phi, dphi = act.numeric(0), _derivative(act)
         with np.errstate(over="ignore", invalid="ignore"):
             p1 = np.broadcast_to(phi(rule.u1)[:, None], shape).ravel()
             d1 = np.broadcast_to(dphi(rule.u1)[:, None], shape).ravel()
@@ -209,7 +229,8 @@ def ntk_two_input_corrections(
                 f"the kernel of the two inputs is degenerate (|correlation| = 1) at layer "
                 f"{layer}; the two-input corrections need distinct inputs (c0 = 1 is one input)"
             )
-        if max(K[0], K[1]) > checked:
+        # a scale-invariant phi grows linearly: its Gaussian moments are all finite
+        if max(K[0], K[1]) > checked and not act.is_scale_invariant:
             _check_tails(act, max(K[0], K[1]))
             checked = max(K[0], K[1])
         G = np.array([[K[0], K[2]], [K[2], K[1]]])
