@@ -55,6 +55,10 @@ def test_identical_inputs_and_first_layers():
     same = ntk_two_input_corrections(net, 1.0, 4)
     one = ntk_mean_correction(net, 4)
     assert [r["ntk_correction"][0][1] for r in same] == [o["ntk_correction"] for o in one]
+    # continuity at c0 -> 1 (the off-diagonal entries' slope in c0 is ~16 at layer 4)
+    near = ntk_two_input_corrections(net, 0.9999, 4)[-1]
+    assert near["ntk_correction"][0][1] == pytest.approx(one[-1]["ntk_correction"], rel=1e-2)
+    assert near["ntk_variance"][0][1] == pytest.approx(same[-1]["ntk_variance"][0][0], rel=1e-3)
     rows = ntk_two_input_corrections(net, 0.5, 3)
     assert rows[0]["ntk_variance"] == [[0.0, 0.0], [0.0, 0.0]]
     assert rows[1]["ntk_correction"] == [[0.0, 0.0], [0.0, 0.0]]
@@ -125,3 +129,31 @@ def test_offdiagonal_variance_and_diagonal_covariance_against_monte_carlo(two_in
         assert abs(v1 - predicted) < 3 * err, (key, v1, err, predicted)
         # and at one width (64) the O(1/n) value alone, within 3 standard errors + 5%
         assert abs(y[-1] - predicted) < 3 * e[-1] + 0.05 * predicted
+
+
+@pytest.mark.slow
+def test_relu_offdiagonal_correction_against_monte_carlo():
+    """ReLU at criticality (2, 0), c0 = 0.5, layer 4: H1_11 = 0 but H1_12 = 2.91.  Widths 16,
+    32, 64 (40k, 60k, 8k networks; ~30 s), each fitted as c1 + c2/n; tolerance 3 standard
+    errors.  Measured (seeds 21-23): H1_12 2.74 +- 0.44, H1_11 -0.22 +- 0.69, n Var H_12
+    125.5 +- 1.9 against 125.93, n Cov(H_11, H_22) 216.9 +- 3.3 against 216.80."""
+    net = Network("feedforward", "relu", 2.0, 0.0, depth=4)
+    theory = ntk_two_input_corrections(net, 0.5, 4)[-1]
+    runs = ((16, 40_000, 21), (32, 60_000, 22), (64, 8_000, 23))
+    sims = [empirical_ntk(net.replace(width=n), m, c0=0.5, seed=s)[-1] for n, m, s in runs]
+    widths = [n for n, _, _ in runs]
+    for a, b in ((0, 1), (0, 0)):
+        y = [n * (s["ntk"][a][b] - theory["ntk"][a][b]) for n, s in zip(widths, sims)]
+        e = [n * s["ntk_stderr"][a][b] for n, s in zip(widths, sims)]
+        c1, err = _fit(widths, y, e)
+        assert abs(c1 - theory["ntk_correction"][a][b]) < 3 * err, (a, b, c1, err)
+        if b == 1:  # the off-diagonal effect is well above the noise
+            assert theory["ntk_correction"][0][1] > 5 * err
+    for key, pick, predicted in (
+        ("entry_variance", lambda v: v[0][1], theory["ntk_variance"][0][1]),
+        ("entry_covariance", lambda v: v, theory["diagonal_covariance"]),
+    ):
+        y = [n * pick(s[key]) for n, s in zip(widths, sims)]
+        e = [n * pick(s[key + "_stderr"]) for n, s in zip(widths, sims)]
+        v1, err = _fit(widths, y, e)
+        assert abs(v1 - predicted) < 3 * err, (key, v1, err, predicted)
