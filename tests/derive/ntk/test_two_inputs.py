@@ -65,6 +65,21 @@ def test_identical_inputs_and_first_layers():
     assert rows[1]["ntk_variance"][0][1] > 0
 
 
+def test_symmetries_sign_flip_and_learning_rate_scaling():
+    """An odd phi with no bias: x_2 -> -x_2 flips z_2 and dz_2/dW at every layer (dz/db does
+    not flip: phi' is even, so lambda_b = 0 here), so H_12, H1_12 change sign and the
+    variances do not; scaling lambda_b, lambda_W by s scales H, H1 by s and the variances
+    by s^2."""
+    net = Network("feedforward", "tanh", 1.5, 0.0)
+    plus, minus = (ntk_two_input_corrections(net, c, 3, 0.0, 1.0)[-1] for c in (0.4, -0.4))
+    assert minus["ntk_correction"][0][1] == pytest.approx(-plus["ntk_correction"][0][1], rel=1e-9)
+    assert np.allclose(minus["ntk_variance"], plus["ntk_variance"], rtol=1e-9)
+    assert minus["diagonal_covariance"] == pytest.approx(plus["diagonal_covariance"], rel=1e-9)
+    scaled = ntk_two_input_corrections(net, 0.4, 3, lambda_b=0.0, lambda_W=3.0)[-1]
+    assert np.allclose(scaled["ntk_correction"], 3 * np.array(plus["ntk_correction"]), rtol=1e-9)
+    assert np.allclose(scaled["ntk_variance"], 9 * np.array(plus["ntk_variance"]), rtol=1e-9)
+
+
 def test_errors():
     with pytest.raises(InvalidParameter):
         ntk_two_input_corrections(Network("recurrent", "tanh", 1.5, 0.1, bias="shared"), 0.5, 3)
