@@ -184,7 +184,7 @@ def ntk_two_input_corrections(
         Per layer ``layer``, ``K`` and ``ntk`` (the 2x2 infinite-width matrices),
         ``ntk_correction`` (H1_ab: E H_ii;ab = H_ab + H1_ab/n), ``K1`` (E z_a z_b = K_ab +
         K1_ab/n), ``ntk_variance`` (the 2x2 matrix n Var H_ii;ab, entry by entry),
-        ``diagonal_covariance`` (n Cov(H_ii;11, H_ii;22)), ``A`` (n Cov(H_ii;ab, H_jj;ab)) and
+        ``entry_covariance`` (n Cov(H_ii;11, H_ii;22)), ``A`` (n Cov(H_ii;ab, H_jj;ab)) and
         ``B`` (n Var H_ij;ab, i != j) entry by entry, ``V`` (3x3, n Cov of G over (11, 22,
         12)) and ``D`` (3x3, n Cov(G_alpha, Hhat_beta))).
 
@@ -310,7 +310,7 @@ def _row(layer, K, H, K1, H1, sigma, Bt) -> dict:
         "ntk_correction": _matrix(H1),
         "K1": _matrix(K1),
         "ntk_variance": _matrix(var),
-        "diagonal_covariance": float(A[0, 1] + 2 * Bt[0, 0, 1, 1]),
+        "entry_covariance": float(A[0, 1] + 2 * Bt[0, 0, 1, 1]),
         "A": _matrix(np.diag(A)),
         "B": _matrix([Bt[0, 0, 0, 0], Bt[1, 1, 1, 1], Bt[0, 1, 0, 1]]),
         "V": sigma[:3, :3].tolist(),
@@ -334,7 +334,7 @@ def _identical_inputs(net, T, lb, lw) -> list[dict]:
                 "ntk_correction": same(c["ntk_correction"]),
                 "K1": same(c["K1"]),
                 "ntk_variance": same(f["ntk_variance"]),
-                "diagonal_covariance": float(f["ntk_variance"]),
+                "entry_covariance": float(f["ntk_variance"]),
                 "A": same(f["A"]),
                 "B": same(f["B"]),
                 "V": [[float(f["V"])] * 3 for _ in range(3)],

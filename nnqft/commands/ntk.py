@@ -223,7 +223,7 @@ def ntk_command(
         for row, c in zip(layers, ntk_two_input_corrections(net, c0, depth, lambda_b, lambda_w)):
             row["ntk_correction"] = c["ntk_correction"]
             row["ntk_variance"] = c["ntk_variance"]
-            row["ntk_fluctuation"] = {k: c[k] for k in ("A", "B", "D", "diagonal_covariance")}
+            row["ntk_fluctuation"] = {k: c[k] for k in ("A", "B", "D", "entry_covariance")}
         notes.append(
             "ntk_correction (two inputs): the 2x2 matrix H1_ab, E H_ii;ab = ntk_ab + "
             "ntk_correction_ab/n + O(1/n^2), input entries ab of one output neuron i (PDLT's "
@@ -232,7 +232,7 @@ def ntk_command(
         notes.append(
             "ntk_variance (two inputs): the 2x2 matrix n Var(H_ii;ab), entry by entry; "
             "ntk_fluctuation: A_ab = n Cov(H_ii;ab, H_jj;ab), B_ab = n Var(H_ij;ab) (i != j), "
-            "D = n Cov(G_alpha, Hhat_beta) over (11, 22, 12), diagonal_covariance = "
+            "D = n Cov(G_alpha, Hhat_beta) over (11, 22, 12), entry_covariance = "
             "n Cov(H_ii;11, H_ii;22)"
         )
     else:
@@ -289,7 +289,7 @@ def ntk_command(
             "(neuron indices, input 1); entry_variance: of each input entry H_ii;ab of one "
             "neuron, averaged over the k neurons (n entry_variance -> ntk_variance); "
             "entry_covariance: of H_ii;11 with H_ii;22 (n entry_covariance -> "
-            "ntk_fluctuation.diagonal_covariance)",
+            "ntk_fluctuation.entry_covariance)",
         }
     if as_json:
         emit(result | {"notes": notes + json_notes}, True)

@@ -31,7 +31,7 @@ def test_two_input_corrections_fill_the_contract(capsys):
         assert c[0][0] == pytest.approx(o["ntk_correction"], rel=1e-10, abs=1e-12)
         assert c[1][1] == pytest.approx(o["ntk_correction"], rel=1e-10, abs=1e-12)
         assert v[0][0] == pytest.approx(o["ntk_variance"], rel=1e-10, abs=1e-12)
-        assert set(r["ntk_fluctuation"]) == {"A", "B", "D", "diagonal_covariance"}
+        assert set(r["ntk_fluctuation"]) == {"A", "B", "D", "entry_covariance"}
         assert "dntk" not in r  # PDLT's P, Q: one input only
     last = two["layers"][-1]
     assert last["ntk_correction"][0][1] > 0.1 and last["ntk_variance"][0][1] > 1
@@ -57,7 +57,7 @@ def test_simulation_beside_the_two_input_theory(capsys):
         nvar, err = 32 * s["entry_variance"][0][1], 32 * s["entry_variance_stderr"][0][1]
         assert abs(nvar - r["ntk_variance"][0][1]) < max(5 * err, 0.25 * r["ntk_variance"][0][1])
         ncov = 32 * s["entry_covariance"]
-        pred = r["ntk_fluctuation"]["diagonal_covariance"]
+        pred = r["ntk_fluctuation"]["entry_covariance"]
         assert abs(ncov - pred) < max(5 * 32 * s["entry_covariance_stderr"], 0.25 * pred)
 
 

@@ -74,7 +74,7 @@ def test_symmetries_sign_flip_and_learning_rate_scaling():
     plus, minus = (ntk_two_input_corrections(net, c, 3, 0.0, 1.0)[-1] for c in (0.4, -0.4))
     assert minus["ntk_correction"][0][1] == pytest.approx(-plus["ntk_correction"][0][1], rel=1e-9)
     assert np.allclose(minus["ntk_variance"], plus["ntk_variance"], rtol=1e-9)
-    assert minus["diagonal_covariance"] == pytest.approx(plus["diagonal_covariance"], rel=1e-9)
+    assert minus["entry_covariance"] == pytest.approx(plus["entry_covariance"], rel=1e-9)
     scaled = ntk_two_input_corrections(net, 0.4, 3, lambda_b=0.0, lambda_W=3.0)[-1]
     assert np.allclose(scaled["ntk_correction"], 3 * np.array(plus["ntk_correction"]), rtol=1e-9)
     assert np.allclose(scaled["ntk_variance"], 9 * np.array(plus["ntk_variance"]), rtol=1e-9)
@@ -136,7 +136,7 @@ def test_offdiagonal_variance_and_diagonal_covariance_against_monte_carlo(two_in
     widths = [n for n, _, _ in _RUNS]
     for key, pick, predicted in (
         ("entry_variance", lambda v: v[0][1], theory["ntk_variance"][0][1]),
-        ("entry_covariance", lambda v: v, theory["diagonal_covariance"]),
+        ("entry_covariance", lambda v: v, theory["entry_covariance"]),
     ):
         y = [n * pick(s[key]) for n, s in zip(widths, sims)]
         e = [n * pick(s[key + "_stderr"]) for n, s in zip(widths, sims)]
@@ -166,7 +166,7 @@ def test_relu_offdiagonal_correction_against_monte_carlo():
             assert theory["ntk_correction"][0][1] > 5 * err
     for key, pick, predicted in (
         ("entry_variance", lambda v: v[0][1], theory["ntk_variance"][0][1]),
-        ("entry_covariance", lambda v: v, theory["diagonal_covariance"]),
+        ("entry_covariance", lambda v: v, theory["entry_covariance"]),
     ):
         y = [n * pick(s[key]) for n, s in zip(widths, sims)]
         e = [n * pick(s[key + "_stderr"]) for n, s in zip(widths, sims)]
