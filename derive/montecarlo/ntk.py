@@ -212,6 +212,25 @@ def _covariance(x: np.ndarray, y: np.ndarray):
     return prod.sum(axis=0) / (m - 1), prod.std(axis=0, ddof=1) / math.sqrt(m)
 
 
+def _entry_moments(entries: np.ndarray):
+    """Var H_ii;ab and Cov(H_ii;11, H_ii;22) across networks, averaged over the k output
+    neurons i, with standard errors from the spread of the per-network terms.
+
+    ``entries``: (M, L, P, P, k), H_ii;ab of each network.  The per-network term
+    y_m = (1/k) sum_i (H_ii - mean_i)^2 M/(M - 1) has mean the variance; networks are
+    independent, so its standard error is std(y)/sqrt(M) (the k neurons of one network are
+    correlated, Cov(H_ii, H_jj) = A/n, which this keeps).
+    """
+    m = entries.shape[0]
+    d = entries - entries.mean(axis=0)
+    y = (d**2).mean(axis=-1) * m / (m - 1)  # (M, L, P, P)
+    var, err = y.mean(axis=0), y.std(axis=0, ddof=1) / math.sqrt(m)
+    if entries.shape[2] < 2:
+        return var, err, None, None
+    c = (d[:, :, 0, 0] * d[:, :, 1, 1]).mean(axis=-1) * m / (m - 1)  # (M, L)
+    return var, err, c.mean(axis=0), c.std(axis=0, ddof=1) / math.sqrt(m)
+
+
 def empirical_ntk(
     net: Network,
     samples: int,
@@ -246,7 +265,12 @@ def empirical_ntk(
         sum_i H_ii (a number, or the 2x2 Gram matrix for two inputs);
         ``offdiagonal``, ``offdiagonal_stderr``: the mean of H_ij, i != j (0 at every width
         by symmetry; None for k = 1); ``variance``, ``variance_stderr``: the variance
-        across networks of H_11 (input 1); ``cross_time``, ``cross_time_stderr``: the
+        across networks of H_11 (input 1); ``offdiagonal_variance``: of H_12 (neurons 1, 2,
+        input 1) and ``diagonal_covariance``: of H_11 with H_22 (neurons, input 1), None for
+        k = 1; ``entry_variance``: the variance across networks of each input entry
+        H_ii;ab of one neuron (a number, or 2x2), averaged over the k neurons, and
+        ``entry_covariance``: Cov(H_ii;11, H_ii;22) of the two inputs (None for one input),
+        each with ``_stderr``; ``cross_time``, ``cross_time_stderr``: the
         t != s part of the diagonal of recurrent nets (None for feedforward).
 
     Examples
@@ -275,7 +299,7 @@ def empirical_ntk(
     shared = recurrent and net.bias == "shared"
     per_net = n * n * (1 if recurrent else L) + L * inputs * n * (k + 2)
     sizes = chunk_sizes(samples, max(1, _CHUNK_FLOATS // per_net))
-    diag, off, first, cross, pairs = [], [], [], [], []
+    diag, off, first, cross, pairs, entries = [], [], [], [], [], []
     eye = np.eye(k, dtype=bool)
     for size, seq in zip(sizes, chunk_seeds(seed, len(sizes))):
         rng = np.random.default_rng(seq)
@@ -284,6 +308,7 @@ def empirical_ntk(
             res = _ntk(weights, biases, x, net.activation, L, recurrent, shared, lb, lw, k)
         H = res["ntk"]
         diag.append(H[..., eye].mean(axis=-1))
+        entries.append(H[..., eye])
         if k > 1:
             off.append(H[..., ~eye].mean(axis=-1))
         first.append(H[:, :, 0, 0, 0, 0])
@@ -303,6 +328,7 @@ def empirical_ntk(
         ovar, overr = _variance(pairs[..., 1])
         cov, coverr = _covariance(first, pairs[..., 0])
     cmean, cerr = _stats(np.concatenate(cross)) if recurrent else (None, None)
+    evar, everr, ecov, ecoverr = _entry_moments(np.concatenate(entries))
 
     def value(a, layer):
         if a is None:
@@ -323,6 +349,10 @@ def empirical_ntk(
             "offdiagonal_variance_stderr": float(overr[layer]) if k > 1 else None,
             "diagonal_covariance": float(cov[layer]) if k > 1 else None,
             "diagonal_covariance_stderr": float(coverr[layer]) if k > 1 else None,
+            "entry_variance": value(evar, layer),
+            "entry_variance_stderr": value(everr, layer),
+            "entry_covariance": float(ecov[layer]) if inputs == 2 else None,
+            "entry_covariance_stderr": float(ecoverr[layer]) if inputs == 2 else None,
             "cross_time": value(cmean, layer),
             "cross_time_stderr": value(cerr, layer),
         }

@@ -25,11 +25,16 @@ from ._common import (
 
 #: why the 1/n entries are null where they are
 CORRECTION_REASON = (
-    "the O(1/n) correction to the mean NTK is derived for feedforward nets with one input only"
+    "the O(1/n) correction to the mean NTK is derived for feedforward nets only (one or two inputs)"
 )
 VARIANCE_REASON = (
     "the O(1/n) variance of the NTK across initialisations is derived for feedforward nets "
-    "with one input only"
+    "only (one or two inputs)"
+)
+#: two opposite inputs and no bias: the 2x2 kernel is singular at layer 1
+DEGENERATE_REASON = (
+    "c0 = -1 with sigma_b2 = 0: the two inputs' 2x2 kernel is degenerate at layer 1, and the "
+    "two-input O(1/n) recursions need a nondegenerate one"
 )
 #: output neurons whose NTK rows the simulation computes
 OUTPUTS = 8
@@ -122,7 +127,8 @@ def ntk_command(
     it, with standard errors.  Feedforward nets with one input also get the 1/n correction
     to the mean, E H_ii = H + ntk_correction/n, and the variance of H across
     initialisations at O(1/n): Var(H_ii) = ntk_variance/n, and (JSON only) PDLT's dNTK
-    statistics P, Q per layer.
+    statistics P, Q per layer; two inputs get both as 2x2 matrices over the input
+    entries H_ii;ab.
     """
     from ..errors import InvalidParameter
     from ..rules.network import Network
@@ -209,6 +215,26 @@ def ntk_command(
             "E[dH_i0i1i2 z_i3] = [d_i0i3 d_i1i2 P + (d_i0i1 d_i2i3 + d_i0i2 d_i1i3) Q]/n + "
             "O(1/n^2)"
         )
+    elif arch == "feedforward" and c0 == -1.0 and sigma_b2 == 0.0:
+        reasons["ntk_correction"] = reasons["ntk_variance"] = DEGENERATE_REASON
+    elif arch == "feedforward":
+        from ..derive.ntk.two_inputs import ntk_two_input_corrections
+
+        for row, c in zip(layers, ntk_two_input_corrections(net, c0, depth, lambda_b, lambda_w)):
+            row["ntk_correction"] = c["ntk_correction"]
+            row["ntk_variance"] = c["ntk_variance"]
+            row["ntk_fluctuation"] = {k: c[k] for k in ("A", "B", "D", "entry_covariance")}
+        notes.append(
+            "ntk_correction (two inputs): the 2x2 matrix H1_ab, E H_ii;ab = ntk_ab + "
+            "ntk_correction_ab/n + O(1/n^2), input entries ab of one output neuron i (PDLT's "
+            "recursions with input indices; the entries 11, 22 are the one-input values)"
+        )
+        notes.append(
+            "ntk_variance (two inputs): the 2x2 matrix n Var(H_ii;ab), entry by entry; "
+            "ntk_fluctuation: A_ab = n Cov(H_ii;ab, H_jj;ab), B_ab = n Var(H_ij;ab) (i != j), "
+            "D = n Cov(G_alpha, Hhat_beta) over (11, 22, 12), entry_covariance = "
+            "n Cov(H_ii;11, H_ii;22)"
+        )
     else:
         reasons["ntk_correction"] = CORRECTION_REASON
         reasons["ntk_variance"] = VARIANCE_REASON
@@ -259,7 +285,11 @@ def ntk_command(
             "outputs": min(OUTPUTS, width),
             "what": "mean over networks of (1/k) sum_i H_ii over k output neurons, with its "
             "standard error; variance: of one H_ii across networks (n variance -> "
-            "ntk_variance); offdiagonal_variance: of H_12; diagonal_covariance: of H_11, H_22",
+            "ntk_variance); offdiagonal_variance: of H_12; diagonal_covariance: of H_11, H_22 "
+            "(neuron indices, input 1); entry_variance: of each input entry H_ii;ab of one "
+            "neuron, averaged over the k neurons (n entry_variance -> ntk_variance); "
+            "entry_covariance: of H_ii;11 with H_ii;22 (n entry_covariance -> "
+            "ntk_fluctuation.entry_covariance)",
         }
     if as_json:
         emit(result | {"notes": notes + json_notes}, True)
@@ -278,12 +308,20 @@ def ntk_command(
             else:
                 line |= {f"{key}_11": r[key][0][0], f"{key}_12": r[key][0][1]}
         line["chi_perp"] = r["chi_perp"] if inputs == 1 else r["chi_perp"][0][0]
-        if r["ntk_correction"] is not None:
+        if r["ntk_correction"] is not None and inputs == 1:
             line["ntk_correction"] = r["ntk_correction"]
             if width is not None:  # the truncated series at the simulated width
                 line["ntk_at_n"] = r["ntk"] + r["ntk_correction"] / width
-        if r["ntk_variance"] is not None:
+        elif r["ntk_correction"] is not None:
+            line["ntk_correction_11"] = r["ntk_correction"][0][0]
+            line["ntk_correction_12"] = r["ntk_correction"][0][1]
+            if width is not None:
+                line["ntk_12_at_n"] = r["ntk"][0][1] + r["ntk_correction"][0][1] / width
+        if r["ntk_variance"] is not None and inputs == 1:
             line["ntk_variance"] = r["ntk_variance"]
+        elif r["ntk_variance"] is not None:
+            line["ntk_variance_11"] = r["ntk_variance"][0][0]
+            line["ntk_variance_12"] = r["ntk_variance"][0][1]
         if "simulation" in r:
             s = r["simulation"]
             line["ntk_sim"] = s["ntk"] if inputs == 1 else s["ntk"][0][0]
@@ -292,6 +330,8 @@ def ntk_command(
                 line["n_var_sim"] = width * s["variance"]
             if inputs == 2:
                 line["ntk_12_sim"] = s["ntk"][0][1]
+                if r["ntk_variance"] is not None:
+                    line["n_var_12_sim"] = width * s["entry_variance"][0][1]
         table.append(line)
     text = [format_mapping(to_jsonable(head)), "layers:", format_rows(to_jsonable(table))]
     text += [f"note: {n}" for n in notes]

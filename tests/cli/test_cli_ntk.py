@@ -30,7 +30,8 @@ def test_json_contract_single_input(capsys):
 
 
 def test_variance_is_null_with_its_reason_where_not_derived(capsys):
-    for extra in ("--arch recurrent", "--c0 0.5"):
+    # two inputs are derived (tests/cli/test_cli_ntk_two_inputs.py)
+    for extra in ("--arch recurrent", "--arch recurrent --c0 0.5"):
         code, out, _ = run(f"ntk --activation erf --depth 3 {extra} --json".split(), capsys)
         data = json.loads(out)
         assert code == 0 and set(data["reasons"]) == {"ntk_correction", "ntk_variance"}
