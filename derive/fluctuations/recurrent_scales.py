@@ -57,6 +57,10 @@ RECURRENT_SCALE_NOTES = {
     "chi_parallel": "E Q(t) - K*(N) ~ A chi^t (1 + t delta/(chi N)): chi(N) = chi + delta/N; "
     "null where the 1/N term decays more slowly than chi^t",
     "xi_q": "-1/ln chi_parallel(N) through 1/N",
+    "lyapunov_exponent": "typical growth per step of a small perturbation: (1/2) ln chi_1 "
+    "at N = oo; at finite N the log spectral radius of W diag(phi'(z*)), no 1/N series",
+    "sigma_w2_critical": "where the exponent vanishes at this sigma_b2: chi_1 = 1 at N = oo; "
+    "no 1/N series at finite N",
 }
 
 
@@ -143,7 +147,9 @@ def recurrent_depth_scales(net: Network, steps: int | None = None, *,
         ``mean_field`` (q*, chi_parallel, chi_1, phase), ``fixed_point`` ({K_star: series,
         reason}), ``rate_1``, ``chi_parallel``, ``xi_q`` (each a series {mean_field,
         coefficient_1, value_at_N, ...} of docs/conventions.md §9, or nulls and its
-        ``reason``), ``trajectory`` (t, q(t), c1(t)), ``reasons`` and ``notes``.
+        ``reason``), ``trajectory`` (t, q(t), c1(t)), ``lyapunov_exponent`` and
+        ``sigma_w2_critical`` (mean field, null 1/N coefficient with the reason:
+        :mod:`nnqft.derive.finite_width.recurrent_lyapunov`), ``reasons`` and ``notes``.
 
     Examples
     --------
@@ -187,7 +193,7 @@ def recurrent_depth_scales(net: Network, steps: int | None = None, *,
         out |= {"fixed_point": {"K_star": _null(why), "reason": why},
                 "rate_1": None, "chi_parallel": _null(why), "xi_q": _null(why),
                 "trajectory": None}
-        return _finish(out)
+        return _finish(out, net)
     usable = _usable_steps(saddle_kernel(net, T, nodes))
     out["steps_used"] = usable
     if usable < 9:
@@ -197,7 +203,7 @@ def recurrent_depth_scales(net: Network, steps: int | None = None, *,
         out |= {"fixed_point": {"K_star": _null(why, mf.q_star), "reason": why},
                 "rate_1": None, "chi_parallel": _null(why, chi), "xi_q": _null(why),
                 "trajectory": None}
-        return _finish(out)
+        return _finish(out, net)
     rows = recurrent_correlators(net, usable, nodes=nodes)
     q = np.array([r["mean"][0] for r in rows])
     c1 = np.array([r["mean"][1] for r in rows])
@@ -210,7 +216,7 @@ def recurrent_depth_scales(net: Network, steps: int | None = None, *,
         out["rate_1"] = lim["rate"]
         out["chi_parallel"] = _null(why, chi)
         out["xi_q"] = _null(why)
-        return _finish(out)
+        return _finish(out, net)
     K1 = lim["limit"]
     out["fixed_point"] = {
         "K_star": _series(mf.q_star, K1, n, None, xi,
@@ -221,7 +227,7 @@ def recurrent_depth_scales(net: Network, steps: int | None = None, *,
     lam1, why = _secular(q, c1, mf.q_star, K1, chi, lim)
     out["chi_parallel"] = _series(chi, lam1, n, why, xi)
     out["xi_q"] = _depth_from_slope(chi, lam1, n, why, xi, "chi_parallel")
-    return _finish(out)
+    return _finish(out, net)
 
 
 def _usable_steps(C0: np.ndarray) -> int:
@@ -268,7 +274,12 @@ def _secular(q, c1, q_star, K1, chi, lim):
     return float(delta), None
 
 
-def _finish(out: dict) -> dict:
+def _finish(out: dict, net: Network) -> dict:
+    from ..finite_width.recurrent_lyapunov import recurrent_critical_weight, recurrent_lyapunov
+
+    # a shared W: mean field only, the reason says why there is no 1/N series
+    out["lyapunov_exponent"] = recurrent_lyapunov(net)
+    out["sigma_w2_critical"] = recurrent_critical_weight(net)
     reasons = {}
     for k, v in out.items():
         if isinstance(v, dict) and v.get("reason"):

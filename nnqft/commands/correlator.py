@@ -14,6 +14,8 @@ correction; for any activation the finite-width fixed point and every depth scal
 
 from __future__ import annotations
 
+import math
+
 import click
 
 from ._common import (
@@ -345,6 +347,8 @@ def xi_command(activation, arch, bias, sigma_w2, sigma_b2, width, steps, as_json
 
         net = Network("feedforward", "linear", **{k: v for k, v in given.items() if v is not None})
         result = correlation_lengths(net)
+        if arch == "recurrent":
+            result = _recurrent_linear_exponent(result, given)
         if numeric and arch == "feedforward":
             from ..derive.finite_width.depth_scales import depth_scales
 
@@ -354,6 +358,43 @@ def xi_command(activation, arch, bias, sigma_w2, sigma_b2, width, steps, as_json
 
         result = depth_scales(Network("feedforward", act, **given))
     emit(result, as_json, _xi_text(result))
+
+
+def _recurrent_linear_exponent(result: dict, given: dict) -> dict:
+    """The linear net's exponent entries for a recurrent net: the feedforward values (a fresh
+    W per layer) do not hold for a shared W, whose exponent is ln rho(W) with no 1/N series;
+    null with the reason, and the mean field (1/2) ln sigma_w2 beside them."""
+    from ..derive.finite_width.recurrent_lyapunov import NO_SERIES_REASON
+
+    out = dict(result)
+    reasons = dict(out.get("reasons", {}))
+    notes = dict(out.get("notes", {}))
+    why = {
+        "lyapunov_exponent": NO_SERIES_REASON,
+        "xi_typical": "-1/(2 lyapunov_exponent), and a recurrent net's exponent has no 1/N "
+        "series (reasons.lyapunov_exponent)",
+        "sigma_w2_critical": "where lyapunov_exponent = 0: 1 at N = oo; a recurrent net's "
+        "exponent has no 1/N series (reasons.lyapunov_exponent)",
+    }
+    for key, reason in why.items():
+        out[key] = None
+        reasons[key] = reason
+        notes.pop(key, None)
+    s = given.get("sigma_w2")
+    if s is None:
+        import sympy as sp
+
+        from ..rules import symbols as S
+
+        out["lyapunov_exponent_mean_field"] = sp.log(S.sigma_w2) / 2
+    else:
+        out["lyapunov_exponent_mean_field"] = 0.5 * math.log(s) if s > 0 else None
+    notes["lyapunov_exponent_mean_field"] = (
+        "(1/2) ln sigma_w2: the recurrent linear net's exponent ln rho(W) at N = oo "
+        "(the circular law's radius)"
+    )
+    out["reasons"], out["notes"] = reasons, notes
+    return out
 
 
 def _without_notes(result: dict) -> dict:
