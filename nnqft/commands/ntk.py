@@ -251,7 +251,10 @@ def ntk_command(
         if act.kink_points and not act.is_scale_invariant:
             reasons["dntk"] = DNTK_KINK_REASON
         else:
-            dntk_rows = dntk_two_input_statistics(net, c0, depth, lambda_b, lambda_w)
+            try:
+                dntk_rows = dntk_two_input_statistics(net, c0, depth, lambda_b, lambda_w)
+            except InvalidParameter as err:  # e.g. beyond the floating-point range: the
+                reasons["dntk"] = str(err)  # rest of the output stands without it
         for row, d in zip(layers, dntk_rows):
             P, Q = (np.asarray(d[k]).ravel() for k in ("P", "Q"))
             row["dntk"] = {f"P_{k}": float(v) for k, v in zip(keys, P)} | {
