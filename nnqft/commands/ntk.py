@@ -191,6 +191,7 @@ def ntk_command(
     ]
     reasons = {}
     json_notes = []
+    json_reasons = {}  # the dntk is in the JSON only, so is the reason it is missing
     if arch == "feedforward" and inputs == 1:
         from ..derive.ntk.correction import ntk_mean_correction
         from ..derive.ntk.variance import ntk_fluctuations
@@ -249,12 +250,12 @@ def ntk_command(
         act = net.activation
         dntk_rows = []
         if act.kink_points and not act.is_scale_invariant:
-            reasons["dntk"] = DNTK_KINK_REASON
+            json_reasons["dntk"] = DNTK_KINK_REASON
         else:
             try:
                 dntk_rows = dntk_two_input_statistics(net, c0, depth, lambda_b, lambda_w)
             except InvalidParameter as err:  # e.g. beyond the floating-point range: the
-                reasons["dntk"] = str(err)  # rest of the output stands without it
+                json_reasons["dntk"] = str(err)  # the rest of the output stands
         for row, d in zip(layers, dntk_rows):
             P, Q = (np.asarray(d[k]).ravel() for k in ("P", "Q"))
             row["dntk"] = {f"P_{k}": float(v) for k, v in zip(keys, P)} | {
@@ -324,7 +325,7 @@ def ntk_command(
             "ntk_fluctuation.entry_covariance)",
         }
     if as_json:
-        emit(result | {"notes": notes + json_notes}, True)
+        emit(result | {"notes": notes + json_notes, "reasons": reasons | json_reasons}, True)
         return
     from ._common import format_mapping, format_rows, to_jsonable
 

@@ -77,3 +77,19 @@ def test_bad_input_is_one_line_exit_2(args, message, capsys):
     code, out, err = run(["ntk", "--json", *args.split()], capsys)
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and message in err
+
+
+def test_a_dntk_that_fails_is_null_with_its_reason_in_the_json_only(monkeypatch, capsys):
+    import nnqft.derive.ntk.dntk_two_inputs as module
+    from nnqft.errors import InvalidParameter
+
+    def refuse(*args, **kwargs):
+        raise InvalidParameter("the two-input dNTK at layer 3 is beyond the floating-point range")
+
+    monkeypatch.setattr(module, "dntk_two_input_statistics", refuse)
+    data = _json(BASE + " --c0 0.5", capsys)
+    assert set(data["reasons"]) == {"dntk"} and "floating-point" in data["reasons"]["dntk"]
+    assert all("dntk" not in r for r in data["layers"])
+    assert data["layers"][-1]["ntk_correction"] is not None  # the rest stands
+    code, out, _ = run(BASE.replace(" --json", " --c0 0.5").split(), capsys)
+    assert code == 0 and "dntk" not in out
