@@ -44,11 +44,12 @@ _CHUNK_FLOATS = 2_000_000
 
 
 def _forward(weights, biases, x, phi, dphi):
-    """Pre-activations z(m), phi(z(m)) (m = 0: the input) and phi'(z(m)), each (B, n)."""
+    """Pre-activations z(m), phi(z(m)) (m = 0: the input) and phi'(z(m)), each (B, P, n) for
+    P inputs x (B, P, n)."""
     zs, hs, ds = [], [x], []
     h = x
     for m in range(weights.shape[1]):
-        z = np.einsum("bij,bj->bi", weights[:, m], h) + biases[:, m]
+        z = np.einsum("bij,bpj->bpi", weights[:, m], h) + biases[:, m, None, :]
         h = np.broadcast_to(phi(z), z.shape)
         zs.append(z)
         hs.append(h)
@@ -74,7 +75,7 @@ def network_dntk(
     weights, biases : array
         (B, L, n, n) and (B, L, n): layer m's W and b at index m-1 (input dimension n).
     x : array
-        One input per network, (B, n).
+        One input per network, (B, n), or P inputs, (B, P, n).
     activation : Activation
         phi, with ``numeric(0)`` and ``numeric(1)``.
     lambda_b, lambda_W : float
@@ -87,7 +88,10 @@ def network_dntk(
     Returns
     -------
     dict
-        ``dntk``: (B, L, k, k, k), dH_{i0 i1 i2}(l); ``z``: (B, L, n), z(l).
+        ``dntk``: (B, L, k, k, k), dH_{i0 i1 i2}(l); ``z``: (B, L, n), z(l).  With P
+        inputs ``dntk`` is (B, L, P, k, P, P, k, k), dH_{i0 i1 i2; a0 a1 a2}(l) at
+        [b, l-1, a0, i0, a1, a2, i1, i2] (the step along lambda * grad z_{i0;a0}, the NTK
+        entry H_{i1 i2; a1 a2} differenced), and ``z`` (B, L, P, n).
 
     Examples
     --------
@@ -103,27 +107,35 @@ def network_dntk(
     k = n if outputs is None else min(int(outputs), n)
     if not eps > 0:
         raise InvalidParameter(f"eps must be a positive step, got {eps!r}")
+    one = x.ndim == 2
+    X = x[:, None, :] if one else x  # (B, P, n)
+    P = X.shape[1]
     phi, dphi = activation.numeric(0), activation.numeric(1)
-    zs, hs, ds = _forward(weights, biases, x, phi, dphi)
-    out = np.zeros((B, L, k, k, k))
+    zs, hs, ds = _forward(weights, biases, X, phi, dphi)
+    out = np.zeros((B, L, P, k, P, P, k, k))  # [a0, i0, a1, a2, i1, i2]
     for top in range(2, L + 1):  # layer 1's NTK is constant: its dNTK is 0
-        # g[m] = dz_{i0}(top)/dz(m) for the k outputs i0, (B, k, n)
-        G = np.zeros((B, k, n))
-        G[:, np.arange(k), np.arange(k)] = 1.0
+        # g[m] = dz_{i0;a}(top)/dz(m;a) for the k outputs i0, (B, P, k, n)
+        G = np.zeros((B, P, k, n))
+        G[:, :, np.arange(k), np.arange(k)] = 1.0
         g = {top: G}
         for m in range(top, 1, -1):
-            G = np.matmul(G, weights[:, m - 1]) * ds[m - 2][:, None, :]
+            G = np.matmul(G, weights[:, m - 1, None]) * ds[m - 2][:, :, None, :]
             g[m - 1] = G
-        for i0 in range(k):
-            vW = np.zeros_like(weights)
-            vb = np.zeros_like(biases)
-            for m in range(1, top + 1):
-                vW[:, m - 1] = (lambda_W / n) * g[m][:, i0, :, None] * hs[m - 1][:, None, :]
-                vb[:, m - 1] = lambda_b * g[m][:, i0]
-            args = (weights[:, :top], biases[:, :top], vW[:, :top], vb[:, :top], x)
-            out[:, top - 1, i0] = _central_difference(*args, activation, lambda_b, lambda_W,
-                                                      k, eps)  # fmt: skip
-    return {"dntk": out, "z": np.stack(zs, axis=1)}
+        for a0 in range(P):
+            for i0 in range(k):
+                vW = np.zeros_like(weights)
+                vb = np.zeros_like(biases)
+                for m in range(1, top + 1):
+                    vW[:, m - 1] = ((lambda_W / n) * g[m][:, a0, i0, :, None]
+                                    * hs[m - 1][:, a0, None, :])  # fmt: skip
+                    vb[:, m - 1] = lambda_b * g[m][:, a0, i0]
+                args = (weights[:, :top], biases[:, :top], vW[:, :top], vb[:, :top], X)
+                out[:, top - 1, a0, i0] = _central_difference(*args, activation, lambda_b,
+                                                              lambda_W, k, eps)  # fmt: skip
+    z = np.stack(zs, axis=1)  # (B, L, P, n)
+    if one:
+        return {"dntk": out[:, :, 0, :, 0, 0], "z": z[:, :, 0]}
+    return {"dntk": out, "z": z}
 
 
 #: smaller steps tried for the networks whose step moves a unit across a kink
@@ -131,7 +143,8 @@ _KINK_RETRIES = 3
 
 
 def _central_difference(weights, biases, vW, vb, x, activation, lambda_b, lambda_W, k, eps):
-    """[H(theta + eps v) - H(theta - eps v)] / (2 eps) of the top layer, (B, k, k).
+    """[H(theta + eps v) - H(theta - eps v)] / (2 eps) of the top layer, (B, P, P, k, k) for
+    the inputs x (B, P, n).
 
     A kinked phi (ReLU) makes H piecewise smooth in theta: a step that moves a unit across
     a kink would difference two pieces and give a spike of size 1/eps.  Such networks are
@@ -140,16 +153,16 @@ def _central_difference(weights, biases, vW, vb, x, activation, lambda_b, lambda
     top = weights.shape[1]
     kinks = np.asarray(activation.kink_points, dtype=float)
     phi, dphi = activation.numeric(0), activation.numeric(1)
-    out = np.zeros((weights.shape[0], k, k))
+    P = x.shape[1]
+    out = np.zeros((weights.shape[0], P, P, k, k))
     todo = np.arange(weights.shape[0])
     for _ in range(_KINK_RETRIES + 1):
         W, b, dW, db = weights[todo], biases[todo], vW[todo], vb[todo]
         ends, sides = [], []
         for s in (1.0, -1.0):
             Ws, bs = W + s * eps * dW, b + s * eps * db
-            res = _ntk(Ws, bs, x[todo, None, :], activation, top, False, False, lambda_b,
-                       lambda_W, k)  # fmt: skip
-            ends.append(res["ntk"][:, top - 1, 0, 0])
+            res = _ntk(Ws, bs, x[todo], activation, top, False, False, lambda_b, lambda_W, k)
+            ends.append(res["ntk"][:, top - 1])
             if kinks.size:
                 zs = _forward(Ws, bs, x[todo], phi, dphi)[0]
                 sides.append(np.stack([z[..., None] > kinks for z in zs], axis=1))
@@ -170,6 +183,7 @@ def empirical_dntk(
     net: Network,
     samples: int,
     *,
+    c0=None,
     lambda_b: float = 1.0,
     lambda_W: float = 1.0,
     outputs: int = 4,
@@ -183,6 +197,8 @@ def empirical_dntk(
         Feedforward, numeric sigma_w2, sigma_b2, q0, width n and depth.
     samples : int
         Number of independent networks (>= 2).
+    c0 : float, optional
+        Two inputs of this correlation (docs/conventions.md §1); default one input.
     lambda_b, lambda_W : float, optional
         The learning-rate factors.
     outputs : int, optional
@@ -195,15 +211,20 @@ def empirical_dntk(
     list of dict
         Per layer ``layer``, ``P``, ``P_stderr`` (n times the mean of dH_{i0 i1 i1} z_{i0},
         i0 != i1) and ``Q``, ``Q_stderr`` (of dH_{i0 i0 i2} z_{i2}, i0 != i2), with
-        n E[dH z] = P or Q + O(1/n).
+        n E[dH z] = P or Q + O(1/n).  With ``c0`` each is a (2, 2, 2, 2) array over the
+        inputs [a0, a1, a2, a3]: n E[dH_{i0 i1 i1; a0 a1 a2} z_{i0;a3}] -> P_{a0a1a2a3} and
+        n E[dH_{i0 i0 i2; a0 a1 a2} z_{i2;a3}] -> Q_{a0a1a2a3} (averaged with its mirror
+        dH_{i0 i2 i0; a0 a2 a1}).
 
     Examples
     --------
     >>> net = Network("feedforward", "tanh", 1.5, 0.1, width=4, depth=2)
     >>> [sorted(r) for r in empirical_dntk(net, 4)][0]
     ['P', 'P_stderr', 'Q', 'Q_stderr', 'layer']
+    >>> empirical_dntk(net, 4, c0=0.5)[1]["P"].shape
+    (2, 2, 2, 2)
     """
-    from ..ntk.kernel import learning_rates
+    from ..ntk.kernel import check_correlation, learning_rates
 
     numeric_network(net)
     if net.arch != "feedforward":
@@ -216,27 +237,44 @@ def empirical_dntk(
     k = min(positive_int("outputs", outputs), n)
     if k < 2:
         raise InvalidParameter("the dNTK's index patterns need two output neurons (width >= 2)")
-    per_net = n * n * L * 4 + L * n * k * 4
+    inputs = 1 if c0 is None else 2
+    if c0 is not None:
+        c0 = check_correlation(c0)
+    per_net = inputs**3 * (n * n * L * 4 + L * n * k * 4)
     sizes = chunk_sizes(samples, max(1, _CHUNK_FLOATS // per_net))
     off = ~np.eye(k, dtype=bool)
     Ps, Qs = [], []
     for size, seq in zip(sizes, chunk_seeds(seed, len(sizes))):
         rng = np.random.default_rng(seq)
-        weights, biases, x = draw_parameters(net, size, rng)
+        weights, biases, x = draw_parameters(net, size, rng, inputs, c0)
         with np.errstate(over="ignore", invalid="ignore"):
-            res = network_dntk(weights, biases, x[:, 0], net.activation, lambda_b=lb,
-                               lambda_W=lw, outputs=k)  # fmt: skip
-        dH, z = res["dntk"], res["z"][:, :, :k]
-        # P: dH[i0, i1, i1] z[i0];  Q: dH[i0, i0, i2] z[i2] and its mirror dH[i0, i2, i0]
-        p = np.einsum("blijj->blij", dH) * z[:, :, :, None]  # (B, L, i0, i1)
-        q = (np.einsum("bliij->blij", dH) + np.einsum("bliji->blij", dH)) / 2
-        q = q * z[:, :, None, :]  # (B, L, i0, i2)
+            res = network_dntk(weights, biases, x[:, 0] if inputs == 1 else x, net.activation,
+                               lambda_b=lb, lambda_W=lw, outputs=k)  # fmt: skip
+        if inputs == 1:
+            dH, z = res["dntk"], res["z"][:, :, :k]
+            # P: dH[i0, i1, i1] z[i0];  Q: dH[i0, i0, i2] z[i2] and its mirror dH[i0, i2, i0]
+            p = np.einsum("blijj->blij", dH) * z[:, :, :, None]  # (B, L, i0, i1)
+            q = (np.einsum("bliij->blij", dH) + np.einsum("bliji->blij", dH)) / 2
+            q = q * z[:, :, None, :]  # (B, L, i0, i2)
+        else:
+            # dH at [x, l, a0, i0, a1, a2, i1, i2] (x: the network), z at [x, l, a3, i]
+            dH, z = res["dntk"], res["z"][..., :k]
+            p = np.einsum("xlaibcjj,xldi->xlabcdij", dH, z)  # (B, L, a0..a3, i0, i1)
+            q = (np.einsum("xlaibcij->xlabcij", dH)
+                 + np.einsum("xlaicbji->xlabcij", dH)) / 2  # fmt: skip
+            q = np.einsum("xlabcij,xldj->xlabcdij", q, z)  # (B, L, a0..a3, i0, i2)
         Ps.append(p[..., off].mean(axis=-1))
         Qs.append(q[..., off].mean(axis=-1))
     Ps, Qs = np.concatenate(Ps), np.concatenate(Qs)
     if not (np.isfinite(Ps).all() and np.isfinite(Qs).all()):
         raise InvalidParameter("the dNTK of the sampled networks overflows; use a smaller depth")
     (pm, pe), (qm, qe) = _stats(n * Ps), _stats(n * Qs)
+    if inputs == 2:
+        return [
+            {"layer": layer + 1, "P": pm[layer], "P_stderr": pe[layer], "Q": qm[layer],
+             "Q_stderr": qe[layer]}
+            for layer in range(L)
+        ]  # fmt: skip
     return [
         {"layer": layer + 1, "P": float(pm[layer]), "P_stderr": float(pe[layer]),
          "Q": float(qm[layer]), "Q_stderr": float(qe[layer])}

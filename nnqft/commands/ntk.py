@@ -36,6 +36,11 @@ DEGENERATE_REASON = (
     "c0 = -1 with sigma_b2 = 0: the two inputs' 2x2 kernel is degenerate at layer 1, and the "
     "two-input O(1/n) recursions need a nondegenerate one"
 )
+#: the two-input dNTK's phi'' of a kinked phi is handled when phi is piecewise linear
+DNTK_KINK_REASON = (
+    "the two-input dNTK of a kinked activation is derived only for piecewise-linear ones "
+    "(phi'' = 0 within each piece)"
+)
 #: output neurons whose NTK rows the simulation computes
 OUTPUTS = 8
 
@@ -128,7 +133,7 @@ def ntk_command(
     to the mean, E H_ii = H + ntk_correction/n, and the variance of H across
     initialisations at O(1/n): Var(H_ii) = ntk_variance/n, and (JSON only) PDLT's dNTK
     statistics P, Q per layer; two inputs get both as 2x2 matrices over the input
-    entries H_ii;ab.
+    entries H_ii;ab, and the dNTK's P_abcd, Q_abcd over the inputs.
     """
     from ..errors import InvalidParameter
     from ..rules.network import Network
@@ -186,6 +191,7 @@ def ntk_command(
     ]
     reasons = {}
     json_notes = []
+    json_reasons = {}  # the dntk is in the JSON only, so is the reason it is missing
     if arch == "feedforward" and inputs == 1:
         from ..derive.ntk.correction import ntk_mean_correction
         from ..derive.ntk.variance import ntk_fluctuations
@@ -218,6 +224,8 @@ def ntk_command(
     elif arch == "feedforward" and c0 == -1.0 and sigma_b2 == 0.0:
         reasons["ntk_correction"] = reasons["ntk_variance"] = DEGENERATE_REASON
     elif arch == "feedforward":
+        import numpy as np
+
         from ..derive.ntk.two_inputs import ntk_two_input_corrections
 
         for row, c in zip(layers, ntk_two_input_corrections(net, c0, depth, lambda_b, lambda_w)):
@@ -234,6 +242,31 @@ def ntk_command(
             "ntk_fluctuation: A_ab = n Cov(H_ii;ab, H_jj;ab), B_ab = n Var(H_ij;ab) (i != j), "
             "D = n Cov(G_alpha, Hhat_beta) over (11, 22, 12), entry_covariance = "
             "n Cov(H_ii;11, H_ii;22)"
+        )
+
+        from ..derive.ntk.dntk_two_inputs import component_keys, dntk_two_input_statistics
+
+        keys = component_keys()
+        act = net.activation
+        dntk_rows = []
+        if act.kink_points and not act.is_scale_invariant:
+            json_reasons["dntk"] = DNTK_KINK_REASON
+        else:
+            try:
+                dntk_rows = dntk_two_input_statistics(net, c0, depth, lambda_b, lambda_w)
+            except InvalidParameter as err:  # e.g. beyond the floating-point range: the
+                json_reasons["dntk"] = str(err)  # the rest of the output stands
+        for row, d in zip(layers, dntk_rows):
+            P, Q = (np.asarray(d[k]).ravel() for k in ("P", "Q"))
+            row["dntk"] = {f"P_{k}": float(v) for k, v in zip(keys, P)} | {
+                f"Q_{k}": float(v) for k, v in zip(keys, Q)
+            }
+        json_notes.append(
+            "dntk (two inputs): PDLT's P, Q with input indices, keys P_abcd, Q_abcd (a0 a1 a2 a3 "
+            "in inputs 1, 2; all 16 each): E[dH_i0i1i2;a0a1a2 z_i3;a3] = [d_i0i3 d_i1i2 "
+            "P_a0a1a2a3 + d_i0i1 d_i2i3 Q_a0a1a2a3 + d_i0i2 d_i1i3 Q_a0a2a1a3]/n + O(1/n^2), "
+            "dH_i0i1i2;a0a1a2 = sum_mu lambda_mu dz_i0;a0/dmu dH_i1i2;a1a2/dmu; P_a0a1a2a3 = "
+            "P_a0a2a1a3; P_1111 = P_2222 and Q_1111 = Q_2222 are the one-input P, Q"
         )
     else:
         reasons["ntk_correction"] = CORRECTION_REASON
@@ -292,7 +325,7 @@ def ntk_command(
             "ntk_fluctuation.entry_covariance)",
         }
     if as_json:
-        emit(result | {"notes": notes + json_notes}, True)
+        emit(result | {"notes": notes + json_notes, "reasons": reasons | json_reasons}, True)
         return
     from ._common import format_mapping, format_rows, to_jsonable
 

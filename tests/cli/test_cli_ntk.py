@@ -112,6 +112,6 @@ def test_dntk_in_the_json_only(capsys):
     assert layers[1]["dntk"]["Q"] == pytest.approx(4.0, rel=1e-10)
     code, out, _ = run("ntk --activation relu --sigma-w2 2 --depth 3".split(), capsys)
     assert code == 0 and "dntk" not in out
-    for extra in ("--arch recurrent", "--c0 0.5"):
-        code, out, _ = run(f"ntk --activation erf --depth 3 {extra} --json".split(), capsys)
-        assert code == 0 and all("dntk" not in r for r in json.loads(out)["layers"])
+    # two inputs (--c0) have their own dntk keys: tests/cli/test_cli_dntk_two_inputs.py
+    code, out, _ = run("ntk --activation erf --depth 3 --arch recurrent --json".split(), capsys)
+    assert code == 0 and all("dntk" not in r for r in json.loads(out)["layers"])

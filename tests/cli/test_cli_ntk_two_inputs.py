@@ -32,7 +32,7 @@ def test_two_input_corrections_fill_the_contract(capsys):
         assert c[1][1] == pytest.approx(o["ntk_correction"], rel=1e-10, abs=1e-12)
         assert v[0][0] == pytest.approx(o["ntk_variance"], rel=1e-10, abs=1e-12)
         assert set(r["ntk_fluctuation"]) == {"A", "B", "D", "entry_covariance"}
-        assert "dntk" not in r  # PDLT's P, Q: one input only
+        assert "P_1111" in r["dntk"]  # the two-input dNTK: tests/cli/test_cli_dntk_two_inputs.py
     last = two["layers"][-1]
     assert last["ntk_correction"][0][1] > 0.1 and last["ntk_variance"][0][1] > 1
 

@@ -120,3 +120,51 @@ def test_relu_step_never_straddles_a_kink(monkeypatch):
     monkeypatch.setattr(dntk_module, "_KINK_RETRIES", 0)
     with pytest.raises(InvalidParameter, match="kink"):
         at(1e-9)
+
+
+def _jacobians(weights, biases, x, act, lw, lb, h=1e-4):
+    """(J, Hs, lam) of one input by finite differences of the forward pass alone."""
+    phi = act.numeric(0)
+    L, n = weights.shape[0], weights.shape[1]
+    theta = np.concatenate([np.concatenate([weights[m].ravel(), biases[m]]) for m in range(L)])
+    lam = np.concatenate([np.r_[np.full(n * n, lw / n), np.full(n, lb)] for _ in range(L)])
+    shapes = [(n, n)] * L
+    eye = np.eye(theta.size)
+
+    def f(t):
+        return _outputs(t, shapes, x, phi)
+
+    J = np.array([(f(theta + h * e) - f(theta - h * e)) / (2 * h) for e in eye]).T
+    Hs = np.zeros((n, theta.size, theta.size))
+    for a in range(theta.size):
+        for b in range(a, theta.size):
+            ea, eb = h * eye[a], h * eye[b]
+            d = (f(theta + ea + eb) - f(theta + ea - eb) - f(theta - ea + eb)
+                 + f(theta - ea - eb)) / (4 * h * h)  # fmt: skip
+            Hs[:, a, b] = Hs[:, b, a] = d
+    return J, Hs, lam
+
+
+def test_two_input_dntk_matches_the_definition():
+    # dH_{i0 i1 i2; a0 a1 a2} = sum lambda_mu lambda_nu z_i0;a0,mu [z_i1;a1,mu nu z_i2;a2,nu
+    # + z_i1;a1,nu z_i2;a2,mu nu]; and each input alone is the one-input network_dntk
+    rng = np.random.default_rng(7)
+    n, L, lb, lw = 2, 2, 0.7, 1.3
+    W = rng.standard_normal((L, n, n)) / np.sqrt(n)
+    b = 0.3 * rng.standard_normal((L, n))
+    xs = rng.standard_normal((2, n))
+    act = get_activation("tanh")
+    out = network_dntk(W[None], b[None], xs[None], act, lambda_b=lb, lambda_W=lw)
+    dH = out["dntk"][0, -1]  # [a0, i0, a1, a2, i1, i2]
+    J, Hs, lam = zip(*(_jacobians(W, b, x, act, lw, lb) for x in xs))
+    lam = lam[0]
+    for a0, a1, a2 in np.ndindex(2, 2, 2):
+        ref = np.einsum("am,m,imn,n,bn->aib", J[a0], lam, Hs[a1], lam, J[a2])
+        ref = ref + np.einsum("am,m,bmn,n,in->aib", J[a0], lam, Hs[a2], lam, J[a1])
+        got = dH[a0, :, a1, a2]
+        assert np.max(np.abs(got - ref)) < 1e-5 * max(1.0, np.abs(ref).max()), (a0, a1, a2)
+    assert np.abs(dH[0, :, 0, 1]).max() > 1e-2  # a mixed entry, non-trivial
+    for a in range(2):
+        single = network_dntk(W[None], b[None], xs[None, a], act, lambda_b=lb, lambda_W=lw)
+        assert np.allclose(single["dntk"][0], out["dntk"][0, :, a, :, a, a], atol=1e-10)
+        assert np.allclose(single["z"][0], out["z"][0, :, a])
