@@ -103,6 +103,11 @@ def _derivative(act):
     return act.numeric(1)
 
 
+#: the most nodes of a plane rule: its basis holds 15 rows of them (0.6 GB here, and the
+#: integrands as many again); the rule grows with the kernel (7e6 nodes at K = 300)
+MAX_PLANE_NODES = 5_000_000
+
+
 class _Plane:
     """Means over (u_1, u_2) ~ N(0, G) on the flattened nodes of the plane rule, with the
     score of the density for G-derivatives and Stein's lemma, all by one matrix product:
@@ -113,6 +118,12 @@ class _Plane:
     def __init__(self, act, G: np.ndarray):
         rule = PlaneRule(G[0, 0], G[1, 1], G[0, 1], act.kink_points)
         shape = rule.u2.shape
+        if rule.u2.size > MAX_PLANE_NODES:
+            raise InvalidParameter(
+                f"the two-input kernel has grown to K = {max(G[0, 0], G[1, 1]):.4g}: its plane "
+                f"rule would need {rule.u2.size:,} nodes (at most {MAX_PLANE_NODES:,}); give "
+                "fewer layers (--depth) or a smaller sigma_w2"
+            )
         u1 = np.broadcast_to(rule.u1[:, None], shape).ravel()
         u2 = rule.u2.ravel()
         self.w = (rule.w1[:, None] * rule.w2).ravel()

@@ -228,7 +228,12 @@ def ntk_command(
 
         from ..derive.ntk.two_inputs import ntk_two_input_corrections
 
-        for row, c in zip(layers, ntk_two_input_corrections(net, c0, depth, lambda_b, lambda_w)):
+        try:
+            corrections = ntk_two_input_corrections(net, c0, depth, lambda_b, lambda_w)
+        except InvalidParameter as err:  # e.g. a kernel too large for the plane rule: the
+            corrections = []  # infinite-width NTK stands, the corrections are null with why
+            reasons["ntk_correction"] = reasons["ntk_variance"] = str(err)
+        for row, c in zip(layers, corrections):
             row["ntk_correction"] = c["ntk_correction"]
             row["ntk_variance"] = c["ntk_variance"]
             row["ntk_fluctuation"] = {k: c[k] for k in ("A", "B", "D", "entry_covariance")}

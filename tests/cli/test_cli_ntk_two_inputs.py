@@ -104,3 +104,14 @@ def test_bad_input_is_one_line_exit_2(args, message, capsys):
     code, out, err = run(["ntk", *args.split()], capsys)
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and message in err
+
+
+def test_a_kernel_too_large_for_the_plane_rule_nulls_the_corrections(capsys):
+    """ReLU at sigma_w2 = 8 doubles K twice per layer: by layer 3 (K = 128) the plane rule
+    would need over 5e6 nodes. The corrections are null with that reason (no memory blow-up),
+    the infinite-width NTK of every layer stands."""
+    d = _json("ntk --activation relu --sigma-w2 8 --depth 5 --c0 0.2 --json", capsys)
+    for key in ("ntk_correction", "ntk_variance"):
+        assert "plane rule" in d["reasons"][key]
+    assert all(r["ntk_correction"] is None for r in d["layers"])
+    assert d["layers"][-1]["ntk"][0][0] > 1e3
