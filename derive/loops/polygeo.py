@@ -61,10 +61,10 @@ def _ladd(a: dict, b: dict, sign: int = 1) -> dict:
 
 def _lmul(a: dict, b: dict) -> dict:
     if len(a) == 1:
-        (ea, ca), = a.items()
+        ((ea, ca),) = a.items()
         return {ea + e: ca * c for e, c in b.items()}
     if len(b) == 1:
-        (eb, cb), = b.items()
+        ((eb, cb),) = b.items()
         return {e + eb: c * cb for e, c in a.items()}
     out: dict = {}
     for ea, ca in a.items():
@@ -73,10 +73,12 @@ def _lmul(a: dict, b: dict) -> dict:
     return {e: c for e, c in out.items() if c}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _cyc_power(a: int, m: int) -> tuple:
     """(s^a - 1)^m as sorted items."""
-    return tuple(sorted({a * k: Fraction(math.comb(m, k) * (-1) ** (m - k)) for k in range(m + 1)}.items()))
+    return tuple(
+        sorted({a * k: Fraction(math.comb(m, k) * (-1) ** (m - k)) for k in range(m + 1)}.items())
+    )
 
 
 def _den_merge(d1: tuple, d2: tuple) -> tuple:
@@ -110,7 +112,7 @@ def _vadd(a: tuple, b: tuple) -> tuple:
     return tuple(x + y for x, y in zip(a, b))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _lin_power(form: tuple, p: int) -> tuple:
     """(sum_i form_i y_i + form_-1)^p as ((exponent vector, int coefficient), ...)."""
     n = len(form) - 1
@@ -147,7 +149,7 @@ def _substitute(terms: dict, k: int, form: tuple) -> dict:
     return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _power_sum_coeffs(p: int) -> tuple:
     """Faulhaber: F(n) = sum_{u=1}^n u^p as rational coefficients (F_0, ..., F_{p+1})."""
     u = sp.Symbol("u")
@@ -158,7 +160,7 @@ def _power_sum_coeffs(p: int) -> tuple:
     return tuple(out)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _antidifference(a: int, p: int) -> tuple:
     """P(u) = sum_j P_j u^j with ``r P(u+1) - P(u) = u^p``, r = s^a (a != 0): each P_j as
     (numerator Laurent items, den)."""
@@ -227,7 +229,11 @@ def _sum_over(terms: dict, k: int, lo: tuple, hi: tuple) -> dict:
         base_m = mono[:k] + (0,) + mono[k + 1 :]
         base_g = geo[:k] + (0,) + geo[k + 1 :]
         for m, g, d, knum in _kernel(p, a, lo, hi):
-            _add_term(out, (_vadd(base_m, m), _vadd(base_g, g), _den_merge(den, d)), _lmul(num, dict(knum)))
+            _add_term(
+                out,
+                (_vadd(base_m, m), _vadd(base_g, g), _den_merge(den, d)),
+                _lmul(num, dict(knum)),
+            )
     return out
 
 
@@ -293,7 +299,7 @@ def from_expr(expr: sp.Expr, symbols: list, base: sp.Symbol) -> dict:
             raise NotPolyGeo(c) from exc
         if len(denp.terms()) != 1:  # only monomial denominators are read (s^-k)
             raise NotPolyGeo(c)
-        ((dk,), dc), = denp.terms()
+        (((dk,), dc),) = denp.terms()
         laurent = {}
         for (e,), cc in nump.terms():
             q = sp.Rational(cc) / dc
@@ -444,7 +450,8 @@ def _sum(terms, variables, eqs, ineqs, n, v_min, rng):
             c0 = f[n + 1] % aa
             # bound = (g - c0)/|a|, g = f - a x
             bound = tuple(
-                0 if i == x else ((c - c0) // aa if i == n + 1 else c // aa) for i, c in enumerate(f)
+                0 if i == x else ((c - c0) // aa if i == n + 1 else c // aa)
+                for i, c in enumerate(f)
             )
             if a > 0:
                 lows.append(tuple(-c for c in bound))
