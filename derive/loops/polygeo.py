@@ -27,6 +27,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import random
 from fractions import Fraction
 
 import sympy as sp
@@ -34,7 +35,7 @@ import sympy as sp
 from ...errors import InvalidParameter
 from ...rules import symbols as S
 
-__all__ = ["polygeo_sum", "from_expr", "to_expr", "generic", "agrees", "NeedsResidue"]
+__all__ = ["polygeo_sum", "from_expr", "to_expr", "generic", "agrees", "NeedsResidue", "NotPolyGeo"]
 
 
 class NeedsResidue(InvalidParameter):
@@ -71,14 +72,6 @@ def _lmul(a: dict, b: dict) -> dict:
         for eb, cb in b.items():
             out[ea + eb] = out.get(ea + eb, 0) + ca * cb
     return {e: c for e, c in out.items() if c}
-
-
-@functools.cache
-def _cyc_power(a: int, m: int) -> tuple:
-    """(s^a - 1)^m as sorted items."""
-    return tuple(
-        sorted({a * k: Fraction(math.comb(m, k) * (-1) ** (m - k)) for k in range(m + 1)}.items())
-    )
 
 
 def _den_merge(d1: tuple, d2: tuple) -> tuple:
@@ -358,6 +351,16 @@ def _subst_form(f: tuple, k: int, value: tuple) -> tuple:
     return tuple(x + a * y for x, y in zip(g, value))
 
 
+def _normal(f: tuple) -> tuple:
+    """``f >= 0`` divided by the gcd g of its coefficients but the constant: the same
+    integer points (``sum (a_i/g) y_i + floor(c/g) >= 0``), with small coefficients after
+    the splits ``y -> m y' + r``."""
+    g = functools.reduce(math.gcd, f[:-1], 0)
+    if g <= 1:
+        return f
+    return tuple(c // g for c in f)
+
+
 def polygeo_sum(summand, variables, eqs, ineqs, v, v_min) -> list:
     """The pieces ``[(terms, (lo, hi)), ...]`` of the constrained sum (see
     :func:`~nnqft.derive.loops.block_sums.constrained_sum`): each a closed form in v (the
@@ -419,7 +422,7 @@ def _sum(terms, variables, eqs, ineqs, n, v_min, rng):
             rng,
         )
     keep = []
-    for f in ineqs:
+    for f in map(_normal, ineqs):
         if any(f[i] for i in vs):
             keep.append(f)
             continue
@@ -445,7 +448,7 @@ def _sum(terms, variables, eqs, ineqs, n, v_min, rng):
             if odd:
                 ok = False
                 if split is None and odd[0] != n:
-                    split = (odd[0], aa)
+                    split = (odd[0], aa // math.gcd(aa, f[odd[0]]))
                 break
             c0 = f[n + 1] % aa
             # bound = (g - c0)/|a|, g = f - a x
@@ -508,44 +511,39 @@ def generic(pieces) -> dict:
     return out
 
 
-def _at(terms: dict, n: int, point: int, out: list) -> None:
-    """Append (den, numerator) of ``terms`` at v = point (only v left)."""
-    for (mono, geo, den), num in terms.items():
-        c = point ** mono[n]
-        shift = geo[n] * point
-        out.append((den, {e + shift: x * c for e, x in num.items()}))
+#: a prime: the check at the edges is exact arithmetic modulo it
+_PRIME = 2**61 - 1
+#: the points s = sigma_w2 (modulo the prime) the generic form is checked at (fixed: the
+#: check is reproducible; two points make a wrong agreement as likely as 1 in 10^30)
+_POINTS = tuple(random.Random(20261204).randrange(2, _PRIME - 1) for _ in range(2))
 
 
-def _is_zero(parts: list) -> bool:
-    """Whether sum numerator/prod (s^a - 1)^m over the parts is 0 (common denominator)."""
-    top: dict = {}
-    for den, _ in parts:
+def _value(terms: dict, n: int, point: int, s0: int) -> int:
+    """``terms`` at v = point and s = s0, modulo the prime (only v left in the terms)."""
+    P = _PRIME
+    total = 0
+    for (mono, _geo, den), num in terms.items():
+        c = 0
+        for e, x in num.items():
+            c += x.numerator * pow(x.denominator, -1, P) * pow(s0, e, P)
+        c *= pow(point, mono[n], P) * pow(s0, _geo[n] * point, P)
         for a, m in den:
-            top[a] = max(top.get(a, 0), m)
-    total: dict = {}
-    for den, num in parts:
-        have = dict(den)
-        for a, m in top.items():
-            k = m - have.get(a, 0)
-            if k:
-                num = _lmul(num, dict(_cyc_power(a, k)))
-        total = _ladd(total, num)
-    return not total
+            c *= pow(pow(s0, a, P) - 1, -m, P)
+        total = (total + c) % P
+    return total
 
 
 def agrees(pieces, n: int, v_min: int) -> int | None:
     """The first integer v (from v_min to the last edge of a piece) where the generic form
-    differs from the sum of the pieces valid there, or None."""
+    differs from the sum of the pieces valid there, or None.  Each side is a rational
+    function of s, compared at two fixed points s modulo a prime of 61 bits, exactly
+    (Schwartz-Zippel: unequal rational functions of degree d agree at a point with
+    probability d/2^61)."""
     gen = generic(pieces)
     edges = [x for _, r in pieces for x in r if x is not None]
     for point in range(v_min, max(edges, default=v_min - 1) + 1):
-        parts: list = []
-        for terms, r in pieces:
-            if _meet(r, (point, point)):
-                _at(terms, n, point, parts)
-        neg: list = []
-        _at(gen, n, point, neg)
-        parts += [(d, {e: -c for e, c in num.items()}) for d, num in neg]
-        if not _is_zero(parts):
-            return point
+        for s0 in _POINTS:
+            true = sum(_value(t, n, point, s0) for t, r in pieces if _meet(r, (point, point)))
+            if (true - _value(gen, n, point, s0)) % _PRIME:
+                return point
     return None
