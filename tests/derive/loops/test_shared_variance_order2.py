@@ -24,9 +24,10 @@ POINTS = [
 
 @pytest.mark.slow
 def test_shared_second_order_closed_form_equals_the_integer_depth_route():
-    """Cold, the 1/N^2 closed form takes about 2 minutes on one core (119 s measured, with
-    the machine's other core busy): 92 one-trace classes of deficit <= 1, the two-trace
-    classes, some of whose sums need the residue of T modulo 12."""
+    """Cold, the test takes 79 s on one core (the closed form about 50 s of it, as the
+    command line's cold run; 119 s with the machine's other core busy): the one-trace
+    classes of deficit <= 1 and the two-trace ones, some of whose sums need the residue of
+    T modulo 12."""
     rules = get_rules("linear-recurrent-shared")
     c = variance_coefficients(rules, 2)
     for depth in range(1, 8):
