@@ -30,13 +30,13 @@ import sympy as sp
 
 from ...errors import InvalidParameter, InvalidType
 from ...rules import symbols as S
+from . import polygeo
 from .time_sums import _residue_combine, _v, composition_count, expand, sum_closed_form, tidy
 
 __all__ = ["constrained_sum", "block_sum", "SOURCES"]
 
 
-class _NeedsResidue(InvalidParameter):
-    """A constrained sum whose bounds need a finer residue of v (a parity of T/2)."""
+_NeedsResidue = polygeo.NeedsResidue
 
 
 #: the periods in T tried in turn when the bounds of a sum need a residue of T
@@ -98,6 +98,18 @@ def constrained_sum(summand, variables, eqs, ineqs, v=_v, v_min=0) -> sp.Expr:
     """
     if not isinstance(summand, sp.Basic):  # never parse a string: engine expressions only
         raise InvalidType(f"the summand must be a sympy expression, got {type(summand).__name__}")
+    variables = list(variables)
+    try:
+        pieces, base = polygeo.polygeo_sum(summand, variables, eqs, ineqs, v, v_min)
+    except polygeo.NotPolyGeo:
+        pass  # outside the dedicated representation: the sympy route below
+    except polygeo.NeedsResidue as exc:
+        raise _NeedsResidue(str(exc)) from None
+    else:
+        point = polygeo.agrees(pieces, len(variables), v_min)
+        if point is not None:
+            raise InvalidParameter(f"the closed form fails at v = {point}: a piecewise sum")
+        return expand(polygeo.to_expr(polygeo.generic(pieces), [*variables, v], base))
     pieces = _sum(summand, tuple(variables), tuple(eqs), tuple(ineqs), v, v_min)
     generic = expand(sp.Add(*[f for f, (lo, hi) in pieces if hi is None]))
     # the pieces that start late or stop early: the generic form must agree with them

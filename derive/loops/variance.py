@@ -57,18 +57,17 @@ __all__ = [
 
 #: the highest power of 1/N of Var Q the diagrams reach at an integer depth
 MAX_VARIANCE_ORDER = 2
-#: the highest power summed in closed form in symbolic T, per bias: with a shared bias the
-#: 1/N^2 sums (box constraints on all four blocks) split into too many cases and meet
-#: bounds that need the parity of T/2; :func:`variance_coefficients_at` reaches 1/N^2 at
-#: integer depths for both
-MAX_SYMBOLIC_ORDER = {"fresh": 2, "shared": 1}
+#: the highest power summed in closed form in symbolic T, per bias (the shared bias's 1/N^2
+#: sums meet bounds that need the residue of T modulo 4, 6 or 12: polygeo's engine);
+#: :func:`variance_coefficients_at` reaches 1/N^2 at integer depths for both
+MAX_SYMBOLIC_ORDER = {"fresh": 2, "shared": 2}
 
 
 def symbolic_max_order(bias: str) -> int:
     """The highest power of 1/N of Var Q in closed form in T for ``bias``.
 
     >>> symbolic_max_order("fresh"), symbolic_max_order("shared")
-    (2, 1)
+    (2, 2)
     """
     if bias not in MAX_SYMBOLIC_ORDER:
         raise InvalidParameter(f"unknown bias {bias!r}; known: shared, fresh")

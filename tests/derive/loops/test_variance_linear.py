@@ -48,7 +48,7 @@ def test_bad_requests():
     with pytest.raises(InvalidParameter):
         variance_diagrams(get_rules("linear-feedforward"), 1)
     with pytest.raises(OrderTooHigh):
-        variance_diagrams(get_rules("linear-recurrent-shared"), 2)  # closed form: 1/N
+        variance_diagrams(get_rules("linear-recurrent-shared"), 3)  # closed form: 1/N^2
     with pytest.raises(OrderTooHigh):
         variance_diagrams(get_rules("linear-recurrent-fresh"), 3)
 
@@ -127,5 +127,5 @@ def test_correlator_reaches_second_order_with_a_fresh_bias(tmp_path, monkeypatch
     c = A.correlator(Network("recurrent", "linear", bias="fresh"), "variance", order=2)
     assert tidy(c.coefficients[2] - _fresh_second_order()[2]) == 0
     assert {d.order for d in c.diagrams} == {1, 2}
-    with pytest.raises(OrderTooHigh, match="maximum 1"):
-        A.correlator(Network("recurrent", "linear", bias="shared"), "variance", order=2)
+    with pytest.raises(OrderTooHigh, match="maximum 2"):
+        A.correlator(Network("recurrent", "linear", bias="shared"), "variance", order=3)
