@@ -401,13 +401,12 @@ def _check_request(net, observable, order, exact) -> None:
 
 def max_order(arch: str, observable: str, bias: str | None = None) -> int:
     """The highest power of 1/N :func:`correlator` derives for ``arch`` and ``observable``
-    (the recurrent variance: 1/N^2 with a fresh bias, whose constrained sums stay small;
-    1/N otherwise, or when ``bias`` is not given).
+    (the recurrent variance: 1/N^2 for either bias, 1/N when ``bias`` is not given).
 
     >>> max_order("recurrent", "mean"), max_order("recurrent", "variance")
     (3, 1)
-    >>> max_order("recurrent", "variance", "fresh")
-    2
+    >>> max_order("recurrent", "variance", "fresh"), max_order("recurrent", "variance", "shared")
+    (2, 2)
     """
     if arch == "recurrent":
         if observable == "variance":

@@ -232,3 +232,27 @@ def test_nonlinear_recurrent_exponent_entries(cache):
     assert crit["mean_field"] > 1.5 and crit["value_at_N"] is None
     text = run(*args, cache=cache).stdout
     assert "lyapunov_exponent  null at finite N (mean field -0.0316" in text
+
+
+@pytest.mark.slow
+def test_shared_variance_second_order_diagrams_sum_to_the_coefficients(cache):
+    """`--bias shared --observable variance --order 2` (cold ~40-50 s): 127 diagram classes
+    whose values of one order, parsed back, sum to coefficients[order]; the closed forms
+    themselves are checked against the integer-depth route in
+    tests/derive/loops/test_shared_variance_order2.py."""
+    import sympy as sp
+
+    from nnqft.rules.parse import parse_expression
+
+    args = ("--arch", "recurrent", "--bias", "shared", "--observable", "variance", "--order", "2")
+    out = run("correlator", *args, "--json", cache=cache)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["formula"] == "linear-recurrent-shared/variance" and data["order"] == 2
+    sums = {}
+    for d in data["diagrams"]:
+        sums[d["order"]] = sums.get(d["order"], 0) + parse_expression(d["value"])
+    assert sorted(sums) == [1, 2]
+    for k, text in data["coefficients"].items():
+        diff = sums.get(int(k), 0) - parse_expression(text)
+        assert sp.expand(diff) == 0 or sp.simplify(diff) == 0, k
