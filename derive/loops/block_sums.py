@@ -37,6 +37,7 @@ __all__ = ["constrained_sum", "block_sum", "SOURCES"]
 
 
 _NeedsResidue = polygeo.NeedsResidue
+_meet = polygeo._meet  # (lo, hi) ranges of v, either end None for unbounded
 
 
 #: the periods in T tried in turn when the bounds of a sum need a residue of T
@@ -72,16 +73,6 @@ def _v_range(form: sp.Expr, v: sp.Symbol) -> tuple:
     return (None, c // -a)  # v <= floor(c/|a|)
 
 
-def _meet(r1, r2):
-    if r1 is None or r2 is None:
-        return None
-    lo = max((x for x in (r1[0], r2[0]) if x is not None), default=None)
-    hi = min((x for x in (r1[1], r2[1]) if x is not None), default=None)
-    if lo is not None and hi is not None and hi < lo:
-        return None
-    return (lo, hi)
-
-
 def constrained_sum(summand, variables, eqs, ineqs, v=_v, v_min=0) -> sp.Expr:
     """``sum summand`` over the integer points of ``{eqs == 0, ineqs >= 0}`` in closed form.
 
@@ -103,8 +94,6 @@ def constrained_sum(summand, variables, eqs, ineqs, v=_v, v_min=0) -> sp.Expr:
         pieces, base = polygeo.polygeo_sum(summand, variables, eqs, ineqs, v, v_min)
     except polygeo.NotPolyGeo:
         pass  # outside the dedicated representation: the sympy route below
-    except polygeo.NeedsResidue as exc:
-        raise _NeedsResidue(str(exc)) from None
     else:
         point = polygeo.agrees(pieces, len(variables), v_min)
         if point is not None:

@@ -126,14 +126,11 @@ def test_mean_offdiagonal_correction_against_monte_carlo(two_input_runs):
     assert c1 > 5 * err
 
 
-@pytest.mark.slow
-def test_offdiagonal_variance_and_diagonal_covariance_against_monte_carlo(two_input_runs):
-    """n Var H_ii;12 and n Cov(H_ii;11, H_ii;22) (one neuron, averaged over 8) from the same
-    runs, each fitted as v1 + v2/n over the three widths; tolerance 3 standard errors.
-    Measured: n Var H_12: 15.62 +- 0.10 against 15.64 (16.10 +- 0.12 at n = 64 alone);
-    n Cov: 40.67 +- 0.35 against 40.77 (41.87 +- 0.42 at n = 64)."""
-    theory, sims = two_input_runs
-    widths = [n for n, _, _ in _RUNS]
+def _fluctuation_fits(widths, sims, theory) -> list:
+    """n Var H_ii;12 and n Cov(H_ii;11, H_ii;22) of the simulations, each fitted as
+    v1 + v2/n over the widths, asserted within 3 standard errors of the theory; returns
+    ``[(y, e, predicted), ...]`` (n times the measured values and their errors)."""
+    out = []
     for key, pick, predicted in (
         ("entry_variance", lambda v: v[0][1], theory["ntk_variance"][0][1]),
         ("entry_covariance", lambda v: v, theory["entry_covariance"]),
@@ -142,6 +139,19 @@ def test_offdiagonal_variance_and_diagonal_covariance_against_monte_carlo(two_in
         e = [n * pick(s[key + "_stderr"]) for n, s in zip(widths, sims)]
         v1, err = _fit(widths, y, e)
         assert abs(v1 - predicted) < 3 * err, (key, v1, err, predicted)
+        out.append((y, e, predicted))
+    return out
+
+
+@pytest.mark.slow
+def test_offdiagonal_variance_and_diagonal_covariance_against_monte_carlo(two_input_runs):
+    """n Var H_ii;12 and n Cov(H_ii;11, H_ii;22) (one neuron, averaged over 8) from the same
+    runs, each fitted as v1 + v2/n over the three widths; tolerance 3 standard errors.
+    Measured: n Var H_12: 15.62 +- 0.10 against 15.64 (16.10 +- 0.12 at n = 64 alone);
+    n Cov: 40.67 +- 0.35 against 40.77 (41.87 +- 0.42 at n = 64)."""
+    theory, sims = two_input_runs
+    widths = [n for n, _, _ in _RUNS]
+    for y, e, predicted in _fluctuation_fits(widths, sims, theory):
         # and at one width (64) the O(1/n) value alone, within 3 standard errors + 5%
         assert abs(y[-1] - predicted) < 3 * e[-1] + 0.05 * predicted
 
@@ -164,11 +174,4 @@ def test_relu_offdiagonal_correction_against_monte_carlo():
         assert abs(c1 - theory["ntk_correction"][a][b]) < 3 * err, (a, b, c1, err)
         if b == 1:  # the off-diagonal effect is well above the noise
             assert theory["ntk_correction"][0][1] > 5 * err
-    for key, pick, predicted in (
-        ("entry_variance", lambda v: v[0][1], theory["ntk_variance"][0][1]),
-        ("entry_covariance", lambda v: v, theory["entry_covariance"]),
-    ):
-        y = [n * pick(s[key]) for n, s in zip(widths, sims)]
-        e = [n * pick(s[key + "_stderr"]) for n, s in zip(widths, sims)]
-        v1, err = _fit(widths, y, e)
-        assert abs(v1 - predicted) < 3 * err, (key, v1, err, predicted)
+    _fluctuation_fits(widths, sims, theory)
