@@ -49,8 +49,9 @@ integer.
 bias every Y_tu with t != u vanishes at N -> oo (only equal lengths pair), as every X_tu
 does; so each product ``E X E Y`` at 1/N pairs a diagonal (no 1/N) with a diagonal, and the
 bias part is ``sum_k M(k, k)``.  The first correction of the fresh-bias NTK is H2.  With a
-shared bias ``H1 = lambda_W sigma_b2 sum_{t != u} [X_tu]_1 [Y_tu]_0 + lambda_b sum_{k != l}
-[M(k, l)]_1``: no q0 term (the input's words pair only at equal lengths at N -> oo).
+shared bias H1 has lambda_W sigma_b2 and lambda_b terms but no q0 term: the input's part of
+Y_tu is ``q0 M(t-1, u-1)``, and in ``E X E Y`` at 1/N one factor is at N -> oo, which needs t = u,
+and the other is then a diagonal moment, which has no 1/N term.
 
 >>> rows = recurrent_ntk_coefficients("shared", 3, order=1)
 >>> rows[2][1]                  # step 3: the bias derivative's M(0, 2) + M(2, 0) = 2 s/N
@@ -88,10 +89,10 @@ __all__ = [
 
 #: the highest power of 1/N of E H built here
 MAX_CORRECTION_ORDER = 2
-#: the deepest net whose coefficients are built (the sums over step pairs cost ~T^4)
-MAX_CORRECTION_DEPTH = 200
-#: the deepest net whose 1/N^2 coefficient is built (the two-trace placements cost ~T^4 each)
-MAX_SECOND_ORDER_DEPTH = 12
+#: the deepest net whose coefficients are built (the sums over step pairs cost ~T^4: ~1 s at 100)
+MAX_CORRECTION_DEPTH = 100
+#: the deepest net whose 1/N^2 coefficient is built (the two-trace placements cost ~T^5: ~2 s at 24)
+MAX_SECOND_ORDER_DEPTH = 24
 #: the learning-rate symbols of the coefficients
 LAMBDA_B = sp.Symbol("lambda_b", positive=True)
 LAMBDA_W = sp.Symbol("lambda_W", positive=True)
@@ -178,16 +179,14 @@ def _check(bias, depth, order) -> tuple:
         raise InvalidParameter(f"order must be a non-negative integer, got {order!r}")
     if order > MAX_CORRECTION_ORDER:
         raise OrderTooHigh(
-            f"the recurrent NTK mean is built through 1/N^{MAX_CORRECTION_ORDER}, "
-            f"got order {order}"
+            f"the recurrent NTK mean is built through 1/N^{MAX_CORRECTION_ORDER}, got order {order}"
         )
     if isinstance(depth, bool) or not isinstance(depth, numbers.Integral) or depth < 1:
         raise InvalidParameter(f"depth must be an integer >= 1, got {depth!r}")
     limit = MAX_SECOND_ORDER_DEPTH if order >= 2 else MAX_CORRECTION_DEPTH
     if depth > limit:
         raise InvalidParameter(
-            f"the recurrent NTK mean through 1/N^{order} is built for depth <= {limit}, "
-            f"got {depth}"
+            f"the recurrent NTK mean through 1/N^{order} is built for depth <= {limit}, got {depth}"
         )
     return bias, int(depth), int(order)
 
@@ -253,7 +252,7 @@ def recurrent_ntk_polynomials(bias: str, depth: int, order: int = 1) -> list:
         row = {}
         for d in range(order + 1):
             x = 0
-            w = _zeros(size)
+            w = _zeros(T)  # powers of sigma_w2 below T
             for d1 in range(d + 1):
                 d2 = d - d1
                 for i in range(T):  # i = T - u, j = T - t: X = M(i, j)
@@ -264,16 +263,13 @@ def recurrent_ntk_polynomials(bias: str, depth: int, order: int = 1) -> list:
                         a, b = T - 1 - j, T - 1 - i  # Y's word: (W^T)^(t-1) W^(u-1)
                         x += n * c[d2][a, b]
                         shift = (i + j) // 2
-                        if shift:
-                            w[shift:] += n * G[d2][a, b][: size - shift]
-                        else:
-                            w += n * G[d2][a, b]
+                        w[shift:] += n * G[d2][a, b][: T - shift]
             if d >= 2:  # Cov(X, Y) = N^-2 Cov(tr, tr): planar two-trace diagrams
                 for i in range(T):
                     for j in range(T):
                         a, b = T - 1 - j, T - 1 - i
                         x += cov.get((i, j, a, b), 0)
-                        w += np.array(cov_bias(i, j, a, b), dtype=object)
+                        w += np.array(cov_bias(i, j, a, b)[:T], dtype=object)
             lam = G[d][T, T]
             row[d] = (int(x), [int(v) for v in w[:T]], [int(v) for v in lam[:T]])
         rows.append(row)
@@ -345,7 +341,10 @@ def recurrent_ntk_correction(
     for step, row in enumerate(polys, start=1):
         out = {"layer": step}
         for d, poly in row.items():
-            value = _value(step, poly, s, b, q0, lb, lw)
+            try:
+                value = _value(step, poly, s, b, q0, lb, lw)
+            except OverflowError:
+                value = math.inf
             if not math.isfinite(value) or abs(value) > 1e300:
                 raise InvalidParameter(
                     f"the 1/N^{d} coefficient of the recurrent NTK at step {step} is beyond "
