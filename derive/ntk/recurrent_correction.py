@@ -67,19 +67,21 @@ import math
 import numbers
 
 import numpy as np
-import sympy as sp
 
 from ...errors import InvalidParameter, OrderTooHigh
 from ...rules import symbols as S
 from ...rules.network import Network, numeric_variances, require_network, resolve_depth
 from .kernel import learning_rates
 
+# sympy is imported where an expression is built (the numeric NTK commands load none of it;
+# the diagram engine behind the counts does: README, start-up)
+
 __all__ = [
     "MAX_CORRECTION_ORDER",
     "MAX_CORRECTION_DEPTH",
     "MAX_SECOND_ORDER_DEPTH",
-    "LAMBDA_B",
-    "LAMBDA_W",
+    "LAMBDA_B",  # noqa: F822 (made on first use, module __getattr__)
+    "LAMBDA_W",  # noqa: F822
     "trace_moment_counts",
     "trace_covariance_counts",
     "recurrent_ntk_polynomials",
@@ -93,9 +95,19 @@ MAX_CORRECTION_ORDER = 2
 MAX_CORRECTION_DEPTH = 100
 #: the deepest net whose 1/N^2 coefficient is built (the two-trace placements cost ~T^5: ~2 s at 24)
 MAX_SECOND_ORDER_DEPTH = 24
-#: the learning-rate symbols of the coefficients
-LAMBDA_B = sp.Symbol("lambda_b", positive=True)
-LAMBDA_W = sp.Symbol("lambda_W", positive=True)
+_LAMBDAS = {"LAMBDA_B": "lambda_b", "LAMBDA_W": "lambda_W"}
+
+
+def __getattr__(name: str):
+    """The learning-rate symbols of the coefficients, ``LAMBDA_B`` = lambda_b and
+    ``LAMBDA_W`` = lambda_W (positive sympy symbols, made on first use)."""
+    if name not in _LAMBDAS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import sympy as sp
+
+    value = sp.Symbol(_LAMBDAS[name], positive=True)
+    globals()[name] = value
+    return value
 
 
 def _compositions(n: int, parts: int) -> int:
@@ -276,12 +288,13 @@ def recurrent_ntk_polynomials(bias: str, depth: int, order: int = 1) -> list:
     return rows
 
 
-def _expression(T: int, x: int, w: list, b: list) -> sp.Expr:
+def _expression(T: int, x: int, w: list, b: list):
+    import sympy as sp
+
+    lb, lw = (globals().get(n) or __getattr__(n) for n in ("LAMBDA_B", "LAMBDA_W"))
     s = S.sigma_w2
     poly = lambda coeffs: sp.Add(*[n * s**p for p, n in enumerate(coeffs) if n])  # noqa: E731
-    return sp.expand(
-        LAMBDA_W * S.q0 * x * s ** (T - 1) + LAMBDA_W * S.sigma_b2 * poly(w) + LAMBDA_B * poly(b)
-    )
+    return sp.expand(lw * S.q0 * x * s ** (T - 1) + lw * S.sigma_b2 * poly(w) + lb * poly(b))
 
 
 def recurrent_ntk_coefficients(bias: str, depth: int, order: int = 1) -> list:
@@ -299,6 +312,7 @@ def recurrent_ntk_coefficients(bias: str, depth: int, order: int = 1) -> list:
     order : int
         The highest power of 1/N (0, 1 or 2).
 
+    >>> import sympy as sp
     >>> sp.factor(recurrent_ntk_coefficients("shared", 4, 1)[3][1])
     2*sigma_w2*(2*lambda_W*sigma_b2 + 2*lambda_b*sigma_w2 + lambda_b)
     """
