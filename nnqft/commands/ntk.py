@@ -25,7 +25,12 @@ from ._common import (
 
 #: why the 1/n entries are null where they are
 CORRECTION_REASON = (
-    "the O(1/n) correction to the mean NTK is derived for feedforward nets only (one or two inputs)"
+    "the O(1/n) correction to the mean NTK is derived for feedforward nets (one or two inputs) "
+    "and for linear recurrent nets (one input)"
+)
+#: the linear recurrent net's correction beyond the depth its sums are built for
+RECURRENT_DEPTH_REASON = (
+    "the O(1/n) correction to the mean NTK of a linear recurrent net is built for depth <= {}"
 )
 VARIANCE_REASON = (
     "the O(1/n) variance of the NTK across initialisations is derived for feedforward nets "
@@ -129,8 +134,9 @@ def ntk_command(
     sigma_w2 <phi' phi'>_K(l) H(l); two inputs give the 2x2 Gram matrix.  Recurrent nets
     (backpropagation through time, shared W) have the same NTK at infinite width.  With
     --width the empirical NTK of real networks (explicit backpropagation) is shown beside
-    it, with standard errors.  Feedforward nets with one input also get the 1/n correction
-    to the mean, E H_ii = H + ntk_correction/n, and the variance of H across
+    it, with standard errors.  Feedforward nets and linear recurrent nets with one input
+    also get the 1/n correction to the mean, E H_ii = H + ntk_correction/n; feedforward
+    ones also the variance of H across
     initialisations at O(1/n): Var(H_ii) = ntk_variance/n, and (JSON only) PDLT's dNTK
     statistics P, Q per layer; two inputs get both as 2x2 matrices over the input
     entries H_ii;ab, and the dNTK's P_abcd, Q_abcd over the inputs.
@@ -273,6 +279,30 @@ def ntk_command(
             "dH_i0i1i2;a0a1a2 = sum_mu lambda_mu dz_i0;a0/dmu dH_i1i2;a1a2/dmu; P_a0a1a2a3 = "
             "P_a0a2a1a3; P_1111 = P_2222 and Q_1111 = Q_2222 are the one-input P, Q"
         )
+    elif inputs == 1 and net.activation.name == "linear":
+        from ..derive.ntk.recurrent_correction import (
+            MAX_CORRECTION_DEPTH,
+            recurrent_ntk_correction,
+        )
+
+        reasons["ntk_variance"] = VARIANCE_REASON
+        if depth > MAX_CORRECTION_DEPTH:
+            reasons["ntk_correction"] = RECURRENT_DEPTH_REASON.format(MAX_CORRECTION_DEPTH)
+        else:
+            try:
+                corrections = recurrent_ntk_correction(net, depth, lambda_b, lambda_w)
+            except InvalidParameter as err:  # beyond the floating-point range: the
+                corrections = []  # infinite-width NTK stands, the correction is null with why
+                reasons["ntk_correction"] = str(err)
+            for row, c in zip(layers, corrections):
+                row["ntk_correction"] = c["ntk_correction"]
+            if corrections:
+                notes.append(
+                    "ntk_correction (linear recurrent): E H_ii = ntk + ntk_correction/n + "
+                    "O(1/n^2), exact in sigma_w2, sigma_b2, q0, lambda_b, lambda_W: "
+                    "one-trace moments (1/N) E tr[(W^T)^k W^m] from the reduced chord diagrams "
+                    "(the input on its sphere); 0 for a fresh bias"
+                )
     else:
         reasons["ntk_correction"] = CORRECTION_REASON
         reasons["ntk_variance"] = VARIANCE_REASON

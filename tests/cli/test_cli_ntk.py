@@ -115,3 +115,50 @@ def test_dntk_in_the_json_only(capsys):
     # two inputs (--c0) have their own dntk keys: tests/cli/test_cli_dntk_two_inputs.py
     code, out, _ = run("ntk --activation erf --depth 3 --arch recurrent --json".split(), capsys)
     assert code == 0 and all("dntk" not in r for r in json.loads(out)["layers"])
+
+
+def _layers(args, capsys):
+    code, out, err = run(args.split(), capsys)
+    assert code == 0, err
+    data = json.loads(out)
+    return data, data["layers"]
+
+
+def test_linear_recurrent_correction(capsys):
+    """Linear recurrent nets with one input fill ntk_correction (derive/ntk/
+    recurrent_correction.py): shared bias at (0.8, 0.1), H1(3) = 2 lambda_b s and
+    H1(4) = 2 s (2 lambda_W sigma_b2 + 2 lambda_b s + lambda_b); 0 for a fresh bias."""
+    base = "ntk --arch recurrent --activation linear --sigma-w2 0.8 --sigma-b2 0.1 --depth 4"
+    data, layers = _layers(f"{base} --width 32 --samples 50 --json", capsys)
+    got = [r["ntk_correction"] for r in layers]
+    assert got == pytest.approx([0, 0, 1.6, 1.6 * (0.2 + 1.6 + 1)], abs=1e-12)
+    assert set(data["reasons"]) == {"ntk_variance"}
+    assert all(r["ntk_variance"] is None and "simulation" in r for r in layers)
+    assert [r["ntk"] for r in layers] == pytest.approx([2, 3.5, 4.62, 5.452], rel=1e-12)
+    _, layers = _layers(f"{base} --lambda-b 2 --lambda-w 3 --json", capsys)
+    assert layers[3]["ntk_correction"] == pytest.approx(1.6 * (0.6 + 3.2 + 2), rel=1e-12)
+    _, layers = _layers(f"{base} --bias fresh --json", capsys)
+    assert all(r["ntk_correction"] == 0 for r in layers)
+    code, out, _ = run(f"{base} --width 32 --samples 20".split(), capsys)
+    assert code == 0 and "ntk_correction" in out and "ntk_at_n" in out
+    assert "ntk_correction: null" not in out and "ntk_variance: null" in out
+
+
+def test_recurrent_correction_null_where_not_built(capsys):
+    base = "ntk --arch recurrent --sigma-w2 0.8 --sigma-b2 0.1"
+    for extra, needle in (
+        ("--activation tanh --depth 3", "linear recurrent"),
+        ("--activation linear --depth 3 --c0 0.5", "one input"),
+        ("--activation linear --depth 101", "depth <= 100"),
+    ):
+        data, layers = _layers(f"{base} {extra} --json", capsys)
+        assert all(r["ntk_correction"] is None for r in layers)
+        assert needle in data["reasons"]["ntk_correction"]
+
+
+def test_linear_recurrent_bad_input_is_one_line(capsys):
+    args = "ntk --arch recurrent --activation linear --sigma-w2 1e200 --depth 4 --json"
+    code, out, err = run(args.split(), capsys)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    code, out, err = run("ntk --arch recurrent --bias tied --activation linear".split(), capsys)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
