@@ -74,7 +74,7 @@ from ..gaussian import PlaneRule
 from .kernel import check_correlation, learning_rates
 from .variance import _check_tails
 
-__all__ = ["ntk_two_input_corrections"]
+__all__ = ["ntk_two_input_corrections", "correction_rows", "PlaneCache"]
 
 #: the kernel components in the order (11, 22, 12): input index pairs
 PAIRS = ((0, 0), (1, 1), (0, 1))
@@ -147,12 +147,52 @@ class _Plane:
             rows.append(score[a] * score[b] + const - quad)
         rows += [v[0], v[1]]
         rows += [v[0] * v[0] - gi[0, 0], v[1] * v[1] - gi[1, 1], v[0] * v[1] - gi[0, 1]]
-        self.basis = np.array(rows) * self.w  # (15, N), weights included
+        self.basis = _weighted(rows, self.w)  # (15, N), weights included
+        self._pairs = None
 
     def integrals(self, F) -> np.ndarray:
         """(m, 15) for the integrands F (m, N): see the class docstring."""
         with np.errstate(over="ignore", invalid="ignore"):
             return np.asarray(F) @ self.basis.T
+
+    def pair_integrals(self) -> tuple[np.ndarray, np.ndarray]:
+        """(:meth:`integrals` of phi_a phi_b, of phi'_a phi'_b), (3, 15) each over the
+        :data:`PAIRS` (11, 22, 12).  Computed once: the mean corrections and the dNTK both
+        step the kernel and the NTK with them, so the two get the same next kernel to the
+        last bit, and with it the same (shared) plane rule of the next layer."""
+        if self._pairs is None:
+            p, d = self.p, self.d
+            self._pairs = (self.integrals([p[a] * p[b] for a, b in PAIRS]),
+                           self.integrals([d[a] * d[b] for a, b in PAIRS]))  # fmt: skip
+        return self._pairs
+
+
+def _weighted(rows, w) -> np.ndarray:
+    """np.array(rows) * w, row by row into one array (the same numbers, without the
+    stacked copy: a plane's basis is ~150 MB)."""
+    out = np.empty((len(rows), w.size))
+    for i, row in enumerate(rows):
+        np.multiply(row, w, out=out[i])
+    return out
+
+
+class PlaneCache:
+    """The plane rule of the last (activation, kernel) asked for.  The mean corrections and
+    the dNTK (:mod:`.dntk_two_inputs`) need the same rule for the same layer and kernel, and
+    building it is most of their cost; run layer by layer in lockstep
+    (:func:`~nnqft.derive.ntk.dntk_two_inputs.two_input_statistics`) they share it.  One
+    entry only: a rule holds ~200 MB, and the next layer's kernel replaces it."""
+
+    def __init__(self):
+        self._act, self._key, self._plane = None, None, None
+
+    def get(self, act, G: np.ndarray) -> _Plane:
+        key = np.ascontiguousarray(G, dtype=float).tobytes()  # the kernel, to the bit
+        if self._act is not act or self._key != key:
+            self._act = self._key = self._plane = None  # free the old rule first
+            self._plane = _Plane(act, G)  # raises past MAX_PLANE_NODES: nothing is cached
+            self._act, self._key = act, key
+        return self._plane
 
 
 _HESS = {(0, 0): 4, (1, 1): 5, (2, 2): 6, (0, 1): 7, (0, 2): 8, (1, 2): 9}
@@ -207,6 +247,13 @@ def ntk_two_input_corrections(
     >>> round(rows[-1]["ntk_correction"][0][0], 6)      # the one-input H1(4)
     0.207898
     """
+    return list(correction_rows(net, c0, depth, lambda_b, lambda_W, PlaneCache()))
+
+
+def correction_rows(net: Network, c0, depth, lambda_b, lambda_W, planes: PlaneCache):
+    """The rows of :func:`ntk_two_input_corrections`, one layer at a time, each layer's plane
+    rule from ``planes`` (shared with the dNTK's rows: :func:`~nnqft.derive.ntk.
+    dntk_two_inputs.two_input_statistics`)."""
     require_network(net, arch="feedforward", what="the two-input NTK corrections")
     cw, cb, q0 = numeric_variances(net, "the two-input NTK corrections")
     c0 = check_correlation(c0)
@@ -214,7 +261,8 @@ def ntk_two_input_corrections(
     lb, lw = learning_rates(lambda_b, lambda_W)
     act = net.activation
     if c0 == 1.0:
-        return _identical_inputs(net, T, lb, lw)
+        yield from _identical_inputs(net, T, lb, lw)
+        return
     k11 = cb + cw * q0
     if k11 <= 0:
         raise InvalidParameter(
@@ -228,9 +276,8 @@ def ntk_two_input_corrections(
     Bt = np.zeros((2, 2, 2, 2))  # B(a1 a2 a3 a4)
     P_prev = np.zeros((2, 2, 2, 2))  # P_cd;ab(l-1), indices [c, d, a, b]
     checked = 0.0
-    rows = []
     for layer in range(1, T + 1):
-        rows.append(_row(layer, K, H, K1, H1, sigma, Bt))
+        yield _row(layer, K, H, K1, H1, sigma, Bt)
         if layer == T:
             break
         if min(K[0], K[1]) <= 0:
@@ -246,13 +293,13 @@ def ntk_two_input_corrections(
             checked = max(K[0], K[1])
         G = np.array([[K[0], K[2]], [K[2], K[1]]])
         Hm = np.array([[H[0], H[2]], [H[2], H[1]]])
-        pl = _Plane(act, G)
+        pl = planes.get(act, G)
         p, d = pl.p, pl.d
         pp = [p[a] * p[b] for a, b in PAIRS]
         dd = [d[a] * d[b] for a, b in PAIRS]
         quads = list(np.ndindex(2, 2, 2, 2))
         pd = [p[c] * d[a] for c in range(2) for a in range(2)]
-        I_pp, I_dd = pl.integrals(pp), pl.integrals(dd)
+        I_pp, I_dd = pl.pair_integrals()
         I_pd = pl.integrals(pd)
         # <phi_c phi_e phi'_a phi'_b> and <phi'^4> by the distinct index multisets
         I_ppdd = pl.integrals([f * g for f in pp for g in dd])[:, 0].reshape(3, 3)
@@ -304,7 +351,6 @@ def ntk_two_input_corrections(
                 f"the two-input NTK corrections at layer {layer + 1} are beyond the "
                 "floating-point range; use a smaller depth or sigma_w2"
             )
-    return rows
 
 
 def _row(layer, K, H, K1, H1, sigma, Bt) -> dict:
