@@ -82,6 +82,42 @@ def component_keys() -> list[str]:
     return ["".join(str(i + 1) for i in q) for q in _QUADS]
 
 
+def _grid_integrals(plane: _Plane, keys) -> dict:
+    """:meth:`_Plane.integrals` of the products ``keys`` (sorted factor tuples), without
+    forming them on the N nodes.  The nodes are a grid, outer (u_1) x inner (u_2 given
+    u_1), and phi_1, phi'_1 depend on the outer node alone; so the inner sums of each
+    distinct part in input 2 (12 for the 32 products of a layer) are taken against the
+    (15, N) basis in one batched matrix product, and the outer factors after, on the
+    outer nodes.  (Forming the 32 products on the nodes cost most of the dNTK's time.)"""
+    n1, n2 = plane.grid
+    parts = sorted({_part(key, 1) for key in keys})
+    inner = np.empty((len(parts), n1, n2))
+    for q, part in enumerate(parts):
+        inner[q] = _nodal(part, {"p": plane.p[1], "d": plane.d[1]}, n1 * n2).reshape(n1, n2)
+    with np.errstate(over="ignore", invalid="ignore"):
+        # sums[i, alpha, q] = sum_j basis[alpha, i, j] inner[q, i, j]
+        sums = np.matmul(plane.basis.reshape(-1, n1, n2).transpose(1, 0, 2),
+                         inner.transpose(1, 2, 0))  # fmt: skip
+        return {
+            key: _nodal(_part(key, 0), plane.outer, n1) @ sums[:, :, parts.index(_part(key, 1))]
+            for key in keys
+        }
+
+
+def _part(key, a: int) -> tuple:
+    """The factors of input ``a`` in the product ``key``."""
+    return tuple(f for f in key if f[1] == a)
+
+
+def _nodal(factors, values: dict, size: int) -> np.ndarray:
+    """The product of ``factors`` (("p" | "d", a), one input) from ``values[kind]``."""
+    F = np.ones(size)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for kind, _ in factors:
+            F = F * values[kind]
+    return F
+
+
 def _products() -> list[tuple]:
     """The products a layer of the recursions takes means of, as sorted factor tuples of
     ("p", a) = phi_a and ("d", a) = phi'_a: all of two or of four factors with at most two
@@ -100,24 +136,12 @@ class _Means:
     def __init__(self, plane: _Plane, ddphi: bool = True):
         self.plane = plane
         self.ddphi = ddphi  # False: phi'' = 0 almost everywhere (piecewise-linear phi)
-        # all the layer's products in one matrix product: each integral reads the whole
-        # (15, N) basis, so one pass for the 32 instead of one each
-        keys = _products()
-        F = np.empty((len(keys), plane.w.size))
-        for i, key in enumerate(keys):
-            F[i] = self._product(key)
-        self.cache: dict = dict(zip(keys, plane.integrals(F)))
-
-    def _product(self, key) -> np.ndarray:
-        F = np.ones_like(self.plane.w)
-        for kind, a in key:
-            F = F * (self.plane.p[a] if kind == "p" else self.plane.d[a])
-        return F
+        self.cache: dict = _grid_integrals(plane, _products())
 
     def row(self, factors) -> np.ndarray:
         key = tuple(sorted(factors))
         if key not in self.cache:  # not one of _products(): on its own
-            self.cache[key] = self.plane.integrals(self._product(key)[None, :])[0]
+            self.cache |= _grid_integrals(self.plane, [key])
         return self.cache[key]
 
     def mean(self, factors) -> float:

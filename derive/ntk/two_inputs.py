@@ -128,11 +128,14 @@ class _Plane:
         u2 = rule.u2.ravel()
         self.w = (rule.w1[:, None] * rule.w2).ravel()
         phi, dphi = act.numeric(0), _derivative(act)
+        self.grid = shape  # the nodes: outer (u_1) x inner (u_2 given u_1)
         with np.errstate(over="ignore", invalid="ignore"):
-            p1 = np.broadcast_to(phi(rule.u1)[:, None], shape).ravel()
-            d1 = np.broadcast_to(dphi(rule.u1)[:, None], shape).ravel()
-            self.p = [p1, np.broadcast_to(phi(u2), u2.shape).astype(float)]
-            self.d = [d1, np.broadcast_to(dphi(u2), u2.shape).astype(float)]
+            # phi_1, phi'_1 on the outer nodes alone, and broadcast to all
+            self.outer = {"p": _on(phi, rule.u1), "d": _on(dphi, rule.u1)}
+            p1 = np.broadcast_to(self.outer["p"][:, None], shape).ravel()
+            d1 = np.broadcast_to(self.outer["d"][:, None], shape).ravel()
+            self.p = [p1, _on(phi, u2)]
+            self.d = [d1, _on(dphi, u2)]
         gi = np.linalg.inv(G)
         v = [gi[0, 0] * u1 + gi[0, 1] * u2, gi[1, 0] * u1 + gi[1, 1] * u2]  # G^-1 u
         # d ln p / dG_alpha and d^2 ln p / dG_alpha dG_beta
@@ -165,6 +168,11 @@ class _Plane:
             self._pairs = (self.integrals([p[a] * p[b] for a, b in PAIRS]),
                            self.integrals([d[a] * d[b] for a, b in PAIRS]))  # fmt: skip
         return self._pairs
+
+
+def _on(f, u) -> np.ndarray:
+    """f at the nodes u as a float array of their shape (f may give a constant)."""
+    return np.broadcast_to(f(u), u.shape).astype(float)
 
 
 def _weighted(rows, w) -> np.ndarray:
