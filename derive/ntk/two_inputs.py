@@ -165,9 +165,21 @@ class _Plane:
         last bit, and with it the same (shared) plane rule of the next layer."""
         if self._pairs is None:
             p, d = self.p, self.d
-            self._pairs = (self.integrals([p[a] * p[b] for a, b in PAIRS]),
-                           self.integrals([d[a] * d[b] for a, b in PAIRS]))  # fmt: skip
+            self.pp = _rows((p[a], p[b]) for a, b in PAIRS)  # the integrands, (3, N) each
+            self.dd = _rows((d[a], d[b]) for a, b in PAIRS)
+            self._pairs = (self.integrals(self.pp), self.integrals(self.dd))
         return self._pairs
+
+
+def _rows(pairs) -> np.ndarray:
+    """f * g for the pairs (f, g) of node arrays, as the rows of one (m, N) array: the
+    integrands of one matrix product, written in place (listed and then stacked, they were
+    copied once more, ~10 MB a row)."""
+    pairs = list(pairs)
+    out = np.empty((len(pairs), pairs[0][0].size))
+    for i, (f, g) in enumerate(pairs):
+        np.multiply(f, g, out=out[i])
+    return out
 
 
 def _on(f, u) -> np.ndarray:
@@ -303,15 +315,13 @@ def correction_rows(net: Network, c0, depth, lambda_b, lambda_W, planes: PlaneCa
         Hm = np.array([[H[0], H[2]], [H[2], H[1]]])
         pl = planes.get(act, G)
         p, d = pl.p, pl.d
-        pp = [p[a] * p[b] for a, b in PAIRS]
-        dd = [d[a] * d[b] for a, b in PAIRS]
-        quads = list(np.ndindex(2, 2, 2, 2))
-        pd = [p[c] * d[a] for c in range(2) for a in range(2)]
         I_pp, I_dd = pl.pair_integrals()
-        I_pd = pl.integrals(pd)
+        pp, dd = pl.pp, pl.dd
+        quads = list(np.ndindex(2, 2, 2, 2))
+        I_pd = pl.integrals(_rows((p[c], d[a]) for c in range(2) for a in range(2)))
         # <phi_c phi_e phi'_a phi'_b> and <phi'^4> by the distinct index multisets
-        I_ppdd = pl.integrals([f * g for f in pp for g in dd])[:, 0].reshape(3, 3)
-        I_dddd = pl.integrals([d[0] ** (4 - j) * d[1] ** j for j in range(5)])[:, 0]
+        I_ppdd = pl.integrals(_rows((f, g) for f in pp for g in dd))[:, 0].reshape(3, 3)
+        I_dddd = pl.integrals(_rows((d[0] ** (4 - j), d[1] ** j) for j in range(5)))[:, 0]
         pair = {(0, 0): 0, (1, 1): 1, (0, 1): 2, (1, 0): 2}
         m_pp, m_dd = I_pp[:, 0], I_dd[:, 0]
         g_pp, g_dd = I_pp[:, 1:4], I_dd[:, 1:4]  # [pair, alpha]
