@@ -140,8 +140,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--tables", default="peer,two-inputs",
                         help="comma-separated: peer (neural-tangents), two-inputs")  # fmt: skip
-    parser.add_argument("--before", default=None,
-                        help="another checkout's nnqft command, for the two-input table")  # fmt: skip
+    parser.add_argument("--before", help="another checkout's nnqft command (two-input table)")
     args = parser.parse_args()
     tables = args.tables.split(",")
     print(header())
