@@ -11,7 +11,7 @@ of two inputs' 2x2 NTK (:mod:`.two_inputs`).
 """
 
 from .dntk import dntk_statistics
-from .dntk_two_inputs import dntk_two_input_statistics
+from .dntk_two_inputs import dntk_two_input_statistics, two_input_statistics
 from .kernel import check_correlation, learning_rates, ntk_trajectory
 from .symbolic import ntk_closed_form, ntk_symbolic
 from .two_inputs import ntk_two_input_corrections
@@ -25,6 +25,7 @@ __all__ = [
     "ntk_two_input_corrections",
     "dntk_statistics",
     "dntk_two_input_statistics",
+    "two_input_statistics",
     "learning_rates",
     "check_correlation",
 ]

@@ -48,6 +48,10 @@ between pieces, which a derivative does not see; for one input it contributes no
 two it would: <phi(u_2) delta(u_1)> != 0).  The Stein terms are Gaussian integrations by
 parts of means, where the kink's jump in phi' is kept.
 
+The means are over the plane rule of :mod:`.two_inputs`: one per layer, shared with the mean
+corrections when both run through :func:`two_input_statistics` (as ``nnqft ntk --c0`` does),
+and all 32 products a layer needs in one batched sum over the rule's grid.
+
 >>> from nnqft.rules.network import Network
 >>> rows = dntk_two_input_statistics(Network("feedforward", "linear", 1.0, 0.0), 0.5, 3,
 ...                                  lambda_b=0.0)

@@ -47,7 +47,10 @@ lambda_W mean_k phi_k;a phi_k;b + C_W mean_k phi'_k;a phi'_k;b H_kk;ab.  Then, w
 The Gaussian means are sums over the nodes of :class:`nnqft.derive.gaussian.PlaneRule` (the
 panel rule in the plane, kinks as panel edges); covariance derivatives by the score of the
 density, d<f>/dG = <f d ln p/dG> (no derivative of phi: ReLU as well), and Stein's lemma as
-<d_e f> = <(G^-1 u)_e f>, <d_c d_d f> = <f ((G^-1 u)_c (G^-1 u)_d - G^-1_cd)>.  The entries
+<d_e f> = <(G^-1 u)_e f>, <d_c d_d f> = <f ((G^-1 u)_c (G^-1 u)_d - G^-1_cd)>.  One rule per
+layer serves these recursions and the dNTK's of :mod:`.dntk_two_inputs` (:class:`PlaneCache`;
+the command runs both with :func:`~nnqft.derive.ntk.dntk_two_inputs.two_input_statistics`),
+built from the same kernel, bit for bit.  The entries
 11 reduce to :func:`~nnqft.derive.ntk.correction.ntk_mean_correction` and
 :func:`~nnqft.derive.ntk.variance.ntk_fluctuations` (the tests, 1e-10); K1 and V to the
 two-input diagrams of :mod:`nnqft.derive.fluctuations.two_inputs`; ReLU's H1_11 vanishes
@@ -151,7 +154,7 @@ class _Plane:
         rows += [v[0], v[1]]
         rows += [v[0] * v[0] - gi[0, 0], v[1] * v[1] - gi[1, 1], v[0] * v[1] - gi[0, 1]]
         self.basis = _weighted(rows, self.w)  # (15, N), weights included
-        self._pairs = None
+        self._pairs = self.pp = self.dd = None  # pair_integrals()
 
     def integrals(self, F) -> np.ndarray:
         """(m, 15) for the integrands F (m, N): see the class docstring."""
@@ -201,7 +204,7 @@ class PlaneCache:
     the dNTK (:mod:`.dntk_two_inputs`) need the same rule for the same layer and kernel, and
     building it is most of their cost; run layer by layer in lockstep
     (:func:`~nnqft.derive.ntk.dntk_two_inputs.two_input_statistics`) they share it.  One
-    entry only: a rule holds ~200 MB, and the next layer's kernel replaces it."""
+    entry only: a rule holds ~250 MB, and the next layer's kernel replaces it."""
 
     def __init__(self):
         self._act, self._key, self._plane = None, None, None
