@@ -25,9 +25,11 @@ The second table times the two-input O(1/n) corrections and dNTK (``nnqft ntk --
 two recursions shared their plane rules), paired in one run: median wall and CPU (user +
 system) seconds of whole processes, the CPU speed-up, and the largest relative difference
 of any number in the two JSONs.  The last column is the same command with ``--width 64``
-(the seeded Monte Carlo of 100 real networks, the JSON's ``simulation``), this checkout::
+(the seeded Monte Carlo of 100 real networks, the JSON's ``simulation``), this checkout.  The
+commands run in the current directory, so ``-P`` keeps a checkout's own ``nnqft/`` there from
+shadowing the other one's::
 
-    python benchmarks/bench_ntk.py --tables two-inputs --before "/old/venv/bin/python -m nnqft"
+    python benchmarks/bench_ntk.py --tables two-inputs --before "/old/venv/bin/python -P -m nnqft"
 """
 
 from __future__ import annotations
