@@ -86,6 +86,11 @@ def component_keys() -> list[str]:
     return ["".join(str(i + 1) for i in q) for q in _QUADS]
 
 
+#: outer nodes per block of :func:`_grid_integrals`: its temporaries stay ~10 MB, memory the
+#: allocator reuses (a fresh array of the whole grid costs a page fault per 4 kB)
+_BLOCK = 128
+
+
 def _grid_integrals(plane: _Plane, keys) -> dict:
     """:meth:`_Plane.integrals` of the products ``keys`` (sorted factor tuples), without
     forming them on the N nodes.  The nodes are a grid, outer (u_1) x inner (u_2 given
@@ -95,15 +100,18 @@ def _grid_integrals(plane: _Plane, keys) -> dict:
     outer nodes.  (Forming the 32 products on the nodes cost most of the dNTK's time.)"""
     n1, n2 = plane.grid
     parts = sorted({_part(key, 1) for key in keys})
-    inner = np.empty((len(parts), n1, n2))
-    for q, part in enumerate(parts):
-        inner[q] = _nodal(part, {"p": plane.p[1], "d": plane.d[1]}, n1 * n2).reshape(n1, n2)
+    basis = plane.basis.reshape(-1, n1, n2)
+    inner_values = {"p": plane.p[1].reshape(n1, n2), "d": plane.d[1].reshape(n1, n2)}
+    sums = np.empty((n1, basis.shape[0], len(parts)))
     with np.errstate(over="ignore", invalid="ignore"):
-        # sums[i, alpha, q] = sum_j basis[alpha, i, j] inner[q, i, j]
-        sums = np.matmul(plane.basis.reshape(-1, n1, n2).transpose(1, 0, 2),
-                         inner.transpose(1, 2, 0))  # fmt: skip
+        for lo in range(0, n1, _BLOCK):  # blocks of outer nodes: the same sums, node by node
+            block = slice(lo, lo + _BLOCK)
+            values = {kind: v[block] for kind, v in inner_values.items()}
+            inner = np.stack([_nodal(part, values) for part in parts], axis=-1)
+            # sums[i, alpha, q] = sum_j basis[alpha, i, j] inner[i, j, q]
+            np.matmul(basis[:, block].transpose(1, 0, 2), inner, out=sums[block])
         return {
-            key: _nodal(_part(key, 0), plane.outer, n1) @ sums[:, :, parts.index(_part(key, 1))]
+            key: _nodal(_part(key, 0), plane.outer) @ sums[:, :, parts.index(_part(key, 1))]
             for key in keys
         }
 
@@ -113,12 +121,12 @@ def _part(key, a: int) -> tuple:
     return tuple(f for f in key if f[1] == a)
 
 
-def _nodal(factors, values: dict, size: int) -> np.ndarray:
-    """The product of ``factors`` (("p" | "d", a), one input) from ``values[kind]``."""
-    F = np.ones(size)
-    with np.errstate(over="ignore", invalid="ignore"):
-        for kind, _ in factors:
-            F = F * values[kind]
+def _nodal(factors, values: dict) -> np.ndarray:
+    """The product of ``factors`` (("p" | "d", a), one input) from ``values[kind]`` (arrays
+    of one shape)."""
+    F = np.ones(next(iter(values.values())).shape)
+    for kind, _ in factors:
+        F = F * values[kind]
     return F
 
 

@@ -139,21 +139,8 @@ class _Plane:
             d1 = np.broadcast_to(self.outer["d"][:, None], shape).ravel()
             self.p = [p1, _on(phi, u2)]
             self.d = [d1, _on(dphi, u2)]
-        gi = np.linalg.inv(G)
-        v = [gi[0, 0] * u1 + gi[0, 1] * u2, gi[1, 0] * u1 + gi[1, 1] * u2]  # G^-1 u
-        # d ln p / dG_alpha and d^2 ln p / dG_alpha dG_beta
-        score = [(v[0] ** 2 - gi[0, 0]) / 2, (v[1] ** 2 - gi[1, 1]) / 2, v[0] * v[1] - gi[0, 1]]
-        rows = [np.ones_like(u1), *score]
-        for a, b in ((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2)):
-            Ea, Eb = _UNIT[a], _UNIT[b]
-            const = 0.5 * np.trace(gi @ Eb @ gi @ Ea)
-            Mq = Eb @ gi @ Ea  # the quadratic form v^T Eb G^-1 Ea v
-            Mq = (Mq + Mq.T) / 2
-            quad = Mq[0, 0] * v[0] ** 2 + 2 * Mq[0, 1] * v[0] * v[1] + Mq[1, 1] * v[1] ** 2
-            rows.append(score[a] * score[b] + const - quad)
-        rows += [v[0], v[1]]
-        rows += [v[0] * v[0] - gi[0, 0], v[1] * v[1] - gi[1, 1], v[0] * v[1] - gi[0, 1]]
-        self.basis = _weighted(rows, self.w)  # (15, N), weights included
+        # (15, N), weights included; row by row, so that only one row is held besides
+        self.basis = _weighted(_basis_rows(u1, u2, np.linalg.inv(G)), self.w, 15)
         self._pairs = self.pp = self.dd = None  # pair_integrals()
 
     def integrals(self, F) -> np.ndarray:
@@ -174,12 +161,15 @@ class _Plane:
         return self._pairs
 
 
-def _rows(pairs) -> np.ndarray:
+def _rows(pairs, scratch=None) -> np.ndarray:
     """f * g for the pairs (f, g) of node arrays, as the rows of one (m, N) array: the
     integrands of one matrix product, written in place (listed and then stacked, they were
-    copied once more, ~10 MB a row)."""
+    copied once more, ~10 MB a row); into the first m rows of ``scratch`` if given (reused
+    memory: every fresh page costs a fault)."""
     pairs = list(pairs)
-    out = np.empty((len(pairs), pairs[0][0].size))
+    if scratch is None:
+        scratch = np.empty((len(pairs), pairs[0][0].size))
+    out = scratch[: len(pairs)]
     for i, (f, g) in enumerate(pairs):
         np.multiply(f, g, out=out[i])
     return out
@@ -190,10 +180,31 @@ def _on(f, u) -> np.ndarray:
     return np.broadcast_to(f(u), u.shape).astype(float)
 
 
-def _weighted(rows, w) -> np.ndarray:
-    """np.array(rows) * w, row by row into one array (the same numbers, without the
-    stacked copy: a plane's basis is ~150 MB)."""
-    out = np.empty((len(rows), w.size))
+def _basis_rows(u1, u2, gi):
+    """The 15 rows of :class:`_Plane`'s basis at the nodes (u1, u2), one at a time, gi =
+    G^-1: 1, the score (3), its Hessian terms (6), Stein's (G^-1 u) (2) and its second
+    order (3)."""
+    v = [gi[0, 0] * u1 + gi[0, 1] * u2, gi[1, 0] * u1 + gi[1, 1] * u2]  # G^-1 u
+    # d ln p / dG_alpha and d^2 ln p / dG_alpha dG_beta
+    score = [(v[0] ** 2 - gi[0, 0]) / 2, (v[1] ** 2 - gi[1, 1]) / 2, v[0] * v[1] - gi[0, 1]]
+    yield np.ones_like(u1)
+    yield from score
+    for a, b in ((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2)):
+        Ea, Eb = _UNIT[a], _UNIT[b]
+        const = 0.5 * np.trace(gi @ Eb @ gi @ Ea)
+        Mq = Eb @ gi @ Ea  # the quadratic form v^T Eb G^-1 Ea v
+        Mq = (Mq + Mq.T) / 2
+        quad = Mq[0, 0] * v[0] ** 2 + 2 * Mq[0, 1] * v[0] * v[1] + Mq[1, 1] * v[1] ** 2
+        yield score[a] * score[b] + const - quad
+    yield from v
+    yield from (v[0] * v[0] - gi[0, 0], v[1] * v[1] - gi[1, 1], v[0] * v[1] - gi[0, 1])
+
+
+def _weighted(rows, w, n: int) -> np.ndarray:
+    """The n ``rows`` times w, each written into one (n, N) array as it comes (the same
+    numbers as np.array(rows) * w, without holding the rows: a plane's basis is ~150 MB,
+    and every fresh page of it costs a fault)."""
+    out = np.empty((n, w.size))
     for i, row in enumerate(rows):
         np.multiply(row, w, out=out[i])
     return out
@@ -321,16 +332,22 @@ def correction_rows(net: Network, c0, depth, lambda_b, lambda_W, planes: PlaneCa
         I_pp, I_dd = pl.pair_integrals()
         pp, dd = pl.pp, pl.dd
         quads = list(np.ndindex(2, 2, 2, 2))
-        I_pd = pl.integrals(_rows((p[c], d[a]) for c in range(2) for a in range(2)))
+        scratch = np.empty((9, pl.w.size))  # the integrands of the next three products
+        I_pd = pl.integrals(_rows(((p[c], d[a]) for c in range(2) for a in range(2)), scratch))
         # <phi_c phi_e phi'_a phi'_b> and <phi'^4> by the distinct index multisets
-        I_ppdd = pl.integrals(_rows((f, g) for f in pp for g in dd))[:, 0].reshape(3, 3)
-        I_dddd = pl.integrals(_rows((d[0] ** (4 - j), d[1] ** j) for j in range(5)))[:, 0]
+        I_ppdd = pl.integrals(_rows(((f, g) for f in pp for g in dd), scratch))
+        I_ppdd = I_ppdd[:, 0].reshape(3, 3)
+        I_dddd = pl.integrals(_rows(((d[0] ** (4 - j), d[1] ** j) for j in range(5)), scratch))
+        I_dddd = I_dddd[:, 0]
         pair = {(0, 0): 0, (1, 1): 1, (0, 1): 2, (1, 0): 2}
         m_pp, m_dd = I_pp[:, 0], I_dd[:, 0]
         g_pp, g_dd = I_pp[:, 1:4], I_dd[:, 1:4]  # [pair, alpha]
         h_pp, h_dd = [_hess(r) for r in I_pp], [_hess(r) for r in I_dd]
         # the chain of (G, Hhat): S and J
-        X = np.array([cw * f for f in pp] + [lw * f + cw * h * g for f, g, h in zip(pp, dd, H)])
+        X = scratch[:6]  # the integrands are spent: their memory is X's
+        for i, (f, g, h) in enumerate(zip(pp, dd, H)):
+            np.multiply(cw, f, out=X[i])
+            X[3 + i] = lw * f + cw * h * g
         mean = X @ pl.basis[0]
         S = X @ (X * pl.basis[0]).T - np.outer(mean, mean)
         J = np.zeros((6, 6))
