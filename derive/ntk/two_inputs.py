@@ -139,7 +139,7 @@ class _Plane:
             d1 = np.broadcast_to(self.outer["d"][:, None], shape).ravel()
             self.p = [p1, _on(phi, u2)]
             self.d = [d1, _on(dphi, u2)]
-        # (15, N), weights included; row by row, so that only one row is held besides
+        # (15, N), weights included, each row written as it is made (not all 15 held twice)
         self.basis = _weighted(_basis_rows(u1, u2, np.linalg.inv(G)), self.w, 15)
         self._pairs = self.pp = self.dd = None  # pair_integrals()
 
