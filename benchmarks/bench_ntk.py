@@ -18,16 +18,31 @@ them installed (``--nt-python``; not a dependency of nnqft)::
         numpy scipy frozendict absl-py && /tmp/ntvenv/bin/pip install --no-deps \\
         neural-tangents==0.6.5
     python benchmarks/bench_ntk.py --nt-python /tmp/ntvenv/bin/python
+
+The second table times the two-input O(1/n) corrections and dNTK (``nnqft ntk --inputs 2
+--c0 0.5 --json``: the 2x2 mean correction, fluctuations and P_abcd, Q_abcd per layer), with
+``--before CMD`` beside the same command of another checkout (e.g. the commit before the
+two recursions shared their plane rules), paired in one run: median wall and CPU (user +
+system) seconds of whole processes, the CPU speed-up, and the largest relative difference
+of any number in the two JSONs.  The last column is the same command with ``--width 64``
+(the seeded Monte Carlo of 100 real networks, the JSON's ``simulation``), this checkout.  The
+commands run in the current directory, so ``-P`` keeps a checkout's own ``nnqft/`` there from
+shadowing the other one's::
+
+    python benchmarks/bench_ntk.py --tables two-inputs --before "/old/venv/bin/python -P -m nnqft"
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
+import shlex
 import subprocess
 import sys
 
-from process_timing import header, run
+from process_timing import header, run, run_cpu
 
 #: (activation, sigma_w2, sigma_b2, depth)
 CASES = [
@@ -36,6 +51,15 @@ CASES = [
     ("gelu", 1.5, 0.05, 10),
     ("sin", 1.2, 0.1, 10),
     ("erf", 3.0, 0.5, 50),
+]
+
+#: (activation, sigma_w2, sigma_b2, depth) of the two-input table, c0 = 0.5
+TWO_INPUT_CASES = [
+    ("tanh", 2.0, 0.05, 6),
+    ("relu", 2.0, 0.05, 6),
+    ("gelu", 2.0, 0.05, 6),
+    ("erf", 2.0, 0.05, 6),
+    ("tanh", 2.0, 0.05, 20),
 ]
 
 PEER = """
@@ -67,13 +91,72 @@ def nnqft_ntk(act, sw, sb, depth) -> list[str]:
     ]  # fmt: skip
 
 
+def two_input_ntk(prefix: list[str], act, sw, sb, depth, width=None) -> list[str]:
+    cmd = prefix + ["ntk", "--activation", act, "--sigma-w2", str(sw), "--sigma-b2", str(sb),
+                    "--depth", str(depth), "--inputs", "2", "--c0", "0.5", "--json"]  # fmt: skip
+    return cmd + ([] if width is None else ["--width", str(width)])
+
+
+def max_rel_diff(a, b) -> float:
+    """The largest |x - y| / max(|x|, |y|) over the numbers of two JSON values (inf where
+    their structure differs)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        if a.keys() != b.keys():
+            return math.inf
+        return max((max_rel_diff(a[k], b[k]) for k in a), default=0.0)
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return math.inf
+        return max((max_rel_diff(x, y) for x, y in zip(a, b)), default=0.0)
+    if isinstance(a, bool) or isinstance(b, bool) or not isinstance(a, (int, float)):
+        return 0.0 if a == b else math.inf
+    if not isinstance(b, (int, float)):
+        return math.inf
+    return 0.0 if a == b else abs(a - b) / max(abs(a), abs(b))
+
+
+def two_input_table(before: list[str] | None, repeat: int) -> None:
+    ours = [sys.executable, "-m", "nnqft"]
+    print("| activation | sigma_w2 | sigma_b2 | L | before wall / CPU [s] | nnqft wall / CPU [s] "
+          "| CPU speed-up | max rel. diff | with --width 64, wall / CPU [s] |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for act, sw, sb, depth in TWO_INPUT_CASES:
+        cmd = two_input_ntk(ours, act, sw, sb, depth)
+        wall, cpu, _ = run_cpu(cmd, repeat)
+        old = diff = speedup = "-"
+        if before:
+            old_cmd = two_input_ntk(before, act, sw, sb, depth)
+            old_wall, old_cpu, _ = run_cpu(old_cmd, repeat)
+            outs = [json.loads(subprocess.run(c, capture_output=True, check=True).stdout)
+                    for c in (old_cmd, cmd)]  # fmt: skip
+            old = f"{old_wall:.2f} / {old_cpu:.2f}"
+            diff, speedup = f"{max_rel_diff(*outs):.1e}", f"{old_cpu / cpu:.1f}"
+        sim_wall, sim_cpu, _ = run_cpu(two_input_ntk(ours, act, sw, sb, depth, 64), repeat)
+        print(f"| {act} | {sw} | {sb} | {depth} | {old} | {wall:.2f} / {cpu:.2f} | {speedup} "
+              f"| {diff} | {sim_wall:.2f} / {sim_cpu:.2f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nt-python", default="/tmp/ntvenv/bin/python")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--tables", default="peer,two-inputs",
+                        help="comma-separated: peer (neural-tangents), two-inputs")  # fmt: skip
+    parser.add_argument("--before", help="another checkout's nnqft command (two-input table)")
     args = parser.parse_args()
+    tables = args.tables.split(",")
     print(header())
-    print()
+    if "peer" in tables and not os.path.exists(args.nt_python):
+        print(f"\n(no neural-tangents interpreter at {args.nt_python}: the peer table is left out)")
+    elif "peer" in tables:
+        print()
+        peer_table(args.nt_python, args.repeat)
+    if "two-inputs" in tables:
+        print()
+        two_input_table(shlex.split(args.before) if args.before else None, args.repeat)
+
+
+def peer_table(nt_python: str, repeat: int) -> None:
     print("| activation | sigma_w2 | sigma_b2 | L | nnqft H(L) | neural-tangents | rel. diff "
           "| nnqft [s] | neural-tangents [s] |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -81,10 +164,10 @@ def main() -> None:
         ours_cmd = nnqft_ntk(act, sw, sb, depth)
         ours = json.loads(subprocess.run(ours_cmd, capture_output=True, check=True).stdout)
         h = ours["layers"][-1]["ntk"]
-        peer_cmd = [args.nt_python, "-c", PEER, act, str(sw), str(sb), str(depth)]
+        peer_cmd = [nt_python, "-c", PEER, act, str(sw), str(sb), str(depth)]
         peer = float(subprocess.run(peer_cmd, capture_output=True, check=True).stdout)
-        t_ours, _ = run(ours_cmd, args.repeat)
-        t_peer, _ = run(peer_cmd, args.repeat)
+        t_ours, _ = run(ours_cmd, repeat)
+        t_peer, _ = run(peer_cmd, repeat)
         print(f"| {act} | {sw} | {sb} | {depth} | {h:.12g} | {peer:.12g} | "
               f"{abs(h - peer) / abs(peer):.1e} | {t_ours:.2f} | {t_peer:.2f} |")
 

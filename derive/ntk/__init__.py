@@ -12,7 +12,7 @@ recurrent net from its diagrams (:mod:`.recurrent_correction`).
 """
 
 from .dntk import dntk_statistics
-from .dntk_two_inputs import dntk_two_input_statistics
+from .dntk_two_inputs import dntk_two_input_statistics, two_input_statistics
 from .kernel import check_correlation, learning_rates, ntk_trajectory
 from .recurrent_correction import recurrent_ntk_coefficients, recurrent_ntk_correction
 from .symbolic import ntk_closed_form, ntk_symbolic
@@ -29,6 +29,7 @@ __all__ = [
     "recurrent_ntk_correction",
     "dntk_statistics",
     "dntk_two_input_statistics",
+    "two_input_statistics",
     "learning_rates",
     "check_correlation",
 ]

@@ -48,6 +48,10 @@ between pieces, which a derivative does not see; for one input it contributes no
 two it would: <phi(u_2) delta(u_1)> != 0).  The Stein terms are Gaussian integrations by
 parts of means, where the kink's jump in phi' is kept.
 
+The means are over the plane rule of :mod:`.two_inputs`: one per layer, shared with the mean
+corrections when both run through :func:`two_input_statistics` (as ``nnqft ntk --c0`` does),
+and all 32 products a layer needs in one batched sum over the rule's grid.
+
 >>> from nnqft.rules.network import Network
 >>> rows = dntk_two_input_statistics(Network("feedforward", "linear", 1.0, 0.0), 0.5, 3,
 ...                                  lambda_b=0.0)
@@ -57,6 +61,7 @@ parts of means, where the kink's jump in phi' is kept.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -64,10 +69,10 @@ import numpy as np
 from ...errors import InvalidParameter
 from ...rules.network import Network, numeric_variances, require_network, resolve_depth
 from .kernel import check_correlation, learning_rates
-from .two_inputs import _Plane, _stein2
+from .two_inputs import PlaneCache, _Plane, _stein2, correction_rows
 from .variance import _check_tails
 
-__all__ = ["dntk_two_input_statistics", "component_keys"]
+__all__ = ["dntk_two_input_statistics", "two_input_statistics", "component_keys"]
 
 _QUADS = tuple(np.ndindex(2, 2, 2, 2))
 
@@ -81,6 +86,61 @@ def component_keys() -> list[str]:
     return ["".join(str(i + 1) for i in q) for q in _QUADS]
 
 
+#: outer nodes per block of :func:`_grid_integrals`: its temporaries stay ~10 MB, memory the
+#: allocator reuses (a fresh array of the whole grid costs a page fault per 4 kB)
+_BLOCK = 128
+
+
+def _grid_integrals(plane: _Plane, keys) -> dict:
+    """:meth:`_Plane.integrals` of the products ``keys`` (sorted factor tuples), without
+    forming them on the N nodes.  The nodes are a grid, outer (u_1) x inner (u_2 given
+    u_1), and phi_1, phi'_1 depend on the outer node alone; so the inner sums of each
+    distinct part in input 2 (12 for the 32 products of a layer) are taken against the
+    (15, N) basis in one batched matrix product, and the outer factors after, on the
+    outer nodes.  (Forming the 32 products on the nodes cost most of the dNTK's time.)"""
+    n1, n2 = plane.grid
+    parts = sorted({_part(key, 1) for key in keys})
+    basis = plane.basis.reshape(-1, n1, n2)
+    inner_values = {"p": plane.p[1].reshape(n1, n2), "d": plane.d[1].reshape(n1, n2)}
+    sums = np.empty((n1, basis.shape[0], len(parts)))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for lo in range(0, n1, _BLOCK):  # blocks of outer nodes: the same sums, node by node
+            block = slice(lo, lo + _BLOCK)
+            values = {kind: v[block] for kind, v in inner_values.items()}
+            inner = np.stack([_nodal(part, values) for part in parts], axis=-1)
+            # sums[i, alpha, q] = sum_j basis[alpha, i, j] inner[i, j, q]
+            np.matmul(basis[:, block].transpose(1, 0, 2), inner, out=sums[block])
+        return {
+            key: _nodal(_part(key, 0), plane.outer) @ sums[:, :, parts.index(_part(key, 1))]
+            for key in keys
+        }
+
+
+def _part(key, a: int) -> tuple:
+    """The factors of input ``a`` in the product ``key``."""
+    return tuple(f for f in key if f[1] == a)
+
+
+def _nodal(factors, values: dict) -> np.ndarray:
+    """The product of ``factors`` (("p" | "d", a), one input) from ``values[kind]`` (arrays
+    of one shape)."""
+    F = np.ones(next(iter(values.values())).shape)
+    for kind, _ in factors:
+        F = F * values[kind]
+    return F
+
+
+def _products() -> list[tuple]:
+    """The products a layer of the recursions takes means of, as sorted factor tuples of
+    ("p", a) = phi_a and ("d", a) = phi'_a: all of two or of four factors with at most two
+    phi (32; the terms of the module docstring, with phi'' by parts, need no others)."""
+    factors = (("d", 0), ("d", 1), ("p", 0), ("p", 1))
+    keys = itertools.chain.from_iterable(
+        itertools.combinations_with_replacement(factors, n) for n in (2, 4)
+    )
+    return [k for k in keys if sum(kind == "p" for kind, _ in k) <= 2]
+
+
 class _Means:
     """Gaussian means of products of phi_a and phi'_a over the plane rule, their Stein
     vectors, and the same with one phi''_a (by parts, without phi'')."""
@@ -88,15 +148,12 @@ class _Means:
     def __init__(self, plane: _Plane, ddphi: bool = True):
         self.plane = plane
         self.ddphi = ddphi  # False: phi'' = 0 almost everywhere (piecewise-linear phi)
-        self.cache: dict = {}
+        self.cache: dict = _grid_integrals(plane, _products())
 
     def row(self, factors) -> np.ndarray:
         key = tuple(sorted(factors))
-        if key not in self.cache:
-            F = np.ones_like(self.plane.w)
-            for kind, a in key:
-                F = F * (self.plane.p[a] if kind == "p" else self.plane.d[a])
-            self.cache[key] = self.plane.integrals(F[None, :])[0]
+        if key not in self.cache:  # not one of _products(): on its own
+            self.cache |= _grid_integrals(self.plane, [key])
         return self.cache[key]
 
     def mean(self, factors) -> float:
@@ -153,13 +210,50 @@ def dntk_two_input_statistics(
     >>> round(rows[-1]["Q"][0][0][0][0], 6)                  # the one-input Q(3)
     -4.161037
     """
+    return list(dntk_rows(net, c0, depth, lambda_b, lambda_W, PlaneCache()))
+
+
+def two_input_statistics(net: Network, c0, depth=None, lambda_b=1.0, lambda_W=1.0, dntk=True):
+    """:func:`~nnqft.derive.ntk.two_inputs.ntk_two_input_corrections` and
+    :func:`dntk_two_input_statistics` of one net together, layer by layer in lockstep, so
+    that each layer's plane rule is built once for both (they need the same rule for the
+    same kernel).  Returns (corrections, dntk): each the list of rows, or the
+    InvalidParameter that stopped it (the other goes on alone); ``dntk=False`` leaves the
+    dNTK out ([]).
+
+    >>> from nnqft.rules.network import Network
+    >>> corr, dn = two_input_statistics(Network("feedforward", "tanh", 1.5, 0.05), 0.5, 3)
+    >>> round(corr[-1]["ntk_correction"][0][0], 6), round(dn[-1]["Q"][0][0][0][0], 6)
+    (0.051543, -4.161037)
+    """
+    planes = PlaneCache()
+    streams = {0: correction_rows(net, c0, depth, lambda_b, lambda_W, planes)}
+    if dntk:
+        streams[1] = dntk_rows(net, c0, depth, lambda_b, lambda_W, planes)
+    results: list = [[], []]
+    while streams:
+        for i, stream in list(streams.items()):
+            try:
+                results[i].append(next(stream))
+            except StopIteration:
+                del streams[i]
+            except InvalidParameter as err:
+                results[i] = err
+                del streams[i]
+    return results[0], results[1]
+
+
+def dntk_rows(net: Network, c0, depth, lambda_b, lambda_W, planes: PlaneCache):
+    """The rows of :func:`dntk_two_input_statistics`, one layer at a time, each layer's
+    plane rule from ``planes``."""
     require_network(net, arch="feedforward", what="the two-input dNTK")
     cw, cb, q0 = numeric_variances(net, "the two-input dNTK")
     c0 = check_correlation(c0)
     T = resolve_depth(net, depth)
     lb, lw = learning_rates(lambda_b, lambda_W)
     if c0 == 1.0:
-        return _identical_inputs(net, T, lb, lw)
+        yield from _identical_inputs(net, T, lb, lw)
+        return
     act = net.activation
     if act.kink_points and not act.is_scale_invariant:
         raise InvalidParameter(
@@ -179,10 +273,9 @@ def dntk_two_input_statistics(
     B = np.zeros((2, 2, 2, 2))  # B(a1 a2 a3 a4)(l)
     R_prev = np.zeros((2, 2, 2, 2))  # R_cd;ab(l-1), indices [c, d, a, b]
     checked = 0.0
-    rows = []
     for layer in range(1, T + 1):
-        rows.append({"layer": layer, "K": K.tolist(), "ntk": H.tolist(),
-                     "P": P.tolist(), "Q": Q.tolist()})  # fmt: skip
+        yield {"layer": layer, "K": K.tolist(), "ntk": H.tolist(),
+               "P": P.tolist(), "Q": Q.tolist()}  # fmt: skip
         if layer == T:
             break
         if min(K[0, 0], K[1, 1]) <= 0:
@@ -195,7 +288,8 @@ def dntk_two_input_statistics(
         if max(K[0, 0], K[1, 1]) > checked and not act.is_scale_invariant:
             _check_tails(act, max(K[0, 0], K[1, 1]))
             checked = max(K[0, 0], K[1, 1])
-        M = _Means(_Plane(act, K), ddphi=not act.kink_points)
+        plane = planes.get(act, K)
+        M = _Means(plane, ddphi=not act.kink_points)
         p, d = ("p",), ("d",)
 
         def f(*spec):
@@ -234,8 +328,9 @@ def dntk_two_input_statistics(
                 + cw**2 * dd_pair * (s_l @ Q[a0, a1, a2, :])
             )
         # the next layer's K, H, B (the recursions of two_inputs.py)
-        m_dd = np.array([[M.mean(f((d, a), (d, b))) for b in range(2)] for a in range(2)])
-        m_pp = np.array([[M.mean(f((p, a), (p, b))) for b in range(2)] for a in range(2)])
+        # from the same integrals as the mean corrections' step: the same next kernel, bit
+        # for bit, so that the shared plane rule of the next layer is found in `planes`
+        m_pp, m_dd = (_symmetric(I[:, 0]) for I in plane.pair_integrals())
         Bn = np.zeros((2, 2, 2, 2))
         for a1, a2, a3, a4 in _QUADS:
             four = M.mean(f((d, a1), (d, a2), (d, a3), (d, a4)))
@@ -251,7 +346,12 @@ def dntk_two_input_statistics(
                 f"the two-input dNTK at layer {layer + 1} is beyond the floating-point range; "
                 "use a smaller depth or sigma_w2"
             )
-    return rows
+
+
+def _symmetric(v) -> np.ndarray:
+    """(11, 22, 12), the order of two_inputs.PAIRS, -> the symmetric 2x2 matrix."""
+    v11, v22, v12 = v
+    return np.array([[v11, v12], [v12, v22]])
 
 
 def _identical_inputs(net, T, lb, lw) -> list[dict]:

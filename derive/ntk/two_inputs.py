@@ -47,7 +47,10 @@ lambda_W mean_k phi_k;a phi_k;b + C_W mean_k phi'_k;a phi'_k;b H_kk;ab.  Then, w
 The Gaussian means are sums over the nodes of :class:`nnqft.derive.gaussian.PlaneRule` (the
 panel rule in the plane, kinks as panel edges); covariance derivatives by the score of the
 density, d<f>/dG = <f d ln p/dG> (no derivative of phi: ReLU as well), and Stein's lemma as
-<d_e f> = <(G^-1 u)_e f>, <d_c d_d f> = <f ((G^-1 u)_c (G^-1 u)_d - G^-1_cd)>.  The entries
+<d_e f> = <(G^-1 u)_e f>, <d_c d_d f> = <f ((G^-1 u)_c (G^-1 u)_d - G^-1_cd)>.  One rule per
+layer serves these recursions and the dNTK's of :mod:`.dntk_two_inputs` (:class:`PlaneCache`;
+the command runs both with :func:`~nnqft.derive.ntk.dntk_two_inputs.two_input_statistics`),
+built from the same kernel, bit for bit.  The entries
 11 reduce to :func:`~nnqft.derive.ntk.correction.ntk_mean_correction` and
 :func:`~nnqft.derive.ntk.variance.ntk_fluctuations` (the tests, 1e-10); K1 and V to the
 two-input diagrams of :mod:`nnqft.derive.fluctuations.two_inputs`; ReLU's H1_11 vanishes
@@ -74,7 +77,7 @@ from ..gaussian import PlaneRule
 from .kernel import check_correlation, learning_rates
 from .variance import _check_tails
 
-__all__ = ["ntk_two_input_corrections"]
+__all__ = ["ntk_two_input_corrections", "correction_rows", "PlaneCache"]
 
 #: the kernel components in the order (11, 22, 12): input index pairs
 PAIRS = ((0, 0), (1, 1), (0, 1))
@@ -128,31 +131,102 @@ class _Plane:
         u2 = rule.u2.ravel()
         self.w = (rule.w1[:, None] * rule.w2).ravel()
         phi, dphi = act.numeric(0), _derivative(act)
+        self.grid = shape  # the nodes: outer (u_1) x inner (u_2 given u_1)
         with np.errstate(over="ignore", invalid="ignore"):
-            p1 = np.broadcast_to(phi(rule.u1)[:, None], shape).ravel()
-            d1 = np.broadcast_to(dphi(rule.u1)[:, None], shape).ravel()
-            self.p = [p1, np.broadcast_to(phi(u2), u2.shape).astype(float)]
-            self.d = [d1, np.broadcast_to(dphi(u2), u2.shape).astype(float)]
-        gi = np.linalg.inv(G)
-        v = [gi[0, 0] * u1 + gi[0, 1] * u2, gi[1, 0] * u1 + gi[1, 1] * u2]  # G^-1 u
-        # d ln p / dG_alpha and d^2 ln p / dG_alpha dG_beta
-        score = [(v[0] ** 2 - gi[0, 0]) / 2, (v[1] ** 2 - gi[1, 1]) / 2, v[0] * v[1] - gi[0, 1]]
-        rows = [np.ones_like(u1), *score]
-        for a, b in ((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2)):
-            Ea, Eb = _UNIT[a], _UNIT[b]
-            const = 0.5 * np.trace(gi @ Eb @ gi @ Ea)
-            Mq = Eb @ gi @ Ea  # the quadratic form v^T Eb G^-1 Ea v
-            Mq = (Mq + Mq.T) / 2
-            quad = Mq[0, 0] * v[0] ** 2 + 2 * Mq[0, 1] * v[0] * v[1] + Mq[1, 1] * v[1] ** 2
-            rows.append(score[a] * score[b] + const - quad)
-        rows += [v[0], v[1]]
-        rows += [v[0] * v[0] - gi[0, 0], v[1] * v[1] - gi[1, 1], v[0] * v[1] - gi[0, 1]]
-        self.basis = np.array(rows) * self.w  # (15, N), weights included
+            # phi_1, phi'_1 on the outer nodes alone, and broadcast to all
+            self.outer = {"p": _on(phi, rule.u1), "d": _on(dphi, rule.u1)}
+            p1 = np.broadcast_to(self.outer["p"][:, None], shape).ravel()
+            d1 = np.broadcast_to(self.outer["d"][:, None], shape).ravel()
+            self.p = [p1, _on(phi, u2)]
+            self.d = [d1, _on(dphi, u2)]
+        # (15, N), weights included, each row written as it is made (not all 15 held twice)
+        self.basis = _weighted(_basis_rows(u1, u2, np.linalg.inv(G)), self.w, 15)
+        self._pairs = self.pp = self.dd = None  # pair_integrals()
 
     def integrals(self, F) -> np.ndarray:
         """(m, 15) for the integrands F (m, N): see the class docstring."""
         with np.errstate(over="ignore", invalid="ignore"):
             return np.asarray(F) @ self.basis.T
+
+    def pair_integrals(self) -> tuple[np.ndarray, np.ndarray]:
+        """(:meth:`integrals` of phi_a phi_b, of phi'_a phi'_b), (3, 15) each over the
+        :data:`PAIRS` (11, 22, 12).  Computed once: the mean corrections and the dNTK both
+        step the kernel and the NTK with them, so the two get the same next kernel to the
+        last bit, and with it the same (shared) plane rule of the next layer."""
+        if self._pairs is None:
+            p, d = self.p, self.d
+            self.pp = _rows((p[a], p[b]) for a, b in PAIRS)  # the integrands, (3, N) each
+            self.dd = _rows((d[a], d[b]) for a, b in PAIRS)
+            self._pairs = (self.integrals(self.pp), self.integrals(self.dd))
+        return self._pairs
+
+
+def _rows(pairs, scratch=None) -> np.ndarray:
+    """f * g for the pairs (f, g) of node arrays, as the rows of one (m, N) array: the
+    integrands of one matrix product, written in place (listed and then stacked, they were
+    copied once more, ~10 MB a row); into the first m rows of ``scratch`` if given (reused
+    memory: every fresh page costs a fault)."""
+    pairs = list(pairs)
+    if scratch is None:
+        scratch = np.empty((len(pairs), pairs[0][0].size))
+    out = scratch[: len(pairs)]
+    for i, (f, g) in enumerate(pairs):
+        np.multiply(f, g, out=out[i])
+    return out
+
+
+def _on(f, u) -> np.ndarray:
+    """f at the nodes u as a float array of their shape (f may give a constant)."""
+    return np.broadcast_to(f(u), u.shape).astype(float)
+
+
+def _basis_rows(u1, u2, gi):
+    """The 15 rows of :class:`_Plane`'s basis at the nodes (u1, u2), one at a time, gi =
+    G^-1: 1, the score (3), its Hessian terms (6), Stein's (G^-1 u) (2) and its second
+    order (3)."""
+    v = [gi[0, 0] * u1 + gi[0, 1] * u2, gi[1, 0] * u1 + gi[1, 1] * u2]  # G^-1 u
+    # d ln p / dG_alpha and d^2 ln p / dG_alpha dG_beta
+    score = [(v[0] ** 2 - gi[0, 0]) / 2, (v[1] ** 2 - gi[1, 1]) / 2, v[0] * v[1] - gi[0, 1]]
+    yield np.ones_like(u1)
+    yield from score
+    for a, b in ((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2)):
+        Ea, Eb = _UNIT[a], _UNIT[b]
+        const = 0.5 * np.trace(gi @ Eb @ gi @ Ea)
+        Mq = Eb @ gi @ Ea  # the quadratic form v^T Eb G^-1 Ea v
+        Mq = (Mq + Mq.T) / 2
+        quad = Mq[0, 0] * v[0] ** 2 + 2 * Mq[0, 1] * v[0] * v[1] + Mq[1, 1] * v[1] ** 2
+        yield score[a] * score[b] + const - quad
+    yield from v
+    yield from (v[0] * v[0] - gi[0, 0], v[1] * v[1] - gi[1, 1], v[0] * v[1] - gi[0, 1])
+
+
+def _weighted(rows, w, n: int) -> np.ndarray:
+    """The n ``rows`` times w, each written into one (n, N) array as it comes (the same
+    numbers as np.array(rows) * w, without holding the rows: a plane's basis is ~150 MB,
+    and every fresh page of it costs a fault)."""
+    out = np.empty((n, w.size))
+    for i, row in enumerate(rows):
+        np.multiply(row, w, out=out[i])
+    return out
+
+
+class PlaneCache:
+    """The plane rule of the last (activation, kernel) asked for.  The mean corrections and
+    the dNTK (:mod:`.dntk_two_inputs`) need the same rule for the same layer and kernel, and
+    building it is most of their cost; run layer by layer in lockstep
+    (:func:`~nnqft.derive.ntk.dntk_two_inputs.two_input_statistics`) they share it.  One
+    entry only: a rule holds ~250 MB, and the next layer's kernel replaces it."""
+
+    def __init__(self):
+        self._act, self._key, self._plane = None, None, None
+
+    def get(self, act, G: np.ndarray) -> _Plane:
+        key = np.ascontiguousarray(G, dtype=float).tobytes()  # the kernel, to the bit
+        if self._act is not act or self._key != key:
+            self._act = self._key = self._plane = None  # free the old rule first
+            self._plane = _Plane(act, G)  # raises past MAX_PLANE_NODES: nothing is cached
+            self._act, self._key = act, key
+        return self._plane
 
 
 _HESS = {(0, 0): 4, (1, 1): 5, (2, 2): 6, (0, 1): 7, (0, 2): 8, (1, 2): 9}
@@ -207,6 +281,13 @@ def ntk_two_input_corrections(
     >>> round(rows[-1]["ntk_correction"][0][0], 6)      # the one-input H1(4)
     0.207898
     """
+    return list(correction_rows(net, c0, depth, lambda_b, lambda_W, PlaneCache()))
+
+
+def correction_rows(net: Network, c0, depth, lambda_b, lambda_W, planes: PlaneCache):
+    """The rows of :func:`ntk_two_input_corrections`, one layer at a time, each layer's plane
+    rule from ``planes`` (shared with the dNTK's rows: :func:`~nnqft.derive.ntk.
+    dntk_two_inputs.two_input_statistics`)."""
     require_network(net, arch="feedforward", what="the two-input NTK corrections")
     cw, cb, q0 = numeric_variances(net, "the two-input NTK corrections")
     c0 = check_correlation(c0)
@@ -214,7 +295,8 @@ def ntk_two_input_corrections(
     lb, lw = learning_rates(lambda_b, lambda_W)
     act = net.activation
     if c0 == 1.0:
-        return _identical_inputs(net, T, lb, lw)
+        yield from _identical_inputs(net, T, lb, lw)
+        return
     k11 = cb + cw * q0
     if k11 <= 0:
         raise InvalidParameter(
@@ -228,9 +310,8 @@ def ntk_two_input_corrections(
     Bt = np.zeros((2, 2, 2, 2))  # B(a1 a2 a3 a4)
     P_prev = np.zeros((2, 2, 2, 2))  # P_cd;ab(l-1), indices [c, d, a, b]
     checked = 0.0
-    rows = []
     for layer in range(1, T + 1):
-        rows.append(_row(layer, K, H, K1, H1, sigma, Bt))
+        yield _row(layer, K, H, K1, H1, sigma, Bt)
         if layer == T:
             break
         if min(K[0], K[1]) <= 0:
@@ -246,23 +327,27 @@ def ntk_two_input_corrections(
             checked = max(K[0], K[1])
         G = np.array([[K[0], K[2]], [K[2], K[1]]])
         Hm = np.array([[H[0], H[2]], [H[2], H[1]]])
-        pl = _Plane(act, G)
+        pl = planes.get(act, G)
         p, d = pl.p, pl.d
-        pp = [p[a] * p[b] for a, b in PAIRS]
-        dd = [d[a] * d[b] for a, b in PAIRS]
+        I_pp, I_dd = pl.pair_integrals()
+        pp, dd = pl.pp, pl.dd
         quads = list(np.ndindex(2, 2, 2, 2))
-        pd = [p[c] * d[a] for c in range(2) for a in range(2)]
-        I_pp, I_dd = pl.integrals(pp), pl.integrals(dd)
-        I_pd = pl.integrals(pd)
+        scratch = np.empty((9, pl.w.size))  # the integrands of the next three products
+        I_pd = pl.integrals(_rows(((p[c], d[a]) for c in range(2) for a in range(2)), scratch))
         # <phi_c phi_e phi'_a phi'_b> and <phi'^4> by the distinct index multisets
-        I_ppdd = pl.integrals([f * g for f in pp for g in dd])[:, 0].reshape(3, 3)
-        I_dddd = pl.integrals([d[0] ** (4 - j) * d[1] ** j for j in range(5)])[:, 0]
+        I_ppdd = pl.integrals(_rows(((f, g) for f in pp for g in dd), scratch))
+        I_ppdd = I_ppdd[:, 0].reshape(3, 3)
+        I_dddd = pl.integrals(_rows(((d[0] ** (4 - j), d[1] ** j) for j in range(5)), scratch))
+        I_dddd = I_dddd[:, 0]
         pair = {(0, 0): 0, (1, 1): 1, (0, 1): 2, (1, 0): 2}
         m_pp, m_dd = I_pp[:, 0], I_dd[:, 0]
         g_pp, g_dd = I_pp[:, 1:4], I_dd[:, 1:4]  # [pair, alpha]
         h_pp, h_dd = [_hess(r) for r in I_pp], [_hess(r) for r in I_dd]
         # the chain of (G, Hhat): S and J
-        X = np.array([cw * f for f in pp] + [lw * f + cw * h * g for f, g, h in zip(pp, dd, H)])
+        X = scratch[:6]  # the integrands are spent: their memory is X's
+        for i, (f, g, h) in enumerate(zip(pp, dd, H)):
+            np.multiply(cw, f, out=X[i])
+            X[3 + i] = lw * f + cw * h * g
         mean = X @ pl.basis[0]
         S = X @ (X * pl.basis[0]).T - np.outer(mean, mean)
         J = np.zeros((6, 6))
@@ -304,7 +389,6 @@ def ntk_two_input_corrections(
                 f"the two-input NTK corrections at layer {layer + 1} are beyond the "
                 "floating-point range; use a smaller depth or sigma_w2"
             )
-    return rows
 
 
 def _row(layer, K, H, K1, H1, sigma, Bt) -> dict:

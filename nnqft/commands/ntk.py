@@ -232,13 +232,18 @@ def ntk_command(
     elif arch == "feedforward":
         import numpy as np
 
-        from ..derive.ntk.two_inputs import ntk_two_input_corrections
+        from ..derive.ntk.dntk_two_inputs import component_keys, two_input_statistics
 
-        try:
-            corrections = ntk_two_input_corrections(net, c0, depth, lambda_b, lambda_w)
-        except InvalidParameter as err:  # e.g. a kernel too large for the plane rule: the
-            corrections = []  # infinite-width NTK stands, the corrections are null with why
-            reasons["ntk_correction"] = reasons["ntk_variance"] = str(err)
+        act = net.activation
+        dntk_kinked = bool(act.kink_points) and not act.is_scale_invariant
+        # both in one pass over the layers: they share each layer's plane rule
+        corrections, dntk_rows = two_input_statistics(
+            net, c0, depth, lambda_b, lambda_w, dntk=not dntk_kinked
+        )
+        if isinstance(corrections, InvalidParameter):  # e.g. a kernel too large for the
+            # plane rule: the infinite-width NTK stands, the corrections are null with why
+            reasons["ntk_correction"] = reasons["ntk_variance"] = str(corrections)
+            corrections = []
         for row, c in zip(layers, corrections):
             row["ntk_correction"] = c["ntk_correction"]
             row["ntk_variance"] = c["ntk_variance"]
@@ -255,18 +260,12 @@ def ntk_command(
             "n Cov(H_ii;11, H_ii;22)"
         )
 
-        from ..derive.ntk.dntk_two_inputs import component_keys, dntk_two_input_statistics
-
         keys = component_keys()
-        act = net.activation
-        dntk_rows = []
-        if act.kink_points and not act.is_scale_invariant:
+        if dntk_kinked:
             json_reasons["dntk"] = DNTK_KINK_REASON
-        else:
-            try:
-                dntk_rows = dntk_two_input_statistics(net, c0, depth, lambda_b, lambda_w)
-            except InvalidParameter as err:  # e.g. beyond the floating-point range: the
-                json_reasons["dntk"] = str(err)  # the rest of the output stands
+        elif isinstance(dntk_rows, InvalidParameter):  # e.g. beyond the floating-point
+            json_reasons["dntk"] = str(dntk_rows)  # range: the rest of the output stands
+            dntk_rows = []
         for row, d in zip(layers, dntk_rows):
             P, Q = (np.asarray(d[k]).ravel() for k in ("P", "Q"))
             row["dntk"] = {f"P_{k}": float(v) for k, v in zip(keys, P)} | {

@@ -2,6 +2,7 @@
 layer, the diagonal against the one-input P, Q, the existing keys unchanged, JSON only, and
 one-line errors (exit 2)."""
 
+import itertools
 import json
 
 import numpy as np
@@ -83,10 +84,13 @@ def test_a_dntk_that_fails_is_null_with_its_reason_in_the_json_only(monkeypatch,
     import nnqft.derive.ntk.dntk_two_inputs as module
     from nnqft.errors import InvalidParameter
 
+    rows = module.dntk_rows  # the dNTK's rows, as the CLI steps them beside the corrections
+
     def refuse(*args, **kwargs):
+        yield from itertools.islice(rows(*args, **kwargs), 2)  # layers 1, 2, then
         raise InvalidParameter("the two-input dNTK at layer 3 is beyond the floating-point range")
 
-    monkeypatch.setattr(module, "dntk_two_input_statistics", refuse)
+    monkeypatch.setattr(module, "dntk_rows", refuse)
     data = _json(BASE + " --c0 0.5", capsys)
     assert set(data["reasons"]) == {"dntk"} and "floating-point" in data["reasons"]["dntk"]
     assert all("dntk" not in r for r in data["layers"])
