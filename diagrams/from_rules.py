@@ -26,8 +26,11 @@ Two routes, one result type:
   :func:`nnqft.diagrams.wick.wick_diagrams` (at most
   :data:`~nnqft.diagrams.wick.MAX_HALF_EDGES` half-edges).
 
-Rules with time labels (the linear network's MSRDJ theory) are refused: their diagrams
-come from :mod:`nnqft.diagrams.network`.
+Rules with time labels (the linear network's MSRDJ theories) take a depth T:
+``diagrams_from_rules(rules, 2, order, depth=T)`` contracts their vertices written out at
+every time (:mod:`nnqft.diagrams.timed`), exact at every order in 1/N at that T.  Their
+closed forms in symbolic T come from the reduced (ladder-resummed) chord and layer
+diagrams of :mod:`nnqft.diagrams.network`, which the tests hold equal to these.
 
 Each diagram is worth ``coupling x symmetry_factor x index factor`` (:meth:`RulesDiagram.value`):
 the sum over the connected diagrams of an order is the Taylor coefficient of the
@@ -80,6 +83,38 @@ MAX_HALF_EDGES = 40
 METHODS = ("auto", "growth", "wick")
 
 
+def _timed(rules) -> bool:
+    from ..rules.feynman import FeynmanRules
+
+    return isinstance(rules, FeynmanRules) and any(v.time is not None for v in rules.vertices)
+
+
+def _timed_request(rules, legs, order, connected, one_pi, self_loops, method, depth):
+    """diagrams_from_rules for rules with time labels: the integer-depth generator."""
+    from ..rules.feynman import FeynmanRules
+    from .timed import timed_diagrams
+
+    if not isinstance(rules, FeynmanRules):
+        raise InvalidType(f"diagrams need a FeynmanRules, got {type(rules).__name__}")
+    if not _timed(rules):
+        raise InvalidParameter(
+            f"depth= applies to rules with time labels; {getattr(rules, 'model', rules)!r} has none"
+        )
+    if depth is None:
+        raise InvalidParameter(
+            f"the rules of {rules.model!r} carry time labels: give the depth T (depth=); "
+            "the closed forms in symbolic T come from nnqft.derive.loops"
+        )
+    if one_pi or not self_loops or method != "auto":
+        raise InvalidParameter("one_pi, self_loops and method do not apply with a depth")
+    if isinstance(order, bool) or not isinstance(order, int) or order < 0:
+        raise InvalidParameter(f"order (the power of 1/N) must be an integer >= 0, got {order!r}")
+    if isinstance(legs, bool) or legs not in (2, 4):
+        raise InvalidParameter(f"legs must be 2 (Q(T)) or 4 (Q(T)^2) with a depth, got {legs!r}")
+    external = ((rules.external_fields[0], depth),) * legs
+    return timed_diagrams(rules, external, depth, order=order, connected=connected)
+
+
 def _check_rules(rules) -> None:
     from ..rules.feynman import FeynmanRules
 
@@ -91,8 +126,8 @@ def _check_rules(rules) -> None:
         p.time is not None for p in rules.propagators
     ):
         raise InvalidParameter(
-            f"the rules of {rules.model!r} carry time labels: their diagrams come from "
-            "nnqft.diagrams.network (diagrams_from_rules takes theories without time)"
+            f"the rules of {rules.model!r} carry time labels: the growth and Wick routes "
+            "take theories without time (diagrams_from_rules with depth=T contracts them)"
         )
 
 
@@ -378,9 +413,10 @@ def diagrams_from_rules(
     one_pi: bool = False,
     self_loops: bool = True,
     method: str = "auto",
-) -> list[RulesDiagram]:
+    depth: int | None = None,
+) -> list:
     """Every diagram of the theory ``rules`` with the external ``legs`` and ``order``
-    vertices.
+    vertices; for a theory with time labels, at integer ``depth``, of ``order`` in 1/N.
 
     Parameters
     ----------
@@ -401,11 +437,18 @@ def diagrams_from_rules(
         False drops diagrams with a line from a vertex to itself.
     method : str
         ``'auto'`` (the growth where it applies, else Wick), ``'growth'`` or ``'wick'``.
+    depth : int, optional
+        Rules with time labels (the linear network's MSRDJ theories) only, and required
+        there: the depth T.  ``legs`` (2 or 4) are then that many external fields at time
+        T read as Q(T) or Q(T)^2, ``order`` is the power of 1/N, ``connected`` keeps the
+        cumulant, and the diagrams are :class:`~nnqft.diagrams.timed.TimedDiagram` from
+        :func:`~nnqft.diagrams.timed.timed_diagrams` (``one_pi``, ``self_loops`` and
+        ``method`` do not apply).
 
     Returns
     -------
-    list of RulesDiagram
-        Sorted by id.
+    list of RulesDiagram (TimedDiagram with a depth)
+        Sorted by id (by order, vertices and id with a depth).
 
     Raises
     ------
@@ -427,7 +470,12 @@ def diagrams_from_rules(
     ('L1.L2.V(o)|0-2,1-2', Fraction(1, 2), 'petal')
     >>> d.index_factor
     {((1, 2),): {0: Fraction(2, 3), 1: Fraction(1, 3)}}
+    >>> ds = diagrams_from_rules(get_rules("linear-recurrent-shared"), 2, 2, depth=2)
+    >>> sum(d.value for d in ds)         # the 1/N^2 part of E Q(2)
+    2*q0*sigma_w2**2
     """
+    if depth is not None or _timed(rules):
+        return _timed_request(rules, legs, order, connected, one_pi, self_loops, method, depth)
     legs, method = _validate(rules, legs, order, method)
     connected = connected or one_pi
     if not legs and order == 0:
