@@ -150,9 +150,26 @@ def rules_command(model, arch, activation, as_json, as_latex, from_action):
     is_flag=True,
     help="on-phi4: the count and the sums only (with 4 legs also per channel), no list.",
 )
+@click.option(
+    "--from-rules",
+    is_flag=True,
+    help="Linear network models: contract the rules' vertices written out at every time "
+    "(--order: the power of 1/N; --legs 2: E Q(T), 4: Var Q(T)); exact at that depth.",
+)
 @json_option
 def diagrams_command(
-    model, legs, order, connected, one_pi, no_self_loops, draw_dir, pdf, depth, count_only, as_json
+    model,
+    legs,
+    order,
+    connected,
+    one_pi,
+    no_self_loops,
+    draw_dir,
+    pdf,
+    depth,
+    count_only,
+    from_rules,
+    as_json,
 ):
     """Every Feynman diagram of a given order, with symmetry factor 1/|Aut| (legs
     labelled), O(N) factor, loops and 1PI flag; deduplicated by an exact canonical form."""
@@ -177,7 +194,11 @@ def diagrams_command(
         if depth is None:
             raise InvalidParameter(f"--depth T is required for model {model!r}")
         check_depth(depth)
+        if from_rules:
+            return _timed(model, depth, legs, order, as_json)
         return _network(model, network.replace(depth=depth), order, draw_dir, pdf, as_json)
+    if from_rules:
+        raise InvalidParameter("--from-rules applies to the linear network models only")
     if depth is not None:
         raise InvalidParameter("--depth applies to the linear network models only")
     if count_only and draw_dir:
@@ -291,6 +312,44 @@ def _network(model, network, order, draw_dir, pdf, as_json):
             format_rows(rows),
             f"count                 {result['count']}",
             f"sum_symmetry_factors  {result['sum_symmetry_factors']}",
+        ]
+    )
+    emit(result, as_json, text)
+    return 0
+
+
+def _timed(model, depth, legs, order, as_json):
+    """Diagrams of E Q(T) or Var Q(T) contracted from the rules at depth T."""
+    import sympy as sp
+
+    from ..diagrams.from_rules import diagrams_from_rules
+    from ..rules.feynman import get_rules
+
+    diagrams = diagrams_from_rules(get_rules(model), legs, order, depth=depth)
+    entries = [d.to_dict() for d in diagrams]
+    total = sp.factor(sum((d.value for d in diagrams), sp.Integer(0)))
+    result = {
+        "model": model,
+        "depth": depth,
+        "legs": legs,
+        "observable": "mean" if legs == 2 else "variance",
+        "order": order,
+        "generator": "rules",
+        "diagrams": entries,
+        "count": len(entries),
+        "coefficient": sp.sstr(total),
+    }
+    rows = [
+        {k: e[k] for k in ("symmetry_factor", "weight", "vertices", "contractions", "value")}
+        for e in entries
+    ]
+    what = "E Q(T)" if legs == 2 else "Var Q(T)"
+    text = "\n".join(
+        [
+            f"{model}: diagrams of {what} at depth {depth}, order 1/N^{order}, from the rules",
+            format_rows(rows),
+            f"count        {len(entries)}",
+            f"coefficient  {result['coefficient']}",
         ]
     )
     emit(result, as_json, text)

@@ -191,3 +191,32 @@ def test_diagrams_phi4_path_imports_neither_sympy_nor_networkx():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.stdout.split() == ["False", "False"], proc.stderr
+
+
+def test_network_diagrams_from_the_rules():
+    """--from-rules: the diagrams contracted from the rules at depth T; their values sum
+    to the closed form's coefficient at that T (recurrent shared bias, E Q at 1/N)."""
+    from nnqft.derive.loops.amplitudes import recurrent_mean_coefficients
+    from nnqft.rules.symbols import T, parse_expression
+
+    p = run(
+        "diagrams",
+        "--model",
+        "linear-recurrent-shared",
+        "--depth",
+        "3",
+        "--order",
+        "1",
+        "--from-rules",
+        "--json",
+    )
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert out["generator"] == "rules" and out["observable"] == "mean"
+    assert out["count"] == len(out["diagrams"]) > 0
+    total = sum(parse_expression(d["value"]) for d in out["diagrams"])
+    expected = recurrent_mean_coefficients("shared", 1)[1].subs(T, 3)
+    assert sp.simplify(total - expected) == 0
+    assert sp.simplify(parse_expression(out["coefficient"]) - expected) == 0
+    bad = run("diagrams", "--order", "1", "--from-rules")
+    assert bad.returncode == 2 and "linear network models only" in bad.stderr
