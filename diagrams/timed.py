@@ -35,10 +35,11 @@ response legs at a time than partners (:func:`vertex_multisets`), so it is finit
 
 This is the integer-depth generator: exact at every order in 1/N, exponential in T (the
 feedforward variance at T = 3, the recurrent variance at T = 2 and the mean at T = 5 in
-seconds; the recurrent variance at T = 3 is beyond :data:`MAX_CONTRACTIONS`).  The closed forms in symbolic T come
-from the reduced chord and layer diagrams (:mod:`nnqft.diagrams.network`,
-:mod:`nnqft.diagrams.four_block`, :mod:`nnqft.diagrams.layer_pairings`), which resum the
-ladders of these diagrams; the tests hold the two equal, order by order.
+seconds; the recurrent variance at T = 3 is beyond :data:`MAX_CONTRACTIONS`).  The
+closed forms in symbolic T come from the reduced chord and layer diagrams
+(:mod:`nnqft.diagrams.network`, :mod:`nnqft.diagrams.four_block`,
+:mod:`nnqft.diagrams.layer_pairings`), which resum the ladders of these diagrams; the tests
+hold the two equal, order by order.
 
 >>> from nnqft.rules.feynman import get_rules
 >>> ds = timed_diagrams(get_rules("linear-recurrent-shared"), depth=2)
