@@ -49,6 +49,7 @@ __all__ = [
     "MAX_SYMBOLIC_ORDER",
     "symbolic_max_order",
     "variance_coefficients_at",
+    "placement_counts",
     "BlockDiagramValue",
     "variance_diagrams",
     "variance_coefficients",
@@ -317,9 +318,13 @@ def variance_coefficients(rules: FeynmanRules, order: int) -> dict:
 # --- at an integer depth: the same diagrams, their placements counted -------------------
 
 
-def _placement_counts(types: tuple, depth: int) -> dict:
+def placement_counts(types: tuple, depth: int) -> dict:
     """{block lengths: number of ladder-length choices} of a reduced diagram with chord
-    types ``types``, block lengths at most ``depth`` (a convolution over the types)."""
+    types ``types``, block lengths at most ``depth`` (a convolution over the types).
+
+    >>> placement_counts((0, 1, 0, 0, 0, 0, 0, 0, 0, 0), 2)   # one chord between blocks 0, 1
+    {(1, 1, 0, 0): 1, (2, 2, 0, 0): 1}
+    """
     import math
 
     counts = {(0, 0, 0, 0): 1}
@@ -354,7 +359,7 @@ def _source_weight(blocks, factors, bias, depth) -> sp.Expr:
 @functools.lru_cache(maxsize=4096)
 def _member_value_at(word: str, types: tuple, bias: str, depth: int, only_x: bool) -> sp.Expr:
     total = sp.Integer(0)
-    for blocks, c in _placement_counts(types, depth).items():
+    for blocks, c in placement_counts(types, depth).items():
         w = _source_weight(blocks, FACTORS[word], bias, depth)
         if only_x:
             w = sp.expand(w).coeff(S.q0, 2) * S.q0**2

@@ -162,17 +162,17 @@ def trace_covariance_counts(size: int) -> dict:
     of ``tr[(W^T)^a0 W^a1] tr[(W^T)^a2 W^a3]``, so that ``Cov(tr[(W^T)^a0 W^a1],
     tr[(W^T)^a2 W^a3]) = n sigma_w2^((a0+a1+a2+a3)/2) + O(1/N)``: the deficit-0 diagrams of
     :func:`~nnqft.diagrams.four_block.block_diagrams` ('two-trace'), each placed at every
-    block length (:func:`nnqft.derive.loops.variance._placement_counts`).
+    block length (:func:`nnqft.derive.loops.variance.placement_counts`).
 
     >>> trace_covariance_counts(2)[(1, 1, 1, 1)]       # Cov(tr W^T W, tr W^T W) = 2 s^2
     2
     """
     from ...diagrams.four_block import block_diagrams
-    from ..loops.variance import _placement_counts
+    from ..loops.variance import placement_counts
 
     out: dict = {}
     for d in block_diagrams("two-trace", 0):
-        for blocks, n in _placement_counts(d.types, size - 1).items():
+        for blocks, n in placement_counts(d.types, size - 1).items():
             if blocks[0] + blocks[1] == 0 or blocks[2] + blocks[3] == 0:
                 continue
             out[blocks] = out.get(blocks, 0) + n
