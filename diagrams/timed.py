@@ -96,19 +96,15 @@ class VertexInstance:
     @property
     def own_symmetry(self) -> int:
         """The permutations of this instance's legs that keep each leg's field and time
-        and the index pairings (4 for the double-trace vertex at t = s, 2 at t != s... of
-        which the summed vertex's |H| counts the ones that also relabel its times)."""
+        and the index pairings: 4 for the double-trace vertex at t = s (the two zt legs,
+        the two z legs), 1 at t != s."""
         pairings = {(w, frozenset(frozenset(p) for p in pairs)) for w, pairs in self.pairings}
         legs = tuple(zip(self.fields, self.leg_times))
         count = 0
         for perm in itertools.permutations(range(len(legs))):
             if any(legs[perm[i]] != legs[i] for i in range(len(legs))):
                 continue
-            image = {
-                (w, frozenset(frozenset(perm[i] for i in p) for p in pairs))
-                for w, pairs in pairings
-            }
-            count += image == pairings
+            count += _keeps_pairings(perm, pairings)
         return count
 
     @property
@@ -156,12 +152,14 @@ def leg_symmetry(vertex) -> int:
                 for i in legs
             ):
                 continue
-            image = {
-                (w, frozenset(frozenset(perm[i] for i in p) for p in pairs))
-                for w, pairs in pairings
-            }
-            count += image == pairings
+            count += _keeps_pairings(perm, pairings)
     return count
+
+
+def _keeps_pairings(perm, pairings) -> bool:
+    """Whether the leg permutation maps the set of (weight, index pairing) to itself."""
+    image = {(w, frozenset(frozenset(perm[i] for i in p) for p in pairs)) for w, pairs in pairings}
+    return image == pairings
 
 
 def vertex_instances(rules, depth: int) -> tuple[VertexInstance, ...]:
