@@ -386,7 +386,9 @@ def _strands(half, matching, pairs, readout, boundary):
     roots = Counter(find_root(parent, h) for h in range(len(half)))
     ends = Counter(find_root(parent, h) for h in boundary)
     if any(n != 2 for n in ends.values()):
-        raise AssertionError("an index strand with other than two input ends")
+        raise InvalidParameter(
+            "an index strand with other than two input ends: the rules' input legs do not pair up"
+        )
     return len(roots) - len(ends), len(ends)
 
 
