@@ -178,7 +178,7 @@ def vertex_instances(rules, depth: int) -> tuple[VertexInstance, ...]:
         coefficient = v.coupling / symmetry
         for times in itertools.product(range(1, depth + 1), repeat=len(ts.summed)):
             at = dict(zip(ts.summed, times))
-            kernel = ts.kernel.subs(at, simultaneous=True)
+            kernel = _fixed_number(ts.kernel.subs(at, simultaneous=True), rules, v.kind)
             if kernel == 0:
                 continue
             leg_times = tuple(int(x.subs(at, simultaneous=True)) for x in ts.legs)
@@ -203,6 +203,20 @@ def _response_fields(rules) -> frozenset:
     return frozenset(tails - others)
 
 
+def _fixed_number(value, rules, kind):
+    """``value`` if, at fixed times, it is a polynomial in the rules' parameters (as the
+    linear network's delta_ts and 1 are); InvalidParameter otherwise (a kernel that is
+    itself a function of time, as the collective fields' chi products)."""
+    allowed = set(rules.parameters)
+    if value.free_symbols - allowed or value.has(sp.Function, sp.Product, sp.Derivative):
+        raise InvalidParameter(
+            f"{kind} of {rules.model!r} at fixed times is {value}, not a number in the "
+            "rules' parameters: the integer-depth generator takes time kernels such as "
+            "delta_ts and 1 (the linear network's MSRDJ theories)"
+        )
+    return value
+
+
 def _line(rules, a, b):
     """``(propagator, value, a is the tail)`` of the line between half-edges a and b
     (``(field, time)``), None where the rules have none or its kernel vanishes."""
@@ -211,6 +225,7 @@ def _line(rules, a, b):
             if (tail[0], head[0]) != tuple(p.fields):
                 continue
             value = p.value if p.time is None else p.value * p.time.at(head[1], tail[1])
+            value = _fixed_number(value, rules, p.kind)
             if value != 0:
                 return p, value, a_is_tail
     return None

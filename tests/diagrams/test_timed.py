@@ -138,3 +138,13 @@ def test_refusals(monkeypatch):
     monkeypatch.setattr(timed, "MAX_CONTRACTIONS", 50)
     with pytest.raises(OrderTooHigh, match="contractions"):
         timed_diagrams(rules, (("z", 3),) * 4, depth=3)
+
+
+def test_kernels_that_are_functions_of_time_are_refused():
+    """The collective-field theory's lines are chi products, not numbers at fixed times."""
+    from nnqft.derive.fluctuations.rules import collective_rules
+    from nnqft.rules.network import Network
+
+    rules = collective_rules(Network("feedforward", "tanh", 1.5, 0.05))
+    with pytest.raises(InvalidParameter, match="integer-depth generator takes time kernels"):
+        diagrams_from_rules(rules, 2, 1, depth=2)
