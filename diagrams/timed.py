@@ -63,6 +63,7 @@ import sympy as sp
 from ..errors import InvalidParameter, InvalidType, OrderTooHigh
 from .canonical import canonical_form
 from .unionfind import find_root, join
+from .wick import matchings
 
 __all__ = [
     "VertexInstance",
@@ -162,6 +163,7 @@ def _keeps_pairings(perm, pairings) -> bool:
     return image == pairings
 
 
+@functools.lru_cache(maxsize=16)  # read twice per call (the multisets, the time orbits)
 def vertex_instances(rules, depth: int) -> tuple[VertexInstance, ...]:
     """Every vertex of ``rules`` at every assignment of its summed times in 1..depth
     where its kernel does not vanish.
@@ -324,18 +326,6 @@ class TimedDiagram:
         }
 
 
-def _matchings(half, free, allowed):
-    """Labelled contractions: every response leg first, then the rest in pairs."""
-    if not free:
-        yield ()
-        return
-    first, rest = free[0], free[1:]
-    for i, other in enumerate(rest):
-        if allowed(first, other):
-            for tail in _matchings(half, rest[:i] + rest[i + 1 :], allowed):
-                yield ((first, other), *tail)
-
-
 def _graph(half, owners, matching, lines, boundary):
     import networkx as nx
 
@@ -493,7 +483,8 @@ def _contractions(setup: _Setup, readout, line_at, n, q0, connected, budget):
         if line is not None:
             lines[a, b] = lines[b, a] = line
     labelled: dict = {}
-    for matching in _matchings(half, setup.inner, lambda a, b: (a, b) in lines):
+    # response legs come first in setup.inner, so each is placed before the rest pair up
+    for matching in matchings(setup.inner, lambda a, b: (a, b) in lines):
         budget[0] -= 1
         if budget[0] < 0:
             raise OrderTooHigh(

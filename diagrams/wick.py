@@ -98,14 +98,20 @@ def _connector(rules):
     return table
 
 
-def _matchings(items: list[int], allowed):
+def matchings(items: list[int], allowed):
+    """Every perfect matching of ``items`` whose pairs ``allowed(a, b)`` accepts, as lists
+    of pairs (the first item always paired first: a labelled Wick contraction each).
+
+    >>> list(matchings([0, 1, 2, 3], lambda a, b: (a + b) % 2 == 1))
+    [[(0, 1), (2, 3)], [(0, 3), (1, 2)]]
+    """
     if not items:
         yield []
         return
     first, rest = items[0], items[1:]
     for i, other in enumerate(rest):
         if allowed(first, other):
-            for tail in _matchings(rest[:i] + rest[i + 1 :], allowed):
+            for tail in matchings(rest[:i] + rest[i + 1 :], allowed):
                 yield [(first, other), *tail]
 
 
@@ -211,7 +217,7 @@ def wick_diagrams(
 
         import networkx as nx
 
-        for matching in _matchings(list(range(len(half_edges))), allowed):
+        for matching in matchings(list(range(len(half_edges))), allowed):
             g = _graph(half_edges, matching, connector, legs, len(rules.vertices))
             if connected and not nx.is_connected(g):
                 continue
